@@ -1,0 +1,1 @@
+"""minidl.datasets (placeholder, being written)."""

@@ -1,0 +1,1 @@
+"""minidl.kernels: optimizer update kernels (placeholder, being written)."""

@@ -1,0 +1,8 @@
+"""minidl: a small deep learning framework on numpy and numba."""
+from .tensor import Tensor, no_grad, is_grad_enabled
+from .creation import tensor, zeros, ones, randn, rand
+from .random import manual_seed
+from . import ops
+from .ops import *  # noqa: F401,F403  (exp, log, sum, softmax, ...: see ops.__all__)
+
+__version__ = "0.1.0"

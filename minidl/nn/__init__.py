@@ -1,0 +1,1 @@
+"""minidl.nn (placeholder, being written)."""

@@ -1,0 +1,2 @@
+"""Ops (placeholder, being written)."""
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""minidl.optim (placeholder, being written)."""

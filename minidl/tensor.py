@@ -1,0 +1,256 @@
+"""The Tensor and its reverse-mode autograd engine.
+
+A Tensor wraps a numpy array. An op (see ``ops.py``) computes its output array
+and a *closure* ``backward(g)`` that maps the gradient of the output, ``g``, to
+one gradient per input: the vector-Jacobian products ``g @ d out / d input``.
+``Tensor.backward`` sorts the graph topologically (iteratively, so a chain of
+10,000 ops is fine) and runs the closures from the output back to the leaves,
+summing the gradient that reaches each tensor along every path:
+
+    dL/dx = sum over every op y = f(..., x, ...) of  vjp_f(dL/dy)
+
+Leaves (tensors made by the user with ``requires_grad=True``) accumulate the
+result into ``.grad``, as in PyTorch; intermediate tensors keep nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+Grads = Sequence["np.ndarray | None"]
+BackwardFn = Callable[[np.ndarray], Grads]
+
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block ops record no graph: outputs never require grad."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def _as_array(data: Any, dtype: Any) -> np.ndarray:
+    """float32 unless asked otherwise; integer and bool data keep their kind."""
+    if isinstance(data, Tensor):
+        data = data.data
+    array = np.asarray(data)
+    if dtype is not None:
+        return np.asarray(array, dtype=dtype)
+    if array.dtype.kind in "iub":
+        return array
+    if array.dtype.kind != "f" and array.dtype != object:
+        raise TypeError(f"cannot make a Tensor from data of dtype {array.dtype}")
+    return np.asarray(array, dtype=np.float32)
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)``: float32 unless ``dtype``
+    asks otherwise (float64 for gradient checks); integer data stays integer.
+    """
+
+    __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+        self._data = _as_array(data, dtype)
+        self._grad: np.ndarray | None = None
+        # An optimizer may move the arrays into its flat buffers (see ``_bind``).
+        self._grad_view: np.ndarray | None = None
+        self._owner: Any = None
+        # The graph: the inputs of the op that made this tensor, and its closure.
+        self._parents: tuple[Tensor, ...] = ()
+        self._backward: BackwardFn | None = None
+        self._freed = False
+        self.requires_grad = requires_grad
+
+    # -- construction of op outputs ----------------------------------------
+    @staticmethod
+    def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
+        """The output of an op: a node of the graph when any input needs grad."""
+        out = Tensor.__new__(Tensor)
+        out._data, out._grad, out._grad_view, out._owner = data, None, None, None
+        out._freed = False
+        out._requires_grad = _grad_enabled and any(p._requires_grad for p in parents)
+        out._parents = parents if out._requires_grad else ()
+        out._backward = backward if out._requires_grad else None
+        return out
+
+    # -- data, grad and their binding to an optimizer's flat buffers ---------
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if self._owner is None:
+            self._data = value
+            return
+        if value.shape != self._data.shape:
+            raise ValueError(
+                f"cannot assign data of shape {value.shape} to a tensor of shape "
+                f"{self._data.shape} that lives in an optimizer's flat buffer")
+        np.copyto(self._data, value, casting="same_kind")
+        self._owner.data_assigned(self)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is None:
+            self._grad = None
+            return
+        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if value.shape != self._data.shape:
+            raise ValueError(f"cannot assign a grad of shape {value.shape} "
+                             f"to a tensor of shape {self._data.shape}")
+        if self._grad_view is None:
+            self._grad = value
+            return
+        np.copyto(self._grad_view, value, casting="same_kind")
+        if self._grad is None:
+            self._grad = self._grad_view
+            self._owner.grad_arrived(self)
+
+    def _bind(self, data_view: np.ndarray, grad_view: np.ndarray, owner: Any) -> None:
+        """Move data and grad into views of an optimizer's flat buffers.
+
+        From now on assigning ``.data`` or ``.grad`` copies into the views, and
+        ``owner.data_assigned(self)`` / ``owner.grad_arrived(self)`` are told.
+        """
+        np.copyto(data_view, self._data)
+        grad, self._grad = self._grad, None
+        self._data, self._grad_view, self._owner = data_view, grad_view, owner
+        if grad is not None:
+            self.grad = grad
+
+    def _accumulate_grad(self, g: np.ndarray) -> None:
+        if self._grad is None:
+            self.grad = g if self._grad_view is not None else np.array(g, dtype=self.dtype)
+        else:
+            self._grad += g
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self._data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require grad, "
+                            f"not a tensor of dtype {self._data.dtype}")
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._backward is None and not self._freed
+
+    # -- array-like conveniences --------------------------------------------
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def numpy(self) -> np.ndarray:
+        return self._data
+
+    def item(self) -> float | int | bool:
+        if self._data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, not shape {self.shape}")
+        return self._data.item()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self._data, dtype=self._data.dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extras = "" if self._data.dtype == np.float32 else f", dtype={self._data.dtype}"
+        if self._requires_grad:
+            extras += ", requires_grad=True"
+        return f"tensor({body}{extras})"
+
+    # -- the engine -----------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d self / d leaf into every leaf's ``.grad``.
+
+        ``grad`` is d loss / d self; it may be left out only for a one-element
+        tensor (then it is 1). Unless ``retain_graph``, the graph is freed.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: "
+                               "no input of the ops that made it has requires_grad=True")
+        if grad is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a grad works only on a one-element tensor "
+                    f"(a loss); this one has shape {self.shape}: pass grad, an array "
+                    f"of that shape holding d loss / d tensor")
+            grad = np.ones_like(self._data)
+        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward(grad): grad has shape {grad.shape}, "
+                             f"the tensor has shape {self.shape}")
+
+        grads = {id(self): grad}
+        for node in reversed(self._topological_order()):
+            g = grads.pop(id(node))
+            if node._freed:
+                raise RuntimeError(
+                    "backward through a graph that was already freed: the first "
+                    "backward() released it; pass retain_graph=True to the first call "
+                    "to go through the graph twice")
+            if node._backward is None:
+                node._accumulate_grad(g)
+                continue
+            for parent, parent_grad in zip(node._parents, node._backward(g)):
+                if parent_grad is None or not parent._requires_grad:
+                    continue
+                key = id(parent)
+                grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+            if not retain_graph:
+                node._backward, node._parents, node._freed = None, (), True
+
+    def _topological_order(self) -> list[Tensor]:
+        """Every tensor that needs grad, each after all of its parents."""
+        order: list[Tensor] = []
+        visited = {id(self)}
+        stack: list[tuple[Tensor, int]] = [(self, 0)]
+        while stack:
+            node, next_parent = stack.pop()
+            if next_parent < len(node._parents):
+                stack.append((node, next_parent + 1))
+                parent = node._parents[next_parent]
+                if parent._requires_grad and id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, 0))
+            else:
+                order.append(node)
+        return order
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` back to ``shape``: the adjoint of numpy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
