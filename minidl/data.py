@@ -1,0 +1,95 @@
+"""Mini-batches: the DataLoader.
+
+An epoch visits every sample once. With ``shuffle`` it first draws a random
+permutation pi of 0..n-1; batch b holds the samples
+
+    pi[b * B], ..., pi[min((b + 1) * B, n) - 1]        (B = batch_size)
+
+so there are ceil(n / B) batches, the last one of n mod B samples when B does
+not divide n; ``drop_last`` drops that short batch, leaving floor(n / B).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from .random import generator
+from .tensor import Tensor
+
+Batch = Tensor | tuple[Tensor, Tensor]
+
+
+class DataLoader:
+    """Iterate over ``X`` (and ``y``) in mini-batches of ``batch_size`` rows.
+
+    Yields ``(Tensor X, Tensor y)``, or ``Tensor X`` alone when ``y`` is None.
+    X becomes float32 (float64 stays float64); integer labels become int64,
+    float targets follow X's rule. Shuffling draws from the loader's own
+    generator when ``seed`` is given (each epoch a new permutation, the whole
+    sequence the same for the same seed), else from minidl's global generator
+    (``minidl.manual_seed``), read at the start of each epoch.
+    """
+
+    def __init__(self, X: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
+                 drop_last: bool = False, seed: int | None = None):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size <= 0:
+            raise ValueError(f"Invalid batch_size: {batch_size!r} (needs a positive int)")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                                 or seed < 0):
+            raise ValueError(f"Invalid seed: {seed!r} (needs a non-negative int or None)")
+        self.X = _features(X, "X")
+        self.y = None if y is None else _targets(y)
+        if self.y is not None and len(self.y) != len(self.X):
+            raise ValueError(f"X and y have different lengths: len(X)={len(self.X)}, "
+                             f"len(y)={len(self.y)}")
+        if drop_last and batch_size > len(self.X):
+            raise ValueError(f"drop_last=True with batch_size={batch_size} larger than the "
+                             f"{len(self.X)} samples leaves no batch")
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = seed
+        self._generator = None if seed is None else np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        """The number of batches in an epoch."""
+        n, size = len(self.X), self.batch_size
+        return n // size if self.drop_last else -(-n // size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        """One epoch. Its order is drawn here, when the epoch starts."""
+        n = len(self.X)
+        order = (self._generator or generator()).permutation(n) if self.shuffle else np.arange(n)
+        return self._batches(order)
+
+    def _batches(self, order: np.ndarray) -> Iterator[Batch]:
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            rows = order[start:start + self.batch_size]
+            X = Tensor(self.X[rows], dtype=self.X.dtype)
+            yield X if self.y is None else (X, Tensor(self.y[rows], dtype=self.y.dtype))
+
+    def __repr__(self) -> str:
+        return (f"DataLoader(n={len(self.X)}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
+
+
+def _features(data: Any, argument: str) -> np.ndarray:
+    """float64 stays float64; other floats, integers and booleans become float32."""
+    array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    if array.ndim == 0:
+        raise ValueError(f"{argument} must be at least 1-D, got a scalar: {array!r}")
+    if len(array) == 0:
+        raise ValueError(f"{argument} is empty: shape {array.shape}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{argument} must hold numbers, not dtype {array.dtype}")
+    return array if array.dtype == np.float64 else array.astype(np.float32, copy=False)
+
+
+def _targets(data: Any) -> np.ndarray:
+    """Integer and boolean labels become int64; float targets follow ``_features``."""
+    array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    if array.ndim >= 1 and array.dtype.kind in "iub":
+        return array.astype(np.int64, copy=False)
+    return _features(array, "y")
