@@ -80,7 +80,7 @@ class Tensor:
     def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
         """The output of an op: a node of the graph when any input needs grad."""
         out = Tensor.__new__(Tensor)
-        out._data, out._grad, out._grad_view, out._owner = data, None, None, None
+        out._data, out._grad, out._grad_view, out._owner = np.asarray(data), None, None, None
         out._freed = False
         out._requires_grad = _grad_enabled and any(p._requires_grad for p in parents)
         out._parents = parents if out._requires_grad else ()
@@ -112,7 +112,9 @@ class Tensor:
     @grad.setter
     def grad(self, value: Any) -> None:
         if value is None:
-            self._grad = None
+            cleared, self._grad = self._grad is not None, None
+            if cleared and self._owner is not None:
+                self._owner.grad_cleared(self)
             return
         value = np.asarray(value.data if isinstance(value, Tensor) else value)
         if value.shape != self._data.shape:
@@ -130,7 +132,8 @@ class Tensor:
         """Move data and grad into views of an optimizer's flat buffers.
 
         From now on assigning ``.data`` or ``.grad`` copies into the views, and
-        ``owner.data_assigned(self)`` / ``owner.grad_arrived(self)`` are told.
+        ``owner.data_assigned(self)`` / ``owner.grad_arrived(self)`` are told;
+        setting a grad back to None tells ``owner.grad_cleared(self)``.
         """
         np.copyto(data_view, self._data)
         grad, self._grad = self._grad, None

@@ -1,0 +1,272 @@
+"""The Tensor: construction, dtypes, the autograd engine and the optimizer binding."""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl import Tensor
+
+
+# -- construction and dtypes ------------------------------------------------------
+def test_float32_by_default_float64_on_request():
+    assert Tensor([1.0, 2.0]).dtype == np.float32
+    assert Tensor(np.ones(2, dtype=np.float64)).dtype == np.float32
+    assert Tensor([1.0], dtype=np.float64).dtype == np.float64
+    assert minidl.tensor([[1.5]], dtype=np.float64).dtype == np.float64
+
+
+def test_integers_and_bools_keep_their_kind():
+    assert Tensor([1, 2, 3]).dtype.kind == "i"
+    assert Tensor(np.array([1, 2], dtype=np.uint8)).dtype == np.uint8
+    assert Tensor([True, False]).dtype == bool
+
+
+def test_requires_grad_needs_a_float_tensor():
+    with pytest.raises(TypeError, match="int"):
+        Tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError):
+        Tensor([1, 2]).requires_grad = True
+    assert Tensor([1.0], requires_grad=True).requires_grad
+
+
+def test_non_numeric_data_raises():
+    with pytest.raises(TypeError, match="dtype"):
+        Tensor(["a", "b"])
+
+
+def test_array_conveniences():
+    data = np.arange(6.0).reshape(2, 3)
+    x = Tensor(data, requires_grad=True)
+    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and len(x) == 2
+    assert isinstance(x.numpy(), np.ndarray) and x.numpy() is x.data
+    np.testing.assert_array_equal(x.data, data)
+    assert x.grad is None and x.is_leaf
+    assert Tensor([[4.5]]).item() == 4.5 and isinstance(Tensor([3]).item(), int)
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        x.item()
+
+
+def test_detach_shares_data_and_leaves_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad and y.is_leaf
+    np.testing.assert_array_equal(y.data, [2.0, 4.0])
+    assert x.detach().data is x.data
+
+
+def test_repr():
+    assert repr(Tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(Tensor([1.0], dtype=np.float64)) == "tensor([1.], dtype=float64)"
+    assert repr(Tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    assert repr(Tensor([[1, 2], [3, 4]])) == "tensor([[1, 2],\n        [3, 4]], dtype=int64)"
+
+
+@pytest.mark.parametrize("make", [minidl.randn, minidl.rand])
+def test_random_tensors_follow_the_seed(make):
+    minidl.manual_seed(7)
+    first = make(2, 3)
+    minidl.manual_seed(7)
+    second = make((2, 3))
+    third = make(2, 3)
+    assert first.shape == (2, 3) and first.dtype == np.float32
+    np.testing.assert_array_equal(first.data, second.data)
+    assert not np.array_equal(second.data, third.data)
+    assert make(4, dtype=np.float64, requires_grad=True).requires_grad
+
+
+def test_rand_is_uniform_on_the_unit_interval_and_randn_is_normal():
+    minidl.manual_seed(0)
+    uniform, normal = minidl.rand(10_000).data, minidl.randn(10_000).data
+    assert uniform.min() >= 0 and uniform.max() < 1 and abs(uniform.mean() - 0.5) < 0.02
+    assert abs(normal.mean()) < 0.05 and abs(normal.std() - 1) < 0.05
+
+
+def test_zeros_and_ones():
+    assert np.array_equal(minidl.zeros(2, 3).data, np.zeros((2, 3))) and minidl.zeros(2).dtype == np.float32
+    assert np.array_equal(minidl.ones((2,)).data, [1, 1])
+    assert minidl.ones(2, dtype=np.float64).dtype == np.float64
+    assert minidl.zeros(3, requires_grad=True).requires_grad
+
+
+def test_manual_seed_rejects_bad_seeds():
+    with pytest.raises(ValueError, match="-1"):
+        minidl.manual_seed(-1)
+
+
+# -- the engine ---------------------------------------------------------------------
+def test_backward_chain_rule():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=np.float64)
+    y = (x * x + x * 3).sum()  # dy/dx = 2x + 3, x reached along three paths
+    y.backward()
+    np.testing.assert_allclose(x.grad, [5.0, 7.0, 9.0])
+
+
+def test_no_grad_records_nothing():
+    x = Tensor([1.0], requires_grad=True)
+    with minidl.no_grad():
+        assert not minidl.is_grad_enabled()
+        y = x * 2
+    assert minidl.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+
+
+def test_no_grad_restores_the_mode_after_an_exception():
+    with pytest.raises(ZeroDivisionError):
+        with minidl.no_grad():
+            1 / 0
+    assert minidl.is_grad_enabled()
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [3 + 2, 3 - 4])
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, [3, 3])
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = Tensor([2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad, [8.0])
+
+
+def test_backward_through_a_freed_graph_raises():
+    x = Tensor([2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+def test_non_scalar_backward_needs_a_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"shape \(2,\)"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        y.backward(np.ones(3))
+    y.backward(np.array([1.0, 10.0]))
+    np.testing.assert_allclose(x.grad, [2.0, 20.0])
+
+
+def test_long_chain_has_no_recursion_limit():
+    x = Tensor([1.0], requires_grad=True, dtype=np.float64)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001 + 0.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0001**10_000])
+
+
+def test_intermediates_keep_no_grad_and_release_the_graph():
+    x = Tensor(np.ones(1000), requires_grad=True)
+    hidden = x.exp()
+    loss = hidden.sum()
+    hidden_ref = weakref.ref(hidden)
+    del hidden
+    assert hidden_ref() is not None, "the graph holds the intermediate until backward"
+    loss.backward()
+    assert hidden_ref() is None, "backward released the graph"
+    assert loss.grad is None and not loss.is_leaf
+    np.testing.assert_allclose(x.grad, np.e, rtol=1e-6)
+
+
+def test_intermediate_grad_stays_none_with_retain_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    hidden = x * 2
+    hidden.sum().backward(retain_graph=True)
+    assert hidden.grad is None
+    assert x.grad is not None
+
+
+def test_inputs_that_do_not_require_grad_get_none():
+    x, constant = Tensor([1.0], requires_grad=True), Tensor([5.0])
+    (x * constant).sum().backward()
+    assert constant.grad is None
+    np.testing.assert_allclose(x.grad, [5.0])
+
+
+def test_grad_keeps_the_leaf_dtype():
+    x = Tensor([1.0], requires_grad=True)
+    (x * Tensor([2.0], dtype=np.float64)).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+# -- the binding to an optimizer's flat buffers ---------------------------------------
+class FakeOwner:
+    """Records what a bound tensor tells its owner."""
+
+    def __init__(self):
+        self.events: list[str] = []
+
+    def data_assigned(self, tensor):
+        self.events.append("data")
+
+    def grad_arrived(self, tensor):
+        self.events.append("grad")
+
+    def grad_cleared(self, tensor):
+        self.events.append("cleared")
+
+
+def bound_tensor():
+    data_buffer, grad_buffer = np.zeros(8, np.float32), np.zeros(8, np.float32)
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    owner = FakeOwner()
+    x._bind(data_buffer[1:7].reshape(2, 3), grad_buffer[1:7].reshape(2, 3), owner)
+    return x, data_buffer, grad_buffer, owner
+
+
+def test_bind_moves_data_into_the_buffer():
+    x, data_buffer, _, _ = bound_tensor()
+    np.testing.assert_array_equal(data_buffer, [0, 0, 1, 2, 3, 4, 5, 0])
+    assert np.shares_memory(x.data, data_buffer)
+
+
+def test_assigning_data_copies_into_the_view():
+    x, data_buffer, _, owner = bound_tensor()
+    x.data = np.full((2, 3), 7.0)
+    np.testing.assert_array_equal(data_buffer, [0, 7, 7, 7, 7, 7, 7, 0])
+    assert np.shares_memory(x.data, data_buffer) and owner.events == ["data"]
+    with pytest.raises(ValueError, match=r"\(3, 2\).*\(2, 3\)"):
+        x.data = np.ones((3, 2))
+
+
+def test_assigning_grad_copies_into_the_view():
+    x, _, grad_buffer, owner = bound_tensor()
+    x.grad = np.ones((2, 3))
+    x.grad = np.full((2, 3), 2.0)
+    np.testing.assert_array_equal(grad_buffer, [0, 2, 2, 2, 2, 2, 2, 0])
+    assert np.shares_memory(x.grad, grad_buffer)
+    assert owner.events == ["grad"], "the owner hears once that a grad arrived"
+    with pytest.raises(ValueError, match=r"\(6,\).*\(2, 3\)"):
+        x.grad = np.ones(6)
+
+
+def test_backward_accumulates_into_the_grad_view():
+    x, _, grad_buffer, owner = bound_tensor()
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(grad_buffer, [0, 5, 5, 5, 5, 5, 5, 0])
+    x.grad = None
+    assert x.grad is None and owner.events == ["grad", "cleared"]
+    x.sum().backward()
+    np.testing.assert_array_equal(grad_buffer, [0, 1, 1, 1, 1, 1, 1, 0])
+
+
+def test_bind_carries_an_existing_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    x.grad = np.array([0.5, 0.25])
+    grad_buffer = np.zeros(2, np.float32)
+    x._bind(np.zeros(2, np.float32), grad_buffer, FakeOwner())
+    np.testing.assert_array_equal(grad_buffer, [0.5, 0.25])
