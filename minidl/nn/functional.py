@@ -1,0 +1,103 @@
+"""The layers' computations as plain functions: ``import minidl.nn.functional as F``.
+
+The activations and the softmax family come from ``minidl.ops``; ``linear``,
+``dropout`` and ``batch_norm`` are written here from ops, and the losses live
+in ``losses.py``. Modules in ``layers.py`` hold parameters and call these.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import ops
+from ..ops import gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, tanh
+from ..random import generator
+from ..tensor import Tensor
+from .losses import (binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
+                     mse_loss, nll_loss)
+
+__all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
+           "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
+           "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, for x of shape (..., in), W of shape (out, in), b of shape (out,)."""
+    out = ops.matmul(x, ops.transpose(weight))
+    return out if bias is None else out + bias
+
+
+def check_probability(p: float) -> None:
+    """Dropout's p must be a number in [0, 1]."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"Invalid dropout probability: p={p!r} (needs 0 <= p <= 1)")
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest.
+
+        y = x * m / (1 - p),   m ~ Bernoulli(1 - p) elementwise,   so E[y] = x
+
+    The mask comes from minidl's seeded generator; dy/dx = m / (1 - p). When
+    not ``training`` (or p = 0) it is the identity; p = 1 zeros everything.
+    """
+    check_probability(p)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        scale = np.zeros(x.shape, dtype=x.dtype)
+    else:
+        keep = generator().random(x.shape) >= p
+        scale = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
+    return x * Tensor(scale, dtype=x.dtype)
+
+
+def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel c (axis 1 of x, shape (N, C) or (N, C, L)):
+
+        y = (x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c
+
+    In training mean_c and var_c are the batch's, over the n = N (* L) values
+    of the channel (var biased, divided by n), and the graph runs through
+    them. Running statistics, when given, move toward the batch's in place:
+
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var  = (1 - momentum) * running_var  + momentum * var * n / (n - 1)
+
+    (the unbiased variance). Otherwise the running statistics are used as
+    constants.
+    """
+    if x.ndim not in (2, 3):
+        raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, L), "
+                         f"got shape {x.shape}")
+    channels = x.shape[1]
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        n = x.size // channels
+        if n < 2:
+            raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
+                             f"got input of shape {x.shape}")
+        mean = ops.mean(x, axis=axes, keepdims=True)
+        var = ops.var(x, axis=axes, keepdims=True)
+        normalized = (x - mean) / ops.sqrt(var + eps)
+        if running_mean is not None:
+            running_mean *= 1.0 - momentum
+            running_mean += momentum * mean.data.reshape(channels)
+        if running_var is not None:
+            running_var *= 1.0 - momentum
+            running_var += momentum * var.data.reshape(channels) * (n / (n - 1))
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm outside training needs running_mean and running_var")
+        center = Tensor(running_mean.reshape(shape), dtype=x.dtype)
+        inverse_std = Tensor(1.0 / np.sqrt(running_var.reshape(shape) + eps), dtype=x.dtype)
+        normalized = (x - center) * inverse_std
+    if weight is not None:
+        normalized = normalized * ops.reshape(weight, shape)
+    if bias is not None:
+        normalized = normalized + ops.reshape(bias, shape)
+    return normalized

@@ -1,0 +1,114 @@
+"""Weight initialisation, with PyTorch's names and formulas.
+
+Each function overwrites a tensor's values in place (so a parameter that lives
+in an optimizer's flat buffer stays there), draws from minidl's seeded
+generator, and returns the tensor. For a weight of shape (out, in, *kernel):
+
+    fan_in  = in  * prod(kernel)        fan_out = out * prod(kernel)
+
+    xavier (Glorot):  std = gain * sqrt(2 / (fan_in + fan_out))
+    kaiming (He):     std = gain / sqrt(fan),  fan = fan_in or fan_out (``mode``)
+
+and a uniform draw on [-bound, bound] with bound = sqrt(3) * std has that std.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..random import generator
+from ..tensor import Tensor
+from .module import copy_into
+
+_LINEAR_GAINS = {"linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d",
+                 "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The factor that keeps activations' variance steady through ``nonlinearity``.
+
+    linear/identity/sigmoid/conv*: 1,  tanh: 5/3,  relu: sqrt(2),
+    leaky_relu: sqrt(2 / (1 + negative_slope^2)) (``param``, default 0.01),  selu: 3/4.
+    """
+    if nonlinearity in _LINEAR_GAINS:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "selu":
+        return 3.0 / 4.0
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"Invalid negative_slope for leaky_relu: {slope!r} (a number)")
+        return math.sqrt(2.0 / (1.0 + slope ** 2))
+    raise ValueError(f"Unsupported nonlinearity: {nonlinearity!r}")
+
+
+def _fans(tensor: Tensor) -> tuple[int, int]:
+    if tensor.ndim < 2:
+        raise ValueError(f"fan in and fan out need a tensor of at least 2 dimensions, "
+                         f"not shape {tensor.shape}")
+    receptive_field = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fill with draws from U(a, b)."""
+    copy_into(tensor, generator().uniform(a, b, tensor.shape))
+    return tensor
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill with draws from N(mean, std^2)."""
+    copy_into(tensor, generator().normal(mean, std, tensor.shape))
+    return tensor
+
+
+def constant_(tensor: Tensor, value: float) -> Tensor:
+    copy_into(tensor, np.full(tensor.shape, value))
+    return tensor
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(tensor)
+    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Invalid mode: {mode!r} (expected 'fan_in' or 'fan_out')")
+    fan_in, fan_out = _fans(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
+    """U(-bound, bound) with bound = sqrt(3) * gain(nonlinearity, a) / sqrt(fan)."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Tensor:
+    """N(0, std^2) with std = gain(nonlinearity, a) / sqrt(fan)."""
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))

@@ -1,0 +1,262 @@
+"""Module and Parameter: the containers that layers and models are built from.
+
+A Module owns three ordered dicts, filled by attribute assignment in order:
+
+    _parameters   name -> Parameter   (trained: returned by ``parameters()``)
+    _buffers      name -> np.ndarray  (state that is not trained, e.g. running means)
+    _modules      name -> Module      (sub-modules, walked recursively)
+
+``state_dict()`` flattens parameters and buffers of the whole tree into dotted
+names (``layers.1.bias``); ``load_state_dict`` copies values back *into* the
+existing arrays, so a parameter that lives in an optimizer's flat buffer stays
+there.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as trainable: ``requires_grad=True``.
+
+    ``Parameter(array_or_tensor)`` keeps floating dtypes (a Tensor's array is
+    shared, not copied) and turns integer data into float32.
+    """
+
+    def __init__(self, data: Any, requires_grad: bool = True):
+        array = np.asarray(data.data if isinstance(data, Tensor) else data)
+        dtype = array.dtype if array.dtype.kind == "f" else np.float32
+        super().__init__(array, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def copy_into(tensor: Tensor, value: Any) -> None:
+    """Overwrite ``tensor``'s array in place with ``value``, keeping its dtype.
+
+    Assigning the array back through ``tensor.data`` tells an optimizer that
+    holds the tensor in its flat buffer that the values changed.
+    """
+    target = tensor.data
+    np.copyto(target, np.asarray(value.data if isinstance(value, Tensor) else value),
+              casting="same_kind")
+    tensor.data = target
+
+
+class Module:
+    """Base class of every layer and model: subclasses define ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- registration by attribute assignment ---------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called")
+        if isinstance(value, Parameter):
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            self._modules[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = _as_buffer(name, value)
+        elif value is None and (name in self._parameters or name in self._modules):
+            self._forget(name)
+            object.__setattr__(self, name, None)
+        elif name in self._parameters or name in self._modules:
+            kind = "parameter" if name in self._parameters else "sub-module"
+            raise TypeError(f"cannot assign a {type(value).__name__} to {kind} {name!r}: "
+                            f"a {'Parameter' if kind == 'parameter' else 'Module'} or None is expected")
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(registry, {})
+            if name in entries:
+                return entries[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        if not self._forget(name):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _forget(self, name: str) -> bool:
+        """Remove ``name`` from every registry and the instance dict; was it there?"""
+        found = False
+        for entries in (self._parameters, self._buffers, self._modules, self.__dict__):
+            if name in entries:
+                del entries[name]
+                found = True
+        return found
+
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Keep ``array`` as state that is saved in ``state_dict`` but not trained."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"Invalid buffer name: {name!r} (a non-empty string without '.')")
+        if name in self._parameters or name in self._modules or name in self.__dict__:
+            raise KeyError(f"attribute {name!r} already exists")
+        self._buffers[name] = _as_buffer(name, array)
+
+    # -- walking the tree -------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``) and every module below it, depth first."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            stack.extend(reversed([(_join(name, child_name), child)
+                                   for child_name, child in module._modules.items()]))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """Dotted names and parameters; a parameter shared by two modules comes once."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
+            for name, parameter in module._parameters.items():
+                if id(parameter) not in seen:
+                    seen.add(id(parameter))
+                    yield _join(module_name, name), parameter
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, parameter in self.named_parameters(recurse=recurse):
+            yield parameter
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for module_name, module in self.named_modules(prefix):
+            for name, buffer in module._buffers.items():
+                yield _join(module_name, name), buffer
+
+    def buffers(self) -> Iterator[np.ndarray]:
+        for _, buffer in self.named_buffers():
+            yield buffer
+
+    # -- modes and gradients ----------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training`` on this module and every module below it."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"Invalid training mode: {mode!r} (expected True or False)")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient, or fill it with zeros."""
+        for parameter in self.parameters():
+            if set_to_none:
+                parameter.grad = None
+            elif parameter.grad is not None:
+                parameter.grad = np.zeros_like(parameter.data)
+
+    # -- saving and loading -------------------------------------------------------
+    def _state_entries(self) -> OrderedDict[str, Tensor | np.ndarray]:
+        """Dotted name -> live Parameter or buffer (per module: parameters, then buffers)."""
+        entries: OrderedDict[str, Tensor | np.ndarray] = OrderedDict()
+        for module_name, module in self.named_modules():
+            for name, parameter in module._parameters.items():
+                entries[_join(module_name, name)] = parameter
+            for name, buffer in module._buffers.items():
+                entries[_join(module_name, name)] = buffer
+        return entries
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Dotted name -> a copy of every parameter's and buffer's array."""
+        return OrderedDict((name, np.array(entry.data if isinstance(entry, Tensor) else entry))
+                           for name, entry in self._state_entries().items())
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True
+                        ) -> tuple[list[str], list[str]]:
+        """Copy ``state``'s arrays into this module's parameters and buffers.
+
+        Nothing is copied unless everything fits. A shape mismatch always
+        raises ValueError; with ``strict`` so do missing and unexpected keys.
+        Returns ``(missing_keys, unexpected_keys)``.
+        """
+        entries = self._state_entries()
+        missing = [name for name in entries if name not in state]
+        unexpected = [name for name in state if name not in entries]
+        mismatched = [
+            f"{name}: the checkpoint has shape {_array_of(state[name]).shape}, "
+            f"the module has shape {_array_of(entry).shape}"
+            for name, entry in entries.items()
+            if name in state and _array_of(state[name]).shape != _array_of(entry).shape]
+        problems = [f"shape mismatch for {line}" for line in mismatched]
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        if problems:
+            raise ValueError(f"Error loading the state dict of {type(self).__name__}:\n  "
+                             + "\n  ".join(problems))
+        for name, entry in entries.items():
+            if name in state:
+                if isinstance(entry, Tensor):
+                    copy_into(entry, state[name])
+                else:
+                    np.copyto(entry, _array_of(state[name]), casting="same_kind")
+        return missing, unexpected
+
+    # -- printing -----------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's parentheses."""
+        return ""
+
+    def __repr__(self) -> str:
+        """``Name(extra)`` or, with children, one indented ``(name): child`` per line."""
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self._modules.items()]
+        if not children and len(extra) <= 1:
+            return f"{type(self).__name__}({''.join(extra)})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _array_of(value: Any) -> np.ndarray:
+    return np.asarray(value.data if isinstance(value, Tensor) else value)
+
+
+def _as_buffer(name: str, value: Any) -> np.ndarray:
+    if isinstance(value, Module):
+        raise TypeError(f"buffer {name!r} must be an array, not a Module")
+    return _array_of(value)
