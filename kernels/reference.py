@@ -1,0 +1,247 @@
+"""Reference optimizer updates in plain numpy: the test oracle, written for clarity.
+
+Every update works IN PLACE on flat, contiguous 1-D arrays of one float dtype
+(float32 or float64): ``param`` and its state buffers are overwritten, ``grad``
+is only read. A state buffer the chosen options do not use is passed as a
+zero-length array of the same dtype. Scalars are cast to the array's dtype
+before use, so a float32 update stays float32 throughout.
+
+The semantics are PyTorch's ``torch.optim`` 2.x single-tensor path
+(``foreach=False``), in PyTorch's operation order, so float32 results agree
+with PyTorch's to rounding. Below, ``g`` is the gradient after the ``maximize``
+negation and the coupled weight decay:
+
+    g = -grad if maximize else grad
+    g = g + weight_decay * p                       (when weight_decay != 0)
+
+The other backends (``cpu``, ``cuda``) export the same functions, with the same
+positional arguments, and the small array API at the bottom of this module.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+name = "reference"
+on_host = True
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_arrays(param: np.ndarray, grad: np.ndarray, used: tuple = (), unused: tuple = ()) -> None:
+    """Raise unless param, grad and the ``used`` state buffers are 1-D arrays of
+    one float dtype and one size, and the ``unused`` ones have that dtype.
+
+    Kernels write through raw indices, so a short buffer would be a silent
+    out-of-bounds write and a mixed dtype a silent float64 promotion.
+    """
+    dtype = param.dtype
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"Invalid param dtype: {dtype} (expected float32 or float64)")
+    size = param.size
+    for index, array in enumerate((param, grad, *used)):
+        if array.ndim != 1 or array.size != size:
+            raise ValueError(f"Invalid array shape: {array.shape} for argument {index} "
+                             f"(expected flat arrays of param's size {size})")
+    for array in (grad, *used, *unused):
+        if array.dtype != dtype:
+            raise TypeError(f"Invalid array dtype: {array.dtype} (param is {dtype})")
+
+
+def _effective_grad(param: np.ndarray, grad: np.ndarray, weight_decay: float,
+                    maximize: bool) -> np.ndarray:
+    """g = (-grad if maximize else grad) + weight_decay * p, as a new array."""
+    cast = param.dtype.type
+    g = -grad if maximize else grad.copy()
+    if weight_decay != 0:
+        g = g + cast(weight_decay) * param
+    return g
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """start <- start + weight * (end - start), in place, in PyTorch's two forms.
+
+    PyTorch evaluates ``lerp`` as ``start + w * (end - start)`` when |w| < 0.5
+    and as ``end - (end - start) * (1 - w)`` otherwise: equal in exact
+    arithmetic, each the more accurate one on its side of 0.5.
+    """
+    cast = start.dtype.type
+    if abs(weight) < 0.5:
+        start += cast(weight) * (end - start)
+    else:
+        start[...] = end - (end - start) * cast(1 - weight)
+
+
+def sgd(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr: float,
+        momentum: float, dampening: float, weight_decay: float, nesterov: bool, maximize: bool,
+        step: int) -> None:
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+        g   = ±grad + weight_decay * p
+        if momentum != 0:
+            buf = g                                      at step == 1
+            buf = momentum * buf + (1 - dampening) * g   after
+            g   = g + momentum * buf     if nesterov else   g = buf
+        p   = p - lr * g
+
+    ``step`` is this update's 1-based count for the param: the momentum buffer
+    is created (set to g) at step 1, as PyTorch creates it on the first step.
+    """
+    check_arrays(param, grad, (momentum_buffer,) if momentum != 0 else (),
+                 () if momentum != 0 else (momentum_buffer,))
+    cast = param.dtype.type
+    g = _effective_grad(param, grad, weight_decay, maximize)
+    if momentum != 0:
+        if step == 1:
+            momentum_buffer[...] = g
+        else:
+            momentum_buffer *= cast(momentum)
+            momentum_buffer += cast(1 - dampening) * g
+        if nesterov:
+            g = g + cast(momentum) * momentum_buffer
+        else:
+            g = momentum_buffer
+    param += cast(-lr) * g
+
+
+def adagrad(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, lr: float,
+            lr_decay: float, weight_decay: float, eps: float, maximize: bool, step: int) -> None:
+    """Adagrad: per-coordinate steps shrink with the sum of squared gradients.
+
+        g    = ±grad + weight_decay * p
+        clr  = lr / (1 + (step - 1) * lr_decay)
+        sum  = sum + g * g
+        p    = p - clr * g / (sqrt(sum) + eps)
+
+    ``step`` is the 1-based count of this update. PyTorch's
+    ``initial_accumulator_value`` is the initial value of ``state_sum``.
+    """
+    check_arrays(param, grad, (state_sum,))
+    cast = param.dtype.type
+    g = _effective_grad(param, grad, weight_decay, maximize)
+    clr = lr / (1 + (step - 1) * lr_decay)
+    state_sum += g * g
+    std = np.sqrt(state_sum) + cast(eps)
+    param += cast(-clr) * g / std
+
+
+def rmsprop(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, grad_avg: np.ndarray,
+            momentum_buffer: np.ndarray, lr: float, alpha: float, eps: float,
+            weight_decay: float, momentum: float, centered: bool, maximize: bool,
+            eps_in_sqrt: bool) -> None:
+    """RMSprop: divide the gradient by a running root mean square of its history.
+
+        g    = ±grad + weight_decay * p
+        v    = alpha * v + (1 - alpha) * g * g          (square_avg)
+        if centered:
+            m = m + (1 - alpha) * (g - m)               (grad_avg, a lerp)
+            d = max(v - m * m, 0)
+        else:
+            d = v
+        denom = sqrt(d) + eps            or  sqrt(d + eps) when eps_in_sqrt
+        if momentum > 0:
+            buf = momentum * buf + g / denom
+            p   = p - lr * buf
+        else:
+            p   = p - lr * g / denom
+
+    Two minidl extensions to PyTorch: the centered variance ``v - m*m`` is
+    clamped at 0 (in floating point it can dip below 0 when the gradient is
+    nearly constant, and PyTorch's ``sqrt`` then gives NaN), and
+    ``eps_in_sqrt`` selects the TensorFlow/optax denominator ``sqrt(d + eps)``.
+    An initial value of ``v`` is the initial value of ``square_avg``.
+    """
+    used = [square_avg]
+    unused = []
+    (used if centered else unused).append(grad_avg)
+    (used if momentum > 0 else unused).append(momentum_buffer)
+    check_arrays(param, grad, tuple(used), tuple(unused))
+    cast = param.dtype.type
+    g = _effective_grad(param, grad, weight_decay, maximize)
+    square_avg *= cast(alpha)
+    square_avg += cast(1 - alpha) * g * g
+    if centered:
+        _lerp_(grad_avg, g, 1 - alpha)
+        d = np.maximum(square_avg - grad_avg * grad_avg, cast(0))
+    else:
+        d = square_avg
+    denom = np.sqrt(d + cast(eps)) if eps_in_sqrt else np.sqrt(d) + cast(eps)
+    if momentum > 0:
+        momentum_buffer *= cast(momentum)
+        momentum_buffer += g / denom
+        param += cast(-lr) * momentum_buffer
+    else:
+        param += cast(-lr) * g / denom
+
+
+def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+         max_exp_avg_sq: np.ndarray, lr: float, beta1: float, beta2: float, eps: float,
+         weight_decay: float, decoupled_weight_decay: bool, amsgrad: bool, maximize: bool,
+         step: int) -> None:
+    """Adam, AMSGrad and AdamW (decoupled weight decay).
+
+        if decoupled_weight_decay:  p = p * (1 - lr * weight_decay),  g = ±grad
+        else:                       g = ±grad + weight_decay * p
+        m     = m + (1 - beta1) * (g - m)               (exp_avg, a lerp)
+        v     = beta2 * v + (1 - beta2) * g * g         (exp_avg_sq)
+        bc1   = 1 - beta1 ** step,   bc2 = 1 - beta2 ** step
+        if amsgrad:  vmax = max(vmax, v), and vmax is used in place of v
+        denom = sqrt(v) / sqrt(bc2) + eps
+        p     = p - (lr / bc1) * m / denom
+
+    ``step`` is the 1-based count of this update. The bias corrections are
+    computed in float64 once per call, then cast to the array dtype.
+    """
+    check_arrays(param, grad, (exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ())),
+                 () if amsgrad else (max_exp_avg_sq,))
+    cast = param.dtype.type
+    if decoupled_weight_decay:
+        if weight_decay != 0:
+            param *= cast(1 - lr * weight_decay)
+        g = _effective_grad(param, grad, 0, maximize)
+    else:
+        g = _effective_grad(param, grad, weight_decay, maximize)
+    _lerp_(exp_avg, g, 1 - beta1)
+    exp_avg_sq *= cast(beta2)
+    exp_avg_sq += cast(1 - beta2) * g * g
+    step_size = lr / (1 - beta1 ** step)
+    bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+    if amsgrad:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        v = max_exp_avg_sq
+    else:
+        v = exp_avg_sq
+    denom = np.sqrt(v) / cast(bias_correction2_sqrt) + cast(eps)
+    param += cast(-step_size) * exp_avg / denom
+
+
+# -- the array API an optimizer uses to stay backend-generic -----------------
+
+def to_device(host_array: np.ndarray) -> np.ndarray:
+    """The backend array for a host array: the array itself on host backends."""
+    return host_array
+
+
+def zeros(n: int, dtype) -> np.ndarray:
+    return np.zeros(n, dtype=dtype)
+
+
+def full(n: int, value: float, dtype) -> np.ndarray:
+    return np.full(n, value, dtype=dtype)
+
+
+def copy_from_host(dst: np.ndarray, src: np.ndarray) -> None:
+    """dst (backend) <- src (host); nothing to do when they are one array."""
+    if dst is not src:
+        np.copyto(dst, src)
+
+
+def copy_to_host(src: np.ndarray, dst: np.ndarray) -> None:
+    """dst (host) <- src (backend); nothing to do when they are one array."""
+    if dst is not src:
+        np.copyto(dst, src)
+
+
+def synchronize() -> None:
+    """Host backends finish every update before returning: nothing to wait for."""

@@ -1,0 +1,151 @@
+"""Every update through the cuda backend against the numpy reference.
+
+Run under numba's CUDA simulator by tests/test_kernels_cudasim.py
+(``NUMBA_ENABLE_CUDASIM=1``: tiny grids, so n=37 exercises the grid-stride
+tail) and imported by tests/test_kernels_gpu.py on a real GPU; its option grid
+and ``run_case`` also drive the cpu tests (tests/test_kernels.py). As a script
+it prints one line per mismatch and exits 1 if there is any:
+
+    NUMBA_ENABLE_CUDASIM=1 python tests/cudasim/kernels_check.py [--steps 8]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+
+import numpy as np
+
+import minidl.kernels as kernels
+from minidl.kernels import reference
+
+# Rounding differences only: a GPU contracts a * b + c into one fma (no fastmath needed).
+TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def grid(**options: tuple) -> list[dict]:
+    return [dict(zip(options, values)) for values in itertools.product(*options.values())]
+
+
+CASES = (
+    [("sgd", o) for o in grid(momentum=(0.0, 0.9), dampening=(0.0, 0.5), nesterov=(False, True),
+                              weight_decay=(0.0, 0.01), maximize=(False, True))
+     if not (o["nesterov"] and (o["momentum"] == 0 or o["dampening"] != 0))]
+    + [("adagrad", o) for o in grid(lr_decay=(0.0, 0.1), weight_decay=(0.0, 0.01),
+                                    maximize=(False, True))]
+    + [("rmsprop", o) for o in grid(alpha=(0.99, 0.3), momentum=(0.0, 0.9),
+                                    centered=(False, True), eps_in_sqrt=(False, True),
+                                    weight_decay=(0.0, 0.01), maximize=(False, True))]
+    + [("adam", o) for o in grid(beta1=(0.9, 0.3), amsgrad=(False, True),
+                                 decoupled_weight_decay=(False, True), weight_decay=(0.0, 0.01),
+                                 maximize=(False, True))])
+
+
+def state_sizes(update: str, o: dict, n: int) -> list[int]:
+    used = {"sgd": [o.get("momentum", 0) != 0], "adagrad": [True],
+            "rmsprop": [True, o.get("centered"), o.get("momentum", 0) > 0],
+            "adam": [True, True, o.get("amsgrad")]}[update]
+    return [n if flag else 0 for flag in used]
+
+
+def call(backend, update: str, o: dict, param, grad, states, step: int) -> None:
+    if update == "sgd":
+        backend.sgd(param, grad, *states, 0.05, o["momentum"], o["dampening"], o["weight_decay"],
+                    o["nesterov"], o["maximize"], step)
+    elif update == "adagrad":
+        backend.adagrad(param, grad, *states, 0.05, o["lr_decay"], o["weight_decay"], 1e-10,
+                        o["maximize"], step)
+    elif update == "rmsprop":
+        backend.rmsprop(param, grad, *states, 0.01, o["alpha"], 1e-8, o["weight_decay"],
+                        o["momentum"], o["centered"], o["maximize"], o["eps_in_sqrt"])
+    else:
+        backend.adam(param, grad, *states, 0.01, o["beta1"], 0.999, 1e-8, o["weight_decay"],
+                     o["decoupled_weight_decay"], o["amsgrad"], o["maximize"], step)
+
+
+def run_case(backend, update: str, o: dict, n: int, dtype, steps: int) -> list[np.ndarray]:
+    """Param and state, as host arrays, after ``steps`` updates on seeded gradients."""
+    rng = np.random.default_rng(0)
+    host_param = rng.standard_normal(n).astype(dtype)
+    host_states = [np.full(size, 0.1 if update == "adagrad" else 0.0, dtype)
+                   for size in state_sizes(update, o, n)]
+    param = backend.to_device(host_param)
+    states = [backend.to_device(s) for s in host_states]
+    grad = backend.zeros(n, dtype)
+    for step in range(1, steps + 1):
+        backend.copy_from_host(grad, rng.standard_normal(n).astype(dtype))
+        call(backend, update, o, param, grad, states, step)
+    backend.synchronize()
+    out = [host_param, *host_states]
+    for host, device in zip(out, [param, *states]):
+        backend.copy_to_host(device, host)
+    return out
+
+
+def mismatches(backend, n: int = 37, steps: int = 8) -> list[str]:
+    """One line per case and dtype where ``backend`` disagrees with ``reference``."""
+    failures = []
+    for dtype in (np.float32, np.float64):
+        for update, o in CASES:
+            expected = run_case(reference, update, o, n, dtype, steps)
+            got = run_case(backend, update, o, n, dtype, steps)
+            for index, (e, g) in enumerate(zip(expected, got)):
+                if g.dtype != dtype or not np.allclose(g, e, **TOLERANCE[dtype]):
+                    error = np.max(np.abs(g.astype(np.float64) - e)) if g.size else 0.0
+                    failures.append(f"{update} {o} {dtype.__name__} array {index}: "
+                                    f"max abs error {error:.3g}")
+            if np.array_equal(got[0], run_case(reference, update, o, n, dtype, 0)[0]):
+                failures.append(f"{update} {o} {dtype.__name__}: param did not move")
+    return failures
+
+
+def api_problems(backend) -> list[str]:
+    """Check the array API and the argument checks of the cuda backend."""
+    problems = []
+    if backend.name != "cuda" or backend.on_host:
+        problems.append(f"name/on_host: {backend.name}/{backend.on_host}")
+    host = np.arange(5, dtype=np.float32)
+    device = backend.full(5, 2.0, np.float32)
+    out = np.empty(5, np.float32)
+    backend.copy_to_host(device, out)
+    if not (out == 2).all():
+        problems.append(f"full: {out}")
+    backend.copy_from_host(device, host)
+    backend.copy_to_host(device, out)
+    if not (out == host).all():
+        problems.append(f"copy_from_host/copy_to_host: {out}")
+    out64 = np.ones(5)
+    backend.copy_to_host(backend.zeros(5, np.float64), out64)
+    if out64.any():
+        problems.append(f"zeros: {out64}")
+    try:
+        backend.adagrad(backend.zeros(5, np.float32), backend.zeros(4, np.float32),
+                        backend.zeros(5, np.float32), 0.1, 0.0, 0.0, 1e-10, False, 1)
+        problems.append("a grad of the wrong size was accepted")
+    except ValueError as error:
+        if "shape" not in str(error):
+            problems.append(f"size error message: {error}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=37)
+    parser.add_argument("--steps", type=int, default=8)
+    args = parser.parse_args()
+    if kernels.resolve("auto") != "cuda":
+        print(f"cuda is not chosen by resolve('auto'): {kernels.cuda_problem()}")
+        return 1
+    backend = kernels.load("cuda")
+    failures = api_problems(backend) + mismatches(backend, args.n, args.steps)
+    for line in failures:
+        print(line)
+    launches = backend._launcher.cache_info()
+    print(f"{len(CASES)} cases x 2 dtypes, n={args.n}, {args.steps} steps: "
+          f"{len(failures)} failures; launcher cache: {launches.hits} hits, "
+          f"{launches.misses} misses")
+    return 1 if failures or launches.misses > len(backend.KERNELS) * 2 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The kernels against PyTorch trajectories stored in tests/data/torch_optim_vectors.npz.
+
+The vectors are written by tests/data/make_torch_vectors.py (torch 2.13, float64);
+this test needs numpy only. ``eps_in_sqrt`` has no torch counterpart: it is
+checked against a numpy transcription of the TensorFlow/optax formula instead.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minidl.kernels import cpu, reference
+
+VECTORS = np.load(Path(__file__).parent / "data" / "torch_optim_vectors.npz", allow_pickle=False)
+CASES = json.loads(str(VECTORS["cases"]))
+# float32 runs carry ~6e-8 relative rounding per operation through 50 steps:
+# a few 1e-6 relative to the params, which are of order 1.
+TOLERANCE = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-5)}
+
+
+def states(case: dict, size: int, dtype) -> list[np.ndarray]:
+    """The state buffers a kernel needs for this case, initialised as torch does."""
+    o, name = case["options"], case["optimizer"]
+    zeros = lambda used: np.zeros(size if used else 0, dtype)  # noqa: E731
+    if name == "SGD":
+        return [zeros(o["momentum"] != 0)]
+    if name == "Adagrad":
+        return [np.full(size, o["initial_accumulator_value"], dtype)]
+    if name == "RMSprop":
+        return [zeros(True), zeros(o["centered"]), zeros(o["momentum"] > 0)]
+    return [zeros(True), zeros(True), zeros(o["amsgrad"])]
+
+
+def step(backend, case: dict, param, grad, buffers, t: int) -> None:
+    o, name = case["options"], case["optimizer"]
+    if name == "SGD":
+        backend.sgd(param, grad, *buffers, o["lr"], o["momentum"], o["dampening"],
+                    o["weight_decay"], o["nesterov"], o["maximize"], t)
+    elif name == "Adagrad":
+        backend.adagrad(param, grad, *buffers, o["lr"], o["lr_decay"], o["weight_decay"],
+                        o["eps"], o["maximize"], t)
+    elif name == "RMSprop":
+        backend.rmsprop(param, grad, *buffers, o["lr"], o["alpha"], o["eps"], o["weight_decay"],
+                        o["momentum"], o["centered"], o["maximize"], False)
+    else:
+        beta1, beta2 = o["betas"]
+        backend.adam(param, grad, *buffers, o["lr"], beta1, beta2, o["eps"], o["weight_decay"],
+                     name == "AdamW", o["amsgrad"], o["maximize"], t)
+
+
+def trajectory(backend, case: dict, dtype) -> np.ndarray:
+    param = VECTORS["param0"].astype(dtype)
+    buffers = states(case, param.size, dtype)
+    out = [param.copy()]
+    for t, grad in enumerate(VECTORS["grads"].astype(dtype), start=1):
+        step(backend, case, param, grad, buffers, t)
+        out.append(param.copy())
+    return np.stack(out)
+
+
+def test_vectors_cover_every_option():
+    seen = {(c["optimizer"], k, json.dumps(v)) for c in CASES for k, v in c["options"].items()}
+    for optimizer, option, values in [
+            ("SGD", "nesterov", [True, False]), ("SGD", "maximize", [True, False]),
+            ("SGD", "dampening", [0.0, 0.3]), ("SGD", "weight_decay", [0.0, 0.1]),
+            ("Adagrad", "lr_decay", [0.0, 0.05]), ("Adagrad", "initial_accumulator_value", [0.5]),
+            ("RMSprop", "centered", [True, False]), ("RMSprop", "momentum", [0.0, 0.9]),
+            ("RMSprop", "alpha", [0.99, 0.3]), ("RMSprop", "weight_decay", [0.1]),
+            ("Adam", "amsgrad", [True, False]), ("Adam", "weight_decay", [0.1]),
+            ("Adam", "maximize", [True]), ("AdamW", "weight_decay", [0.1]),
+            ("AdamW", "amsgrad", [True]), ("Adam", "betas", [[0.3, 0.999]])]:
+        for value in values:
+            assert (optimizer, option, json.dumps(value)) in seen, (optimizer, option, value)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["key"] for c in CASES])
+def test_kernels_match_torch(case):
+    expected = VECTORS[case["key"]]
+    assert not np.allclose(expected[-1], expected[0])
+    np.testing.assert_allclose(trajectory(reference, case, np.float64), expected,
+                               **TOLERANCE[np.float64])
+    np.testing.assert_allclose(trajectory(cpu, case, np.float64), expected,
+                               **TOLERANCE[np.float64])
+    got32 = trajectory(cpu, case, np.float32)
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, expected, **TOLERANCE[np.float32])
+
+
+def tensorflow_rmsprop(param, grads, lr, alpha, eps, momentum, centered):
+    """Keras/optax RMSprop, eps inside the root: p -= lr * g / sqrt(v - m^2 + eps)."""
+    param = param.copy()
+    v, m, buf = np.zeros_like(param), np.zeros_like(param), np.zeros_like(param)
+    for g in grads:
+        v = alpha * v + (1 - alpha) * g ** 2
+        m = alpha * m + (1 - alpha) * g
+        variance = v - m ** 2 if centered else v
+        update = g / np.sqrt(variance + eps)
+        buf = momentum * buf + update
+        param = param - lr * (buf if momentum > 0 else update)
+    return param
+
+
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("backend", [reference, cpu], ids=["reference", "cpu"])
+def test_eps_in_sqrt_is_the_tensorflow_formula(backend, momentum, centered):
+    param0, grads = VECTORS["param0"], VECTORS["grads"] * 0.1
+    lr, alpha, eps = 0.01, 0.9, 0.01  # an eps large enough that its place matters
+    expected = tensorflow_rmsprop(param0, grads, lr, alpha, eps, momentum, centered)
+    results = {}
+    for eps_in_sqrt in (True, False):
+        param = param0.copy()
+        buffers = [np.zeros(param.size), np.zeros(param.size if centered else 0),
+                   np.zeros(param.size if momentum > 0 else 0)]
+        for g in grads:
+            backend.rmsprop(param, g, *buffers, lr, alpha, eps, 0.0, momentum, centered, False,
+                            eps_in_sqrt)
+        results[eps_in_sqrt] = param
+    np.testing.assert_allclose(results[True], expected, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(results[False], expected, rtol=1e-3, atol=0)
