@@ -1,1 +1,19 @@
-"""minidl.optim (placeholder, being written)."""
+"""minidl.optim: optimizers whose update runs as one kernel call per param group.
+
+    Optimizer           the base: param groups, step, zero_grad, state_dict
+    SGD, Adagrad, RMSprop, Adam, AdamW
+    lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau
+
+Each optimizer keeps every param group in flat buffers (``flat.py``) and runs
+its update as a ``minidl.kernels`` kernel on the backend chosen at run time
+(``device="auto"|"reference"|"cpu"|"cuda"``; the optimizer's ``device``
+attribute says which one it got).
+"""
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]

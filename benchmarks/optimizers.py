@@ -1,0 +1,270 @@
+"""RMSprop step time and effective bandwidth: minidl against its floors and rivals.
+
+    python benchmarks/optimizers.py            # the full table (a minute or two)
+    python benchmarks/optimizers.py --quick    # a smoke run, small sizes only
+
+Rows (each does the same float32 RMSprop update, lr 1e-2, alpha 0.99, eps 1e-8):
+
+    minidl cpu       RMSprop(params, device="cpu").step(), through the Optimizer API
+    minidl cuda      the same with device="cuda" (only with a real GPU): grads up,
+                     one launch per group, params down
+    raw njit         minidl.kernels.cpu.rmsprop called directly on flat buffers:
+                     the floor for minidl cpu (the step's Python overhead is the gap)
+    numpy in place   RMSprop per tensor with in-place numpy ops and a scratch array
+    torch foreach    torch.optim.RMSprop(foreach=True) on CPU (when torch imports),
+                     the faster of 1 thread and torch's default thread count
+    memcpy           np.copyto moving as many bytes as the update must move
+
+Columns: one tensor of N elements, N = 1e3 ... 1e7; "mlp 200" = 200 tensors,
+100 x (70x70 weight + 70 bias) = 497,000 params; and where a GPU is present,
+"gpu mlp" = 100 x (256x256 weight + 256 bias) = 6,579,200 params and "2^26" =
+one tensor of 67,108,864 elements (GPU rows only).
+
+Each cell is the median of repeated steps after a warm-up. GB/s counts the
+bytes the update must move: read param, grad and square_avg, write param and
+square_avg: 5 x 4 bytes per element. The memcpy row copies 2.5 x 4 bytes per
+element (read + write = the same 20 bytes).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import multiprocessing
+import os
+import platform
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable
+
+import numba
+import numpy as np
+
+import minidl
+from minidl import Tensor
+from minidl.kernels import cpu as cpu_kernels
+from minidl.kernels import cuda_problem
+from minidl.optim import RMSprop
+
+LR, ALPHA, EPS = 1e-2, 0.99, 1e-8
+BYTES_PER_ELEMENT = 5 * 4
+
+
+def single(n: int) -> list[tuple[int, ...]]:
+    return [(n,)]
+
+
+def mlp(width: int, layers: int = 100) -> list[tuple[int, ...]]:
+    return [shape for _ in range(layers) for shape in ((width, width), (width,))]
+
+
+def measure(step: Callable[[], None], seconds: float, sync: Callable[[], None] = lambda: None
+            ) -> float:
+    """Median seconds per call, after warm-up calls, over >= 5 calls or ``seconds``."""
+    for _ in range(3):
+        step()
+    sync()
+    times: list[float] = []
+    budget = time.perf_counter() + seconds
+    while len(times) < 5 or (time.perf_counter() < budget and len(times) < 10_000):
+        start = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def host_arrays(shapes, rng) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    params = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    grads = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    return params, grads
+
+
+def minidl_step(shapes, rng, device: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    params, grads = host_arrays(shapes, rng)
+    tensors = [Tensor(p, requires_grad=True) for p in params]
+    opt = RMSprop(tensors, lr=LR, alpha=ALPHA, eps=EPS, device=device)
+    for tensor, grad in zip(tensors, grads):
+        tensor.grad = grad
+    return opt.step, opt._backend.synchronize
+
+
+def raw_njit_step(shapes, rng) -> Callable[[], None]:
+    size = sum(int(np.prod(shape)) for shape in shapes)
+    param, grad = (rng.standard_normal(size).astype(np.float32) for _ in range(2))
+    square_avg, empty = np.zeros(size, np.float32), np.zeros(0, np.float32)
+    return lambda: cpu_kernels.rmsprop(param, grad, square_avg, empty, empty, LR, ALPHA, EPS,
+                                       0.0, 0.0, False, False, False)
+
+
+def numpy_step(shapes, rng) -> Callable[[], None]:
+    params, grads = host_arrays(shapes, rng)
+    squares = [np.zeros_like(p) for p in params]
+    scratch = [np.empty_like(p) for p in params]
+    alpha, rest, eps, lr = (np.float32(x) for x in (ALPHA, 1 - ALPHA, EPS, LR))
+
+    def step() -> None:
+        for p, g, v, tmp in zip(params, grads, squares, scratch):
+            v *= alpha                      # v = alpha v + (1 - alpha) g^2
+            np.multiply(g, g, out=tmp)
+            tmp *= rest
+            v += tmp
+            np.sqrt(v, out=tmp)             # p -= lr g / (sqrt(v) + eps)
+            tmp += eps
+            np.divide(g, tmp, out=tmp)
+            tmp *= lr
+            p -= tmp
+    return step
+
+
+def torch_step(shapes, rng) -> Callable[[], None]:
+    import torch
+
+    params, grads = host_arrays(shapes, rng)
+    tensors = [torch.nn.Parameter(torch.from_numpy(p)) for p in params]
+    for tensor, grad in zip(tensors, grads):
+        tensor.grad = torch.from_numpy(grad)
+    opt = torch.optim.RMSprop(tensors, lr=LR, alpha=ALPHA, eps=EPS, foreach=True)
+    return opt.step
+
+
+def torch_time(shapes, rng, seconds: float) -> float:
+    """The faster of torch on 1 thread and on its default thread count: on a
+    busy 2-core machine its OpenMP barriers can stall for a scheduler tick."""
+    import torch
+
+    default = torch.get_num_threads()
+    best = math.inf
+    for threads in sorted({1, default}):
+        torch.set_num_threads(threads)
+        best = min(best, measure(torch_step(shapes, rng), seconds))
+    torch.set_num_threads(default)
+    return best
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def memcpy_step(shapes, rng) -> Callable[[], None]:
+    size = sum(int(np.prod(shape)) for shape in shapes)
+    count = BYTES_PER_ELEMENT * size // 8          # float32s to copy: 20 bytes moved / element
+    source, target = rng.standard_normal(count).astype(np.float32), np.empty(count, np.float32)
+    return lambda: np.copyto(target, source)
+
+
+def minidl_time(device: str, shapes, rng, seconds: float) -> float:
+    step, sync = minidl_step(shapes, rng, device)
+    return measure(step, seconds, sync)
+
+
+TIMERS: dict[str, Callable] = {
+    "minidl cpu": functools.partial(minidl_time, "cpu"),
+    "minidl cuda": functools.partial(minidl_time, "cuda"),
+    "raw njit": lambda shapes, rng, seconds: measure(raw_njit_step(shapes, rng), seconds),
+    "numpy in place": lambda shapes, rng, seconds: measure(numpy_step(shapes, rng), seconds),
+    "torch foreach": torch_time,
+    "memcpy": lambda shapes, rng, seconds: measure(memcpy_step(shapes, rng), seconds),
+}
+GPU_ONLY = {"gpu mlp", "2^26"}
+
+
+def time_row(row: str, columns: dict[str, list], seconds: float) -> dict[str, float]:
+    """Seconds per step of one row, for each of its columns."""
+    rng = np.random.default_rng(0)
+    return {column: TIMERS[row](shapes, rng, seconds) for column, shapes in columns.items()
+            if row == "minidl cuda" or column not in GPU_ONLY}
+
+
+def run(quick: bool) -> str:
+    """Time every row, each in a fresh process: numba's and torch's OpenMP
+    thread pools would otherwise spin-wait against each other on 2 cores."""
+    gpu = cuda_problem() is None and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1"
+    sizes = [10**3, 10**4, 10**5] if quick else [10**3, 10**4, 10**5, 10**6, 10**7]
+    columns = {f"1e{int(np.log10(n))}": single(n) for n in sizes}
+    columns["mlp 200"] = mlp(70)
+    if gpu:
+        columns["gpu mlp"] = mlp(256)
+        columns["2^26"] = single(2**26)
+    seconds = 0.2 if quick else 1.0
+    rows = [row for row in TIMERS if (row != "minidl cuda" or gpu)
+            and (row != "torch foreach" or torch_available())]
+    times: dict[str, dict[str, float]] = {}
+    for row in rows:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            times[row] = pool.submit(time_row, row, columns, seconds).result()
+
+    lines = [header(quick, gpu), "", "time per step (us) / effective GB/s", ""]
+    lines += table(times, columns, lambda row, column, seconds: (
+        f"{seconds * 1e6:,.1f} / {bandwidth(columns[column], seconds):.1f}"))
+    lines += ["", "ratios of time per step (> 1: the second is faster)", ""]
+    ratios = {"minidl cpu / raw njit": ("minidl cpu", "raw njit"),
+              "numpy / minidl cpu": ("numpy in place", "minidl cpu"),
+              "torch / minidl cpu": ("torch foreach", "minidl cpu")}
+    ratio_times = {name: {column: times[a][column] / times[b][column]
+                          for column in columns if column in times.get(a, {})
+                          and column in times.get(b, {})}
+                   for name, (a, b) in ratios.items() if a in times}
+    lines += table(ratio_times, columns, lambda row, column, value: f"{value:.2f}x")
+    lines += ["", *targets(ratio_times)]
+    return "\n".join(lines)
+
+
+def bandwidth(shapes, seconds: float) -> float:
+    return BYTES_PER_ELEMENT * sum(int(np.prod(shape)) for shape in shapes) / seconds / 1e9
+
+
+def table(cells: dict[str, dict[str, float]], columns, show) -> list[str]:
+    names = list(columns)
+    body = [[row] + [show(row, c, values[c]) if c in values else "-" for c in names]
+            for row, values in cells.items()]
+    widths = [max(len(line[i]) for line in [["", *names], *body]) for i in range(len(names) + 1)]
+    fmt = lambda line: "| " + " | ".join(  # noqa: E731
+        cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return [fmt(["", *names]) + " |", rule] + [fmt(line) + " |" for line in body]
+
+
+def targets(ratios: dict[str, dict[str, float]]) -> list[str]:
+    checks = [("minidl cpu / raw njit", "mlp 200", "<=", 1.2),
+              ("torch / minidl cpu", "mlp 200", ">=", 20.0),
+              ("numpy / minidl cpu", "1e7", ">=", 4.0)]
+    lines = ["targets:"]
+    for name, column, op, bound in checks:
+        value = ratios.get(name, {}).get(column)
+        if value is None:
+            lines.append(f"  {name} at {column} {op} {bound}: not measured")
+            continue
+        met = value <= bound if op == "<=" else value >= bound
+        lines.append(f"  {name} at {column}: {value:.2f}x ({op} {bound}x: "
+                     f"{'met' if met else 'MISSED'})")
+    return lines
+
+
+def header(quick: bool, gpu: bool) -> str:
+    try:
+        import torch
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = "not installed"
+    return (f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores, numba threads {numba.get_num_threads()}; python "
+            f"{platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
+            f"torch {torch_version}, minidl {minidl.__version__}; "
+            f"gpu: {'yes' if gpu else 'none'}; load average {os.getloadavg()[0]:.1f}"
+            f"{'; --quick' if quick else ''}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, short timings")
+    print(run(parser.parse_args().quick))
+
+
+if __name__ == "__main__":
+    main()

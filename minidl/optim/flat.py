@@ -1,0 +1,298 @@
+"""One parameter group as flat buffers: a step is one kernel call, not a loop.
+
+A ``FlatGroup`` lays its parameters end to end in ONE contiguous array and
+binds each parameter's ``.data`` and ``.grad`` to views of it (see
+``Tensor._bind``); every optimizer state quantity (``square_avg``, ``exp_avg``,
+...) is one more array of the same length. Parameter ``i`` owns the slice
+``offsets[i]:offsets[i + 1]`` of every buffer:
+
+    data  [ w1 ........ | b1 .. | w2 ...... | b2 . ]
+    grad  [ dw1 ....... | db1 . | dw2 ..... | db2  ]
+    state [ v(w1) ..... | v(b1) | v(w2) ... | v(b2)]
+
+so the update of the whole group is one call of a kernel on flat arrays.
+
+Parameters whose grad is None are skipped as in PyTorch (no update, no state
+change, their step count stays). The group counts the parameters holding a
+grad (the tensors report through ``grad_arrived`` / ``grad_cleared``), so the
+common case, every parameter has a grad and all step counts agree, is checked
+in O(1); otherwise the kernel runs once per contiguous run of parameters that
+have a grad and share a step count.
+
+On a device backend (``on_host`` False) the flat params and all state live on
+the device: a step uploads the flat grads, launches, and downloads the flat
+params into the host buffer the parameter views point into. Host-side
+assignments to ``.data`` mark the group dirty, so the next step uploads the
+params first.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class FlatGroup:
+    """Flat data, grad and state buffers for the parameters of one group.
+
+    ``state_names`` lists every state buffer the update kernel takes, in the
+    kernel's argument order; ``takes_step`` says whether the kernel's last
+    argument is the 1-based step count.
+    """
+
+    def __init__(self, params: list[Tensor], backend: ModuleType,
+                 state_names: tuple[str, ...], takes_step: bool):
+        self.params = params
+        self.backend = backend
+        self.state_names = state_names
+        self.takes_step = takes_step
+        self.dtype = _common_dtype(params)
+        self.offsets = np.cumsum([0] + [p.size for p in params])
+        self.size = int(self.offsets[-1])
+        self.data = np.empty(self.size, self.dtype)
+        self.grad = np.zeros(self.size, self.dtype)
+        # Step counts: while every param has taken the same number of steps that
+        # number is ``uniform_step`` (and ``steps`` is not kept up to date: see
+        # ``step_counts``); after a partial step ``uniform_step`` is None.
+        self.uniform_step: int | None = 0
+        self.steps = np.zeros(len(params), np.int64)
+        self.grads_present = 0
+        self.host_dirty = False
+        self.taken_over: str | None = None
+        self.state: dict[str, Any] = {}       # name -> backend array
+        self.state_init: dict[str, float] = {}
+        self.empty = backend.zeros(0, self.dtype)
+        self.hyper: tuple | None = None       # the hyperparameters the cache below was built for
+        self.state_args: tuple = ()
+        self.scalar_args: tuple = ()
+        for param, (lo, hi) in zip(params, self.slices()):
+            if param._owner is not None:
+                param._owner.released(param)
+            param._bind(self.data[lo:hi].reshape(param.shape),
+                        self.grad[lo:hi].reshape(param.shape), self)
+        if backend.on_host:
+            self.device_data, self.device_grad = self.data, self.grad
+        else:
+            self.device_data = backend.to_device(self.data)
+            self.device_grad = backend.zeros(self.size, self.dtype)
+
+    def slices(self) -> list[tuple[int, int]]:
+        """(start, stop) of each parameter in the flat buffers."""
+        return [(int(lo), int(hi)) for lo, hi in zip(self.offsets[:-1], self.offsets[1:])]
+
+    # -- the owner protocol of Tensor._bind ----------------------------------
+    def grad_arrived(self, param: Tensor) -> None:
+        self.grads_present += 1
+
+    def grad_cleared(self, param: Tensor) -> None:
+        self.grads_present -= 1
+
+    def data_assigned(self, param: Tensor) -> None:
+        self.host_dirty = True
+
+    def released(self, param: Tensor) -> None:
+        """Another optimizer bound ``param``: this group can no longer step."""
+        self.taken_over = (f"a parameter of shape {param.shape} was taken over by another "
+                           f"optimizer built on it later; make a new optimizer for these "
+                           f"parameters instead of stepping this one")
+
+    # -- configuration: hyperparameters -> cached kernel arguments -----------
+    def configure(self, hyper: tuple, state_init: Mapping[str, float],
+                  scalar_args: tuple) -> None:
+        """Cache the kernel's arguments for the hyperparameters ``hyper``.
+
+        ``state_init`` maps each state buffer these hyperparameters use to its
+        initial value; a buffer used for the first time is allocated here (a
+        buffer not used is passed as a zero-length array).
+        """
+        for name, value in state_init.items():
+            if name not in self.state:
+                self.state[name] = self.backend.full(self.size, value, self.dtype)
+                self.state_init[name] = value
+        self.state_args = tuple(self.state[name] if name in state_init else self.empty
+                                for name in self.state_names)
+        self.scalar_args = scalar_args
+        self.hyper = hyper
+
+    # -- the update ------------------------------------------------------------
+    def step(self, kernel: Callable[..., None]) -> None:
+        """Update every parameter that has a grad: one kernel call when all do."""
+        if self.taken_over is not None:
+            raise RuntimeError(self.taken_over)
+        if self.grads_present == 0:
+            return
+        on_host = self.backend.on_host
+        if not on_host:
+            if self.host_dirty:
+                self.backend.copy_from_host(self.device_data, self.data)
+            self.backend.copy_from_host(self.device_grad, self.grad)
+        try:
+            if self.grads_present == len(self.params) and self.uniform_step is not None:
+                step = self.uniform_step + 1
+                step_arg = (step,) if self.takes_step else ()
+                kernel(self.device_data, self.device_grad, *self.state_args,
+                       *self.scalar_args, *step_arg)
+                self.uniform_step = step
+            else:
+                self._step_runs(kernel)
+            if not on_host:
+                self.backend.synchronize()
+        except BaseException:
+            if not on_host:   # the device params may be half updated: resend the host's
+                self.host_dirty = True
+            raise
+        if not on_host:
+            self.backend.copy_to_host(self.device_data, self.data)
+            self.host_dirty = False
+
+    def step_counts(self) -> np.ndarray:
+        """The number of steps each param has taken."""
+        if self.uniform_step is not None:
+            self.steps.fill(self.uniform_step)
+        return self.steps
+
+    def _step_runs(self, kernel: Callable[..., None]) -> None:
+        """One kernel call per run of adjacent params with a grad and one step count."""
+        steps = self.step_counts()
+        self.uniform_step = None
+        for first, stop in self._runs():
+            lo, hi = int(self.offsets[first]), int(self.offsets[stop])
+            step_arg = (int(steps[first]) + 1,) if self.takes_step else ()
+            if hi > lo:
+                kernel(self.device_data[lo:hi], self.device_grad[lo:hi],
+                       *(buffer[lo:hi] for buffer in self.state_args),
+                       *self.scalar_args, *step_arg)
+            steps[first:stop] += 1
+        self._refresh_uniform_step()
+
+    def _runs(self) -> list[tuple[int, int]]:
+        """(first, stop) param index ranges: adjacent params with grads, equal steps."""
+        runs: list[tuple[int, int]] = []
+        first = None
+        for i, param in enumerate(self.params):
+            if param._grad is None:
+                if first is not None:
+                    runs.append((first, i))
+                first = None
+            elif first is None:
+                first = i
+            elif self.steps[i] != self.steps[first]:
+                runs.append((first, i))
+                first = i
+        if first is not None:
+            runs.append((first, len(self.params)))
+        return runs
+
+    def _refresh_uniform_step(self) -> None:
+        """Set ``uniform_step`` from ``steps``: their common value, else None."""
+        steps = self.steps
+        equal = len(steps) == 0 or bool((steps == steps[0]).all())
+        self.uniform_step = (int(steps[0]) if len(steps) else 0) if equal else None
+
+    def zero_grad(self, set_to_none: bool) -> None:
+        """set_to_none: every grad becomes None; else one fill of the flat grads."""
+        if set_to_none:
+            for param in self.params:
+                param.grad = None
+        else:
+            self.grad.fill(0)
+
+    # -- state as per-parameter numpy arrays -----------------------------------
+    def host_state(self, name: str) -> np.ndarray:
+        """A state buffer on the host: the buffer itself on host backends, else a copy."""
+        buffer = self.state[name]
+        if self.backend.on_host:
+            return buffer
+        host = np.empty(self.size, self.dtype)
+        self.backend.copy_to_host(buffer, host)
+        return host
+
+    def param_states(self, copy: bool) -> list[dict[str, Any] | None]:
+        """Per parameter: {"step": n, name: array shaped like the param}, or None
+        before its first step. ``copy=False`` gives views on host backends."""
+        hosts = {name: self.host_state(name) for name in self.state}
+        steps = self.step_counts()
+        states: list[dict[str, Any] | None] = []
+        for i, (param, (lo, hi)) in enumerate(zip(self.params, self.slices())):
+            if steps[i] == 0:
+                states.append(None)
+                continue
+            entry: dict[str, Any] = {"step": int(steps[i])}
+            for name, host in hosts.items():
+                view = host[lo:hi].reshape(param.shape)
+                entry[name] = view.copy() if copy else view
+            states.append(entry)
+        return states
+
+    def load_states(self, states: list[Mapping[str, Any] | None], where: Callable[[int], str]
+                    ) -> Callable[[], None]:
+        """Check per-parameter states (as ``param_states`` gives them; None resets a
+        param to its initial state) and return the function that writes them.
+
+        Checking everything before writing anything keeps a failed load from
+        leaving the optimizer half loaded. ``where(i)`` names param ``i`` in errors.
+        """
+        known = set(self.state_names)
+        names = list(self.state)
+        steps = np.zeros(len(self.params), np.int64)
+        for i, (param, entry) in enumerate(zip(self.params, states)):
+            if entry is None:
+                continue
+            unknown = set(entry) - known - {"step"}
+            if unknown:
+                raise ValueError(f"state of {where(i)} has unknown entries {sorted(unknown)}; "
+                                 f"expected 'step' and some of {list(self.state_names)}")
+            if "step" not in entry:
+                raise ValueError(f"state of {where(i)} has no 'step'")
+            steps[i] = _step_count(entry["step"], where(i))
+            for name in set(entry) - {"step"}:
+                shape = np.shape(entry[name])
+                if shape != param.shape:
+                    raise ValueError(f"state '{name}' of {where(i)} has shape {shape}, "
+                                     f"the parameter has shape {param.shape}")
+                if name not in names:
+                    names.append(name)
+
+        def write() -> None:
+            for name in names:
+                if name not in self.state:
+                    self.state[name] = self.backend.zeros(self.size, self.dtype)
+                    self.state_init[name] = 0.0
+                host = self.host_state(name)
+                for (lo, hi), entry in zip(self.slices(), states):
+                    if entry is not None and name in entry:
+                        host[lo:hi] = np.asarray(entry[name], dtype=self.dtype).reshape(-1)
+                    else:
+                        host[lo:hi] = self.state_init[name]
+                self.backend.copy_from_host(self.state[name], host)
+            self.steps[:] = steps
+            self._refresh_uniform_step()
+            self.hyper = None   # re-derive the kernel arguments at the next step
+        return write
+
+
+def _common_dtype(params: list[Tensor]) -> np.dtype:
+    """The one floating dtype of a group's params; ValueError naming a mix."""
+    dtypes: dict[np.dtype, list[int]] = {}
+    for i, param in enumerate(params):
+        dtypes.setdefault(param.dtype, []).append(i)
+    if len(dtypes) > 1:
+        listing = "; ".join(f"{dtype}: params {indices}" for dtype, indices in dtypes.items())
+        raise ValueError(f"all parameters of a param group must share one dtype, got {listing}; "
+                         f"put parameters of different dtypes in separate param groups")
+    dtype = next(iter(dtypes), np.dtype(np.float32))
+    if dtype.kind != "f":
+        raise ValueError(f"optimizer can only optimize floating-point parameters, "
+                         f"got dtype {dtype}")
+    return dtype
+
+
+def _step_count(value: Any, where: str) -> int:
+    """A loaded 'step': a non-negative whole number (PyTorch saves it as a float)."""
+    number = float(np.asarray(value))
+    if not number.is_integer() or number < 0:
+        raise ValueError(f"state of {where} has an invalid step: {value!r}")
+    return int(number)

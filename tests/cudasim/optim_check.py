@@ -1,0 +1,151 @@
+"""The optimizers on device="cuda" under numba's CUDA simulator, against device="cpu".
+
+Run by tests/test_optim_cudasim.py with NUMBA_ENABLE_CUDASIM=1 (it must be set
+before numba is imported, hence a process of its own). Exits non-zero, with
+the failing assertion, when anything disagrees.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", "run me with NUMBA_ENABLE_CUDASIM=1"
+
+from minidl import Tensor  # noqa: E402  (after the environment check)
+from minidl.optim import SGD, Adagrad, Adam, AdamW, RMSprop  # noqa: E402
+
+SHAPES = [(3, 2), (4,), (2, 2)]
+CASES = [
+    (SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    (RMSprop, dict(lr=0.01, centered=True, momentum=0.9, weight_decay=0.01)),
+    (RMSprop, dict(lr=0.01, eps_in_sqrt=True, initial_accumulator_value=1.0, maximize=True)),
+    (Adam, dict(lr=0.01, amsgrad=True)),
+    (AdamW, dict(lr=0.01, weight_decay=0.1)),
+]
+STEPS = 10
+
+
+def make_params(seed: int = 0) -> list[Tensor]:
+    rng = np.random.default_rng(seed)
+    return [Tensor(rng.standard_normal(shape), requires_grad=True) for shape in SHAPES]
+
+
+def grads_for(step: int, params: list[Tensor]) -> list[np.ndarray]:
+    rng = np.random.default_rng(1000 + step)
+    return [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+
+
+def groups(params: list[Tensor]) -> list[dict]:
+    return [{"params": params[:2]}, {"params": params[2:], "lr": 0.02}]
+
+
+def run(opt, params, steps, skip=lambda step, i: False, first_step=0) -> None:
+    for step in range(first_step, first_step + steps):
+        for i, (p, g) in enumerate(zip(params, grads_for(step, params))):
+            p.grad = None if skip(step, i) else g
+        opt.step()
+
+
+def assert_close(params, others, what: str) -> None:
+    for p, q in zip(params, others):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-5, atol=1e-6, err_msg=what)
+
+
+def check_matches_cpu() -> None:
+    for cls, options in CASES:
+        pair = []
+        for device in ("cuda", "cpu"):
+            params = make_params()
+            opt = cls(groups(params), device=device, **options)
+            assert opt.device == device
+            run(opt, params, STEPS)
+            pair.append((params, opt))
+        (gpu, gpu_opt), (host, host_opt) = pair
+        assert_close(gpu, host, f"{cls.__name__} {options}")
+        for p, q in zip(gpu, host):
+            for name, value in host_opt.state[q].items():
+                np.testing.assert_allclose(gpu_opt.state[p][name], value, rtol=1e-5, atol=1e-6,
+                                           err_msg=f"{cls.__name__} state {name}")
+
+
+def check_unused_params_run_in_pieces() -> None:
+    skip = lambda step, i: (i == 1 and step < 3) or (i == 0 and step == 5)  # noqa: E731
+    results = []
+    for device in ("cuda", "cpu"):
+        params = make_params()
+        opt = Adam(params, lr=0.01, device=device)
+        run(opt, params, STEPS, skip)
+        results.append((params, [opt.state[p]["step"] for p in params]))
+    (gpu, gpu_steps), (host, host_steps) = results
+    assert gpu_steps == host_steps == [STEPS - 1, STEPS - 3, STEPS], gpu_steps
+    assert_close(gpu, host, "unused params")
+
+
+def check_data_assigned_after_construction_is_uploaded() -> None:
+    results = []
+    for device in ("cuda", "cpu"):
+        params = make_params()
+        opt = RMSprop(params, lr=0.01, momentum=0.5, device=device)
+        run(opt, params, 3)
+        params[1].data = np.full(params[1].shape, 5.0)
+        run(opt, params, 3, first_step=3)
+        results.append(params)
+    assert abs(results[0][1].data - 5.0).max() < 1.0, "the assigned data was not used"
+    assert_close(*results, "data assigned after construction")
+
+
+def check_state_dict_moves_between_cuda_and_cpu() -> None:
+    straight = make_params()
+    run(RMSprop(groups(straight), centered=True, momentum=0.9, device="cpu"), straight, 15)
+
+    params = make_params()
+    on_gpu = RMSprop(groups(params), centered=True, momentum=0.9, device="cuda")
+    run(on_gpu, params, 5)
+    on_cpu = RMSprop(groups(params), device="cpu")      # takes the params over
+    on_cpu.load_state_dict(on_gpu.state_dict())
+    run(on_cpu, params, 5, first_step=5)
+    back_on_gpu = RMSprop(groups(params), device="cuda")
+    back_on_gpu.load_state_dict(on_cpu.state_dict())
+    run(back_on_gpu, params, 5, first_step=10)
+    assert_close(params, straight, "state_dict cuda -> cpu -> cuda")
+
+
+def check_a_failed_launch_leaves_host_params_untouched() -> None:
+    params = make_params()
+    opt = SGD(params, lr=0.1, momentum=0.9, device="cuda")
+    run(opt, params, 2)
+    before = [np.array(p.data) for p in params]
+    kernel = opt._kernel
+
+    def fails_after_launch(*args):
+        kernel(*args)
+        raise RuntimeError("simulated CUDA error")
+
+    opt._kernel = fails_after_launch
+    for p, g in zip(params, grads_for(2, params)):
+        p.grad = g
+    try:
+        opt.step()
+    except RuntimeError as error:
+        assert "simulated CUDA error" in str(error)
+    else:
+        raise AssertionError("the error did not propagate")
+    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+    assert opt._flat[0].host_dirty, "the host params must be re-sent before the next step"
+    assert [opt.state[p]["step"] for p in params] == [2, 2, 2]
+
+
+def main() -> None:
+    check_matches_cpu()
+    check_unused_params_run_in_pieces()
+    check_data_assigned_after_construction_is_uploaded()
+    check_state_dict_moves_between_cuda_and_cpu()
+    check_a_failed_launch_leaves_host_params_untouched()
+    assert RMSprop(make_params()).device == "cuda", "auto should pick the (simulated) GPU"
+    print("optim under the CUDA simulator: ok")
+
+
+if __name__ == "__main__":
+    main()
