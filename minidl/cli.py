@@ -1,0 +1,384 @@
+"""The ``minidl`` command line (also ``python -m minidl``).
+
+    minidl train --dataset moons --hidden 64,64 --optimizer rmsprop --lr 0.01 --epochs 20
+    minidl train --dataset digits --epochs 10 --save run.npz
+    minidl train --resume run.npz --epochs 30          # 20 more epochs of the same run
+    minidl datasets                                     # what --dataset accepts
+    minidl info                                         # versions, GPU, backends
+
+``train`` fits an MLP (Linear, activation, ..., Linear) to a dataset of
+``minidl.datasets``: CrossEntropyLoss and accuracy for classification, MSELoss
+and R^2 on a standardised target for regression. The test split is the
+validation data of every epoch and gives the final test metrics.
+
+Bad input prints one line ``minidl: error: ...`` on stderr and exits with 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import __version__, kernels, nn, optim
+from . import datasets as minidl_datasets
+from .checkpoint import CheckpointError, load, restore_rng, save
+from .data import DataLoader
+from .random import manual_seed
+from .train import evaluate, fit
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU}
+
+# --optimizer name -> (class, defaults of the CLI, the options it takes)
+OPTIMIZERS: dict[str, tuple[type, dict[str, Any], tuple[str, ...]]] = {
+    "sgd": (optim.SGD, {}, ("momentum", "dampening", "nesterov", "weight_decay")),
+    "momentum": (optim.SGD, {"momentum": 0.9}, ("momentum", "dampening", "nesterov",
+                                                "weight_decay")),
+    "adagrad": (optim.Adagrad, {}, ("lr_decay", "eps", "weight_decay",
+                                    "initial_accumulator_value")),
+    "rmsprop": (optim.RMSprop, {}, ("alpha", "eps", "momentum", "centered", "eps_in_sqrt",
+                                    "weight_decay", "initial_accumulator_value")),
+    "adam": (optim.Adam, {}, ("betas", "eps", "amsgrad", "weight_decay")),
+    "adamw": (optim.AdamW, {}, ("betas", "eps", "amsgrad", "weight_decay")),
+}
+OPTIMIZER_OPTIONS = ("momentum", "dampening", "nesterov", "alpha", "centered", "eps_in_sqrt",
+                     "lr_decay", "initial_accumulator_value", "betas", "eps", "amsgrad",
+                     "weight_decay")
+
+# The settings that define a run: saved in a checkpoint, fixed when resuming.
+RUN_DEFAULTS: dict[str, Any] = {
+    "dataset": None, "hidden": (64, 64), "activation": "relu", "optimizer": "rmsprop",
+    "lr": None, **{option: None for option in OPTIMIZER_OPTIONS}, "batch_size": 32, "seed": 0}
+DEFAULT_EPOCHS = 20
+
+
+class UsageError(Exception):
+    """A command line argparse rejects: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+# -- argument types ------------------------------------------------------------------------
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: needs an int >= {minimum}")
+        return value
+    return parse
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: expected layer widths as positive ints joined by commas, "
+            f"e.g. 128,128")
+    return sizes
+
+
+def _betas(text: str) -> tuple[float, float]:
+    try:
+        beta1, beta2 = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: expected two floats joined by a comma, e.g. 0.9,0.999"
+        ) from None
+    return beta1, beta2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="minidl", description="minidl: train small networks on "
+                     "scikit-learn datasets with RMSprop and friends on numba kernels.")
+    parser.add_argument("--version", action="version", version=f"minidl {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train an MLP on a dataset",
+                                description="Train an MLP on a dataset; prints one line per "
+                                "epoch and the final train and test metrics.")
+    train.set_defaults(run=_train)
+    model = train.add_argument_group("data and model")
+    model.add_argument("--dataset", help="dataset name, one of those `minidl datasets` lists "
+                       "(required unless --resume)")
+    model.add_argument("--hidden", type=_hidden, help="widths of the hidden layers, comma "
+                       "separated (default: 64,64)")
+    model.add_argument("--activation", choices=ACTIVATIONS,
+                       help="activation after each hidden layer (default: relu)")
+    training = train.add_argument_group("optimizer")
+    training.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule; momentum is "
+                          "SGD with --momentum 0.9 (default: rmsprop)")
+    training.add_argument("--lr", type=float, help="learning rate (default: the optimizer's "
+                          "own: 1e-3 for sgd, momentum, adam, adamw; 1e-2 for adagrad, rmsprop)")
+    training.add_argument("--momentum", type=float, help="momentum factor (sgd, momentum, "
+                          "rmsprop; default 0, 0.9 for momentum)")
+    training.add_argument("--dampening", type=float, help="dampening of the momentum "
+                          "(sgd, momentum; default 0)")
+    training.add_argument("--nesterov", action="store_true", default=None,
+                          help="Nesterov momentum (sgd, momentum)")
+    training.add_argument("--alpha", type=float, help="smoothing constant of the squared "
+                          "gradient average (rmsprop; default 0.99)")
+    training.add_argument("--centered", action="store_true", default=None, help="divide by "
+                          "the estimated gradient variance, not the second moment (rmsprop)")
+    training.add_argument("--eps-in-sqrt", action="store_true", default=None,
+                          help="eps inside the square root, as TensorFlow (rmsprop)")
+    training.add_argument("--lr-decay", type=float, help="learning rate decay (adagrad; "
+                          "default 0)")
+    training.add_argument("--initial-accumulator-value", type=float, help="initial value of "
+                          "the squared gradient accumulator (adagrad, rmsprop; default 0)")
+    training.add_argument("--betas", type=_betas, help="the two averaging coefficients, "
+                          "comma separated (adam, adamw; default 0.9,0.999)")
+    training.add_argument("--eps", type=float, help="term added to the denominator "
+                          "(adagrad 1e-10, rmsprop 1e-8, adam, adamw 1e-8)")
+    training.add_argument("--amsgrad", action="store_true", default=None,
+                          help="AMSGrad variant (adam, adamw)")
+    training.add_argument("--weight-decay", type=float, help="weight decay (all; default 0, "
+                          "1e-2 for adamw, which decouples it)")
+    run = train.add_argument_group("run")
+    run.add_argument("--epochs", type=_int_at_least(0), help="total number of epochs; with "
+                     f"--resume, counted from the start of the run (default: {DEFAULT_EPOCHS})")
+    run.add_argument("--batch-size", type=_int_at_least(1), help="mini-batch size "
+                     "(default: 32)")
+    run.add_argument("--device", choices=("auto", *kernels.BACKENDS), default="auto",
+                     help="where the optimizer's update runs (default: auto: cuda where "
+                     "usable, else cpu; the env var MINIDL_DEVICE overrides auto)")
+    run.add_argument("--seed", type=_int_at_least(0), help="seeds the data split, the "
+                     "initialisation and the shuffling (default: 0)")
+    run.add_argument("--save", metavar="PATH", help="write a checkpoint (.npz) here after "
+                     "every epoch, atomically")
+    run.add_argument("--resume", metavar="PATH", help="continue the run of a checkpoint "
+                     "written by --save; the model and training settings are the "
+                     "checkpoint's (options that differ are refused)")
+    run.add_argument("--plot", metavar="PNG", help="save loss and metric curves to this "
+                     "image (needs matplotlib)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar (the "
+                     "per-epoch lines are still printed)")
+
+    listing = commands.add_parser("datasets", help="list the datasets with task, samples, "
+                                  "features and classes",
+                                  description="List the datasets --dataset accepts.")
+    listing.set_defaults(run=_datasets)
+    report = commands.add_parser("info", help="print versions, GPU and the backends",
+                                 description="Print the environment report of minidl.info.")
+    report.set_defaults(run=_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0, or 2 after an error)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except SystemExit as done:  # --help and --version
+        return done.code if isinstance(done.code, int) else 0
+    except (UsageError, ValueError, OSError, kernels.BackendUnavailable) as error:
+        print(f"minidl: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("minidl: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines).replace(":;", ":")
+
+
+# -- train ----------------------------------------------------------------------------------
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _shown(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _settings(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's settings: the options given over the defaults, or the checkpoint's."""
+    given = {key: getattr(args, key) for key in RUN_DEFAULTS if getattr(args, key) is not None}
+    if saved is None:
+        if "dataset" not in given:
+            raise UsageError("the following arguments are required: --dataset (or --resume)")
+        settings = {**RUN_DEFAULTS, **given}
+    else:
+        for key, value in given.items():
+            if value != saved.get(key):
+                raise UsageError(
+                    f"cannot resume {args.resume}: it was trained with {_flag(key)} "
+                    f"{_shown(saved.get(key))}, not {_shown(value)} (a resumed run keeps the "
+                    f"checkpoint's model and training settings)")
+        settings = dict(saved)
+    name = settings["optimizer"]
+    takes = OPTIMIZERS[name][2]
+    for option in OPTIMIZER_OPTIONS:
+        if settings[option] is not None and option not in takes:
+            raise UsageError(f"{_flag(option)} does not apply to --optimizer {name} "
+                             f"(it takes {', '.join(map(_flag, ('lr', *takes)))})")
+    return settings
+
+
+def build_model(n_features: int, hidden: Sequence[int], activation: str, n_outputs: int
+                ) -> nn.Sequential:
+    """Linear(n_features, h1), activation, ..., Linear(h_last, n_outputs)."""
+    layers: list[nn.Module] = []
+    width = n_features
+    for size in hidden:
+        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+        width = size
+    return nn.Sequential(*layers, nn.Linear(width, n_outputs))
+
+
+def build_optimizer(settings: dict[str, Any], parameters: Any, device: str) -> optim.Optimizer:
+    """The optimizer of ``settings``: its own defaults, then the CLI's, then the options given."""
+    cls, defaults, takes = OPTIMIZERS[settings["optimizer"]]
+    options = {**defaults, **{key: settings[key] for key in ("lr", *takes)
+                              if settings[key] is not None}}
+    return cls(parameters, **options, device=device)
+
+
+def _checkpoint(path: str) -> dict[str, Any]:
+    checkpoint = load(path)
+    missing = [key for key in ("model", "optimizer", "args", "epoch", "history")
+               if key not in checkpoint]
+    if not missing and isinstance(checkpoint["args"], dict):
+        missing = [f"args[{key!r}]" for key in (*RUN_DEFAULTS, "epochs")
+                   if key not in checkpoint["args"]]
+    if missing:
+        raise CheckpointError(f"{path}: not a checkpoint of `minidl train --save`: "
+                              f"it has no {', '.join(missing)}")
+    return checkpoint
+
+
+class _EpochLog:
+    """Prints a line per epoch, keeps the run's history, and writes the checkpoint."""
+
+    def __init__(self, start: int, total: int, history: dict[str, list[float]],
+                 save_path: str | None, state: dict[str, Any]):
+        self.start, self.total, self.history = start, total, history
+        self.save_path, self.state = save_path, state
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
+        number = self.start + epoch + 1
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        values = "  ".join(f"{key} {value:.4f}" for key, value in logs.items())
+        tqdm.write(f"epoch {number:>{len(str(self.total))}}/{self.total}  {values}",
+                   file=sys.stdout)
+        if self.save_path is not None:
+            save(self.save_path, epoch=number, history=self.history, **self.state)
+        return False
+
+
+def _train(args: argparse.Namespace) -> int:
+    checkpoint = None if args.resume is None else _checkpoint(args.resume)
+    settings = _settings(args, None if checkpoint is None else checkpoint["args"])
+    epochs = args.epochs if args.epochs is not None else (
+        DEFAULT_EPOCHS if checkpoint is None else checkpoint["args"]["epochs"])
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib, which is not installed "
+                         "(pip install matplotlib)")
+    if args.save is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.save))):
+        raise UsageError(f"--save {args.save}: its directory does not exist")
+    device = kernels.resolve(args.device)
+
+    split = minidl_datasets.load(settings["dataset"], seed=settings["seed"])
+    if split.task == "regression":
+        split = minidl_datasets.load(settings["dataset"], seed=settings["seed"],
+                                     standardize_target=True)
+    classification = split.task == "classification"
+    loss_fn = nn.CrossEntropyLoss() if classification else nn.MSELoss()
+    metrics = ("accuracy",) if classification else ("r2",)
+
+    manual_seed(settings["seed"])
+    model = build_model(split.n_features, settings["hidden"], settings["activation"],
+                        split.n_classes if classification else 1)
+    optimizer = build_optimizer(settings, model.parameters(), device)
+    loader = DataLoader(split.X_train, split.y_train, batch_size=settings["batch_size"],
+                        shuffle=True, seed=settings["seed"])
+    start, history = 0, {}
+    if checkpoint is not None:
+        try:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            restore_rng(checkpoint, loader)
+        except (KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{args.resume}: does not fit this run: {error}") from error
+        start, history = int(checkpoint["epoch"]), checkpoint["history"]
+
+    widths = "-".join(map(str, (split.n_features, *settings["hidden"],
+                                split.n_classes if classification else 1)))
+    print(f"{split.name}: {split.task}, {len(split.y_train)} train / {len(split.y_test)} test "
+          f"samples | MLP {widths} {settings['activation']} | {settings['optimizer']} "
+          f"lr={optimizer.param_groups[0]['lr']:g} on {optimizer.device} | "
+          f"validation: the test split")
+    if checkpoint is not None:
+        print(f"resumed from {args.resume} at epoch {start}")
+    state = {"model": model, "optimizer": optimizer, "loader": loader,
+             "args": {**settings, "epochs": epochs}}
+    log = _EpochLog(start, epochs, history, args.save, state)
+    if epochs > start:
+        fit(model, loss_fn, optimizer, loader, val_data=(split.X_test, split.y_test),
+            epochs=epochs - start, metrics=metrics, progress=not args.no_progress,
+            callbacks=[log])
+    else:
+        print(f"nothing to train: the run is at epoch {start} of {epochs}")
+
+    train_logs = evaluate(model, loss_fn, (split.X_train, split.y_train), metrics=metrics)
+    test_logs = evaluate(model, loss_fn, (split.X_test, split.y_test), metrics=metrics)
+    print("final: " + " | ".join(
+        f"{part} " + " ".join(f"{key} {value:.4f}" for key, value in logs.items())
+        for part, logs in (("train", train_logs), ("test", test_logs))))
+    if args.plot is not None:
+        _plot(history, args.plot, metrics[0])
+        print(f"curves saved to {args.plot}")
+    return 0
+
+
+def _plot(history: dict[str, list[float]], path: str, metric: str) -> None:
+    """Loss and ``metric`` per epoch, training and validation, side by side."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    for axes, key in zip(figure.subplots(1, 2), ("loss", metric)):
+        for name, label in ((key, "train"), (f"val_{key}", "test")):
+            values = history.get(name, [])
+            axes.plot(np.arange(1, len(values) + 1), values, label=label)
+        axes.set(xlabel="epoch", ylabel=key, title=key)
+        axes.legend()
+    figure.savefig(path)
+
+
+# -- datasets and info ------------------------------------------------------------------------
+def _datasets(args: argparse.Namespace) -> int:
+    rows = [("name", "task", "samples", "features", "classes")]
+    for name in minidl_datasets.names():
+        split = minidl_datasets.load(name)
+        classes = "-" if split.n_classes is None else str(split.n_classes)
+        rows.append((name, split.task, str(len(split.y_train) + len(split.y_test)),
+                     str(split.n_features), classes))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) if i < 2 else cell.rjust(width)
+                        for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .info import info
+
+    info()
+    return 0

@@ -1,0 +1,379 @@
+"""The training loop: ``fit``, ``evaluate``, ``predict``, metrics and callbacks.
+
+One epoch of ``fit`` is, for every mini-batch (X_b, y_b) of the training data,
+
+    model.zero_grad();  L_b = loss_fn(model(X_b), y_b);  L_b.backward();  optimizer.step()
+
+and the epoch's loss is the batch losses averaged with the batch sizes n_b as
+weights, sum_b n_b L_b / sum_b n_b: the mean over all samples for a loss with
+``reduction="mean"``. Training metrics are computed on the outputs the model
+gave during the epoch (train mode, weights still moving), as in Keras; the
+``val_`` values come from ``evaluate`` after the epoch (eval mode, no grad).
+
+Regression targets of shape (n,) next to a model output of shape (n, 1) are
+reshaped to (n, 1), for the loss and the metrics alike, so a model ending in
+``Linear(d, 1)`` trains on a plain target vector. This applies to float
+targets only; integer targets are class indices and keep their shape.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .data import DataLoader
+from .tensor import Tensor, no_grad
+
+__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
+           "METRICS", "accuracy", "mse", "r2"]
+
+Data = DataLoader | tuple[Any, Any]
+
+
+# -- metrics ------------------------------------------------------------------------
+def _targets_like(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Float targets of shape (n,) reshaped to outputs of shape (n, 1); others as given."""
+    if (targets.dtype.kind == "f" and outputs.ndim == targets.ndim + 1
+            and outputs.shape[-1] == 1 and outputs.shape[:-1] == targets.shape):
+        return targets.reshape(outputs.shape)
+    return targets
+
+
+def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """The fraction of samples whose predicted class is the target class.
+
+    Outputs (n, C) with C > 1 are logits: prediction argmax_c outputs[i, c],
+    targets are integer class indices (n,). Outputs (n,) or (n, 1) are one
+    binary logit: prediction 1 when outputs[i] > 0, else 0; targets are 0 or 1.
+    """
+    outputs, targets = np.asarray(outputs), np.asarray(targets)
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        if targets.dtype.kind not in "iub":
+            raise ValueError(f"metric 'accuracy' needs integer class targets, got dtype "
+                             f"{targets.dtype}; for regression use metrics=('mse', 'r2')")
+        predicted = outputs.argmax(axis=1)
+    else:
+        if not np.isin(targets, (0, 1)).all():
+            raise ValueError(
+                f"metric 'accuracy' with one output per sample needs binary targets 0 or 1, "
+                f"got values such as {targets[~np.isin(targets, (0, 1))].flat[0]!r}; "
+                f"for regression use metrics=('mse', 'r2')")
+        predicted = (outputs > 0).astype(np.int64)
+    if predicted.size != targets.size:
+        raise ValueError(f"metric 'accuracy': outputs of shape {outputs.shape} give "
+                         f"{predicted.size} predictions for {targets.size} targets")
+    return float(np.mean(predicted.ravel() == targets.ravel()))
+
+
+def mse(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Mean squared error, mean over every element of (outputs - targets)^2."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    targets = _targets_like(outputs, np.asarray(targets)).astype(np.float64)
+    if outputs.shape != targets.shape:
+        raise ValueError(f"metric 'mse': outputs of shape {outputs.shape} and targets of "
+                         f"shape {targets.shape} differ")
+    return float(np.mean((outputs - targets) ** 2))
+
+
+def r2(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Coefficient of determination, averaged over outputs as sklearn's ``r2_score``.
+
+    R^2 = 1 - sum_i (y_i - f_i)^2 / sum_i (y_i - mean(y))^2, per output column;
+    a constant target gives 1 when predicted exactly, else 0.
+    """
+    outputs = np.asarray(outputs, dtype=np.float64)
+    targets = _targets_like(outputs, np.asarray(targets)).astype(np.float64)
+    if outputs.shape != targets.shape:
+        raise ValueError(f"metric 'r2': outputs of shape {outputs.shape} and targets of "
+                         f"shape {targets.shape} differ")
+    outputs, targets = outputs.reshape(len(outputs), -1), targets.reshape(len(targets), -1)
+    residual = ((targets - outputs) ** 2).sum(axis=0)
+    total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
+    constant = total == 0
+    scores = np.where(constant, (residual == 0).astype(np.float64),
+                      1 - residual / np.where(constant, 1, total))
+    return float(scores.mean())
+
+
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "accuracy": accuracy, "mse": mse, "r2": r2}
+
+
+def _check_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
+    names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+    for name in names:
+        if name not in METRICS:
+            raise ValueError(f"Unknown metric: {name!r}; valid metrics: {', '.join(METRICS)}")
+    return names
+
+
+def _measure(outputs: list[np.ndarray], targets: list[np.ndarray], weighted_loss: float,
+             metrics: tuple[str, ...]) -> dict[str, float]:
+    """The loss and metrics of an epoch from its batches' outputs and targets."""
+    outputs_all, targets_all = np.concatenate(outputs), np.concatenate(targets)
+    logs = {"loss": weighted_loss / len(targets_all)}
+    logs.update((name, METRICS[name](outputs_all, targets_all)) for name in metrics)
+    return logs
+
+
+# -- history and callbacks -----------------------------------------------------------
+class History:
+    """What ``fit`` measured: one list per key, one value per epoch.
+
+    Keys are ``loss``, each metric, and with validation data ``val_loss`` and
+    ``val_<metric>``. Read them as ``history["loss"]`` or ``history.loss``.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+
+    def append(self, logs: dict[str, float]) -> None:
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    @property
+    def epochs(self) -> int:
+        """The number of epochs recorded."""
+        return len(self.history.get("loss", []))
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self.history:
+            keys = ", ".join(self.history) or "nothing"
+            raise KeyError(f"History has no {key!r}; it has {keys}")
+        return self.history[key]
+
+    def __getattr__(self, key: str) -> list[float]:
+        if key.startswith("_") or key == "history":
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError as error:
+            raise AttributeError(error.args[0]) from None
+
+    def keys(self) -> list[str]:
+        return list(self.history)
+
+    def best(self, key: str = "val_loss", mode: str = "auto") -> tuple[int, float]:
+        """(1-based epoch, value) of the best ``key``: lowest, or highest for
+        accuracy and r2 (``mode`` "min" | "max" | "auto")."""
+        values = self[key]
+        if not values:
+            raise ValueError(f"History has no values of {key!r} yet")
+        index = int(np.argmax(values) if _mode(key, mode) == "max" else np.argmin(values))
+        return index + 1, values[index]
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{key}={values[-1]:.4g}" for key, values in self.history.items())
+        return f"History(epochs={self.epochs}{', ' if last else ''}{last})"
+
+
+def _mode(key: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"Invalid mode: {mode!r}; expected 'auto', 'min' or 'max'")
+    if mode != "auto":
+        return mode
+    return "max" if key.removeprefix("val_") in ("accuracy", "r2") else "min"
+
+
+class Callback(Protocol):
+    """What ``fit`` calls. Only ``on_epoch_end`` is required; it returns True to stop.
+
+    ``on_train_begin(model)`` and ``on_train_end(model)``, when defined, run
+    before the first and after the last epoch. ``epoch`` counts from 0 within
+    the ``fit`` call; ``logs`` holds that epoch's values (as in History).
+    """
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool: ...
+
+
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved for ``patience`` epochs.
+
+    An epoch improves on the best value so far when
+    value < best - min_delta (mode "min") or value > best + min_delta ("max");
+    "auto" maximises accuracy and r2 and minimises everything else. With
+    ``restore_best`` the model gets the weights of its best epoch back when
+    training ends (whether it stopped early or ran all epochs).
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 restore_best: bool = True, mode: str = "auto"):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"Invalid patience: {patience!r} (needs an int >= 0)")
+        if not min_delta >= 0:
+            raise ValueError(f"Invalid min_delta: {min_delta!r} (needs >= 0)")
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.restore_best, self.mode = restore_best, _mode(monitor, mode)
+        self._model: Any = None
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self._best_state: dict[str, np.ndarray] | None = None
+        self._waited = 0
+
+    def on_train_begin(self, model: Any) -> None:
+        self._model, self.best, self.best_epoch, self.stopped_epoch = model, None, None, None
+        self._best_state, self._waited = None, 0
+
+    def _improves(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
+        if self.monitor not in logs:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which fit does not "
+                             f"report; it reports {', '.join(logs)} (val_ keys need val_data)")
+        value = logs[self.monitor]
+        if self._improves(value):
+            self.best, self.best_epoch, self._waited = value, epoch, 0
+            if self.restore_best:
+                self._best_state = self._model.state_dict()
+            return False
+        self._waited += 1
+        if self._waited >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, model: Any) -> None:
+        if self.restore_best and self._best_state is not None:
+            model.load_state_dict(self._best_state)
+
+    def __repr__(self) -> str:
+        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+                f"min_delta={self.min_delta}, restore_best={self.restore_best}, "
+                f"mode={self.mode!r})")
+
+
+# -- the loops --------------------------------------------------------------------------
+def _loader(data: Data, batch_size: int, shuffle: bool, seed: int | None) -> DataLoader:
+    if isinstance(data, DataLoader):
+        if data.y is None:
+            raise ValueError("data: this DataLoader has no targets y; "
+                             "fit and evaluate need (X, y)")
+        return data
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"data must be a DataLoader or an (X, y) pair, not {type(data).__name__}")
+    return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+
+def _batch_loss(model: Any, loss_fn: Callable[..., Tensor], X: Tensor, y: Tensor
+                ) -> tuple[Tensor, Tensor, np.ndarray]:
+    """The model's output, the loss, and the targets in the output's shape."""
+    output = model(X)
+    targets = _targets_like(output.data, y.data)
+    if targets is not y.data:
+        y = Tensor(targets, dtype=targets.dtype)
+    return output, loss_fn(output, y), targets
+
+
+def _check_count(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"Invalid {name}: {value!r} (needs an int >= {minimum})")
+
+
+def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: Data,
+        val_data: Data | None = None, epochs: int = 10, batch_size: int = 32,
+        metrics: str | Sequence[str] = ("accuracy",), progress: bool = True,
+        callbacks: Iterable[Callback] = (), seed: int | None = None) -> History:
+    """Train ``model`` for ``epochs`` epochs and return the History.
+
+    ``train_data`` and ``val_data`` are DataLoaders or ``(X, y)`` arrays; from
+    arrays fit makes a DataLoader of ``batch_size`` (shuffled with ``seed``
+    for training, in order for validation). To resume training bit-identically
+    later, pass a DataLoader and save it with the checkpoint (see
+    ``minidl.checkpoint``). ``metrics`` are names from ``METRICS``.
+    ``progress`` shows a tqdm bar over the epochs on stderr; with False fit
+    prints nothing. A callback's ``on_epoch_end`` returning True stops training.
+    Float targets of shape (n,) are reshaped to model outputs of shape (n, 1).
+    """
+    metric_names = _check_metrics(metrics)
+    _check_count("epochs", epochs, 0)
+    _check_count("batch_size", batch_size, 1)
+    train_loader = _loader(train_data, batch_size, shuffle=True, seed=seed)
+    val_loader = None if val_data is None else _loader(val_data, batch_size, False, None)
+    callbacks = list(callbacks)
+    history = History()
+    _call_optional(callbacks, "on_train_begin", model)
+    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    for epoch in bar:
+        logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names)
+        if val_loader is not None:
+            val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
+            logs.update((f"val_{key}", value) for key, value in val_logs.items())
+        history.append(logs)
+        bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)
+        stop = [bool(callback.on_epoch_end(epoch, logs)) for callback in callbacks]
+        if any(stop):
+            break
+    bar.close()
+    _call_optional(callbacks, "on_train_end", model)
+    return history
+
+
+def _call_optional(callbacks: list[Callback], hook: str, model: Any) -> None:
+    """Call ``hook(model)`` on each callback that defines it."""
+    for callback in callbacks:
+        if hasattr(callback, hook):
+            getattr(callback, hook)(model)
+
+
+def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
+                 loader: DataLoader, metrics: tuple[str, ...]) -> dict[str, float]:
+    model.train()
+    outputs, targets, weighted_loss = [], [], 0.0
+    for X, y in loader:
+        optimizer.zero_grad()
+        output, loss, target = _batch_loss(model, loss_fn, X, y)
+        loss.backward()
+        optimizer.step()
+        weighted_loss += loss.item() * len(target)
+        outputs.append(output.data)
+        targets.append(target)
+    return _measure(outputs, targets, weighted_loss, metrics)
+
+
+def evaluate(model: Any, loss_fn: Callable[..., Tensor], data: Data,
+             metrics: str | Sequence[str] = ("accuracy",), batch_size: int = 256
+             ) -> dict[str, float]:
+    """``{"loss": ..., metric: ...}`` over ``data`` in eval mode without grad.
+
+    The loss is the batch-size-weighted mean of the batch losses. The model's
+    train/eval mode is restored afterwards.
+    """
+    metric_names = _check_metrics(metrics)
+    _check_count("batch_size", batch_size, 1)
+    loader = _loader(data, batch_size, shuffle=False, seed=None)
+    was_training = model.training
+    model.eval()
+    outputs, targets, weighted_loss = [], [], 0.0
+    try:
+        with no_grad():
+            for X, y in loader:
+                output, loss, target = _batch_loss(model, loss_fn, X, y)
+                weighted_loss += loss.item() * len(target)
+                outputs.append(output.data)
+                targets.append(target)
+    finally:
+        model.train(was_training)
+    return _measure(outputs, targets, weighted_loss, metric_names)
+
+
+def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
+    """The model's outputs for ``X``, in order, in eval mode without grad."""
+    _check_count("batch_size", batch_size, 1)
+    loader = DataLoader(X, batch_size=batch_size, shuffle=False)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = [model(batch).data for batch in loader]
+    finally:
+        model.train(was_training)
+    return np.concatenate(outputs)
