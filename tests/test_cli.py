@@ -6,6 +6,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,8 +206,9 @@ def test_help_documents_every_option(capsys):
 
 
 def test_python_dash_m_minidl_help():
+    # cwd: not the repository root, whose minidl/ would shadow the installed package.
     done = subprocess.run([sys.executable, "-m", "minidl", "--help"], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=Path(__file__).parent)
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith("usage: minidl")
     assert all(command in done.stdout for command in ("train", "datasets", "info"))

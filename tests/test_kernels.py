@@ -236,8 +236,10 @@ def test_cuda_problem_never_raises_and_load_cuda_reports_it():
 # -- import-time behaviour, each in a fresh process ---------------------------
 
 def python(code: str, **env: str) -> subprocess.CompletedProcess:
+    # cwd: not the repository root, whose minidl/ would shadow the installed package.
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, **env))
+                          text=True, timeout=300, env=dict(os.environ, **env),
+                          cwd=Path(__file__).parent)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
