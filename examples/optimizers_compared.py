@@ -1,0 +1,73 @@
+"""Five optimizers on the same network, data and seed: handwritten digits.
+
+A 64-128-128-10 ReLU MLP starts from the same initial weights and sees the
+same mini-batches in the same order under SGD, SGD with momentum, Adagrad,
+RMSprop and Adam, each with a customary learning rate. Only the update rule
+differs:
+
+    SGD        p -= lr * g
+    momentum   b = mu * b + g;             p -= lr * b
+    Adagrad    s += g^2;                   p -= lr * g / (sqrt(s) + eps)
+    RMSprop    v = a * v + (1 - a) * g^2;  p -= lr * g / (sqrt(v) + eps)
+    Adam       RMSprop's v plus a momentum m, both bias-corrected
+
+The plot shows the training loss and the test accuracy per epoch; the table
+gives the final values and the training time.
+
+    python examples/optimizers_compared.py [--epochs 20] [--out examples/out]
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import minidl
+import minidl.datasets
+import minidl.nn as nn
+from common import mlp, parser, pyplot, save_figure, table
+from minidl.optim import SGD, Adagrad, Adam, RMSprop
+
+OPTIMIZERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "SGD": ("lr=0.1", lambda params: SGD(params, lr=0.1)),
+    "SGD momentum": ("lr=0.01, momentum=0.9", lambda params: SGD(params, lr=0.01, momentum=0.9)),
+    "Adagrad": ("lr=0.01", lambda params: Adagrad(params, lr=0.01)),
+    "RMSprop": ("lr=0.001, alpha=0.99", lambda params: RMSprop(params, lr=1e-3)),
+    "Adam": ("lr=0.001, betas=(0.9, 0.999)", lambda params: Adam(params, lr=1e-3)),
+}
+
+
+def main() -> None:
+    args = parser(__doc__, epochs=20).parse_args()
+    plt = pyplot()
+    split = minidl.datasets.load("digits", seed=args.seed)
+    histories, rows = {}, []
+    for name, (settings, make_optimizer) in OPTIMIZERS.items():
+        minidl.manual_seed(args.seed)
+        model = mlp([64, 128, 128, 10])
+        start = time.perf_counter()
+        history = minidl.fit(model, nn.CrossEntropyLoss(), make_optimizer(model.parameters()),
+                             (split.X_train, split.y_train), (split.X_test, split.y_test),
+                             epochs=args.epochs, batch_size=64, progress=False, seed=args.seed)
+        seconds = time.perf_counter() - start
+        histories[name] = history
+        rows.append([name, settings, history.loss[-1], history.val_loss[-1],
+                     history.val_accuracy[-1], seconds])
+
+    print(f"digits, MLP 64-128-128-10, batch 64, {args.epochs} epochs, seed {args.seed}")
+    print(table(["optimizer", "settings", "train loss", "test loss", "test accuracy",
+                 "seconds"], rows))
+    if plt is None:
+        return
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, history in histories.items():
+        epochs = range(1, history.epochs + 1)
+        loss_axis.plot(epochs, history.loss, label=name)
+        accuracy_axis.plot(epochs, history.val_accuracy, label=name)
+    loss_axis.set(yscale="log", xlabel="epoch", title="training loss")
+    accuracy_axis.set(xlabel="epoch", title="test accuracy")
+    loss_axis.legend()
+    save_figure(figure, args.out, "optimizers_compared.png")
+
+
+if __name__ == "__main__":
+    main()

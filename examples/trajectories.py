@@ -1,0 +1,138 @@
+"""Paths of SGD, momentum, Adagrad, RMSprop and Adam over two 2-D loss surfaces.
+
+The parameter is one minidl Tensor p = (x, y); each step evaluates the loss
+with minidl ops, backpropagates, and lets the optimizer update p.
+
+    ravine       f(x, y) = x^2 / 20 + 5 y^2           minimum (0, 0)
+    Rosenbrock   f(x, y) = (1 - x)^2 + 100 (y - x^2)^2  minimum (1, 1)
+
+Both have a valley that is steep across and shallow along. A learning rate
+large enough to move along the floor makes SGD bounce from wall to wall
+(the curvature across the ravine is 10, so SGD's lr = 0.18 multiplies y by
+1 - 0.18 * 10 = -0.8 each step). RMSprop divides each coordinate's step by
+the root mean square of its recent gradients, so steep and shallow
+directions get steps of the same size and the bouncing is damped.
+
+Oscillation is measured as the zig-zag ratio: the total distance travelled
+across the valley, sum_t |c_{t+1} - c_t|, over the distance needed, |c_0|,
+where c is the across-valley coordinate (y on the ravine, y - x^2 on the
+Rosenbrock valley, both 0 on the floor). 1 means straight down to the floor.
+On Rosenbrock's long curved floor RMSprop's steps stay about lr in size, so it
+rattles across the floor at a small amplitude (a large zig-zag); Adam's
+momentum averages that out, and reaches (1, 1) first.
+
+    python examples/trajectories.py [--steps-scale 1.0] [--out examples/out]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+import minidl
+from common import parser, pyplot, save_figure, table
+from minidl.optim import SGD, Adagrad, Adam, RMSprop
+
+MakeOptimizer = Callable[[list], Any]
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2-D loss, where to start, and the optimizers' settings on it."""
+    name: str
+    loss: Callable[[Any, Any], Any]     # f(x, y) on Tensors or numpy arrays
+    across: Callable[[np.ndarray, np.ndarray], np.ndarray]  # 0 on the valley floor
+    start: tuple[float, float]
+    steps: int
+    view: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
+    optimizers: dict[str, tuple[str, MakeOptimizer]]
+
+
+SURFACES = [
+    Surface("ravine", lambda x, y: x ** 2 / 20 + 5 * y ** 2, lambda x, y: y,
+            start=(-9.0, 1.0), steps=100, view=(-10, 2, -1.5, 1.5), optimizers={
+                "SGD": ("lr=0.18", lambda p: SGD(p, lr=0.18)),
+                "momentum": ("lr=0.02, momentum=0.9", lambda p: SGD(p, lr=0.02, momentum=0.9)),
+                "Adagrad": ("lr=1.0", lambda p: Adagrad(p, lr=1.0)),
+                "RMSprop": ("lr=0.1", lambda p: RMSprop(p, lr=0.1)),
+                "Adam": ("lr=0.3", lambda p: Adam(p, lr=0.3)),
+            }),
+    Surface("Rosenbrock", lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2,
+            lambda x, y: y - x ** 2, start=(-1.5, 2.0), steps=2000, view=(-2, 2, -1, 3),
+            optimizers={
+                "SGD": ("lr=1e-3", lambda p: SGD(p, lr=1e-3)),
+                "momentum": ("lr=1e-4, momentum=0.9", lambda p: SGD(p, lr=1e-4, momentum=0.9)),
+                "Adagrad": ("lr=0.5", lambda p: Adagrad(p, lr=0.5)),
+                "RMSprop": ("lr=3e-3", lambda p: RMSprop(p, lr=3e-3)),
+                "Adam": ("lr=0.02", lambda p: Adam(p, lr=0.02)),
+            }),
+]
+
+
+def descend(surface: Surface, make_optimizer: MakeOptimizer, steps: int) -> np.ndarray:
+    """The points p_0, ..., p_steps visited by the optimizer, shape (steps + 1, 2)."""
+    point = minidl.tensor(surface.start, requires_grad=True)
+    optimizer = make_optimizer([point])
+    path = [point.data.copy()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        surface.loss(point[0], point[1]).backward()
+        optimizer.step()
+        path.append(point.data.copy())
+    return np.array(path)
+
+
+def zigzag(surface: Surface, path: np.ndarray) -> float:
+    """sum_t |c_{t+1} - c_t| / |c_0| for the across-valley coordinate c."""
+    across = surface.across(path[:, 0].astype(np.float64), path[:, 1].astype(np.float64))
+    return float(np.abs(np.diff(across)).sum() / abs(across[0]))
+
+
+def main() -> None:
+    arguments = parser(__doc__)
+    arguments.add_argument("--steps-scale", type=float, default=1.0,
+                           help="multiply each surface's number of steps (default 1.0)")
+    args = arguments.parse_args()
+    plt = pyplot()
+    rows, paths = [], {}
+    for surface in SURFACES:
+        steps = max(1, round(surface.steps * args.steps_scale))
+        for name, (settings, make_optimizer) in surface.optimizers.items():
+            path = descend(surface, make_optimizer, steps)
+            paths[surface.name, name] = path
+            x, y = (float(value) for value in path[-1])
+            rows.append([surface.name, name, settings, steps, f"({x:.3f}, {y:.3f})",
+                         float(surface.loss(x, y)), zigzag(surface, path)])
+    print(table(["surface", "optimizer", "settings", "steps", "final point", "loss",
+                 "zig-zag"], rows))
+    ravine = SURFACES[0]
+    sgd, rmsprop = (zigzag(ravine, paths["ravine", name]) for name in ("SGD", "RMSprop"))
+    verdict = "holds" if rmsprop < sgd / 2 else "does NOT hold"
+    print(f"RMSprop damps the oscillation across the ravine: zig-zag {rmsprop:.2f} vs "
+          f"SGD's {sgd:.2f} ({verdict})")
+    if plt is None:
+        return
+    figure, axes = plt.subplots(1, len(SURFACES) + 1, figsize=(6 * (len(SURFACES) + 1), 5))
+    for axis, surface in zip(axes, SURFACES):
+        x_min, x_max, y_min, y_max = surface.view
+        xs, ys = np.meshgrid(np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300))
+        heights = surface.loss(xs, ys)
+        axis.contour(xs, ys, heights, levels=np.geomspace(heights.min() + 1e-3, heights.max(), 25),
+                     cmap="Greys", linewidths=0.7)
+        for name in surface.optimizers:
+            path = paths[surface.name, name]
+            axis.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1, label=name)
+        axis.set(xlim=(x_min, x_max), ylim=(y_min, y_max), title=f"{surface.name}: paths")
+        axis.legend(loc="upper right")
+    rosenbrock = SURFACES[-1]
+    for name in rosenbrock.optimizers:
+        path = paths[rosenbrock.name, name].astype(np.float64)
+        axes[-1].plot(rosenbrock.loss(path[:, 0], path[:, 1]), label=name)
+    axes[-1].set(xscale="symlog", yscale="log", xlabel="step", title=f"{rosenbrock.name}: loss")
+    axes[-1].legend()
+    save_figure(figure, args.out, "trajectories.png")
+
+
+if __name__ == "__main__":
+    main()
