@@ -55,12 +55,12 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return a, _constant(b, a.dtype)
 
 
-def _check_broadcast(op: str, *shapes: tuple[int, ...]) -> None:
-    """Raise a ValueError naming the shapes unless numpy can broadcast them together."""
+def _broadcasting(op: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """``fn(*arrays)``, with numpy's broadcasting error turned into one naming the shapes."""
     try:
-        np.broadcast_shapes(*shapes)
+        return fn(*arrays)
     except ValueError:
-        listed = " and ".join(str(s) for s in shapes)
+        listed = " and ".join(str(a.shape) for a in arrays)
         raise ValueError(f"{op}: shapes {listed} do not broadcast together") from None
 
 
@@ -97,43 +97,39 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 def add(a: Any, b: Any) -> Tensor:
     """a + b;  d/da = 1, d/db = 1."""
     a, b = _operands(a, b)
-    _check_broadcast("add", a.shape, b.shape)
 
     def backward(g: np.ndarray):
         return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
-    return Tensor._make(a.data + b.data, (a, b), backward)
+    return Tensor._make(_broadcasting("add", np.add, a.data, b.data), (a, b), backward)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """a - b;  d/da = 1, d/db = -1."""
     a, b = _operands(a, b)
-    _check_broadcast("sub", a.shape, b.shape)
 
     def backward(g: np.ndarray):
         return unbroadcast(g, a.shape), unbroadcast(-g, b.shape) if b.requires_grad else None
-    return Tensor._make(a.data - b.data, (a, b), backward)
+    return Tensor._make(_broadcasting("sub", np.subtract, a.data, b.data), (a, b), backward)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """a * b;  d/da = b, d/db = a."""
     a, b = _operands(a, b)
-    _check_broadcast("mul", a.shape, b.shape)
 
     def backward(g: np.ndarray):
         return (unbroadcast(g * b.data, a.shape) if a.requires_grad else None,
                 unbroadcast(g * a.data, b.shape) if b.requires_grad else None)
-    return Tensor._make(a.data * b.data, (a, b), backward)
+    return Tensor._make(_broadcasting("mul", np.multiply, a.data, b.data), (a, b), backward)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """a / b;  d/da = 1 / b, d/db = -a / b^2."""
     a, b = _operands(a, b)
-    _check_broadcast("div", a.shape, b.shape)
 
     def backward(g: np.ndarray):
         return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
                 unbroadcast(-g * a.data / b.data**2, b.shape) if b.requires_grad else None)
-    return Tensor._make(a.data / b.data, (a, b), backward)
+    return Tensor._make(_broadcasting("div", np.divide, a.data, b.data), (a, b), backward)
 
 
 def pow(x: Tensor, exponent: float) -> Tensor:
@@ -232,7 +228,7 @@ def sigmoid(x: Tensor) -> Tensor:
 def relu(x: Tensor) -> Tensor:
     """max(x, 0);  d/dx = 1 if x > 0 else 0."""
     positive = x.data > 0
-    return Tensor._make(np.where(positive, x.data, 0), (x,), lambda g: (g * positive,))
+    return Tensor._make(np.maximum(x.data, 0), (x,), lambda g: (g * positive,))
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -281,8 +277,7 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
 def _select(op: str, a: Any, b: Any, pick: np.ufunc) -> Tensor:
     """maximum/minimum: the winner of each pair gets the gradient, a tie splits it."""
     a, b = _operands(a, b)
-    _check_broadcast(op, a.shape, b.shape)
-    out = pick(a.data, b.data)
+    out = _broadcasting(op, pick, a.data, b.data)
     share_a = np.where(a.data == b.data, 0.5, a.data == out).astype(_floating(out).dtype)
 
     def backward(g: np.ndarray):
@@ -306,12 +301,12 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor or array, not dtype {cond.dtype}")
     a, b = _operands(a, b)
-    _check_broadcast("where", cond.shape, a.shape, b.shape)
+    out = _broadcasting("where", np.where, cond, a.data, b.data)
 
     def backward(g: np.ndarray):
         return (unbroadcast(np.where(cond, g, 0), a.shape),
                 unbroadcast(np.where(cond, 0, g), b.shape))
-    return Tensor._make(np.where(cond, a.data, b.data), (a, b), backward)
+    return Tensor._make(out, (a, b), backward)
 
 
 # -- reductions ----------------------------------------------------------------
@@ -327,7 +322,7 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     axes = _axes("mean", axis, x.ndim)
     data = _floating(x.data)
     n = _count(x.shape, axes)
-    return Tensor._make(np.mean(data, axis=axes, keepdims=keepdims), (x,),
+    return Tensor._make(np.sum(data, axis=axes, keepdims=keepdims) / n, (x,),
                         lambda g: (_expand(g / n, axes, keepdims, x.shape),))
 
 
@@ -390,7 +385,9 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
 def transpose(x: Tensor, *axes: int) -> Tensor:
     """x with its axes permuted (reversed when none are given);  the gradient is g
     permuted by the inverse permutation."""
-    axes = _shape_arg(axes) or tuple(reversed(range(x.ndim)))
+    axes = _shape_arg(axes)
+    if not axes:   # all axes reversed: its own inverse
+        return Tensor._make(x.data.T, (x,), lambda g: (g.T,))
     if len(_axes("transpose", axes, x.ndim)) != x.ndim:
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
                          f"axes of shape {x.shape}")
@@ -520,8 +517,7 @@ def _comparison(compare: np.ufunc) -> Callable[[Tensor, Any], Tensor]:
             a, b = _operands(self, other)
         except TypeError:
             return NotImplemented
-        _check_broadcast(compare.__name__, a.shape, b.shape)
-        return Tensor(compare(a.data, b.data))
+        return Tensor(_broadcasting(compare.__name__, compare, a.data, b.data))
     return comparison
 
 

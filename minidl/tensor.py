@@ -82,7 +82,7 @@ class Tensor:
         out = Tensor.__new__(Tensor)
         out._data, out._grad, out._grad_view, out._owner = np.asarray(data), None, None, None
         out._freed = False
-        out._requires_grad = _grad_enabled and any(p._requires_grad for p in parents)
+        out._requires_grad = _grad_enabled and any([p._requires_grad for p in parents])
         out._parents = parents if out._requires_grad else ()
         out._backward = backward if out._requires_grad else None
         return out
@@ -122,7 +122,11 @@ class Tensor:
                              f"to a tensor of shape {self._data.shape}")
         if self._grad_view is None:
             self._grad = value
-            return
+        else:
+            self._store_grad(value)
+
+    def _store_grad(self, value: np.ndarray) -> None:
+        """Copy a grad of the right shape into the flat buffer's view."""
         np.copyto(self._grad_view, value, casting="same_kind")
         if self._grad is None:
             self._grad = self._grad_view
@@ -142,10 +146,13 @@ class Tensor:
             self.grad = grad
 
     def _accumulate_grad(self, g: np.ndarray) -> None:
-        if self._grad is None:
-            self.grad = g if self._grad_view is not None else np.array(g, dtype=self.dtype)
-        else:
+        """Add the gradient that reached this leaf (already of its shape) to .grad."""
+        if self._grad is not None:
             self._grad += g
+        elif self._grad_view is not None:
+            self._store_grad(g)
+        else:
+            self._grad = np.array(g, dtype=self.dtype)
 
     @property
     def requires_grad(self) -> bool:

@@ -23,9 +23,30 @@ __all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_soft
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b, for x of shape (..., in), W of shape (out, in), b of shape (out,)."""
-    out = ops.matmul(x, ops.transpose(weight))
-    return out if bias is None else out + bias
+    """y = x W^T + b, for x of shape (..., in), W of shape (out, in), b of shape (out,).
+
+    One fused op rather than transpose, matmul and add: with the leading axes
+    of x flattened into rows (x is (n, in), g = dL/dy is (n, out)),
+
+        dL/dx = g W,    dL/dW = g^T x,    dL/db = sum of g over the rows.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x, dtype=weight.dtype)
+    n_out, n_in = weight.shape
+    if x.ndim == 0 or x.shape[-1] != n_in:
+        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
+                         f"{weight.shape}: the input's last dimension must be {n_in}")
+    rows = x.data.reshape(-1, n_in)
+    out = rows @ weight.data.T
+    if bias is not None:
+        out += bias.data
+
+    def backward(g: np.ndarray):
+        g = g.reshape(-1, n_out)
+        grads = ((g @ weight.data).reshape(x.shape) if x.requires_grad else None,
+                 g.T @ rows if weight.requires_grad else None)
+        return grads if bias is None else grads + (g.sum(axis=0),)
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor._make(out.reshape(*x.shape[:-1], n_out), parents, backward)
 
 
 def check_probability(p: float) -> None:
