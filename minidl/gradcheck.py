@@ -50,6 +50,9 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6,
     out = fn(*inputs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, not {type(out).__name__}")
+    if out.dtype != np.float64:
+        raise TypeError(f"gradcheck: fn returned a tensor of dtype {out.dtype}; finite "
+                        f"differences need float64 all the way through")
     cotangent = np.random.default_rng(0).standard_normal(out.shape)
     if out.requires_grad:
         out.backward(cotangent)

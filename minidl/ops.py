@@ -55,6 +55,16 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return a, _constant(b, a.dtype)
 
 
+def _sequence_operands(op: str, items: Sequence[Any]) -> list[Tensor]:
+    """The items of concatenate/stack as Tensors; non-Tensors take the first Tensor's dtype."""
+    items = list(items)
+    if not items:
+        raise ValueError(f"{op}: needs at least one tensor, got an empty sequence")
+    first = next((t for t in items if isinstance(t, Tensor)), None)
+    like = (first if first is not None else Tensor(items[0])).dtype
+    return [_constant(t, like) for t in items]
+
+
 def _broadcasting(op: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
     """``fn(*arrays)``, with numpy's broadcasting error turned into one naming the shapes."""
     try:
@@ -64,9 +74,14 @@ def _broadcasting(op: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -
         raise ValueError(f"{op}: shapes {listed} do not broadcast together") from None
 
 
+def _float_dtype(array: np.ndarray) -> np.dtype:
+    """The dtype of a float result from ``array``: its own if float, else float32."""
+    return array.dtype if array.dtype.kind == "f" else np.dtype(np.float32)
+
+
 def _floating(array: np.ndarray) -> np.ndarray:
     """Integer and bool data become float32; float data keeps its dtype."""
-    return array if array.dtype.kind == "f" else array.astype(np.float32)
+    return array.astype(_float_dtype(array), copy=False)
 
 
 def _axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
@@ -99,7 +114,8 @@ def add(a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g: np.ndarray):
-        return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+        return (unbroadcast(g, a.shape) if a.requires_grad else None,
+                unbroadcast(g, b.shape) if b.requires_grad else None)
     return Tensor._make(_broadcasting("add", np.add, a.data, b.data), (a, b), backward)
 
 
@@ -108,7 +124,8 @@ def sub(a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g: np.ndarray):
-        return unbroadcast(g, a.shape), unbroadcast(-g, b.shape) if b.requires_grad else None
+        return (unbroadcast(g, a.shape) if a.requires_grad else None,
+                unbroadcast(-g, b.shape) if b.requires_grad else None)
     return Tensor._make(_broadcasting("sub", np.subtract, a.data, b.data), (a, b), backward)
 
 
@@ -221,8 +238,7 @@ def sigmoid(x: Tensor) -> Tensor:
     data = _floating(x.data)
     e = np.exp(-np.abs(data))
     out = np.where(data >= 0, 1, e) / (1 + e)
-    slope = e / (1 + e) ** 2
-    return Tensor._make(out, (x,), lambda g: (g * slope,))
+    return Tensor._make(out, (x,), lambda g: (g * e / (1 + e) ** 2,))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -233,11 +249,11 @@ def relu(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x if x > 0 else a x;  d/dx = 1 if x > 0 else a (a = negative_slope)."""
-    slope = np.where(x.data > 0, 1, negative_slope).astype(_floating(x.data).dtype)
-    return Tensor._make(x.data * slope, (x,), lambda g: (g * slope,))
+    data = _floating(x.data)
+    slope = np.where(data > 0, 1, negative_slope).astype(data.dtype)
+    return Tensor._make(data * slope, (x,), lambda g: (g * slope,))
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
@@ -250,38 +266,42 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     so d/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2."""
     data = _floating(x.data)
     if approximate == "none":
-        cdf = ((1 + _erf(data / math.sqrt(2))) / 2).astype(data.dtype)
-        slope = cdf + data * np.exp(-data**2 / 2) / math.sqrt(2 * math.pi)
+        from scipy.special import erf  # a ufunc; scipy comes with scikit-learn, loaded on first use
+        cdf = (1 + erf(data / math.sqrt(2))) / 2
+
+        def slope() -> np.ndarray:
+            return cdf + data * np.exp(-data**2 / 2) / math.sqrt(2 * math.pi)
     elif approximate == "tanh":
         t = np.tanh(_SQRT_2_OVER_PI * (data + 0.044715 * data**3))
         cdf = (1 + t) / 2
-        slope = cdf + data * (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * data**2) / 2
+
+        def slope() -> np.ndarray:
+            return cdf + data * (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * data**2) / 2
     else:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Tensor._make(data * cdf, (x,), lambda g: (g * slope,))
+    return Tensor._make(data * cdf, (x,), lambda g: (g * slope(),))
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """x limited to [min, max];  d/dx = 1 where min <= x <= max, else 0."""
+    """x limited to [min, max];  d/dx = 1 where min <= x <= max (clip left x as is), else 0."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    low = -np.inf if min is None else np.asarray(min.data if isinstance(min, Tensor) else min)
-    high = np.inf if max is None else np.asarray(max.data if isinstance(max, Tensor) else max)
-    if np.any(low > high):
+    low, high = (None if bound is None else _constant(bound, x.dtype).data for bound in (min, max))
+    if low is not None and high is not None and np.any(low > high):
         raise ValueError(f"clip: min {min} is greater than max {max}")
-    inside = (x.data >= low) & (x.data <= high)
-    out = np.clip(x.data, low, high).astype(x.dtype)
-    return Tensor._make(out, (x,), lambda g: (unbroadcast(g * inside, x.shape),))
+    out = np.clip(x.data, low, high)
+    return Tensor._make(out, (x,), lambda g: (unbroadcast(g * (out == x.data), x.shape),))
 
 
 def _select(op: str, a: Any, b: Any, pick: np.ufunc) -> Tensor:
     """maximum/minimum: the winner of each pair gets the gradient, a tie splits it."""
     a, b = _operands(a, b)
     out = _broadcasting(op, pick, a.data, b.data)
-    share_a = np.where(a.data == b.data, 0.5, a.data == out).astype(_floating(out).dtype)
 
     def backward(g: np.ndarray):
-        return unbroadcast(g * share_a, a.shape), unbroadcast(g * (1 - share_a), b.shape)
+        share_a = np.where(a.data == b.data, 0.5, a.data == out).astype(_float_dtype(out))
+        return (unbroadcast(g * share_a, a.shape) if a.requires_grad else None,
+                unbroadcast(g * (1 - share_a), b.shape) if b.requires_grad else None)
     return Tensor._make(out, (a, b), backward)
 
 
@@ -304,8 +324,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     out = _broadcasting("where", np.where, cond, a.data, b.data)
 
     def backward(g: np.ndarray):
-        return (unbroadcast(np.where(cond, g, 0), a.shape),
-                unbroadcast(np.where(cond, 0, g), b.shape))
+        return (unbroadcast(np.where(cond, g, 0), a.shape) if a.requires_grad else None,
+                unbroadcast(np.where(cond, 0, g), b.shape) if b.requires_grad else None)
     return Tensor._make(out, (a, b), backward)
 
 
@@ -333,10 +353,12 @@ def _extreme(op: str, reduce: Callable, x: Tensor, axis: Axis, keepdims: bool) -
         raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements "
                          f"to reduce over axis {axis}")
     extreme = reduce(x.data, axis=axes, keepdims=True)
-    winners = x.data == extreme
-    share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=_floating(x.data).dtype)
-    out = extreme if keepdims else np.squeeze(extreme, axis=axes)
-    return Tensor._make(out, (x,), lambda g: (_expand(g, axes, keepdims, x.shape) * share,))
+
+    def backward(g: np.ndarray):
+        winners = x.data == extreme
+        share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=_float_dtype(x.data))
+        return (_expand(g, axes, keepdims, x.shape) * share,)
+    return Tensor._make(extreme if keepdims else np.squeeze(extreme, axis=axes), (x,), backward)
 
 
 def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -361,8 +383,8 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> 
     data = _floating(x.data)
     centred = data - np.mean(data, axis=axes, keepdims=True)
     out = np.sum(centred**2, axis=axes, keepdims=keepdims) / (n - ddof)
-    slope = centred * (2 / (n - ddof))
-    return Tensor._make(out, (x,), lambda g: (_expand(g, axes, keepdims, x.shape) * slope,))
+    return Tensor._make(out, (x,), lambda g: (
+        _expand(g, axes, keepdims, x.shape) * centred * (2 / (n - ddof)),))
 
 
 # -- shape -----------------------------------------------------------------------
@@ -384,7 +406,8 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
 
 def transpose(x: Tensor, *axes: int) -> Tensor:
     """x with its axes permuted (reversed when none are given);  the gradient is g
-    permuted by the inverse permutation."""
+    permuted by the inverse permutation. As numpy's ``transpose``, ``axes`` is the
+    new order of all the axes, not two axes to swap (torch's ``transpose(0, 1)``)."""
     axes = _shape_arg(axes)
     if not axes:   # all axes reversed: its own inverse
         return Tensor._make(x.data.T, (x,), lambda g: (g.T,))
@@ -449,31 +472,29 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError(f"stack: all shapes must be equal, got {shapes}")
     axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
     return Tensor._make(np.stack([t.data for t in tensors], axis=axis), tuple(tensors),
-                        lambda g: tuple(np.take(g, i, axis=axis) for i in range(len(tensors))))
-
-
-def _sequence_operands(op: str, items: Sequence[Any]) -> list[Tensor]:
-    items = list(items)
-    if not items:
-        raise ValueError(f"{op}: needs at least one tensor, got an empty sequence")
-    first = next((t for t in items if isinstance(t, Tensor)), None)
-    like = (first if first is not None else Tensor(items[0])).dtype
-    return [_constant(t, like) for t in items]
+                        lambda g: tuple(np.moveaxis(g, axis, 0)))
 
 
 # -- softmax family ------------------------------------------------------------
-def _shifted(data: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """x - max(x) over axes (and that max, 0 where it is infinite): exp of it cannot overflow."""
-    peak = np.max(data, axis=axes, keepdims=True)
+def _exponentials(x: Tensor, axes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """x - c, e = e^(x - c), total = sum of e over axes, and c = max(x) over axes.
+
+    c is taken as 0 where the max is infinite. Every e^(x_i - c) <= 1, so nothing
+    overflows, and the shift cancels out of the three ops that share this:
+    softmax = e / total, log_softmax = (x - c) - log total, logsumexp = log total + c."""
+    data = _floating(x.data)
+    peak = np.max(data, axis=axes, keepdims=True, initial=-np.inf)
     peak = np.where(np.isfinite(peak), peak, 0)
-    return data - peak, peak
+    shifted = data - peak
+    e = np.exp(shifted)
+    return shifted, e, np.sum(e, axis=axes, keepdims=True), peak
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """y_i = e^(x_i) / sum_j e^(x_j) along axis;  the vjp is y * (g - sum_j g_j y_j)."""
     axes = _axes("softmax", axis, x.ndim)
-    e = np.exp(_shifted(_floating(x.data), axes)[0])
-    out = e / np.sum(e, axis=axes, keepdims=True)
+    _, e, total, _ = _exponentials(x, axes)
+    out = e / total
     return Tensor._make(out, (x,),
                         lambda g: (out * (g - np.sum(g * out, axis=axes, keepdims=True)),))
 
@@ -481,20 +502,18 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """y_i = x_i - log sum_j e^(x_j) along axis;  the vjp is g - softmax(x) * sum_j g_j."""
     axes = _axes("log_softmax", axis, x.ndim)
-    shifted = _shifted(_floating(x.data), axes)[0]
-    out = shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
-    return Tensor._make(out, (x,),
-                        lambda g: (g - np.exp(out) * np.sum(g, axis=axes, keepdims=True),))
+    shifted, e, total, _ = _exponentials(x, axes)
+    return Tensor._make(shifted - np.log(total), (x,), lambda g: (
+        g - e / total * np.sum(g, axis=axes, keepdims=True),))
 
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """log sum_i e^(x_i) over axis;  d/dx_i = softmax(x)_i = e^(x_i - out)."""
+    """log sum_i e^(x_i) over axis;  d/dx_i = softmax(x)_i."""
     axes = _axes("logsumexp", axis, x.ndim)
-    data = _floating(x.data)
-    shifted, peak = _shifted(data, axes)
-    out = np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True)) + peak
+    _, e, total, peak = _exponentials(x, axes)
+    out = np.log(total) + peak
     return Tensor._make(out if keepdims else np.squeeze(out, axis=axes), (x,),
-                        lambda g: (_expand(g, axes, keepdims, x.shape) * np.exp(data - out),))
+                        lambda g: (_expand(g, axes, keepdims, x.shape) * (e / total),))
 
 
 # -- Tensor methods and operators ------------------------------------------------

@@ -37,6 +37,7 @@ def no_grad() -> Iterator[None]:
 
 
 def is_grad_enabled() -> bool:
+    """False inside a ``no_grad()`` block."""
     return _grad_enabled
 
 
@@ -116,7 +117,7 @@ class Tensor:
             if cleared and self._owner is not None:
                 self._owner.grad_cleared(self)
             return
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        value = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=self.dtype)
         if value.shape != self._data.shape:
             raise ValueError(f"cannot assign a grad of shape {value.shape} "
                              f"to a tensor of shape {self._data.shape}")
@@ -167,6 +168,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """Made by the user (or under no_grad), not by an op that recorded a graph."""
         return self._backward is None and not self._freed
 
     # -- array-like conveniences --------------------------------------------

@@ -98,6 +98,13 @@ def test_rejects_bad_settings(kwargs, pattern):
         gradcheck(minidl.exp, leaf([1.0]), **kwargs)
 
 
+@pytest.mark.parametrize("fn, pattern", [(lambda x: Tensor(x.data, dtype=np.float32), "float32"),
+                                         (lambda x: x.data, "ndarray")])
+def test_needs_fn_to_return_a_float64_tensor(fn, pattern):
+    with pytest.raises(TypeError, match=pattern):
+        gradcheck(fn, leaf([1.0]))
+
+
 def test_needs_an_input_that_requires_grad():
     with pytest.raises(ValueError, match="requires_grad"):
         gradcheck(minidl.exp, Tensor([1.0]))

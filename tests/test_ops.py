@@ -108,15 +108,28 @@ def test_gelu_known_values():
 
 @pytest.mark.parametrize("name", UNARY)
 def test_unary_keeps_float32(name):
+    """float32 in, float32 out and float32 gradient, close to the float64 results."""
     op, _, kind = UNARY[name]
-    x = Tensor(_unary_data(0, (4,), kind))
+    data = _unary_data(0, (4,), kind)
+    x32, x64 = Tensor(data, requires_grad=True), leaf(data)
+    out32, out64 = op(x32), op(x64)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.data, out64.data, rtol=1e-6, atol=1e-7)
+    out32.sum().backward()
+    out64.sum().backward()
+    assert x32.grad.dtype == np.float32
+    np.testing.assert_allclose(x32.grad, x64.grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", [minidl.exp, minidl.log, minidl.sigmoid, minidl.tanh, minidl.gelu,
+                                minidl.sqrt, minidl.leaky_relu, minidl.mean, minidl.var,
+                                minidl.softmax, minidl.log_softmax, minidl.logsumexp])
+def test_integer_input_gives_float32(op):
+    x = Tensor([1, 2, 3])
     out = op(x)
     assert out.dtype == np.float32
-
-
-@pytest.mark.parametrize("op", [minidl.exp, minidl.sigmoid, minidl.tanh, minidl.gelu, minidl.sqrt])
-def test_integer_input_gives_float32(op):
-    assert op(Tensor([1, 2, 3])).dtype == np.float32
+    as_float = op(Tensor([1.0, 2.0, 3.0], dtype=np.float64))
+    np.testing.assert_allclose(out.data, as_float.data, rtol=1e-6)
 
 
 # -- binary ops with broadcasting ---------------------------------------------
@@ -153,6 +166,21 @@ def test_where_forward_and_gradient(shapes, seed):
     a, b = values(seed + 1, shape_a), values(seed + 2, shape_b)
     np.testing.assert_array_equal(minidl.where(condition, leaf(a), leaf(b)).data, np.where(condition, a, b))
     assert gradcheck(lambda a, b: minidl.where(Tensor(condition), a, b), leaf(a), leaf(b))
+
+
+def test_clip_keeps_float32_and_does_not_truncate_integers():
+    assert minidl.clip(Tensor([0.2, 0.7]), 0.5, np.float64(0.6)).dtype == np.float32
+    out = minidl.clip(Tensor([0, 1, 2]), 0.5, 1.5)
+    np.testing.assert_array_equal(out.data, [0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(minidl.clip(Tensor([0, 1, 2]), max=1).data, [0, 1, 1])
+
+
+def test_clip_with_array_bounds_and_at_the_bounds():
+    x = leaf(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]))
+    out = minidl.clip(x, np.array([[-1.0], [0.5]]), 1.0)
+    np.testing.assert_array_equal(out.data, [[-1, -1, 0, 1, 1], [0.5, 0.5, 0.5, 1, 1]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 1, 1, 2, 0])  # x on a bound passes its gradient
 
 
 def test_where_with_a_scalar_branch():
@@ -433,6 +461,17 @@ def test_softmax_family_stable_at_large_values(dtype):
     np.testing.assert_allclose(total.data, [1e4, -1e4 + math.log(3)], rtol=1e-6)
     assert np.all(np.isfinite(x.grad))
     np.testing.assert_allclose(minidl.logsumexp(Tensor([1e4, 1e4], dtype=dtype)).data, 1e4 + math.log(2))
+
+
+@np.errstate(divide="ignore")  # log 0 = -inf, the log of an empty sum
+def test_softmax_family_over_an_empty_axis():
+    x = leaf(np.ones((3, 0)))
+    for op in (minidl.softmax, minidl.log_softmax):
+        out = op(x, axis=1)
+        assert out.shape == (3, 0)
+        out.sum().backward()
+        assert x.grad.shape == (3, 0)
+    np.testing.assert_array_equal(minidl.logsumexp(x, axis=1).data, [-np.inf] * 3)  # as torch
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

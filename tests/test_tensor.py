@@ -91,9 +91,16 @@ def test_zeros_and_ones():
     assert minidl.zeros(3, requires_grad=True).requires_grad
 
 
-def test_manual_seed_rejects_bad_seeds():
-    with pytest.raises(ValueError, match="-1"):
-        minidl.manual_seed(-1)
+@pytest.mark.parametrize("seed", [-1, 1.5, "3"])
+def test_manual_seed_rejects_bad_seeds(seed):
+    with pytest.raises(ValueError, match=repr(seed).replace(".", r"\.")):
+        minidl.manual_seed(seed)
+
+
+@pytest.mark.parametrize("make", [minidl.randn, minidl.rand])
+def test_random_tensors_need_a_float_dtype(make):
+    with pytest.raises(TypeError, match="int64"):
+        make(3, dtype=np.int64)
 
 
 # -- the engine ---------------------------------------------------------------------
@@ -102,6 +109,23 @@ def test_backward_chain_rule():
     y = (x * x + x * 3).sum()  # dy/dx = 2x + 3, x reached along three paths
     y.backward()
     np.testing.assert_allclose(x.grad, [5.0, 7.0, 9.0])
+
+
+def test_backward_through_a_shared_intermediate():
+    """h feeds the output directly and through a longer path: its gradient must be
+    complete (both paths summed) before it is passed on to x."""
+    x = Tensor([0.5, -1.0], requires_grad=True, dtype=np.float64)
+    h = x * 2
+    y = (h * h + (h * 3).exp()).sum()  # dy/dh = 2h + 3 e^(3h), dh/dx = 2
+    y.backward()
+    h_value = 2 * x.data
+    np.testing.assert_allclose(x.grad, 2 * (2 * h_value + 3 * np.exp(3 * h_value)))
+
+
+def test_backward_on_a_leaf_gives_one():
+    x = Tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.shape == () and x.grad == 1.0
 
 
 def test_no_grad_records_nothing():
@@ -200,6 +224,15 @@ def test_grad_keeps_the_leaf_dtype():
     x = Tensor([1.0], requires_grad=True)
     (x * Tensor([2.0], dtype=np.float64)).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("assigned", [np.array([0.5, 0.25]), np.array([1, 2])])
+def test_assigned_grad_takes_the_tensor_dtype(assigned):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    x.grad = assigned
+    assert x.grad.dtype == np.float32
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad, assigned + 2)
 
 
 # -- the binding to an optimizer's flat buffers ---------------------------------------
