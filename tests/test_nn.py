@@ -194,6 +194,17 @@ def test_strict_load_names_missing_unexpected_and_mismatched_keys() -> None:
     np.testing.assert_array_equal(model[0].bias.data, before["0.bias"]), "nothing copied"
 
 
+def test_load_refuses_a_dtype_it_cannot_cast_and_copies_nothing() -> None:
+    norm = nn.BatchNorm1d(2)
+    state = norm.state_dict()
+    state["weight"] = np.full(2, 7.0)
+    state["num_batches_tracked"] = np.array(2.5)
+    with pytest.raises(ValueError, match="dtype mismatch for num_batches_tracked: the "
+                                         "checkpoint holds float64.*module's int64"):
+        norm.load_state_dict(state)
+    np.testing.assert_array_equal(norm.weight.data, np.ones(2))
+
+
 def test_non_strict_load_returns_missing_and_unexpected() -> None:
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     state = {"0.bias": np.ones(3), "5.weight": np.ones(2)}
@@ -286,12 +297,65 @@ def test_with_parameters_runs_the_module_on_the_given_tensors() -> None:
     assert layer.weight is weight
 
 
-def test_linear_gradients() -> None:
-    layer = nn.Linear(3, 4, dtype=np.float64)
-    minidl.gradcheck(with_parameters(layer, ["weight", "bias"]),
-                     leaf(normal(5, 3)), layer.weight, layer.bias)
-    no_bias = nn.Linear(3, 2, bias=False, dtype=np.float64)
-    minidl.gradcheck(with_parameters(no_bias, ["weight"]), leaf(normal(2, 5, 3)), no_bias.weight)
+LINEAR_INPUT_SHAPES = [(3,), (5, 3), (2, 4, 3), (0, 3)]
+
+
+@pytest.mark.parametrize("shape", LINEAR_INPUT_SHAPES, ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_values_for_any_leading_axes(shape: tuple[int, ...], bias: bool) -> None:
+    layer = nn.Linear(3, 4, bias=bias, dtype=np.float64)
+    x = normal(*shape)
+    expected = np.einsum("...i,oi->...o", x, layer.weight.data)
+    if bias:
+        expected = expected + layer.bias.data
+    out = layer(leaf(x))
+    assert out.shape == shape[:-1] + (4,)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", LINEAR_INPUT_SHAPES, ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("input_requires_grad", [True, False])
+def test_linear_gradients(shape: tuple[int, ...], bias: bool, input_requires_grad: bool) -> None:
+    layer = nn.Linear(3, 4, bias=bias, dtype=np.float64)
+    names = ["weight", "bias"] if bias else ["weight"]
+    x = minidl.tensor(normal(*shape), requires_grad=input_requires_grad, dtype=np.float64)
+    minidl.gradcheck(with_parameters(layer, names), x, *(getattr(layer, n) for n in names))
+
+
+def test_linear_gradients_reach_only_what_requires_grad() -> None:
+    weight = minidl.tensor(normal(4, 3), dtype=np.float64)
+    bias = leaf(normal(4))
+    x = leaf(normal(2, 5, 3))
+    F.linear(x, weight, bias).sum().backward()
+    assert weight.grad is None
+    np.testing.assert_allclose(bias.grad, np.full(4, 10.0))
+    np.testing.assert_allclose(x.grad, np.broadcast_to(weight.data.sum(axis=0), (2, 5, 3)))
+
+
+def test_linear_keeps_float32_for_array_and_integer_input() -> None:
+    layer = nn.Linear(2, 3)
+    integers = np.arange(4).reshape(2, 2)
+    expected = integers @ layer.weight.data.T.astype(np.float64) + layer.bias.data
+    for x in (integers, minidl.tensor(integers), integers.astype(np.float32)):
+        out = layer(x)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+    layer(minidl.tensor(integers)).sum().backward()
+    assert layer.weight.grad.dtype == np.float32 and layer.bias.grad.dtype == np.float32
+
+
+def test_linear_rejects_mismatched_shapes() -> None:
+    weight, x = minidl.randn(4, 3), minidl.randn(5, 3)
+    with pytest.raises(ValueError, match=r"input of shape \(5, 2\) does not match weight of "
+                                         r"shape \(4, 3\).*last dimension must be 3"):
+        F.linear(minidl.randn(5, 2), weight)
+    with pytest.raises(ValueError, match=r"input of shape \(\) does not match"):
+        F.linear(minidl.tensor(1.0), weight)
+    with pytest.raises(ValueError, match=r"bias must have shape \(4,\).*got shape \(1,\)"):
+        F.linear(x, weight, minidl.randn(1))
+    with pytest.raises(ValueError, match=r"weight must have shape \(out, in\), got shape \(3,\)"):
+        F.linear(x, minidl.randn(3))
 
 
 @pytest.mark.parametrize("layer", [
@@ -382,6 +446,8 @@ def test_batchnorm_cumulative_average_and_untracked() -> None:
     for x in batches:
         norm(leaf(x))
     np.testing.assert_allclose(norm.running_mean, np.mean([x.mean(axis=0) for x in batches], axis=0))
+    np.testing.assert_allclose(norm.running_var,
+                               np.mean([x.var(axis=0, ddof=1) for x in batches], axis=0))
 
     untracked = nn.BatchNorm1d(2, affine=False, track_running_stats=False, dtype=np.float64)
     assert list(untracked.parameters()) == [] and untracked.state_dict() == {}
@@ -402,6 +468,10 @@ def test_batchnorm_validation() -> None:
         nn.BatchNorm1d(2)(minidl.randn(4, 3))
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         nn.BatchNorm1d(2)(minidl.randn(1, 2))
+    with pytest.raises(ValueError, match=r"running_var must have shape \(3,\).*got shape \(2,\)"):
+        F.batch_norm(minidl.randn(4, 3), np.zeros(3), np.ones(2))
+    with pytest.raises(ValueError, match=r"bias must have shape \(3,\).*got shape \(1,\)"):
+        F.batch_norm(minidl.randn(4, 3), None, None, bias=minidl.zeros(1), training=True)
 
 
 # -- init ------------------------------------------------------------------------------------
@@ -412,6 +482,9 @@ def test_calculate_gain() -> None:
     assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
     assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    assert init.calculate_gain("leaky_relu", np.float32(0.2)) == pytest.approx(math.sqrt(2 / 1.04))
+    with pytest.raises(ValueError, match="Invalid negative_slope for leaky_relu: 'steep'"):
+        init.calculate_gain("leaky_relu", "steep")
     with pytest.raises(ValueError, match="Unsupported nonlinearity: 'swish'"):
         init.calculate_gain("swish")
 

@@ -29,12 +29,20 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     of x flattened into rows (x is (n, in), g = dL/dy is (n, out)),
 
         dL/dx = g W,    dL/dW = g^T x,    dL/db = sum of g over the rows.
+
+    Input that is not a float Tensor (an array, integer data) takes W's dtype.
     """
-    x = x if isinstance(x, Tensor) else Tensor(x, dtype=weight.dtype)
+    if not isinstance(x, Tensor) or x.dtype.kind != "f":
+        x = Tensor(x, dtype=weight.dtype)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must have shape (out, in), got shape {weight.shape}")
     n_out, n_in = weight.shape
     if x.ndim == 0 or x.shape[-1] != n_in:
         raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
                          f"{weight.shape}: the input's last dimension must be {n_in}")
+    if bias is not None and bias.shape != (n_out,):
+        raise ValueError(f"linear: bias must have shape ({n_out},) for weight of shape "
+                         f"{weight.shape}, got shape {bias.shape}")
     rows = x.data.reshape(-1, n_in)
     out = rows @ weight.data.T
     if bias is not None:
@@ -42,9 +50,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     def backward(g: np.ndarray):
         g = g.reshape(-1, n_out)
-        grads = ((g @ weight.data).reshape(x.shape) if x.requires_grad else None,
-                 g.T @ rows if weight.requires_grad else None)
-        return grads if bias is None else grads + (g.sum(axis=0),)
+        grad_x = (g @ weight.data).reshape(x.shape) if x.requires_grad else None
+        grad_weight = g.T @ rows if weight.requires_grad else None
+        if bias is None:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, g.sum(axis=0) if bias.requires_grad else None
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._make(out.reshape(*x.shape[:-1], n_out), parents, backward)
 
@@ -95,6 +105,11 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
         raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, L), "
                          f"got shape {x.shape}")
     channels = x.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
+                             f"of shape {x.shape}, got shape {value.shape}")
     axes = (0,) if x.ndim == 2 else (0, 2)
     shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
@@ -103,8 +118,9 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
             raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
                              f"got input of shape {x.shape}")
         mean = ops.mean(x, axis=axes, keepdims=True)
-        var = ops.var(x, axis=axes, keepdims=True)
-        normalized = (x - mean) / ops.sqrt(var + eps)
+        centered = x - mean
+        var = ops.mean(centered * centered, axis=axes, keepdims=True)
+        normalized = centered / ops.sqrt(var + eps)
         if running_mean is not None:
             running_mean *= 1.0 - momentum
             running_mean += momentum * mean.data.reshape(channels)

@@ -14,6 +14,7 @@ and a uniform draw on [-bound, bound] with bound = sqrt(3) * std has that std.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return 3.0 / 4.0
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+        if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
             raise ValueError(f"Invalid negative_slope for leaky_relu: {slope!r} (a number)")
         return math.sqrt(2.0 / (1.0 + slope ** 2))
     raise ValueError(f"Unsupported nonlinearity: {nonlinearity!r}")
@@ -68,6 +69,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
+    """Fill with ``value``."""
     copy_into(tensor, np.full(tensor.shape, value))
     return tensor
 

@@ -29,7 +29,7 @@ def _check_reduction(reduction: str) -> None:
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    _check_reduction(reduction)
+    """The l_i reduced by ``reduction`` (already checked by the caller)."""
     if reduction == "mean":
         return ops.mean(loss)
     if reduction == "sum":
@@ -110,23 +110,29 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
 
         l_i = -log softmax(x_i)[t_i] = logsumexp(x_i) - x_{i, t_i}
 
-    Stable: with m_i = max_j x_ij, logsumexp(x_i) = m_i + log sum_j exp(x_ij - m_i),
-    and every exponent is <= 0. The gradient is softmax minus the one-hot target:
+    Stable: with s_ij = x_ij - max_k x_ik every exponent is <= 0, and
 
-        d l_i / d x_ij = softmax(x_i)_j - [j = t_i]
+        l_i = log sum_j exp(s_ij) - s_{i, t_i}
+
+    The gradient is softmax minus the one-hot target, from the same exponentials:
+
+        d l_i / d x_ij = exp(s_ij) / sum_k exp(s_ik) - [j = t_i]
     """
     _check_reduction(reduction)
     classes = _class_targets("cross_entropy", input, target)
     rows = np.arange(len(classes))
     shifted = input.data - input.data.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    exps = np.exp(shifted)
+    totals = exps.sum(axis=1, keepdims=True)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        grad = np.exp(log_probs)
+        grad = exps / totals
         grad[rows, classes] -= 1.0
-        return (grad * g[:, None],)
+        grad *= g[:, None]
+        return (grad,)
 
-    return _reduce(Tensor._make(-log_probs[rows, classes], (input,), backward), reduction)
+    loss = np.log(totals[:, 0]) - shifted[rows, classes]
+    return _reduce(Tensor._make(loss, (input,), backward), reduction)
 
 
 def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:

@@ -205,19 +205,17 @@ class Module:
                         ) -> tuple[list[str], list[str]]:
         """Copy ``state``'s arrays into this module's parameters and buffers.
 
-        Nothing is copied unless everything fits. A shape mismatch always
-        raises ValueError; with ``strict`` so do missing and unexpected keys.
-        Returns ``(missing_keys, unexpected_keys)``.
+        Nothing is copied unless everything fits. A shape mismatch, or a dtype
+        that cannot be cast to the module's (float into an integer buffer),
+        always raises ValueError; with ``strict`` so do missing and unexpected
+        keys. Returns ``(missing_keys, unexpected_keys)``.
         """
         entries = self._state_entries()
         missing = [name for name in entries if name not in state]
         unexpected = [name for name in state if name not in entries]
-        mismatched = [
-            f"{name}: the checkpoint has shape {_array_of(state[name]).shape}, "
-            f"the module has shape {_array_of(entry).shape}"
-            for name, entry in entries.items()
-            if name in state and _array_of(state[name]).shape != _array_of(entry).shape]
-        problems = [f"shape mismatch for {line}" for line in mismatched]
+        problems = [_mismatch(name, _array_of(state[name]), _array_of(entry))
+                    for name, entry in entries.items() if name in state]
+        problems = [problem for problem in problems if problem]
         if strict and missing:
             problems.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
@@ -250,6 +248,17 @@ class Module:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def _mismatch(name: str, source: np.ndarray, target: np.ndarray) -> str:
+    """Why ``source`` cannot be copied into ``target`` ('' when it can)."""
+    if source.shape != target.shape:
+        return (f"shape mismatch for {name}: the checkpoint has shape {source.shape}, "
+                f"the module has shape {target.shape}")
+    if not np.can_cast(source.dtype, target.dtype, casting="same_kind"):
+        return (f"dtype mismatch for {name}: the checkpoint holds {source.dtype}, "
+                f"which cannot be cast to the module's {target.dtype}")
+    return ""
 
 
 def _array_of(value: Any) -> np.ndarray:
