@@ -235,6 +235,10 @@ class Tensor:
             for parent, parent_grad in zip(node._parents, node._backward(g)):
                 if parent_grad is None or not parent._requires_grad:
                     continue
+                if parent_grad.shape != parent.shape:
+                    raise RuntimeError(
+                        f"an op's backward returned a gradient of shape {parent_grad.shape} "
+                        f"for an input of shape {parent.shape}")
                 key = id(parent)
                 grads[key] = grads[key] + parent_grad if key in grads else parent_grad
             if not retain_graph:

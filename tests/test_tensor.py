@@ -303,3 +303,11 @@ def test_bind_carries_an_existing_grad():
     grad_buffer = np.zeros(2, np.float32)
     x._bind(np.zeros(2, np.float32), grad_buffer, FakeOwner())
     np.testing.assert_array_equal(grad_buffer, [0.5, 0.25])
+
+
+def test_backward_rejects_a_gradient_of_the_wrong_shape():
+    """An op whose backward forgets to unbroadcast must fail loudly, not corrupt .grad."""
+    x = minidl.Tensor(np.ones(3), requires_grad=True)
+    y = minidl.Tensor._make(x.data.sum(), (x,), lambda g: (np.ones(1),))
+    with pytest.raises(RuntimeError, match=r"shape \(1,\) for an input of shape \(3,\)"):
+        y.backward()
