@@ -97,8 +97,7 @@ def _lerp_constants(weight: float, t) -> tuple:
 def sgd_arguments(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
                   nesterov, maximize, step) -> tuple:
     use_momentum = momentum != 0
-    check_arrays(param, grad, (momentum_buffer,) if use_momentum else (),
-                 () if use_momentum else (momentum_buffer,))
+    check_arrays(param, grad, (momentum_buffer, use_momentum))
     t = param.dtype.type
     return (param, grad, momentum_buffer, t(-lr), t(-1 if maximize else 1), t(weight_decay),
             t(momentum), t(1 - dampening), use_momentum, step == 1, bool(nesterov))
@@ -106,7 +105,7 @@ def sgd_arguments(param, grad, momentum_buffer, lr, momentum, dampening, weight_
 
 def adagrad_arguments(param, grad, state_sum, lr, lr_decay, weight_decay, eps, maximize,
                       step) -> tuple:
-    check_arrays(param, grad, (state_sum,))
+    check_arrays(param, grad, (state_sum, True))
     t = param.dtype.type
     clr = lr / (1 + (step - 1) * lr_decay)
     return (param, grad, state_sum, t(-clr), t(-1 if maximize else 1), t(weight_decay), t(eps))
@@ -115,10 +114,8 @@ def adagrad_arguments(param, grad, state_sum, lr, lr_decay, weight_decay, eps, m
 def rmsprop_arguments(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
                       weight_decay, momentum, centered, maximize, eps_in_sqrt) -> tuple:
     use_momentum = momentum > 0
-    check_arrays(param, grad, (square_avg, *((grad_avg,) if centered else ()),
-                               *((momentum_buffer,) if use_momentum else ())),
-                 (*(() if centered else (grad_avg,)),
-                  *(() if use_momentum else (momentum_buffer,))))
+    check_arrays(param, grad, (square_avg, True), (grad_avg, centered),
+                 (momentum_buffer, use_momentum))
     t = param.dtype.type
     one_minus_alpha, lerp_rest, lerp_small = _lerp_constants(1 - alpha, t)
     return (param, grad, square_avg, grad_avg, momentum_buffer, t(-lr), t(-1 if maximize else 1),
@@ -128,8 +125,7 @@ def rmsprop_arguments(param, grad, square_avg, grad_avg, momentum_buffer, lr, al
 
 def adam_arguments(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                    weight_decay, decoupled_weight_decay, amsgrad, maximize, step) -> tuple:
-    check_arrays(param, grad, (exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ())),
-                 () if amsgrad else (max_exp_avg_sq,))
+    check_arrays(param, grad, (exp_avg, True), (exp_avg_sq, True), (max_exp_avg_sq, amsgrad))
     t = param.dtype.type
     decay = 1 - lr * weight_decay if decoupled_weight_decay else 1
     one_minus_beta1, lerp_rest, lerp_small = _lerp_constants(1 - beta1, t)

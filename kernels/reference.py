@@ -29,24 +29,26 @@ on_host = True
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def check_arrays(param: np.ndarray, grad: np.ndarray, used: tuple = (), unused: tuple = ()) -> None:
-    """Raise unless param, grad and the ``used`` state buffers are 1-D arrays of
-    one float dtype and one size, and the ``unused`` ones have that dtype.
+def check_arrays(param: np.ndarray, grad: np.ndarray,
+                 *buffers: tuple[np.ndarray, bool]) -> None:
+    """Raise unless param, grad and the state buffers fit one update.
 
+    ``buffers`` are ``(state buffer, whether these options use it)`` pairs.
+    param, grad and every used buffer must be 1-D arrays of param's size;
+    every array, used or not, must have param's dtype, float32 or float64.
     Kernels write through raw indices, so a short buffer would be a silent
     out-of-bounds write and a mixed dtype a silent float64 promotion.
     """
     dtype = param.dtype
     if dtype not in FLOAT_DTYPES:
         raise TypeError(f"Invalid param dtype: {dtype} (expected float32 or float64)")
-    size = param.size
-    for index, array in enumerate((param, grad, *used)):
-        if array.ndim != 1 or array.size != size:
-            raise ValueError(f"Invalid array shape: {array.shape} for argument {index} "
-                             f"(expected flat arrays of param's size {size})")
-    for array in (grad, *used, *unused):
+    for index, (array, in_use) in enumerate(((param, True), (grad, True), *buffers)):
         if array.dtype != dtype:
-            raise TypeError(f"Invalid array dtype: {array.dtype} (param is {dtype})")
+            raise TypeError(f"Invalid array dtype: {array.dtype} for argument {index} "
+                            f"(param is {dtype})")
+        if in_use and (array.ndim != 1 or array.size != param.size):
+            raise ValueError(f"Invalid array shape: {array.shape} for argument {index} "
+                             f"(expected flat arrays of param's size {param.size})")
 
 
 def _effective_grad(param: np.ndarray, grad: np.ndarray, weight_decay: float,
@@ -88,8 +90,7 @@ def sgd(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr: fl
     ``step`` is this update's 1-based count for the param: the momentum buffer
     is created (set to g) at step 1, as PyTorch creates it on the first step.
     """
-    check_arrays(param, grad, (momentum_buffer,) if momentum != 0 else (),
-                 () if momentum != 0 else (momentum_buffer,))
+    check_arrays(param, grad, (momentum_buffer, momentum != 0))
     cast = param.dtype.type
     g = _effective_grad(param, grad, weight_decay, maximize)
     if momentum != 0:
@@ -117,7 +118,7 @@ def adagrad(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, lr: floa
     ``step`` is the 1-based count of this update. PyTorch's
     ``initial_accumulator_value`` is the initial value of ``state_sum``.
     """
-    check_arrays(param, grad, (state_sum,))
+    check_arrays(param, grad, (state_sum, True))
     cast = param.dtype.type
     g = _effective_grad(param, grad, weight_decay, maximize)
     clr = lr / (1 + (step - 1) * lr_decay)
@@ -152,11 +153,8 @@ def rmsprop(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, grad_av
     ``eps_in_sqrt`` selects the TensorFlow/optax denominator ``sqrt(d + eps)``.
     An initial value of ``v`` is the initial value of ``square_avg``.
     """
-    used = [square_avg]
-    unused = []
-    (used if centered else unused).append(grad_avg)
-    (used if momentum > 0 else unused).append(momentum_buffer)
-    check_arrays(param, grad, tuple(used), tuple(unused))
+    check_arrays(param, grad, (square_avg, True), (grad_avg, centered),
+                 (momentum_buffer, momentum > 0))
     cast = param.dtype.type
     g = _effective_grad(param, grad, weight_decay, maximize)
     square_avg *= cast(alpha)
@@ -193,8 +191,7 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
     ``step`` is the 1-based count of this update. The bias corrections are
     computed in float64 once per call, then cast to the array dtype.
     """
-    check_arrays(param, grad, (exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ())),
-                 () if amsgrad else (max_exp_avg_sq,))
+    check_arrays(param, grad, (exp_avg, True), (exp_avg_sq, True), (max_exp_avg_sq, amsgrad))
     cast = param.dtype.type
     if decoupled_weight_decay:
         if weight_decay != 0:

@@ -43,14 +43,16 @@ def _auto_backend() -> str:
     return f"cpu (cuda is unavailable: {kernels.cuda_problem()})"
 
 
+@numba.njit(parallel=True)
+def _touch(values: np.ndarray) -> None:
+    """A tiny parallel loop: calling it loads numba's threading layer."""
+    for i in numba.prange(values.size):
+        values[i] += 1.0
+
+
 def _threading_layer() -> str:
     """numba's parallel threading layer: the one configured, and the one that
     actually loads on the first parallel call (made here on a tiny array)."""
-    @numba.njit(parallel=True)
-    def _touch(values: np.ndarray) -> None:
-        for i in numba.prange(values.size):
-            values[i] += 1.0
-
     _touch(np.zeros(2))
     return f"{numba.threading_layer()} (NUMBA_THREADING_LAYER={numba.config.THREADING_LAYER})"
 

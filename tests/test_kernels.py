@@ -126,13 +126,16 @@ def test_bad_arrays_raise(backend):
         backend.adagrad(f32.copy(), np.zeros(7, np.float32), f32.copy(), 0.1, 0, 0, 1e-10, False, 1)
     with pytest.raises(ValueError, match="shape"):  # a used buffer given as zero-length
         backend.sgd(f32.copy(), f32, empty, 0.1, 0.9, 0.0, 0.0, False, False, 1)
+    with pytest.raises(ValueError, match=r"shape: \(7,\) for argument 4 "):  # momentum_buffer
+        backend.rmsprop(f32.copy(), f32, f32.copy(), empty, np.zeros(7, np.float32), 0.1, 0.99,
+                        1e-8, 0, 0.9, False, False, False)
     with pytest.raises(ValueError, match="shape"):
         backend.rmsprop(np.zeros((2, 4), np.float32), f32, f32, empty, empty, 0.1, 0.99, 1e-8, 0,
                         0, False, False, False)
-    with pytest.raises(TypeError, match="dtype: float64"):
+    with pytest.raises(TypeError, match="dtype: float64 for argument 1 "):
         backend.rmsprop(f32.copy(), np.zeros(8), f32.copy(), empty, empty, 0.1, 0.99, 1e-8, 0, 0,
                         False, False, False)
-    with pytest.raises(TypeError, match="dtype: float64"):  # unused buffers must match too
+    with pytest.raises(TypeError, match="dtype: float64 for argument 4 "):  # unused ones too
         backend.adam(f32.copy(), f32, f32.copy(), f32.copy(), np.zeros(0), 0.1, 0.9, 0.999,
                      1e-8, 0, False, False, False, 1)
     with pytest.raises(TypeError, match="param dtype: int64"):

@@ -14,7 +14,9 @@ import pytest
 
 from minidl.kernels import cpu, reference
 
-VECTORS = np.load(Path(__file__).parent / "data" / "torch_optim_vectors.npz", allow_pickle=False)
+with np.load(Path(__file__).parent / "data" / "torch_optim_vectors.npz",
+             allow_pickle=False) as stored:
+    VECTORS = {key: stored[key] for key in stored.files}
 CASES = json.loads(str(VECTORS["cases"]))
 # float32 runs carry ~6e-8 relative rounding per operation through 50 steps:
 # a few 1e-6 relative to the params, which are of order 1.

@@ -128,6 +128,18 @@ def test_plateau_per_group_min_lr():
     np.testing.assert_allclose(scheduler.get_last_lr(), [0.05, 0.005])  # two reductions
 
 
+def test_plateau_takes_a_loss_tensor_and_skips_reductions_within_eps():
+    optimizer = two_group_sgd()
+    scheduler = ReduceLROnPlateau(optimizer, factor=0.5, patience=0, min_lr=[0.1 - 1e-9, 0.0])
+    scheduler.step(minidl.tensor(2.0))
+    scheduler.step(minidl.tensor([3.0]))
+    assert scheduler.best == 2.0
+    # group 0 would drop to its min_lr, 1e-9 below 0.1: less than eps = 1e-8, so it stays
+    assert scheduler.get_last_lr() == [0.1, 0.25]
+    with pytest.raises(ValueError, match="one element"):
+        scheduler.step(minidl.tensor([1.0, 2.0]))
+
+
 @pytest.mark.parametrize("make", [
     lambda opt: StepLR(opt, step_size=2, gamma=0.7),
     lambda opt: CosineAnnealingLR(opt, T_max=5),

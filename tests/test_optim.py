@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numba
 import numpy as np
 import pytest
 
@@ -109,6 +110,11 @@ def random_grads(rng: np.random.Generator, params: list[Tensor]) -> list[np.ndar
     return [rng.standard_normal(p.shape).astype(p.dtype) for p in params]
 
 
+def set_grads(params: list[Tensor], grads: list[np.ndarray | None]) -> None:
+    for p, g in zip(params, grads):
+        p.grad = g
+
+
 BASE_LR = {"SGD": 0.05, "Adagrad": 0.1, "RMSprop": 0.01, "Adam": 0.01, "AdamW": 0.01}
 OPTION_GRID = {
     "SGD": [{}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.2, "weight_decay": 0.01},
@@ -142,8 +148,7 @@ def test_matches_the_per_tensor_numpy_transcription(kind, options, backend):
     rng = np.random.default_rng(1)
     for _ in range(50):
         grads = random_grads(rng, params)
-        for p, g in zip(params, grads):
-            p.grad = g
+        set_grads(params, grads)
         opt.step()
         oracle.step(grads)
     for p, expected in zip(params, oracle.params):
@@ -201,8 +206,7 @@ STATEFUL = [("SGD", {"momentum": 0.9, "nesterov": True}), ("Adagrad", {"lr_decay
 
 def train(opt: Optimizer, params: list[Tensor], grads: list[list[np.ndarray]]) -> None:
     for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = g
+        set_grads(params, step_grads)
         opt.step()
 
 
@@ -341,8 +345,7 @@ def test_params_without_grad_are_skipped(backend):
 
     grads = random_grads(rng, params)
     grads[1] = None
-    for p, g in zip(params, grads):
-        p.grad = g
+    set_grads(params, grads)
     unused_before = np.array(params[1].data)
     opt.step()
     oracle.step(grads)
@@ -354,8 +357,7 @@ def test_params_without_grad_are_skipped(backend):
 
     spy.sizes.clear()
     grads = random_grads(rng, params)        # now all have grads, but unequal step counts
-    for p, g in zip(params, grads):
-        p.grad = g
+    set_grads(params, grads)
     opt.step()
     oracle.step(grads)
     assert spy.sizes == [4, 3, 4 + 5]
@@ -370,8 +372,7 @@ def test_one_kernel_call_per_group_when_every_param_has_a_grad():
     spy = KernelSpy(opt)
     rng = np.random.default_rng(9)
     for _ in range(3):
-        for p, g in zip(params, random_grads(rng, params)):
-            p.grad = g
+        set_grads(params, random_grads(rng, params))
         opt.step()
     assert spy.sizes == [12 + 5, 1 + 12] * 3
 
@@ -403,6 +404,17 @@ def test_assigning_data_and_grad_after_construction():
     np.testing.assert_allclose(params[1].data, 1.0 - 0.5)
     with pytest.raises(ValueError, match="shape"):
         params[1].data = np.zeros(5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_in_place_edits_of_data_are_seen_on_host_backends(backend):
+    param = minidl.zeros(3, requires_grad=True)
+    opt = SGD([param], lr=0.5, device=backend)
+    param.data[...] = 4.0
+    param.data[1] += 1.0
+    param.grad = np.ones(3, np.float32)
+    opt.step()
+    np.testing.assert_array_equal(param.data, [3.5, 4.5, 3.5])
 
 
 def test_backward_writes_grads_into_the_flat_buffer():
@@ -570,6 +582,9 @@ def test_bad_params_raise():
     with pytest.raises(ValueError, match=r"float32: params \[0\]; float64: params \[1\]"):
         SGD([a, double], device="cpu")
     SGD([{"params": [a]}, {"params": [double]}], device="cpu")    # one dtype per group
+    half = minidl.zeros(2, dtype=np.float16, requires_grad=True)
+    with pytest.raises(ValueError, match="float32 or float64 parameters, got dtype float16"):
+        SGD([half], device="cpu")
 
 
 def test_add_param_group_mid_training():
@@ -663,10 +678,30 @@ def test_minidl_device_overrides_auto(monkeypatch):
     assert RMSprop([param]).device == expected
 
 
-def test_info_reports_versions_and_the_auto_backend(capsys):
-    text = minidl.info()
-    assert capsys.readouterr().out.strip() == text
-    for key in ("python", "numpy", "numba", "numba-cuda", "scikit-learn", "gpu",
-                'device "auto"', "threading layer", "threads"):
-        assert f"\n{key} " in f"\n{text}"
-    assert np.__version__ in text
+def info_rows() -> dict[str, str]:
+    """minidl.info() as {key: value}; its columns are separated by two spaces."""
+    return dict(line.split("  ", 1) for line in minidl.info().splitlines())
+
+
+def test_info_reports_versions_and_the_auto_backend(capsys, monkeypatch):
+    monkeypatch.delenv("MINIDL_DEVICE", raising=False)
+    rows = {key.strip(): value.strip() for key, value in info_rows().items()}
+    assert capsys.readouterr().out.count("\n") == len(rows)
+    assert list(rows) == ["minidl", "python", "numpy", "numba", "numba-cuda", "scikit-learn",
+                          "gpu", 'device "auto"', "threading layer", "threads"]
+    assert rows["minidl"] == minidl.__version__ and rows["numpy"] == np.__version__
+    assert rows["numba"] == numba.__version__
+    assert rows["threads"].startswith(f"{numba.get_num_threads()} (NUMBA_NUM_THREADS=")
+    problem = minidl.kernels.cuda_problem()
+    if problem is None:
+        assert rows['device "auto"'].startswith("cuda (a CUDA GPU is usable")
+    else:
+        assert rows["gpu"] == f"none ({problem})"
+        assert rows['device "auto"'] == f"cpu (cuda is unavailable: {problem})"
+
+
+def test_info_reports_minidl_device_and_its_errors(monkeypatch):
+    monkeypatch.setenv("MINIDL_DEVICE", "reference")
+    assert info_rows()['device "auto"'].strip() == "reference (set by MINIDL_DEVICE=reference)"
+    monkeypatch.setenv("MINIDL_DEVICE", "tpu")
+    assert info_rows()['device "auto"'].strip().startswith("error: Invalid device: 'tpu'")

@@ -23,7 +23,16 @@ On a device backend (``on_host`` False) the flat params and all state live on
 the device: a step uploads the flat grads, launches, and downloads the flat
 params into the host buffer the parameter views point into. Host-side
 assignments to ``.data`` mark the group dirty, so the next step uploads the
-params first.
+params first. The params are downloaded only after every launch succeeded: a
+failed step leaves the host params as they were and marks them dirty (the
+optimizer state of any run that did launch may have moved on).
+
+Known gap: only *assignment* ``p.data = x`` marks the group dirty. An in-place
+edit such as ``p.data[...] = x`` or ``np.copyto(p.data, x)`` changes the host
+buffer without telling the group (``p.data += x`` does tell it: Python assigns
+the result back), so on a device backend the next step overwrites it with the
+device's params. Assign after an in-place edit (``p.data = p.data`` is enough).
+Host backends have no copy to go stale and see every edit.
 """
 from __future__ import annotations
 
@@ -32,6 +41,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from ..kernels.reference import FLOAT_DTYPES
 from ..tensor import Tensor
 
 
@@ -40,7 +50,8 @@ class FlatGroup:
 
     ``state_names`` lists every state buffer the update kernel takes, in the
     kernel's argument order; ``takes_step`` says whether the kernel's last
-    argument is the 1-based step count.
+    argument is the 1-based step count. On a device backend an in-place edit of
+    a param's ``.data`` is not seen (see the module docstring): assign instead.
     """
 
     def __init__(self, params: list[Tensor], backend: ModuleType,
@@ -212,8 +223,10 @@ class FlatGroup:
 
     def param_states(self, copy: bool) -> list[dict[str, Any] | None]:
         """Per parameter: {"step": n, name: array shaped like the param}, or None
-        before its first step. ``copy=False`` gives views on host backends."""
+        before its first step. ``copy=False`` gives views of the live state on
+        host backends; on a device backend the arrays are always host copies."""
         hosts = {name: self.host_state(name) for name in self.state}
+        copy = copy and self.backend.on_host   # host_state already copied device state
         steps = self.step_counts()
         states: list[dict[str, Any] | None] = []
         for i, (param, (lo, hi)) in enumerate(zip(self.params, self.slices())):
@@ -275,7 +288,8 @@ class FlatGroup:
 
 
 def _common_dtype(params: list[Tensor]) -> np.dtype:
-    """The one floating dtype of a group's params; ValueError naming a mix."""
+    """The one dtype of a group's params, float32 or float64 (the kernels'
+    dtypes); ValueError naming a mix or another dtype."""
     dtypes: dict[np.dtype, list[int]] = {}
     for i, param in enumerate(params):
         dtypes.setdefault(param.dtype, []).append(i)
@@ -284,8 +298,8 @@ def _common_dtype(params: list[Tensor]) -> np.dtype:
         raise ValueError(f"all parameters of a param group must share one dtype, got {listing}; "
                          f"put parameters of different dtypes in separate param groups")
     dtype = next(iter(dtypes), np.dtype(np.float32))
-    if dtype.kind != "f":
-        raise ValueError(f"optimizer can only optimize floating-point parameters, "
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"optimizer can only optimize float32 or float64 parameters, "
                          f"got dtype {dtype}")
     return dtype
 

@@ -17,6 +17,7 @@ import math
 import numbers
 from typing import Any, Mapping
 
+from ..tensor import Tensor
 from .optimizer import Optimizer, check_number
 
 
@@ -33,18 +34,17 @@ class LRScheduler:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = -1
-        self._is_initial = True
         self.step()
-        self._is_initial = False
 
     def get_lr(self) -> list[float]:
-        """The lrs for epoch ``last_epoch``, from the current ones."""
+        """The lrs for epoch ``last_epoch`` >= 1, from the current ones."""
         raise NotImplementedError
 
     def step(self) -> None:
         """Advance one epoch and write the new lrs into the param groups."""
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+        lrs = self._current_lrs() if self.last_epoch == 0 else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -81,7 +81,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+        if self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
@@ -98,8 +98,6 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
-        if self._is_initial:
-            return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
 
@@ -126,8 +124,6 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         t, period, low = self.last_epoch, self.T_max, self.eta_min
-        if self._is_initial:
-            return self._current_lrs()
         if (t - 1 - period) % (2 * period) == 0:
             return [lr + (base - low) * (1 - math.cos(math.pi / period)) / 2
                     for lr, base in zip(self._current_lrs(), self.base_lrs)]
@@ -189,9 +185,10 @@ class ReduceLROnPlateau:
             return metric > best * (1 + self.threshold)
         return metric > best + self.threshold
 
-    def step(self, metrics: float) -> None:
-        """Record this epoch's metric; reduce the lrs after a plateau."""
-        current = float(metrics)
+    def step(self, metrics: float | Tensor) -> None:
+        """Record this epoch's metric (a number, or a one-element Tensor such as
+        a loss); reduce the lrs after a plateau."""
+        current = float(metrics.item() if isinstance(metrics, Tensor) else metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):
             self.best = current

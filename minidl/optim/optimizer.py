@@ -46,6 +46,13 @@ class Optimizer:
     ``"params"`` and any hyperparameters that override ``defaults`` for that
     group. ``device`` picks the kernel backend (``minidl.kernels.resolve``):
     ``"auto"`` is ``$MINIDL_DEVICE`` when set, else cuda when usable, else cpu.
+
+    Building an optimizer moves each param's ``.data`` and ``.grad`` into views
+    of its flat buffers; assigning ``p.data = x`` or ``p.grad = g`` later copies
+    into those views. Known gap on cuda: the device keeps its own copy of the
+    params, and only an *assignment* to ``p.data`` tells the optimizer to
+    upload it; an in-place edit ``p.data[...] = x`` is overwritten by the next
+    step (follow it with ``p.data = p.data``). See ``flat.py``.
     """
 
     _kernel_name: str
@@ -147,8 +154,7 @@ class Optimizer:
         the live state; on cuda they are host copies."""
         state: dict[Tensor, dict[str, Any]] = {}
         for flat in self._flat:
-            copy = not flat.backend.on_host
-            for param, entry in zip(flat.params, flat.param_states(copy=copy)):
+            for param, entry in zip(flat.params, flat.param_states(copy=False)):
                 if entry is not None:
                     state[param] = entry
         return state

@@ -23,7 +23,10 @@ class SGD(Optimizer):
     The buffer b is ``state["momentum_buffer"]``. The update runs as
     ``minidl.kernels.<backend>.sgd`` (see ``minidl.kernels.reference.sgd``).
     Unlike PyTorch's, the state also keeps the step count ``"step"`` (the
-    kernel needs it to start the momentum buffer at t = 1).
+    kernel needs it to start the momentum buffer at t = 1). So momentum
+    switched on mid-run (``group["momentum"]`` set after some steps) starts
+    from b = 0, i.e. b = (1 - dampening) * g, where PyTorch starts from b = g:
+    the two agree unless dampening != 0.
     """
 
     _kernel_name = "sgd"

@@ -84,6 +84,9 @@ def check_unused_params_run_in_pieces() -> None:
 
 
 def check_data_assigned_after_construction_is_uploaded() -> None:
+    """Assigning a new array, ``p.data += x`` (Python assigns the sum back), and
+    the documented workaround for an in-place edit (assign the edited array
+    back: ``p.data = p.data``) all reach the device."""
     results = []
     for device in ("cuda", "cpu"):
         params = make_params()
@@ -91,8 +94,14 @@ def check_data_assigned_after_construction_is_uploaded() -> None:
         run(opt, params, 3)
         params[1].data = np.full(params[1].shape, 5.0)
         run(opt, params, 3, first_step=3)
+        params[2].data[...] = -7.0
+        params[2].data = params[2].data
+        params[0].data += 9.0
+        run(opt, params, 3, first_step=6)
         results.append(params)
     assert abs(results[0][1].data - 5.0).max() < 1.0, "the assigned data was not used"
+    assert abs(results[0][2].data + 7.0).max() < 1.0, "the edited data was not used"
+    assert results[0][0].data.min() > 7.0, "the incremented data was not used"
     assert_close(*results, "data assigned after construction")
 
 
