@@ -188,6 +188,12 @@ class Tensor:
             raise ValueError(f"item() needs a tensor with one element, not shape {self.shape}")
         return self._data.item()
 
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
         return Tensor(self._data, dtype=self._data.dtype)

@@ -311,3 +311,10 @@ def test_backward_rejects_a_gradient_of_the_wrong_shape():
     y = minidl.Tensor._make(x.data.sum(), (x,), lambda g: (np.ones(1),))
     with pytest.raises(RuntimeError, match=r"shape \(1,\) for an input of shape \(3,\)"):
         y.backward()
+
+
+def test_float_and_int_of_a_one_element_tensor():
+    assert float(minidl.tensor([[2.5]])) == 2.5
+    assert int(minidl.tensor(3)) == 3
+    with pytest.raises(ValueError, match=r"one element"):
+        float(minidl.tensor([1.0, 2.0]))
