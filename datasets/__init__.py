@@ -39,7 +39,7 @@ import numpy as np
 from sklearn import datasets as sk
 from sklearn.model_selection import train_test_split
 
-__all__ = ["Split", "load", "names"]
+__all__ = ["Split", "load", "names", "task"]
 
 # name -> (sklearn generator, task, minidl's defaults for its options)
 _GENERATED: dict[str, tuple[Callable[..., Any], str, dict[str, Any]]] = {
@@ -54,6 +54,8 @@ _GENERATED: dict[str, tuple[Callable[..., Any], str, dict[str, Any]]] = {
 # Arguments of the generators that are not options: the seed sets random_state,
 # and the rest would change what the generator returns.
 _NOT_OPTIONS = {"random_state", "return_centers", "return_X_y", "coef", "n_targets"}
+# The largest random_state scikit-learn accepts: 2^32 - 1.
+_MAX_SEED = 2**32 - 1
 
 # name -> (sklearn loader, task). diabetes is read unscaled: sklearn's scaled
 # copy is centred on all 442 rows, test rows included.
@@ -97,6 +99,12 @@ def names() -> list[str]:
     return [*_GENERATED, *_BUNDLED]
 
 
+def task(name: str) -> str:
+    """What dataset ``name`` asks a model to predict: "classification" or "regression"."""
+    _check_name(name)
+    return (_GENERATED[name] if name in _GENERATED else _BUNDLED[name])[1]
+
+
 def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = True,
          standardize_target: bool = False, **options: Any) -> Split:
     """Load dataset ``name`` and split it, stratified by class for classification.
@@ -133,14 +141,19 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
         name=name, target_mean=target_mean, target_std=target_std)
 
 
-def _check_arguments(name: str, test_size: float, seed: int) -> None:
+def _check_name(name: str) -> None:
     if name not in _GENERATED and name not in _BUNDLED:
         raise ValueError(f"Unknown dataset: {name!r}; valid names: {', '.join(names())}")
+
+
+def _check_arguments(name: str, test_size: float, seed: int) -> None:
+    _check_name(name)
     if isinstance(test_size, bool) or not isinstance(test_size, (int, float, np.floating)) \
             or not 0 < test_size < 1:
         raise ValueError(f"Invalid test_size: {test_size!r} (needs 0 < test_size < 1)")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"Invalid seed: {seed!r} (needs a non-negative int)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed <= _MAX_SEED:
+        raise ValueError(f"Invalid seed: {seed!r} (needs an int in [0, {_MAX_SEED}])")
 
 
 def _read(name: str, seed: int, options: dict[str, Any]

@@ -57,7 +57,7 @@ class CheckpointError(ValueError):
 # -- random states ---------------------------------------------------------------------
 def rng_state(loader: DataLoader | None = None) -> dict[str, Any]:
     """minidl's global generator state and, for a seeded ``loader``, its own."""
-    own = None if loader is None else loader._generator
+    own = None if loader is None else loader.generator
     return {"minidl": generator().bit_generator.state,
             "loader": None if own is None else own.bit_generator.state}
 
@@ -74,7 +74,7 @@ def restore_rng(checkpoint: Mapping[str, Any], loader: DataLoader | None = None)
     generator().bit_generator.state = state["minidl"]
     if loader is None:
         return
-    own = loader._generator
+    own = loader.generator
     if (own is None) != (state["loader"] is None):
         saved = "no loader state" if state["loader"] is None else "a seeded loader's state"
         given = "seeded" if own is not None else "unseeded (it shuffles with the global generator)"
@@ -152,7 +152,8 @@ def _decode(value: Any, arrays: Mapping[str, np.ndarray], path: str) -> Any:
     if kind == "tuple" and isinstance(value.get("items"), list):
         return tuple(_decode(item, arrays, path) for item in value["items"])
     if kind == "dict" and isinstance(value.get("items"), list) \
-            and all(isinstance(item, list) and len(item) == 2 for item in value["items"]):
+            and all(isinstance(item, list) and len(item) == 2
+                    and not isinstance(item[0], (list, dict)) for item in value["items"]):
         return {key: _decode(item, arrays, path) for key, item in value["items"]}
     raise CheckpointError(f"{path}: malformed entry tagged {kind!r} in the checkpoint tree")
 

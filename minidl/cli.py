@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else 0
-    except (UsageError, ValueError, OSError, kernels.BackendUnavailable) as error:
+    except (UsageError, ValueError, OSError, MemoryError, kernels.BackendUnavailable) as error:
         print(f"minidl: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -251,16 +251,38 @@ def build_optimizer(settings: dict[str, Any], parameters: Any, device: str) -> o
 
 
 def _checkpoint(path: str) -> dict[str, Any]:
+    """The checkpoint at ``path``; CheckpointError unless `minidl train --save` could
+    have written it (the values the optimizer and the model check are left to them)."""
     checkpoint = load(path)
+    problem = _not_from_train(checkpoint)
+    if problem is not None:
+        raise CheckpointError(f"{path}: not a checkpoint of `minidl train --save`: {problem}")
+    return checkpoint
+
+
+def _not_from_train(checkpoint: dict[str, Any]) -> str | None:
+    """What ``_train`` could not use in ``checkpoint``, or None."""
     missing = [key for key in ("model", "optimizer", "args", "epoch", "history")
                if key not in checkpoint]
-    if not missing and isinstance(checkpoint["args"], dict):
-        missing = [f"args[{key!r}]" for key in (*RUN_DEFAULTS, "epochs")
-                   if key not in checkpoint["args"]]
     if missing:
-        raise CheckpointError(f"{path}: not a checkpoint of `minidl train --save`: "
-                              f"it has no {', '.join(missing)}")
-    return checkpoint
+        return f"it has no {', '.join(missing)}"
+    args = checkpoint["args"]
+    if not isinstance(args, dict):
+        return f"its args are a {type(args).__name__}, not a dict"
+    missing = [f"args[{key!r}]" for key in (*RUN_DEFAULTS, "epochs") if key not in args]
+    if missing:
+        return f"it has no {', '.join(missing)}"
+    for key, choices in (("activation", ACTIVATIONS), ("optimizer", OPTIMIZERS)):
+        if not isinstance(args[key], str) or args[key] not in choices:
+            return f"args[{key!r}] is {args[key]!r}, not one of {', '.join(choices)}"
+    for name, value in (("epoch", checkpoint["epoch"]), ("args['epochs']", args["epochs"])):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"{name} is {value!r}, not an int >= 0"
+    history = checkpoint["history"]
+    if not isinstance(history, dict) or not all(isinstance(values, list)
+                                                for values in history.values()):
+        return "its history is not a dict of lists"
+    return None
 
 
 class _EpochLog:
@@ -283,29 +305,38 @@ class _EpochLog:
         return False
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse --save and --plot paths that cannot be written before training, not after."""
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib, which is not installed "
+                         "(pip install matplotlib)")
+    for flag, path in (("--save", args.save), ("--plot", args.plot)):
+        if path is None:
+            continue
+        if os.path.isdir(path):
+            raise UsageError(f"{flag} {path}: is a directory, not a file name")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise UsageError(f"{flag} {path}: its directory does not exist")
+
+
 def _train(args: argparse.Namespace) -> int:
     checkpoint = None if args.resume is None else _checkpoint(args.resume)
     settings = _settings(args, None if checkpoint is None else checkpoint["args"])
     epochs = args.epochs if args.epochs is not None else (
         DEFAULT_EPOCHS if checkpoint is None else checkpoint["args"]["epochs"])
-    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--plot needs matplotlib, which is not installed "
-                         "(pip install matplotlib)")
-    if args.save is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.save))):
-        raise UsageError(f"--save {args.save}: its directory does not exist")
+    _check_outputs(args)
     device = kernels.resolve(args.device)
 
-    split = minidl_datasets.load(settings["dataset"], seed=settings["seed"])
-    if split.task == "regression":
-        split = minidl_datasets.load(settings["dataset"], seed=settings["seed"],
-                                     standardize_target=True)
-    classification = split.task == "classification"
+    name = settings["dataset"]
+    classification = minidl_datasets.task(name) == "classification"
+    split = minidl_datasets.load(name, seed=settings["seed"],
+                                 standardize_target=not classification)
     loss_fn = nn.CrossEntropyLoss() if classification else nn.MSELoss()
     metrics = ("accuracy",) if classification else ("r2",)
+    n_outputs = split.n_classes if classification else 1
 
     manual_seed(settings["seed"])
-    model = build_model(split.n_features, settings["hidden"], settings["activation"],
-                        split.n_classes if classification else 1)
+    model = build_model(split.n_features, settings["hidden"], settings["activation"], n_outputs)
     optimizer = build_optimizer(settings, model.parameters(), device)
     loader = DataLoader(split.X_train, split.y_train, batch_size=settings["batch_size"],
                         shuffle=True, seed=settings["seed"])
@@ -317,10 +348,9 @@ def _train(args: argparse.Namespace) -> int:
             restore_rng(checkpoint, loader)
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(f"{args.resume}: does not fit this run: {error}") from error
-        start, history = int(checkpoint["epoch"]), checkpoint["history"]
+        start, history = checkpoint["epoch"], checkpoint["history"]
 
-    widths = "-".join(map(str, (split.n_features, *settings["hidden"],
-                                split.n_classes if classification else 1)))
+    widths = "-".join(map(str, (split.n_features, *settings["hidden"], n_outputs)))
     print(f"{split.name}: {split.task}, {len(split.y_train)} train / {len(split.y_test)} test "
           f"samples | MLP {widths} {settings['activation']} | {settings['optimizer']} "
           f"lr={optimizer.param_groups[0]['lr']:g} on {optimizer.device} | "

@@ -53,6 +53,13 @@ class DataLoader:
         self.seed = seed
         self._generator = None if seed is None else np.random.default_rng(seed)
 
+    @property
+    def generator(self) -> np.random.Generator | None:
+        """The loader's own shuffling generator when ``seed`` was given, else None
+        (it then shuffles with minidl's global generator). Read-only; checkpoints
+        save and restore its state."""
+        return self._generator
+
     def __len__(self) -> int:
         """The number of batches in an epoch."""
         n, size = len(self.X), self.batch_size
@@ -61,8 +68,10 @@ class DataLoader:
     def __iter__(self) -> Iterator[Batch]:
         """One epoch. Its order is drawn here, when the epoch starts."""
         n = len(self.X)
-        order = (self._generator or generator()).permutation(n) if self.shuffle else np.arange(n)
-        return self._batches(order)
+        if not self.shuffle:
+            return self._batches(np.arange(n))
+        shuffler = generator() if self._generator is None else self._generator
+        return self._batches(shuffler.permutation(n))
 
     def _batches(self, order: np.ndarray) -> Iterator[Batch]:
         for start in range(0, len(self) * self.batch_size, self.batch_size):

@@ -38,7 +38,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import nn, optim
+from . import kernels, nn, optim
 from .data import DataLoader
 from .random import generator
 from .train import EarlyStopping, fit, predict
@@ -98,7 +98,7 @@ class _BaseMLP(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "device": [StrOptions({"auto", "cpu", "cuda", "reference"})],
+        "device": [StrOptions({"auto", *kernels.BACKENDS})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }

@@ -2,7 +2,7 @@
 
 One epoch of ``fit`` is, for every mini-batch (X_b, y_b) of the training data,
 
-    model.zero_grad();  L_b = loss_fn(model(X_b), y_b);  L_b.backward();  optimizer.step()
+    optimizer.zero_grad();  L_b = loss_fn(model(X_b), y_b);  L_b.backward();  optimizer.step()
 
 and the epoch's loss is the batch losses averaged with the batch sizes n_b as
 weights, sum_b n_b L_b / sum_b n_b: the mean over all samples for a loss with
@@ -55,10 +55,11 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
                              f"{targets.dtype}; for regression use metrics=('mse', 'r2')")
         predicted = outputs.argmax(axis=1)
     else:
-        if not np.isin(targets, (0, 1)).all():
+        not_binary = targets[~np.isin(targets, (0, 1))]
+        if not_binary.size:
             raise ValueError(
                 f"metric 'accuracy' with one output per sample needs binary targets 0 or 1, "
-                f"got values such as {targets[~np.isin(targets, (0, 1))].flat[0]!r}; "
+                f"got values such as {not_binary.flat[0]!r}; "
                 f"for regression use metrics=('mse', 'r2')")
         predicted = (outputs > 0).astype(np.int64)
     if predicted.size != targets.size:
@@ -101,6 +102,11 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "accuracy": accuracy, "mse": mse, "r2": r2}
 
 
+def _check_count(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"Invalid {name}: {value!r} (needs an int >= {minimum})")
+
+
 def _check_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
     names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     for name in names:
@@ -109,13 +115,32 @@ def _check_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def _measure(outputs: list[np.ndarray], targets: list[np.ndarray], weighted_loss: float,
-             metrics: tuple[str, ...]) -> dict[str, float]:
-    """The loss and metrics of an epoch from its batches' outputs and targets."""
-    outputs_all, targets_all = np.concatenate(outputs), np.concatenate(targets)
-    logs = {"loss": weighted_loss / len(targets_all)}
-    logs.update((name, METRICS[name](outputs_all, targets_all)) for name in metrics)
-    return logs
+class _EpochTally:
+    """An epoch's loss and metrics, gathered batch by batch.
+
+    The loss is sum_b n_b L_b / sum_b n_b; the batches' outputs and targets are
+    kept only when there are metrics to compute from them at the end.
+    """
+
+    def __init__(self, metrics: tuple[str, ...]) -> None:
+        self.metrics = metrics
+        self.weighted_loss, self.samples = 0.0, 0
+        self.outputs: list[np.ndarray] = []
+        self.targets: list[np.ndarray] = []
+
+    def add(self, output: Tensor, loss: Tensor, targets: np.ndarray) -> None:
+        self.weighted_loss += loss.item() * len(targets)
+        self.samples += len(targets)
+        if self.metrics:
+            self.outputs.append(output.data)
+            self.targets.append(targets)
+
+    def logs(self) -> dict[str, float]:
+        logs = {"loss": self.weighted_loss / self.samples}
+        if self.metrics:
+            outputs, targets = np.concatenate(self.outputs), np.concatenate(self.targets)
+            logs.update((name, METRICS[name](outputs, targets)) for name in self.metrics)
+        return logs
 
 
 # -- history and callbacks -----------------------------------------------------------
@@ -200,8 +225,7 @@ class EarlyStopping:
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True, mode: str = "auto"):
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"Invalid patience: {patience!r} (needs an int >= 0)")
+        _check_count("patience", patience, 0)
         if not min_delta >= 0:
             raise ValueError(f"Invalid min_delta: {min_delta!r} (needs >= 0)")
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
@@ -272,11 +296,6 @@ def _batch_loss(model: Any, loss_fn: Callable[..., Tensor], X: Tensor, y: Tensor
     return output, loss_fn(output, y), targets
 
 
-def _check_count(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Invalid {name}: {value!r} (needs an int >= {minimum})")
-
-
 def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: Data,
         val_data: Data | None = None, epochs: int = 10, batch_size: int = 32,
         metrics: str | Sequence[str] = ("accuracy",), progress: bool = True,
@@ -300,19 +319,18 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     callbacks = list(callbacks)
     history = History()
     _call_optional(callbacks, "on_train_begin", model)
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress,
-               file=sys.stderr, dynamic_ncols=True)
-    for epoch in bar:
-        logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names)
-        if val_loader is not None:
-            val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
-            logs.update((f"val_{key}", value) for key, value in val_logs.items())
-        history.append(logs)
-        bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)
-        stop = [bool(callback.on_epoch_end(epoch, logs)) for callback in callbacks]
-        if any(stop):
-            break
-    bar.close()
+    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        for epoch in bar:
+            logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names)
+            if val_loader is not None:
+                val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
+                logs.update((f"val_{key}", value) for key, value in val_logs.items())
+            history.append(logs)
+            bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)
+            stop = [bool(callback.on_epoch_end(epoch, logs)) for callback in callbacks]
+            if any(stop):
+                break
     _call_optional(callbacks, "on_train_end", model)
     return history
 
@@ -327,16 +345,14 @@ def _call_optional(callbacks: list[Callback], hook: str, model: Any) -> None:
 def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
                  loader: DataLoader, metrics: tuple[str, ...]) -> dict[str, float]:
     model.train()
-    outputs, targets, weighted_loss = [], [], 0.0
+    tally = _EpochTally(metrics)
     for X, y in loader:
         optimizer.zero_grad()
-        output, loss, target = _batch_loss(model, loss_fn, X, y)
+        output, loss, targets = _batch_loss(model, loss_fn, X, y)
         loss.backward()
         optimizer.step()
-        weighted_loss += loss.item() * len(target)
-        outputs.append(output.data)
-        targets.append(target)
-    return _measure(outputs, targets, weighted_loss, metrics)
+        tally.add(output, loss, targets)
+    return tally.logs()
 
 
 def evaluate(model: Any, loss_fn: Callable[..., Tensor], data: Data,
@@ -352,22 +368,18 @@ def evaluate(model: Any, loss_fn: Callable[..., Tensor], data: Data,
     loader = _loader(data, batch_size, shuffle=False, seed=None)
     was_training = model.training
     model.eval()
-    outputs, targets, weighted_loss = [], [], 0.0
+    tally = _EpochTally(metric_names)
     try:
         with no_grad():
             for X, y in loader:
-                output, loss, target = _batch_loss(model, loss_fn, X, y)
-                weighted_loss += loss.item() * len(target)
-                outputs.append(output.data)
-                targets.append(target)
+                tally.add(*_batch_loss(model, loss_fn, X, y))
     finally:
         model.train(was_training)
-    return _measure(outputs, targets, weighted_loss, metric_names)
+    return tally.logs()
 
 
 def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
     """The model's outputs for ``X``, in order, in eval mode without grad."""
-    _check_count("batch_size", batch_size, 1)
     loader = DataLoader(X, batch_size=batch_size, shuffle=False)
     was_training = model.training
     model.eval()

@@ -98,6 +98,32 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatc
     assert load(path)["epoch"] == 1
 
 
+def test_save_writes_a_synced_sibling_then_renames_it_onto_the_path(tmp_path, monkeypatch):
+    """The temporary file lies in the target's directory (so os.replace is one atomic
+    rename on one file system) and is fsynced before the rename."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+
+    def recording_fsync(descriptor):
+        events.append(("fsync", os.fstat(descriptor).st_ino))
+        fsync(descriptor)
+
+    def recording_replace(source, target):
+        events.append(("replace", os.fspath(source), os.fspath(target)))
+        replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "replace", recording_replace)
+    path = tmp_path / "run.npz"
+    save(path, make_model(), epoch=1)
+    (kind, temporary, target), = [event for event in events if event[0] == "replace"]
+    assert target == str(path) and os.path.dirname(temporary) == str(tmp_path)
+    assert temporary != target and not os.path.exists(temporary)
+    written = os.stat(path).st_ino  # the renamed file is the one that was fsynced
+    assert events.index(("fsync", written)) < events.index((kind, temporary, target))
+    assert os.listdir(tmp_path) == ["run.npz"] and load(path)["epoch"] == 1
+
+
 def test_save_replaces_the_file_and_adds_no_suffix(tmp_path):
     path = tmp_path / "checkpoint"
     save(path, epoch=1)

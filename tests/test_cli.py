@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from minidl import kernels
-from minidl.checkpoint import load
+from minidl.checkpoint import load, save
+from minidl.data import DataLoader
 from minidl.cli import build_parser, main
 
 SMALL = ["train", "--dataset", "moons", "--hidden", "16", "--no-progress"]
@@ -41,7 +42,9 @@ def test_train_prints_every_epoch_and_the_final_metrics(capsys):
 def test_train_with_progress_draws_the_bar_on_stderr_only(capsys):
     code, out, err = run_cli(capsys, "train", "--dataset", "moons", "--hidden", "8",
                              "--epochs", "1")
-    assert code == 0 and "1/1" in err and "epoch 1/1" in out and "final:" in out
+    assert code == 0 and "fit: 100%" in err and "1/1" in err
+    assert "epoch 1/1" in out and "final:" in out and "fit:" not in out
+    assert "epoch 1/1" not in err
 
 
 def test_regression_uses_mse_and_r2(capsys):
@@ -110,6 +113,64 @@ def test_resume_at_the_last_epoch_trains_nothing(capsys, tmp_path):
     assert code == 0 and "nothing to train: the run is at epoch 1 of 1" in out
 
 
+def rewritten(path: Path, target: Path, **changes) -> None:
+    """Copy the checkpoint at ``path`` to ``target`` with some entries changed,
+    keeping its random states (which ``save`` takes from a loader)."""
+    checkpoint = load(path)
+    loader = DataLoader(np.zeros((1, 1)), seed=0)
+    loader.generator.bit_generator.state = checkpoint.pop("rng")["loader"]
+    for key, value in changes.items():
+        if key.startswith("args_"):
+            checkpoint["args"] = {**checkpoint["args"], key.removeprefix("args_"): value}
+        else:
+            checkpoint[key] = value
+    save(target, loader=loader, **checkpoint)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"args": [1]}, "its args are a list, not a dict"),
+    ({"args_optimizer": "lbfgs"}, "args['optimizer'] is 'lbfgs', not one of sgd, momentum"),
+    ({"args_activation": None}, "args['activation'] is None, not one of relu"),
+    ({"epoch": None}, "epoch is None, not an int >= 0"),
+    ({"args_epochs": "5"}, "args['epochs'] is '5', not an int >= 0"),
+    ({"history": [0.5]}, "its history is not a dict of lists"),
+    ({"history": {"loss": 0.5}}, "its history is not a dict of lists"),
+])
+def test_resume_from_a_malformed_checkpoint_is_a_one_line_error(capsys, tmp_path, changes,
+                                                                message):
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    assert main([*SMALL, "--epochs", "1", "--save", str(good)]) == 0
+    rewritten(good, bad, **changes)
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "train", "--resume", str(bad), "--epochs", "2")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"minidl: error: {bad}: not a checkpoint of `minidl train --save`: "
+                          f"{message}")
+    assert err.count("\n") == 1
+
+
+def test_resume_from_an_unchanged_rewritten_checkpoint_works(capsys, tmp_path):
+    """The control for the malformed checkpoints above: the rewriting keeps a good one good."""
+    good, copy = tmp_path / "good.npz", tmp_path / "copy.npz"
+    assert main([*SMALL, "--epochs", "1", "--save", str(good)]) == 0
+    rewritten(good, copy)
+    capsys.readouterr()
+    code, out, _ = run_cli(capsys, "train", "--resume", str(copy), "--epochs", "2",
+                           "--no-progress")
+    assert code == 0 and "resumed from" in out and "epoch 2/2" in out
+
+
+@pytest.mark.parametrize("flag", ["--save", "--plot"])
+def test_unwritable_output_paths_are_refused_before_training(capsys, tmp_path, flag):
+    code, out, err = run_cli(capsys, *SMALL, flag, str(tmp_path / "absent" / "x.png"))
+    assert (code, out) == (2, "")
+    assert err == f"minidl: error: {flag} {tmp_path / 'absent' / 'x.png'}: its directory " \
+                  f"does not exist\n"
+    code, out, err = run_cli(capsys, *SMALL, flag, str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == f"minidl: error: {flag} {tmp_path}: is a directory, not a file name\n"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="needs matplotlib")
 def test_plot_writes_a_png(capsys, tmp_path):
     path = tmp_path / "curves.png"
@@ -138,6 +199,7 @@ def bad_checkpoints(tmp_path):
     (["train", "--dataset", "moons", "--hidden", "12,x"],
      "argument --hidden: invalid value '12,x'"),
     (["train", "--dataset", "moons", "--hidden", "0"], "argument --hidden: invalid value '0'"),
+    (["train", "--dataset", "moons", "--hidden", str(10**15)], "Unable to allocate"),
     (["train", "--dataset", "moons", "--lr", "-0.1"], "Invalid learning rate: -0.1"),
     (["train", "--dataset", "moons", "--lr", "abc"], "argument --lr: invalid float value: 'abc'"),
     (["train", "--dataset", "moons", "--epochs", "-1"], "argument --epochs: invalid value '-1'"),

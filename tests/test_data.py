@@ -185,3 +185,16 @@ def test_bad_seed(seed: object) -> None:
 def test_drop_last_that_leaves_no_batch_is_an_error() -> None:
     with pytest.raises(ValueError, match="batch_size=8.*3 samples"):
         DataLoader(np.zeros((3, 2)), batch_size=8, drop_last=True)
+
+
+def test_the_generator_property_is_the_loaders_own_and_read_only() -> None:
+    X, y = numbered(20)
+    assert DataLoader(X, y).generator is None
+    loader = DataLoader(X, y, seed=6)
+    expected = np.random.default_rng(6)
+    state = loader.generator.bit_generator.state
+    assert state == expected.bit_generator.state
+    np.testing.assert_array_equal(epoch_order(loader), expected.permutation(20))
+    assert loader.generator.bit_generator.state != state  # each epoch draws from it
+    with pytest.raises(AttributeError):
+        loader.generator = np.random.default_rng(0)

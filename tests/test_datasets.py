@@ -36,6 +36,18 @@ def test_names_lists_every_dataset() -> None:
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
+def test_task_names_the_task_without_loading(name: str) -> None:
+    assert datasets.task(name) == ("regression" if EXPECTED[name][2] is None
+                                   else "classification")
+    assert datasets.task(name) == datasets.load(name).task
+
+
+def test_task_of_an_unknown_name_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="Unknown dataset: 'mnist'; valid names: moons"):
+        datasets.task("mnist")
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
 def test_every_dataset_loads_with_shapes_types_and_task(name: str) -> None:
     n, d, classes = EXPECTED[name]
     split = datasets.load(name)
@@ -168,10 +180,15 @@ def test_bad_test_size_is_rejected(test_size: object) -> None:
         datasets.load("iris", test_size=test_size)
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, 2**32])
 def test_bad_seed_is_rejected(seed: object) -> None:
-    with pytest.raises(ValueError, match="seed"):
+    with pytest.raises(ValueError, match=rf"Invalid seed: {seed!r} \(needs an int in "
+                                         rf"\[0, 4294967295\]\)"):
         datasets.load("moons", seed=seed)
+
+
+def test_the_largest_seed_scikit_learn_accepts_works() -> None:
+    assert len(datasets.load("moons", seed=2**32 - 1).y_test) == 200
 
 
 def test_test_size_sets_the_held_out_fraction() -> None:

@@ -114,13 +114,28 @@ def test_fit_learns_moons_and_the_val_logs_equal_evaluate():
 
 def test_fit_is_reproducible_with_manual_seed_and_seed():
     X, y = moons(100)
+    initial = weights(mlp(seed=3))
     runs = []
-    for _ in range(2):
+    for shuffle_seed in (7, 7, 8):
         model = mlp(seed=3)
         fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
-            (X, y), epochs=2, batch_size=16, progress=False, seed=7)
+            (X, y), epochs=2, batch_size=16, progress=False, seed=shuffle_seed)
         runs.append(weights(model))
     assert all(np.array_equal(runs[0][k], runs[1][k]) for k in runs[0])
+    assert not any(np.array_equal(runs[0][k], initial[k]) for k in initial)
+    assert not any(np.array_equal(runs[0][k], runs[2][k]) for k in initial)  # another order
+
+
+def test_without_metrics_only_the_loss_is_reported():
+    X, y = moons(60)
+    model = mlp()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
+                  val_data=(X, y), epochs=2, batch_size=16, metrics=(), progress=False)
+    assert set(history.keys()) == {"loss", "val_loss"}
+    expected = evaluate(model, nn.CrossEntropyLoss(), (X, y))["loss"]
+    np.testing.assert_allclose(history.loss, [expected] * 2, rtol=1e-6)
+    np.testing.assert_allclose(history.val_loss, [expected] * 2, rtol=1e-6)
+    assert evaluate(model, nn.CrossEntropyLoss(), (X, y), metrics=()) == {"loss": expected}
 
 
 def test_fit_takes_a_dataloader_and_a_binary_logit_with_float_targets():
@@ -151,9 +166,15 @@ def test_a_callback_returning_true_stops_training():
         def __init__(self):
             self.seen = []
 
+        def on_train_begin(self, model):
+            self.seen.append(("begin", model))
+
         def on_epoch_end(self, epoch, logs):
             self.seen.append((epoch, sorted(logs)))
             return epoch == 1
+
+        def on_train_end(self, model):
+            self.seen.append(("end", model))
 
     X, y = moons(40)
     model = mlp()
@@ -161,7 +182,8 @@ def test_a_callback_returning_true_stops_training():
     history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
                   epochs=10, progress=False, callbacks=[callback])
     assert history.epochs == 2
-    assert callback.seen == [(0, ["accuracy", "loss"]), (1, ["accuracy", "loss"])]
+    assert callback.seen == [("begin", model), (0, ["accuracy", "loss"]),
+                             (1, ["accuracy", "loss"]), ("end", model)]
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -295,5 +317,7 @@ def test_early_stopping_needs_the_monitored_key_and_valid_arguments():
             epochs=1, progress=False, callbacks=[EarlyStopping()])
     with pytest.raises(ValueError, match="Invalid patience: -1"):
         EarlyStopping(patience=-1)
+    with pytest.raises(ValueError, match="Invalid patience: 1.5"):
+        EarlyStopping(patience=1.5)
     with pytest.raises(ValueError, match="Invalid mode: 'up'"):
         EarlyStopping(mode="up")
