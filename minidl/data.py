@@ -24,23 +24,26 @@ class DataLoader:
     """Iterate over ``X`` (and ``y``) in mini-batches of ``batch_size`` rows.
 
     Yields ``(Tensor X, Tensor y)``, or ``Tensor X`` alone when ``y`` is None.
-    X becomes float32 (float64 stays float64); integer labels become int64,
-    float targets follow X's rule. Shuffling draws from the loader's own
+    X becomes ``dtype`` (float32 unless asked otherwise, as for a Tensor);
+    integer labels become int64, float targets ``dtype`` too. Shuffling draws from the loader's own
     generator when ``seed`` is given (each epoch a new permutation, the whole
     sequence the same for the same seed), else from minidl's global generator
     (``minidl.manual_seed``), read at the start of each epoch.
     """
 
     def __init__(self, X: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
-                 drop_last: bool = False, seed: int | None = None):
+                 drop_last: bool = False, seed: int | None = None, dtype: Any = np.float32):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size <= 0:
             raise ValueError(f"Invalid batch_size: {batch_size!r} (needs a positive int)")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                                  or seed < 0):
             raise ValueError(f"Invalid seed: {seed!r} (needs a non-negative int or None)")
-        self.X = _features(X, "X")
-        self.y = None if y is None else _targets(y)
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"Invalid dtype: {dtype} (needs float32 or float64)")
+        self.X = _features(X, "X", dtype)
+        self.y = None if y is None else _targets(y, dtype)
         if self.y is not None and len(self.y) != len(self.X):
             raise ValueError(f"X and y have different lengths: len(X)={len(self.X)}, "
                              f"len(y)={len(self.y)}")
@@ -84,8 +87,8 @@ class DataLoader:
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
 
 
-def _features(data: Any, argument: str) -> np.ndarray:
-    """float64 stays float64; other floats, integers and booleans become float32."""
+def _features(data: Any, argument: str, dtype: np.dtype) -> np.ndarray:
+    """Floats, integers and booleans as ``dtype``."""
     array = np.asarray(data.data if isinstance(data, Tensor) else data)
     if array.ndim == 0:
         raise ValueError(f"{argument} must be at least 1-D, got a scalar: {array!r}")
@@ -93,12 +96,12 @@ def _features(data: Any, argument: str) -> np.ndarray:
         raise ValueError(f"{argument} is empty: shape {array.shape}")
     if array.dtype.kind not in "fiub":
         raise TypeError(f"{argument} must hold numbers, not dtype {array.dtype}")
-    return array if array.dtype == np.float64 else array.astype(np.float32, copy=False)
+    return array.astype(dtype, copy=False)
 
 
-def _targets(data: Any) -> np.ndarray:
-    """Integer and boolean labels become int64; float targets follow ``_features``."""
+def _targets(data: Any, dtype: np.dtype) -> np.ndarray:
+    """Integer and boolean labels become int64; float targets ``dtype``."""
     array = np.asarray(data.data if isinstance(data, Tensor) else data)
     if array.ndim >= 1 and array.dtype.kind in "iub":
         return array.astype(np.int64, copy=False)
-    return _features(array, "y")
+    return _features(array, "y", dtype)

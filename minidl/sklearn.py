@@ -213,7 +213,7 @@ class _BaseMLP(BaseEstimator):
         """The network's outputs z for X, (n_samples, n_outputs), in float64."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return predict(self.model_, X, batch_size=PREDICT_BATCH_SIZE)
+        return predict(self.model_, X, batch_size=PREDICT_BATCH_SIZE, dtype=np.float64)
 
     # -- pickling: the optimizer's kernels and flat buffers are not picklable --------
     def __getstate__(self) -> dict[str, Any]:

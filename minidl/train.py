@@ -275,7 +275,14 @@ class EarlyStopping:
 
 
 # -- the loops --------------------------------------------------------------------------
-def _loader(data: Data, batch_size: int, shuffle: bool, seed: int | None) -> DataLoader:
+def _dtype(model: Any) -> np.dtype:
+    """The float dtype of the model's parameters: the dtype its input should have."""
+    first = next(iter(model.parameters()), None)
+    return np.dtype(np.float32) if first is None else first.dtype
+
+
+def _loader(data: Data, batch_size: int, shuffle: bool, seed: int | None,
+            dtype: np.dtype) -> DataLoader:
     if isinstance(data, DataLoader):
         if data.y is None:
             raise ValueError("data: this DataLoader has no targets y; "
@@ -283,7 +290,8 @@ def _loader(data: Data, batch_size: int, shuffle: bool, seed: int | None) -> Dat
         return data
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"data must be a DataLoader or an (X, y) pair, not {type(data).__name__}")
-    return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+    return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
+                      dtype=dtype)
 
 
 def _batch_loss(model: Any, loss_fn: Callable[..., Tensor], X: Tensor, y: Tensor
@@ -314,8 +322,9 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     metric_names = _check_metrics(metrics)
     _check_count("epochs", epochs, 0)
     _check_count("batch_size", batch_size, 1)
-    train_loader = _loader(train_data, batch_size, shuffle=True, seed=seed)
-    val_loader = None if val_data is None else _loader(val_data, batch_size, False, None)
+    dtype = _dtype(model)
+    train_loader = _loader(train_data, batch_size, shuffle=True, seed=seed, dtype=dtype)
+    val_loader = None if val_data is None else _loader(val_data, batch_size, False, None, dtype)
     callbacks = list(callbacks)
     history = History()
     _call_optional(callbacks, "on_train_begin", model)
@@ -365,7 +374,7 @@ def evaluate(model: Any, loss_fn: Callable[..., Tensor], data: Data,
     """
     metric_names = _check_metrics(metrics)
     _check_count("batch_size", batch_size, 1)
-    loader = _loader(data, batch_size, shuffle=False, seed=None)
+    loader = _loader(data, batch_size, shuffle=False, seed=None, dtype=_dtype(model))
     was_training = model.training
     model.eval()
     tally = _EpochTally(metric_names)
@@ -378,9 +387,13 @@ def evaluate(model: Any, loss_fn: Callable[..., Tensor], data: Data,
     return tally.logs()
 
 
-def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
-    """The model's outputs for ``X``, in order, in eval mode without grad."""
-    loader = DataLoader(X, batch_size=batch_size, shuffle=False)
+def predict(model: Any, X: Any, batch_size: int = 256, dtype: Any = None) -> np.ndarray:
+    """The model's outputs for ``X``, in order, in eval mode without grad.
+
+    X is fed in ``dtype``: by default the dtype of the model's parameters.
+    """
+    loader = DataLoader(X, batch_size=batch_size, shuffle=False,
+                        dtype=_dtype(model) if dtype is None else dtype)
     was_training = model.training
     model.eval()
     try:

@@ -104,21 +104,26 @@ def test_the_order_is_drawn_when_the_epoch_starts() -> None:
     np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in first]), first_order)
 
 
-@pytest.mark.parametrize("X_dtype, expected", [
-    (np.float32, np.float32), (np.float64, np.float64), (np.float16, np.float32),
-    (np.int64, np.float32), (np.uint8, np.float32), (np.bool_, np.float32),
-])
-def test_features_become_float32_unless_float64(X_dtype: type, expected: type) -> None:
+@pytest.mark.parametrize("X_dtype", [np.float32, np.float64, np.float16, np.int64, np.uint8,
+                                     np.bool_])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_features_become_the_loader_dtype(X_dtype: type, dtype: type) -> None:
     X = np.ones((6, 3), dtype=X_dtype)
-    X_batch = next(iter(DataLoader(X, batch_size=4, seed=0)))
-    assert isinstance(X_batch, Tensor)
-    assert X_batch.dtype == expected and X_batch.shape == (4, 3)
-    assert not X_batch.requires_grad
+    default = next(iter(DataLoader(X, batch_size=4, seed=0)))
+    assert isinstance(default, Tensor)
+    assert default.dtype == np.float32 and default.shape == (4, 3)
+    assert not default.requires_grad
+    assert next(iter(DataLoader(X, batch_size=4, seed=0, dtype=dtype))).dtype == dtype
+
+
+def test_loader_dtype_must_be_float32_or_float64() -> None:
+    with pytest.raises(ValueError, match="Invalid dtype: int64"):
+        DataLoader(np.ones((2, 2)), dtype=np.int64)
 
 
 @pytest.mark.parametrize("y_dtype, expected", [
     (np.int32, np.int64), (np.int64, np.int64), (np.uint8, np.int64), (np.bool_, np.int64),
-    (np.float32, np.float32), (np.float64, np.float64),
+    (np.float32, np.float32), (np.float64, np.float32),
 ])
 def test_target_types(y_dtype: type, expected: type) -> None:
     y = np.arange(6).astype(y_dtype)
@@ -134,7 +139,7 @@ def test_lists_tensors_and_1d_features_are_accepted() -> None:
     np.testing.assert_array_equal(y1.numpy(), [2])
     assert y0.dtype == np.int64
     X_batch = next(iter(DataLoader(np.arange(5.0), batch_size=5, shuffle=False)))
-    assert X_batch.shape == (5,) and X_batch.dtype == np.float64
+    assert X_batch.shape == (5,) and X_batch.dtype == np.float32
 
 
 def test_loader_over_a_dataset_split() -> None:

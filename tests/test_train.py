@@ -321,3 +321,15 @@ def test_early_stopping_needs_the_monitored_key_and_valid_arguments():
         EarlyStopping(patience=1.5)
     with pytest.raises(ValueError, match="Invalid mode: 'up'"):
         EarlyStopping(mode="up")
+
+
+def test_fit_and_predict_feed_the_model_its_own_dtype() -> None:
+    """float64 arrays from numpy/scikit-learn must not run a float32 model in float64."""
+    X = np.random.default_rng(0).standard_normal((20, 3))          # float64
+    y = (X[:, 0] > 0).astype(np.int64)
+    for dtype in (np.float32, np.float64):
+        model = nn.Linear(3, 2, dtype=dtype)
+        opt = minidl.optim.SGD(model.parameters(), lr=0.1)
+        minidl.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=1, progress=False)
+        assert model.weight.grad.dtype == dtype
+        assert minidl.predict(model, X).dtype == dtype
