@@ -234,12 +234,7 @@ def _settings(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[st
 def build_model(n_features: int, hidden: Sequence[int], activation: str, n_outputs: int
                 ) -> nn.Sequential:
     """Linear(n_features, h1), activation, ..., Linear(h_last, n_outputs)."""
-    layers: list[nn.Module] = []
-    width = n_features
-    for size in hidden:
-        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
-        width = size
-    return nn.Sequential(*layers, nn.Linear(width, n_outputs))
+    return nn.mlp([n_features, *hidden, n_outputs], ACTIVATIONS[activation])
 
 
 def build_optimizer(settings: dict[str, Any], parameters: Any, device: str) -> optim.Optimizer:

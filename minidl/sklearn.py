@@ -140,13 +140,8 @@ class _BaseMLP(BaseEstimator):
 
     def _build_model(self, seed: int) -> nn.Sequential:
         """Linear layers of ``self._layer_sizes`` with the activation between them."""
-        sizes = self._layer_sizes
-        layers: list[nn.Module] = []
         with _minidl_seeded(seed):
-            for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):
-                layers += [nn.Linear(n_in, n_out), ACTIVATIONS[self._activation]()]
-            layers.append(nn.Linear(sizes[-2], sizes[-1]))
-        return nn.Sequential(*layers)
+            return nn.mlp(self._layer_sizes, ACTIVATIONS[self._activation])
 
     def _make_optimizer(self) -> optim.Optimizer:
         kind, extra = OPTIMIZERS[self.optimizer]

@@ -526,3 +526,14 @@ def test_functional_reexports_activations() -> None:
     np.testing.assert_allclose(F.log_softmax(x).data, np.log(F.softmax(x).data))
     np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).data, np.where(x.data > 0, x.data, 0.1 * x.data))
     np.testing.assert_allclose(nn.Flatten()(leaf(normal(2, 3, 4))).shape, (2, 12))
+
+
+def test_mlp_puts_the_activation_between_linear_layers_only():
+    model = nn.mlp([4, 8, 6, 2], nn.Tanh)
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert [layer.weight.shape for layer in model if isinstance(layer, nn.Linear)] == \
+        [(8, 4), (6, 8), (2, 6)]
+    assert model(minidl.randn(5, 4)).shape == (5, 2)
+    with pytest.raises(ValueError, match=r"at least the input and output sizes, got \[4\]"):
+        nn.mlp([4])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections import OrderedDict
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -253,3 +253,18 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+def mlp(sizes: Sequence[int], activation: Callable[[], Module] = ReLU) -> Sequential:
+    """A multi-layer perceptron: Linear layers of ``sizes`` with ``activation()``
+    between them, none after the last:
+
+        mlp([64, 128, 10]) == Sequential(Linear(64, 128), ReLU(), Linear(128, 10))
+    """
+    if len(sizes) < 2:
+        raise ValueError(f"mlp: sizes must name at least the input and output sizes, "
+                         f"got {list(sizes)}")
+    layers: list[Module] = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [Linear(fan_in, fan_out), activation()]
+    return Sequential(*layers[:-1])
