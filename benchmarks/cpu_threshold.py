@@ -66,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     repeats = parser.parse_args().repeats
+    if repeats < 1:
+        parser.error(f"--repeats needs an int >= 1, got {repeats}")
     print(f"{os.cpu_count()} CPUs, numba threads: {cpu.numba.get_num_threads()}")
     print(f"{'size':>10} {'serial us':>10} {'parallel us':>12} {'speed-up':>9}")
     faster = []

@@ -44,7 +44,7 @@ import numpy as np
 import minidl
 from minidl import Tensor
 from minidl.kernels import cpu as cpu_kernels
-from minidl.kernels import cuda_problem
+from minidl.kernels import cuda_problem, load
 from minidl.optim import RMSprop
 
 LR, ALPHA, EPS = 1e-2, 0.99, 1e-8
@@ -87,7 +87,7 @@ def minidl_step(shapes, rng, device: str) -> tuple[Callable[[], None], Callable[
     opt = RMSprop(tensors, lr=LR, alpha=ALPHA, eps=EPS, device=device)
     for tensor, grad in zip(tensors, grads):
         tensor.grad = grad
-    return opt.step, opt._backend.synchronize
+    return opt.step, load(opt.device).synchronize
 
 
 def raw_njit_step(shapes, rng) -> Callable[[], None]:

@@ -128,12 +128,11 @@ class NumpyMLP:
 
 
 def minidl_model(weights: list[tuple[np.ndarray, np.ndarray]]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for W, b in weights:
-        linear = nn.Linear(W.shape[1], W.shape[0])
-        linear.weight.data, linear.bias.data = W.copy(), b.copy()
-        layers += [linear, nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
+    """nn.mlp whose Linear layers start from copies of ``weights``."""
+    model = nn.mlp([weights[0][0].shape[1], *(W.shape[0] for W, _ in weights)])
+    for param, array in zip(model.parameters(), (array for layer in weights for array in layer)):
+        param.data = array.copy()
+    return model
 
 
 def minidl_step(weights: list, device: str) -> tuple[Step, nn.Module]:
@@ -286,6 +285,9 @@ def main() -> None:
     parser.add_argument("--skip-cli", action="store_true",
                         help="skip the cold/warm `minidl train` runs")
     args = parser.parse_args()
+    for option in ("repeats", "threads"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} needs an int >= 1, got {getattr(args, option)}")
     with threadpoolctl.threadpool_limits(args.threads):
         run(args)
 

@@ -1,4 +1,5 @@
-"""What the examples share: command-line options, plotting, an MLP and a text table.
+"""What the examples share: command-line options, plotting, a text table and the
+verdict printed after each claim an example checks.
 
 Plots are optional: ``pyplot()`` returns None when matplotlib is not installed,
 and every example still prints its numbers.
@@ -7,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Callable, Sequence
-
-import minidl.nn as nn
+from typing import Any, Sequence
 
 DEFAULT_OUT = Path(__file__).parent / "out"
 
@@ -62,14 +61,6 @@ def save_figure(figure: Any, out: Path, name: str) -> Path:
     return path
 
 
-def mlp(sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.ReLU) -> nn.Sequential:
-    """Linear(sizes[0], sizes[1]), activation, ..., Linear(sizes[-2], sizes[-1])."""
-    layers: list[nn.Module] = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(fan_in, fan_out), activation()]
-    return nn.Sequential(*layers[:-1])
-
-
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table; floats printed with 4 significant digits."""
     def cell(value: Any) -> str:
@@ -81,3 +72,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
              for row in cells]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def verdict(holds: bool) -> str:
+    """What an example prints after a claim it checked: "holds" or "does NOT hold"."""
+    return "holds" if holds else "does NOT hold"

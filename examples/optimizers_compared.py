@@ -12,7 +12,9 @@ differs:
     Adam       RMSprop's v plus a momentum m, both bias-corrected
 
 The plot shows the training loss and the test accuracy per epoch; the table
-gives the final values and the training time.
+gives the final values and the training time (after an untimed warm-up epoch in
+which numba compiles, or loads from its cache, each optimizer's update kernel:
+on a fresh machine that takes seconds and would swamp the comparison).
 
     python examples/optimizers_compared.py [--epochs 20] [--out examples/out]
 """
@@ -24,10 +26,13 @@ from typing import Any, Callable
 import minidl
 import minidl.datasets
 import minidl.nn as nn
-from common import mlp, parser, pyplot, save_figure, table
+from common import parser, pyplot, save_figure, table
+from minidl.datasets import Split
 from minidl.optim import SGD, Adagrad, Adam, RMSprop
+from minidl.train import History
 
-OPTIMIZERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+MakeOptimizer = Callable[[Any], Any]
+OPTIMIZERS: dict[str, tuple[str, MakeOptimizer]] = {
     "SGD": ("lr=0.1", lambda params: SGD(params, lr=0.1)),
     "SGD momentum": ("lr=0.01, momentum=0.9", lambda params: SGD(params, lr=0.01, momentum=0.9)),
     "Adagrad": ("lr=0.01", lambda params: Adagrad(params, lr=0.01)),
@@ -36,19 +41,28 @@ OPTIMIZERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
+def train(make_optimizer: MakeOptimizer, split: Split, epochs: int, seed: int
+          ) -> tuple[History, float]:
+    """A fresh MLP (the same initial weights for every optimizer) trained with
+    ``make_optimizer``; return its History and the seconds ``fit`` took."""
+    minidl.manual_seed(seed)
+    model = nn.mlp([64, 128, 128, 10])
+    optimizer = make_optimizer(model.parameters())
+    start = time.perf_counter()
+    history = minidl.fit(model, nn.CrossEntropyLoss(), optimizer, (split.X_train, split.y_train),
+                         (split.X_test, split.y_test), epochs=epochs, batch_size=64,
+                         progress=False, seed=seed)
+    return history, time.perf_counter() - start
+
+
 def main() -> None:
     args = parser(__doc__, epochs=20).parse_args()
     plt = pyplot()
     split = minidl.datasets.load("digits", seed=args.seed)
     histories, rows = {}, []
     for name, (settings, make_optimizer) in OPTIMIZERS.items():
-        minidl.manual_seed(args.seed)
-        model = mlp([64, 128, 128, 10])
-        start = time.perf_counter()
-        history = minidl.fit(model, nn.CrossEntropyLoss(), make_optimizer(model.parameters()),
-                             (split.X_train, split.y_train), (split.X_test, split.y_test),
-                             epochs=args.epochs, batch_size=64, progress=False, seed=args.seed)
-        seconds = time.perf_counter() - start
+        train(make_optimizer, split, 1, args.seed)  # warm-up: compiles the kernel, not timed
+        history, seconds = train(make_optimizer, split, args.epochs, args.seed)
         histories[name] = history
         rows.append([name, settings, history.loss[-1], history.val_loss[-1],
                      history.val_accuracy[-1], seconds])

@@ -37,7 +37,7 @@ import numpy as np
 
 import minidl
 import minidl.nn as nn
-from common import parser, positive_int, pyplot, save_figure
+from common import parser, positive_int, pyplot, save_figure, verdict
 from minidl.optim import Adagrad, RMSprop
 
 LEARNING_RATES = {"Adagrad": 0.1, "RMSprop": 0.01}
@@ -162,7 +162,7 @@ def rmsprop_update(gradient: float, eps: float, lr: float = 0.01) -> float:
 def report(number: int, holds: bool, claim: str, *evidence: str) -> bool:
     """Print a claim, whether it holds, and the numbers behind it; return whether it holds."""
     print()
-    print(textwrap.fill(f"Claim {number} [{'holds' if holds else 'does NOT hold'}]: {claim}",
+    print(textwrap.fill(f"Claim {number} [{verdict(holds)}]: {claim}",
                         width=100, subsequent_indent="    "))
     for line in evidence:
         print(textwrap.fill(line, width=100, initial_indent="    ", subsequent_indent="      "))

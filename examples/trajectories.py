@@ -19,7 +19,9 @@ where c is the across-valley coordinate (y on the ravine, y - x^2 on the
 Rosenbrock valley, both 0 on the floor). 1 means straight down to the floor.
 On Rosenbrock's long curved floor RMSprop's steps stay about lr in size, so it
 rattles across the floor at a small amplitude (a large zig-zag); Adam's
-momentum averages that out, and reaches (1, 1) first.
+momentum averages that out, and reaches (1, 1) first. The script checks these
+three claims on its runs; the plot marks where each path ends (a dot) and the
+minimum (a star).
 
     python examples/trajectories.py [--steps-scale 1.0] [--out examples/out]
 """
@@ -31,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 import minidl
-from common import parser, pyplot, save_figure, table
+from common import parser, pyplot, save_figure, table, verdict
 from minidl.optim import SGD, Adagrad, Adam, RMSprop
 
 MakeOptimizer = Callable[[list], Any]
@@ -44,6 +46,7 @@ class Surface:
     loss: Callable[[Any, Any], Any]     # f(x, y) on Tensors or numpy arrays
     across: Callable[[np.ndarray, np.ndarray], np.ndarray]  # 0 on the valley floor
     start: tuple[float, float]
+    minimum: tuple[float, float]
     steps: int
     view: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
     optimizers: dict[str, tuple[str, MakeOptimizer]]
@@ -51,7 +54,7 @@ class Surface:
 
 SURFACES = [
     Surface("ravine", lambda x, y: x ** 2 / 20 + 5 * y ** 2, lambda x, y: y,
-            start=(-9.0, 1.0), steps=100, view=(-10, 2, -1.5, 1.5), optimizers={
+            start=(-9.0, 1.0), minimum=(0.0, 0.0), steps=100, view=(-10, 2, -1.5, 1.5), optimizers={
                 "SGD": ("lr=0.18", lambda p: SGD(p, lr=0.18)),
                 "momentum": ("lr=0.02, momentum=0.9", lambda p: SGD(p, lr=0.02, momentum=0.9)),
                 "Adagrad": ("lr=1.0", lambda p: Adagrad(p, lr=1.0)),
@@ -59,8 +62,8 @@ SURFACES = [
                 "Adam": ("lr=0.3", lambda p: Adam(p, lr=0.3)),
             }),
     Surface("Rosenbrock", lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2,
-            lambda x, y: y - x ** 2, start=(-1.5, 2.0), steps=2000, view=(-2, 2, -1, 3),
-            optimizers={
+            lambda x, y: y - x ** 2, start=(-1.5, 2.0), minimum=(1.0, 1.0), steps=2000,
+            view=(-2, 2, -1, 3), optimizers={
                 "SGD": ("lr=1e-3", lambda p: SGD(p, lr=1e-3)),
                 "momentum": ("lr=1e-4, momentum=0.9", lambda p: SGD(p, lr=1e-4, momentum=0.9)),
                 "Adagrad": ("lr=0.5", lambda p: Adagrad(p, lr=0.5)),
@@ -89,28 +92,41 @@ def zigzag(surface: Surface, path: np.ndarray) -> float:
     return float(np.abs(np.diff(across)).sum() / abs(across[0]))
 
 
+def distance_to_minimum(surface: Surface, path: np.ndarray) -> float:
+    """|p_last - p_min|: how far from the minimum the path ends."""
+    return float(np.linalg.norm(path[-1].astype(np.float64) - surface.minimum))
+
+
 def main() -> None:
     arguments = parser(__doc__)
     arguments.add_argument("--steps-scale", type=float, default=1.0,
                            help="multiply each surface's number of steps (default 1.0)")
     args = arguments.parse_args()
     plt = pyplot()
-    rows, paths = [], {}
+    rows, paths, zigzags = [], {}, {}
     for surface in SURFACES:
         steps = max(1, round(surface.steps * args.steps_scale))
         for name, (settings, make_optimizer) in surface.optimizers.items():
-            path = descend(surface, make_optimizer, steps)
-            paths[surface.name, name] = path
+            path = paths[surface.name, name] = descend(surface, make_optimizer, steps)
+            zigzags[surface.name, name] = zigzag(surface, path)
             x, y = (float(value) for value in path[-1])
             rows.append([surface.name, name, settings, steps, f"({x:.3f}, {y:.3f})",
-                         float(surface.loss(x, y)), zigzag(surface, path)])
+                         float(surface.loss(x, y)), zigzags[surface.name, name]])
     print(table(["surface", "optimizer", "settings", "steps", "final point", "loss",
                  "zig-zag"], rows))
-    ravine = SURFACES[0]
-    sgd, rmsprop = (zigzag(ravine, paths["ravine", name]) for name in ("SGD", "RMSprop"))
-    verdict = "holds" if rmsprop < sgd / 2 else "does NOT hold"
+    ravine, rosenbrock = SURFACES
+    sgd, rmsprop = zigzags[ravine.name, "SGD"], zigzags[ravine.name, "RMSprop"]
     print(f"RMSprop damps the oscillation across the ravine: zig-zag {rmsprop:.2f} vs "
-          f"SGD's {sgd:.2f} ({verdict})")
+          f"SGD's {sgd:.2f} ({verdict(rmsprop < sgd / 2)})")
+    rmsprop, adam = zigzags[rosenbrock.name, "RMSprop"], zigzags[rosenbrock.name, "Adam"]
+    print(f"On the Rosenbrock floor RMSprop rattles and Adam's momentum averages it out: zig-zag "
+          f"{rmsprop:.2f} vs Adam's {adam:.2f} ({verdict(adam < rmsprop)})")
+    distances = {name: distance_to_minimum(rosenbrock, paths[rosenbrock.name, name])
+                 for name in rosenbrock.optimizers}
+    nearest, runner_up = sorted(distances, key=distances.get)[:2]
+    print(f"Adam ends nearest the Rosenbrock minimum (1, 1): {nearest} at distance "
+          f"{distances[nearest]:.3g}, then {runner_up} at {distances[runner_up]:.3g} "
+          f"({verdict(nearest == 'Adam')})")
     if plt is None:
         return
     figure, axes = plt.subplots(1, len(SURFACES) + 1, figsize=(6 * (len(SURFACES) + 1), 5))
@@ -122,10 +138,12 @@ def main() -> None:
                      cmap="Greys", linewidths=0.7)
         for name in surface.optimizers:
             path = paths[surface.name, name]
-            axis.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1, label=name)
+            (line,) = axis.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1,
+                                label=name)
+            axis.plot(*path[-1], "o", color=line.get_color(), markersize=6)
+        axis.plot(*surface.minimum, "k*", markersize=12)
         axis.set(xlim=(x_min, x_max), ylim=(y_min, y_max), title=f"{surface.name}: paths")
         axis.legend(loc="upper right")
-    rosenbrock = SURFACES[-1]
     for name in rosenbrock.optimizers:
         path = paths[rosenbrock.name, name].astype(np.float64)
         axes[-1].plot(rosenbrock.loss(path[:, 0], path[:, 1]), label=name)

@@ -302,9 +302,6 @@ class _EpochLog:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse --save and --plot paths that cannot be written before training, not after."""
-    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--plot needs matplotlib, which is not installed "
-                         "(pip install matplotlib)")
     for flag, path in (("--save", args.save), ("--plot", args.plot)):
         if path is None:
             continue
@@ -312,6 +309,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} {path}: is a directory, not a file name")
         if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise UsageError(f"{flag} {path}: its directory does not exist")
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib, which is not installed "
+                         "(pip install matplotlib)")
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -1,7 +1,11 @@
 """Every example runs, prints its summary, and writes its plots.
 
-Each script runs in a process of its own with its smallest options, as a user
-would run it: ``python examples/NAME.py ... --out DIR``.
+Each script runs in a process of its own with small options, as a user would
+run it: ``python examples/NAME.py ... --out DIR``. The claims an example checks
+must hold with those options: it prints "(holds)" after each, never "does NOT
+hold". Last, the hand-written numpy network that the training benchmark uses as
+its floor must compute minidl's loss and gradients and take the same steps, or
+the benchmark would time different computations.
 """
 from __future__ import annotations
 
@@ -11,14 +15,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import minidl
+import minidl.datasets
+import minidl.nn
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
-# script -> (smallest arguments, text its summary must contain, plots it writes)
+# script -> (arguments, text its summary must contain, plots it writes)
 CASES = {
-    "decision_boundary.py": (["--epochs", "2"], ["moons", "circles", "test accuracy"],
+    "decision_boundary.py": (["--epochs", "2"],
+                             ["moons", "circles", "test accuracy", "linear model",
+                              "the MLP beats the linear model (holds)"],
                              ["decision_boundary.png"]),
     "sklearn_datasets.py": (["--epochs", "2"],
                             ["iris", "breast_cancer", "digits", "diabetes", "r2", "accuracy"],
@@ -28,10 +40,11 @@ CASES = {
                                ["optimizers_compared.png"]),
     "rmsprop_vs_adagrad.py": (["--steps", "1000"], ["4 of 4 claims hold."],
                               ["rmsprop_vs_adagrad.png"]),
-    "trajectories.py": (["--steps-scale", "0.1"],
-                        ["Rosenbrock", "RMSprop damps the oscillation across the ravine",
-                         "(holds)"], ["trajectories.png"]),
-    "cpu_vs_gpu.py": (["--epochs", "1"], ["reference", "cpu ", "test accuracy"],
+    "trajectories.py": ([], ["Rosenbrock", "RMSprop damps the oscillation across the ravine",
+                             "Adam's momentum averages it out", "Adam ends nearest",
+                             "(holds)"], ["trajectories.png"]),
+    "cpu_vs_gpu.py": (["--epochs", "1"], ["reference", "cpu ", "test accuracy",
+                                          "differ by float32 rounding only", "(holds)"],
                       ["cpu_vs_gpu.png"]),
 }
 
@@ -58,6 +71,7 @@ def test_example_runs_and_prints_its_summary(script: str, tmp_path: Path):
     done = run_example(script, *args, "--out", str(tmp_path))
     for text in expected:
         assert text in done.stdout, f"{script} did not print {text!r}:\n{done.stdout}"
+    assert "does NOT hold" not in done.stdout, done.stdout
     if HAS_MATPLOTLIB:
         for name in plots:
             assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
@@ -79,3 +93,24 @@ def test_example_without_matplotlib_still_prints_its_summary(tmp_path: Path):
 def test_example_help_describes_it():
     done = run_example("rmsprop_vs_adagrad.py", "--help")
     assert "Adagrad" in done.stdout and "--steps" in done.stdout and "--out" in done.stdout
+
+
+def test_training_benchmark_floor_computes_minidls_gradients_and_steps():
+    spec = importlib.util.spec_from_file_location("training_benchmark",
+                                                  BENCHMARKS / "training.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    split = minidl.datasets.load("digits", seed=0)
+    weights = benchmark.init_weights(benchmark.SIZES, seed=0)
+    rows = np.random.default_rng(0).permutation(len(split.y_train))[:benchmark.BATCH]
+    X, y = split.X_train[rows], split.y_train[rows]
+
+    floor = benchmark.NumpyMLP(weights)
+    floor_loss = floor.forward_backward(X, y)
+    model = benchmark.minidl_model(weights)
+    loss = minidl.nn.CrossEntropyLoss()(model(minidl.tensor(X)), minidl.tensor(y))
+    loss.backward()
+    assert loss.item() == pytest.approx(floor_loss, rel=1e-6)
+    for param, floor_grad in zip(model.parameters(), floor.grads):
+        np.testing.assert_allclose(param.grad, floor_grad, rtol=1e-5, atol=1e-7)
+    assert benchmark.check_same_step(split, weights, rows) < 1e-5
