@@ -24,6 +24,13 @@ Each cell is the median of repeated steps after a warm-up. GB/s counts the
 bytes the update must move: read param, grad and square_avg, write param and
 square_avg: 5 x 4 bytes per element. The memcpy row copies 2.5 x 4 bytes per
 element (read + write = the same 20 bytes).
+
+A second table sets RMSprop beside SGD(momentum=0.9), Adagrad, Adam and AdamW
+(lr 1e-2, otherwise each one's defaults) on "mlp 200" and one tensor of 1e6:
+minidl cpu, the raw njit kernel of the same update and torch foreach, timed as
+above (one process per implementation; each cell the best of 3 medians, from
+3 passes through all its cells), with GB/s from the bytes each update must
+move: param, grad and every state read, param and every state written.
 """
 from __future__ import annotations
 
@@ -36,19 +43,53 @@ import platform
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numba
 import numpy as np
 
 import minidl
+import minidl.optim
 from minidl import Tensor
 from minidl.kernels import cpu as cpu_kernels
 from minidl.kernels import cuda_problem, load
-from minidl.optim import RMSprop
 
 LR, ALPHA, EPS = 1e-2, 0.99, 1e-8
 BYTES_PER_ELEMENT = 5 * 4
+NONE = np.zeros(0, np.float32)          # a kernel's state buffer that is switched off
+
+
+class Compared(NamedTuple):
+    """One optimizer of the second table: its label, its class name in both
+    minidl.optim and torch.optim, their keyword arguments, its live state
+    buffers, and the same update as a call of the njit kernel on flat buffers."""
+
+    label: str
+    name: str
+    kwargs: dict
+    states: int
+    kernel: Callable[..., None]                     # kernel(param, grad, *states)
+
+    def bytes_per_element(self) -> int:             # read param, grad, states; write
+        return 4 * (3 + 2 * self.states)            # param, states
+
+
+COMPARED = [
+    Compared("SGD(momentum=0.9)", "SGD", dict(lr=LR, momentum=0.9), 1,
+             lambda p, g, b: cpu_kernels.sgd(p, g, b, LR, 0.9, 0.0, 0.0, False, False, 2)),
+    Compared("Adagrad", "Adagrad", dict(lr=LR), 1,
+             lambda p, g, s: cpu_kernels.adagrad(p, g, s, LR, 0.0, 0.0, 1e-10, False, 2)),
+    Compared("RMSprop", "RMSprop", dict(lr=LR, alpha=ALPHA, eps=EPS), 1,
+             lambda p, g, v: cpu_kernels.rmsprop(p, g, v, NONE, NONE, LR, ALPHA, EPS, 0.0,
+                                                 0.0, False, False, False)),
+    Compared("Adam", "Adam", dict(lr=LR), 2,
+             lambda p, g, m, v: cpu_kernels.adam(p, g, m, v, NONE, LR, 0.9, 0.999, 1e-8, 0.0,
+                                                 False, False, False, 2)),
+    Compared("AdamW", "AdamW", dict(lr=LR), 2,           # weight_decay 1e-2, decoupled
+             lambda p, g, m, v: cpu_kernels.adam(p, g, m, v, NONE, LR, 0.9, 0.999, 1e-8, 1e-2,
+                                                 True, False, False, 2)),
+]
+RMSPROP = COMPARED[2]
 
 
 def single(n: int) -> list[tuple[int, ...]]:
@@ -81,21 +122,21 @@ def host_arrays(shapes, rng) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return params, grads
 
 
-def minidl_step(shapes, rng, device: str) -> tuple[Callable[[], None], Callable[[], None]]:
+def minidl_step(shapes, rng, device: str, spec: Compared = RMSPROP
+                ) -> tuple[Callable[[], None], Callable[[], None]]:
     params, grads = host_arrays(shapes, rng)
     tensors = [Tensor(p, requires_grad=True) for p in params]
-    opt = RMSprop(tensors, lr=LR, alpha=ALPHA, eps=EPS, device=device)
+    opt = getattr(minidl.optim, spec.name)(tensors, **spec.kwargs, device=device)
     for tensor, grad in zip(tensors, grads):
         tensor.grad = grad
     return opt.step, load(opt.device).synchronize
 
 
-def raw_njit_step(shapes, rng) -> Callable[[], None]:
+def raw_njit_step(shapes, rng, spec: Compared = RMSPROP) -> Callable[[], None]:
     size = sum(int(np.prod(shape)) for shape in shapes)
     param, grad = (rng.standard_normal(size).astype(np.float32) for _ in range(2))
-    square_avg, empty = np.zeros(size, np.float32), np.zeros(0, np.float32)
-    return lambda: cpu_kernels.rmsprop(param, grad, square_avg, empty, empty, LR, ALPHA, EPS,
-                                       0.0, 0.0, False, False, False)
+    states = [np.zeros(size, np.float32) for _ in range(spec.states)]
+    return lambda: spec.kernel(param, grad, *states)
 
 
 def numpy_step(shapes, rng) -> Callable[[], None]:
@@ -118,18 +159,18 @@ def numpy_step(shapes, rng) -> Callable[[], None]:
     return step
 
 
-def torch_step(shapes, rng) -> Callable[[], None]:
+def torch_step(shapes, rng, spec: Compared = RMSPROP) -> Callable[[], None]:
     import torch
 
     params, grads = host_arrays(shapes, rng)
     tensors = [torch.nn.Parameter(torch.from_numpy(p)) for p in params]
     for tensor, grad in zip(tensors, grads):
         tensor.grad = torch.from_numpy(grad)
-    opt = torch.optim.RMSprop(tensors, lr=LR, alpha=ALPHA, eps=EPS, foreach=True)
+    opt = getattr(torch.optim, spec.name)(tensors, **spec.kwargs, foreach=True)
     return opt.step
 
 
-def torch_time(shapes, rng, seconds: float) -> float:
+def torch_time(shapes, rng, seconds: float, spec: Compared = RMSPROP) -> float:
     """The faster of torch on 1 thread and on its default thread count: on a
     busy 2-core machine its OpenMP barriers can stall for a scheduler tick."""
     import torch
@@ -138,7 +179,7 @@ def torch_time(shapes, rng, seconds: float) -> float:
     best = math.inf
     for threads in sorted({1, default}):
         torch.set_num_threads(threads)
-        best = min(best, measure(torch_step(shapes, rng), seconds))
+        best = min(best, measure(torch_step(shapes, rng, spec), seconds))
     torch.set_num_threads(default)
     return best
 
@@ -158,15 +199,16 @@ def memcpy_step(shapes, rng) -> Callable[[], None]:
     return lambda: np.copyto(target, source)
 
 
-def minidl_time(device: str, shapes, rng, seconds: float) -> float:
-    step, sync = minidl_step(shapes, rng, device)
+def minidl_time(device: str, shapes, rng, seconds: float, spec: Compared = RMSPROP) -> float:
+    step, sync = minidl_step(shapes, rng, device, spec)
     return measure(step, seconds, sync)
 
 
 TIMERS: dict[str, Callable] = {
     "minidl cpu": functools.partial(minidl_time, "cpu"),
     "minidl cuda": functools.partial(minidl_time, "cuda"),
-    "raw njit": lambda shapes, rng, seconds: measure(raw_njit_step(shapes, rng), seconds),
+    "raw njit": lambda shapes, rng, seconds, spec=RMSPROP: measure(
+        raw_njit_step(shapes, rng, spec), seconds),
     "numpy in place": lambda shapes, rng, seconds: measure(numpy_step(shapes, rng), seconds),
     "torch foreach": torch_time,
     "memcpy": lambda shapes, rng, seconds: measure(memcpy_step(shapes, rng), seconds),
@@ -174,11 +216,32 @@ TIMERS: dict[str, Callable] = {
 GPU_ONLY = {"gpu mlp", "2^26"}
 
 
-def time_row(row: str, columns: dict[str, list], seconds: float) -> dict[str, float]:
-    """Seconds per step of one row, for each of its columns."""
+def time_row(row: str, columns: dict[str, list], seconds: float, passes: int = 3
+             ) -> dict[str, float]:
+    """Seconds per step of one row, for each of its columns: the least of its
+    medians over ``passes`` passes through all the cells (see time_compared)."""
     rng = np.random.default_rng(0)
-    return {column: TIMERS[row](shapes, rng, seconds) for column, shapes in columns.items()
-            if row == "minidl cuda" or column not in GPU_ONLY}
+    cells = {column: shapes for column, shapes in columns.items()
+             if row == "minidl cuda" or column not in GPU_ONLY}
+    runs = [{column: TIMERS[row](shapes, rng, seconds / passes)
+             for column, shapes in cells.items()} for _ in range(passes)]
+    return {column: min(run[column] for run in runs) for column in cells}
+
+
+def time_compared(row: str, columns: dict[str, list], seconds: float, passes: int = 3
+                  ) -> dict[tuple[str, str], float]:
+    """Seconds per step of one row of TIMERS, for each (optimizer, column): the
+    least of its medians over ``passes`` passes through all the cells, so that a
+    slow spell of the VM (seconds at half speed) does not decide a cell."""
+    rng = np.random.default_rng(0)
+    runs = [{(spec.name, column): TIMERS[row](shapes, rng, seconds / passes, spec=spec)
+             for spec in COMPARED for column, shapes in columns.items()} for _ in range(passes)]
+    return {cell: min(run[cell] for run in runs) for cell in runs[0]}
+
+
+def in_fresh_process(function: Callable, *args):
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def run(quick: bool) -> str:
@@ -196,8 +259,10 @@ def run(quick: bool) -> str:
             and (row != "torch foreach" or torch_available())]
     times: dict[str, dict[str, float]] = {}
     for row in rows:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            times[row] = pool.submit(time_row, row, columns, seconds).result()
+        times[row] = in_fresh_process(time_row, row, columns, seconds)
+    compared_columns = {"mlp 200": columns["mlp 200"], "1e6": single(10**6)}
+    compared = {row: in_fresh_process(time_compared, row, compared_columns, seconds)
+                for row in ("minidl cpu", "raw njit", "torch foreach") if row in rows}
 
     lines = [header(quick, gpu), "", "time per step (us) / effective GB/s", ""]
     lines += table(times, columns, lambda row, column, seconds: (
@@ -212,11 +277,30 @@ def run(quick: bool) -> str:
                    for name, (a, b) in ratios.items() if a in times}
     lines += table(ratio_times, columns, lambda row, column, value: f"{value:.2f}x")
     lines += ["", *targets(ratio_times)]
+    lines += ["", "optimizers compared, cpu: time per step (us), ratios, minidl cpu GB/s", ""]
+    lines += compared_table(compared, compared_columns)
     return "\n".join(lines)
 
 
-def bandwidth(shapes, seconds: float) -> float:
-    return BYTES_PER_ELEMENT * sum(int(np.prod(shape)) for shape in shapes) / seconds / 1e9
+def compared_table(times: dict[str, dict[tuple[str, str], float]], columns) -> list[str]:
+    """One row per (column, optimizer): the TIMERS rows' times, then their ratios."""
+    cells = {}
+    for column, shapes in columns.items():
+        for spec in COMPARED:
+            row = {name: times[name][spec.name, column] for name in times}
+            if "torch foreach" in row:
+                row["torch / minidl"] = row["torch foreach"] / row["minidl cpu"]
+            row["minidl / raw"] = row["minidl cpu"] / row["raw njit"]
+            row["GB/s"] = bandwidth(shapes, row["minidl cpu"], spec.bytes_per_element())
+            cells[f"{column}: {spec.label}"] = row
+    shows = {"minidl cpu": "{:,.1f}", "raw njit": "{:,.1f}", "torch foreach": "{:,.1f}",
+             "torch / minidl": "{:.2f}x", "minidl / raw": "{:.2f}x", "GB/s": "{:.1f}"}
+    return table(cells, shows, lambda row, column, value: shows[column].format(
+        value * 1e6 if column in TIMERS else value))
+
+
+def bandwidth(shapes, seconds: float, bytes_per_element: int = BYTES_PER_ELEMENT) -> float:
+    return bytes_per_element * sum(int(np.prod(shape)) for shape in shapes) / seconds / 1e9
 
 
 def table(cells: dict[str, dict[str, float]], columns, show) -> list[str]:
