@@ -1,14 +1,23 @@
-"""minidl: a small deep learning framework on numpy and numba."""
-from .tensor import Tensor, no_grad, is_grad_enabled
-from .creation import tensor, zeros, ones, randn, rand
-from .random import manual_seed
-from . import ops
-from . import data
-from . import optim
+"""minidl: a small deep learning framework on numpy and numba.
+
+The layers, bottom up; each uses only those above it in this list:
+
+    tensor.py      the Tensor and the reverse-mode engine
+    ops.py         the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...
+    nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
+    optim/         optimizers on flat buffers; their update kernels are minidl.kernels
+    data.py        the DataLoader; the datasets are minidl.datasets
+    train.py       fit, evaluate, predict
+    checkpoint.py  save and load, atomically, without pickle
+"""
+from . import data, ops, optim
+from .checkpoint import load, save
+from .creation import ones, rand, randn, tensor, zeros
+from .gradcheck import GradcheckError, gradcheck
 from .info import info
-from .ops import *  # noqa: F401,F403  (exp, log, sum, softmax, ...: see ops.__all__)
-from .gradcheck import gradcheck, GradcheckError
-from .train import fit, evaluate, predict, History, EarlyStopping
-from .checkpoint import save, load
+from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
+from .random import manual_seed
+from .tensor import Tensor, is_grad_enabled, no_grad
+from .train import EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"
