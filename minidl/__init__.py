@@ -10,7 +10,18 @@ The layers, bottom up; each uses only those above it in this list:
     train.py       fit, evaluate, predict
     checkpoint.py  save and load, atomically, without pickle
 """
-from . import data, ops, optim
+import os as _os
+
+# In a source checkout kernels/ and datasets/ sit beside minidl/, while the
+# installed package has them inside (setuptools package-dir). When Python runs
+# from the checkout root, search the root too, so that minidl.kernels and
+# minidl.datasets resolve to kernels/ and datasets/ there.
+_checkout = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
+        and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
+    __path__.append(_checkout)
+
+from . import data, ops, optim  # noqa: E402
 from .checkpoint import load, save
 from .creation import ones, rand, randn, tensor, zeros
 from .gradcheck import GradcheckError, gradcheck
