@@ -3,7 +3,7 @@
 The layers, bottom up; each uses only those above it in this list:
 
     tensor.py      the Tensor and the reverse-mode engine
-    ops.py         the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...
+    ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
     data.py        the DataLoader; the datasets are minidl.datasets

@@ -1,6 +1,6 @@
 """The Tensor and its reverse-mode autograd engine.
 
-A Tensor wraps a numpy array. An op (see ``ops.py``) computes its output array
+A Tensor wraps a numpy array. An op (see ``ops/``) computes its output array
 and a *closure* ``backward(g)`` that maps the gradient of the output, ``g``, to
 one gradient per input: the vector-Jacobian products ``g @ d out / d input``.
 ``Tensor.backward`` sorts the graph topologically (iteratively, so a chain of

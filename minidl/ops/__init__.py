@@ -1,0 +1,34 @@
+"""The differentiable ops on Tensors, one file per family.
+
+    arithmetic.py   + - * / ** neg matmul
+    elementwise.py  exp log sqrt abs tanh sigmoid relu leaky_relu gelu clip maximum minimum where
+    reductions.py   sum mean max min var
+    shape.py        reshape transpose flatten getitem concatenate stack
+    softmax.py      softmax log_softmax logsumexp
+    methods.py      the same ops bound to Tensor as methods and operators
+    _common.py      what they share: operands, axes, dtypes
+
+Every op follows one pattern: compute the output array, define the closure
+``backward(g)`` that turns ``g = dL/d out`` into one gradient per input (the
+vector-Jacobian product, summed back to the input's shape by ``unbroadcast``),
+and return ``Tensor._make(out, inputs, backward)``. A gradient is computed only
+for the inputs that need one; the others get ``None``.
+
+Non-Tensor operands (Python scalars, numpy arrays) mix freely on either side of
+a binary op. Next to a float Tensor they take its dtype, so float32 stays
+float32; next to an integer Tensor numpy's promotion rules apply.
+"""
+from . import methods  # noqa: F401  (binds the ops to Tensor)
+from ._common import _shape_arg  # noqa: F401  (creation.py uses it)
+from .arithmetic import *  # noqa: F403
+from .arithmetic import __all__ as _arithmetic
+from .elementwise import *  # noqa: F403
+from .elementwise import __all__ as _elementwise
+from .reductions import *  # noqa: F403
+from .reductions import __all__ as _reductions
+from .shape import *  # noqa: F403
+from .shape import __all__ as _shape
+from .softmax import *  # noqa: F403
+from .softmax import __all__ as _softmax
+
+__all__ = [*_arithmetic, *_elementwise, *_reductions, *_shape, *_softmax]

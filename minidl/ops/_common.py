@@ -1,0 +1,91 @@
+"""What every op shares: operands as Tensors, axes, dtypes, broadcasting errors."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..tensor import Tensor
+
+Axis = int | Sequence[int] | None
+
+
+def _constant(value: Any, like: np.dtype) -> Tensor:
+    """A non-Tensor operand as a constant Tensor, in the float dtype ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot use {type(value).__name__} {value!r} as a Tensor operand")
+    if like.kind == "f":
+        array = array.astype(like, copy=False)
+    return Tensor(array, dtype=array.dtype)
+
+
+def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary op as Tensors; at least one already is."""
+    if isinstance(a, Tensor):
+        return a, _constant(b, a.dtype)
+    if isinstance(b, Tensor):
+        return _constant(a, b.dtype), b
+    a = Tensor(a)
+    return a, _constant(b, a.dtype)
+
+
+def _sequence_operands(op: str, items: Sequence[Any]) -> list[Tensor]:
+    """The items of concatenate/stack as Tensors; non-Tensors take the first Tensor's dtype."""
+    items = list(items)
+    if not items:
+        raise ValueError(f"{op}: needs at least one tensor, got an empty sequence")
+    first = next((t for t in items if isinstance(t, Tensor)), None)
+    like = (first if first is not None else Tensor(items[0])).dtype
+    return [_constant(t, like) for t in items]
+
+
+def _broadcasting(op: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """``fn(*arrays)``, with numpy's broadcasting error turned into one naming the shapes."""
+    try:
+        return fn(*arrays)
+    except ValueError:
+        listed = " and ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{op}: shapes {listed} do not broadcast together") from None
+
+
+def _float_dtype(array: np.ndarray) -> np.dtype:
+    """The dtype of a float result from ``array``: its own if float, else float32."""
+    return array.dtype if array.dtype.kind == "f" else np.dtype(np.float32)
+
+
+def _floating(array: np.ndarray) -> np.ndarray:
+    """Integer and bool data become float32; float data keeps its dtype."""
+    return array.astype(_float_dtype(array), copy=False)
+
+
+def _axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, an int or a tuple, negatives allowed) as sorted axes >= 0."""
+    if axis is None:
+        return tuple(range(ndim))
+    requested = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in requested:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
+    axes = sorted(int(a) % ndim for a in requested)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: axis {axis} names the same dimension twice")
+    return tuple(axes)
+
+
+def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool,
+            shape: tuple[int, ...]) -> np.ndarray:
+    """Broadcast the gradient of a reduction over ``axes`` back to ``shape``."""
+    return np.broadcast_to(g if keepdims else np.expand_dims(g, axes), shape)
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    return math.prod(shape[a] for a in axes)
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """Accept ``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape

@@ -1,0 +1,141 @@
+"""Elementwise functions and activations, and the ops that pick between operands."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, unbroadcast
+from ._common import _broadcasting, _constant, _float_dtype, _floating, _operands
+
+__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "clip", "maximum", "minimum", "where"]
+
+
+def exp(x: Tensor) -> Tensor:
+    """e^x;  d/dx = e^x."""
+    out = np.exp(_floating(x.data))
+    return Tensor._make(out, (x,), lambda g: (g * out,))
+
+
+def log(x: Tensor) -> Tensor:
+    """ln x;  d/dx = 1 / x."""
+    data = _floating(x.data)
+    return Tensor._make(np.log(data), (x,), lambda g: (g / data,))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """sqrt(x);  d/dx = 1 / (2 sqrt(x))."""
+    out = np.sqrt(_floating(x.data))
+    return Tensor._make(out, (x,), lambda g: (g / (2 * out),))
+
+
+def abs(x: Tensor) -> Tensor:
+    """|x|;  d/dx = sign(x) (0 at x = 0)."""
+    return Tensor._make(np.abs(x.data), (x,), lambda g: (g * np.sign(x.data),))
+
+
+def tanh(x: Tensor) -> Tensor:
+    """tanh x;  d/dx = 1 - tanh^2 x."""
+    out = np.tanh(_floating(x.data))
+    return Tensor._make(out, (x,), lambda g: (g * (1 - out**2),))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """s(x) = 1 / (1 + e^-x);  d/dx = s (1 - s) = e / (1 + e)^2 with e = e^-|x|.
+
+    Stable for large |x|: as e = e^-|x| <= 1, s = 1 / (1 + e) for x >= 0 and
+    e / (1 + e) for x < 0 never overflow, and the derivative written in e keeps
+    its precision on both tails (1 - s would round to 0 for large x)."""
+    data = _floating(x.data)
+    e = np.exp(-np.abs(data))
+    out = np.where(data >= 0, 1, e) / (1 + e)
+    return Tensor._make(out, (x,), lambda g: (g * e / (1 + e) ** 2,))
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0);  d/dx = 1 if x > 0 else 0."""
+    positive = x.data > 0
+    return Tensor._make(np.maximum(x.data, 0), (x,), lambda g: (g * positive,))
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x if x > 0 else a x;  d/dx = 1 if x > 0 else a (a = negative_slope)."""
+    data = _floating(x.data)
+    slope = np.where(data > 0, 1, negative_slope).astype(data.dtype)
+    return Tensor._make(data * slope, (x,), lambda g: (g * slope,))
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x), Phi the standard normal CDF;  d/dx = Phi(x) + x phi(x).
+
+    ``approximate="none"``: Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = e^(-x^2/2) / sqrt(2 pi).
+    ``approximate="tanh"``: Phi(x) ~ (1 + t) / 2 with t = tanh(u),
+    u = sqrt(2/pi) (x + 0.044715 x^3),
+    so d/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2."""
+    data = _floating(x.data)
+    if approximate == "none":
+        from scipy.special import erf  # a ufunc; scipy comes with scikit-learn, loaded on first use
+        cdf = (1 + erf(data / math.sqrt(2))) / 2
+
+        def slope() -> np.ndarray:
+            return cdf + data * np.exp(-data**2 / 2) / math.sqrt(2 * math.pi)
+    elif approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (data + 0.044715 * data**3))
+        cdf = (1 + t) / 2
+
+        def slope() -> np.ndarray:
+            return cdf + data * (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * data**2) / 2
+    else:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Tensor._make(data * cdf, (x,), lambda g: (g * slope(),))
+
+
+def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """x limited to [min, max];  d/dx = 1 where min <= x <= max (clip left x as is), else 0."""
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    low, high = (None if bound is None else _constant(bound, x.dtype).data for bound in (min, max))
+    if low is not None and high is not None and np.any(low > high):
+        raise ValueError(f"clip: min {min} is greater than max {max}")
+    out = np.clip(x.data, low, high)
+    return Tensor._make(out, (x,), lambda g: (unbroadcast(g * (out == x.data), x.shape),))
+
+
+def _select(op: str, a: Any, b: Any, pick: np.ufunc) -> Tensor:
+    """maximum/minimum: the winner of each pair gets the gradient, a tie splits it."""
+    a, b = _operands(a, b)
+    out = _broadcasting(op, pick, a.data, b.data)
+
+    def backward(g: np.ndarray):
+        share_a = np.where(a.data == b.data, 0.5, a.data == out).astype(_float_dtype(out))
+        return (unbroadcast(g * share_a, a.shape) if a.requires_grad else None,
+                unbroadcast(g * (1 - share_a), b.shape) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """max(a, b) elementwise;  d/da = 1 where a > b, 1/2 where a = b, else 0."""
+    return _select("maximum", a, b, np.maximum)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """min(a, b) elementwise;  d/da = 1 where a < b, 1/2 where a = b, else 0."""
+    return _select("minimum", a, b, np.minimum)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """a where condition else b;  d/da = condition, d/db = not condition."""
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where: condition must be a bool tensor or array, not dtype {cond.dtype}")
+    a, b = _operands(a, b)
+    out = _broadcasting("where", np.where, cond, a.data, b.data)
+
+    def backward(g: np.ndarray):
+        return (unbroadcast(np.where(cond, g, 0), a.shape) if a.requires_grad else None,
+                unbroadcast(np.where(cond, 0, g), b.shape) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)
