@@ -211,6 +211,12 @@ class FlatGroup:
         else:
             self.grad.fill(0)
 
+    def complete_grad(self) -> np.ndarray | None:
+        """The flat grad buffer when every param holds a grad, so that it is exactly
+        their grads (minidl.nn.utils clips it in one pass); else None, since a
+        param whose grad is None may leave stale values in its slice."""
+        return self.grad if self.grads_present == len(self.params) else None
+
     # -- state as per-parameter numpy arrays -----------------------------------
     def host_state(self, name: str) -> np.ndarray:
         """A state buffer on the host: the buffer itself on host backends, else a copy."""

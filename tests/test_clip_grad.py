@@ -1,0 +1,172 @@
+"""minidl.nn.utils.clip_grad_norm_ and clip_grad_value_: PyTorch's numbers, the
+one-pass path over an optimizer's flat grad buffer, and bad input."""
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minidl
+import minidl.nn as nn
+from minidl.nn import utils
+from minidl.nn.utils import clip_grad_norm_, clip_grad_value_
+from minidl.optim import SGD
+
+DATA = Path(__file__).parent / "data"
+_spec = importlib.util.spec_from_file_location("make_clip", DATA / "make_clip_grad_vectors.py")
+make_clip = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_clip)
+VECTORS = np.load(DATA / "clip_grad_vectors.npz")
+
+
+def params_with_grads(grads: np.ndarray) -> list[minidl.Tensor]:
+    """One tensor per shape of SHAPES, holding the matching slice of ``grads``."""
+    tensors, start = [], 0
+    for shape in make_clip.SHAPES:
+        size = int(np.prod(shape))
+        p = minidl.Tensor(np.zeros(shape), requires_grad=True)
+        p.grad = grads[start:start + size].reshape(shape)
+        tensors.append(p)
+        start += size
+    return tensors
+
+
+def concat(params) -> np.ndarray:
+    return np.concatenate([p.grad.reshape(-1) for p in params])
+
+
+def optimized(grads: np.ndarray) -> tuple[list[minidl.Tensor], SGD]:
+    params = params_with_grads(grads)
+    return params, SGD(params, lr=0.1, device="cpu")
+
+
+@pytest.mark.parametrize("case", list(make_clip.CASES))
+@pytest.mark.parametrize("flat", [False, True], ids=["tensors", "flat"])
+def test_clip_grad_norm_matches_pytorch(case, flat):
+    max_norm, norm_type = make_clip.CASES[case]
+    grads = VECTORS["grads"]
+    params = optimized(grads)[0] if flat else params_with_grads(grads)
+    norm = clip_grad_norm_(params, max_norm, norm_type)
+    assert isinstance(norm, minidl.Tensor) and norm.shape == () and norm.dtype == np.float32
+    np.testing.assert_allclose(norm.item(), VECTORS[f"norm_{case}"], rtol=1e-6)
+    np.testing.assert_allclose(concat(params), VECTORS[f"clipped_{case}"], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["tensors", "flat"])
+def test_clip_grad_value_matches_pytorch(flat):
+    grads = VECTORS["grads"]
+    params = optimized(grads)[0] if flat else params_with_grads(grads)
+    assert clip_grad_value_(params, make_clip.CLIP_VALUE) is None
+    np.testing.assert_array_equal(concat(params), VECTORS["value_clipped"])
+
+
+def test_a_whole_group_is_clipped_as_its_one_flat_buffer(monkeypatch):
+    grads = VECTORS["grads"]
+    params, optimizer = optimized(grads)
+    seen = []
+    real_norm = utils._norm
+    monkeypatch.setattr(utils, "_norm", lambda a, p: seen.append(a) or real_norm(a, p))
+    clip_grad_norm_(reversed(params), 0.5)     # any order, any iterable
+    assert len(seen) == 1 and seen[0] is optimizer._flat[0].grad
+    # the flat buffer is the params' grads: they changed through it
+    np.testing.assert_allclose(concat(params), VECTORS["clipped_l2_clips"], rtol=1e-6)
+
+
+def test_flat_and_tensor_paths_agree_with_two_groups_and_a_subset():
+    rng = np.random.default_rng(1)
+    grads = rng.standard_normal(VECTORS["grads"].size).astype(np.float32) * 3
+    loose = params_with_grads(grads)
+    bound = params_with_grads(grads)
+    SGD([{"params": bound[:2]}, {"params": bound[2:]}], lr=0.1, device="cpu")
+    for chosen in (slice(None), slice(1, 3), slice(0, 2)):
+        a, b = loose[chosen], bound[chosen]
+        norm_a = clip_grad_norm_(a, 1.0).item()
+        norm_b = clip_grad_norm_(b, 1.0).item()
+        np.testing.assert_allclose(norm_a, norm_b, rtol=1e-6)
+        np.testing.assert_allclose(concat(a), concat(b), rtol=1e-6)
+    np.testing.assert_allclose(concat(loose), concat(bound), rtol=1e-6)
+
+
+def test_a_param_without_grad_is_skipped_and_its_stale_slice_left_alone():
+    grads = VECTORS["grads"]
+    params, optimizer = optimized(grads)
+    buffer = optimizer._flat[0].grad
+    lo, hi = optimizer._flat[0].slices()[1]
+    stale = buffer[lo:hi].copy()
+    params[1].grad = None                      # the slice keeps its old values
+    norm = clip_grad_norm_(params, 0.5)
+    others = np.concatenate([p.grad.reshape(-1) for p in params if p.grad is not None])
+    rest = np.concatenate([grads[:lo], grads[hi:]])
+    np.testing.assert_allclose(norm.item(), np.linalg.norm(rest), rtol=1e-6)
+    np.testing.assert_allclose(others, rest * 0.5 / (np.linalg.norm(rest) + 1e-6), rtol=1e-6)
+    np.testing.assert_array_equal(buffer[lo:hi], stale)
+    assert params[1].grad is None
+
+
+def test_no_grads_gives_zero_and_float64_stays_float64():
+    p = minidl.zeros(3, requires_grad=True)
+    assert clip_grad_norm_([p], 1.0).item() == 0.0
+    assert clip_grad_norm_([], 1.0).item() == 0.0
+    q = minidl.Tensor([3.0, 4.0], requires_grad=True, dtype=np.float64)
+    q.grad = np.array([3.0, 4.0])
+    norm = clip_grad_norm_(q, 1.0)             # a single Tensor is accepted
+    assert norm.dtype == np.float64 and norm.item() == 5.0
+    np.testing.assert_allclose(q.grad, np.array([3.0, 4.0]) / (5 + 1e-6))
+
+
+def test_small_norm_leaves_grads_bit_identical():
+    grads = VECTORS["grads"]
+    params = optimized(grads)[0]
+    clip_grad_norm_(params, 1e6)
+    np.testing.assert_array_equal(concat(params), grads)
+
+
+def test_non_finite_norm_raises_when_asked_and_scales_otherwise():
+    p = minidl.zeros(3, requires_grad=True)
+    SGD([p], lr=0.1, device="cpu")
+    p.grad = np.array([1.0, np.inf, 2.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    np.testing.assert_array_equal(p.grad, [1.0, np.inf, 2.0])   # untouched
+    norm = clip_grad_norm_([p], 1.0)
+    assert norm.item() == math.inf
+    np.testing.assert_array_equal(p.grad, [0.0, np.nan, 0.0])   # as PyTorch: g * 0
+    p.grad = np.array([1.0, np.nan, 2.0])
+    assert math.isnan(clip_grad_norm_([p], 1.0, norm_type=math.inf).item())
+    assert np.isnan(p.grad).all()
+
+
+def test_model_parameters_generator_and_inf_norm():
+    minidl.manual_seed(0)
+    model = nn.Linear(3, 2)
+    for param in model.parameters():
+        param.grad = np.full(param.shape, -2.0)
+    norm = clip_grad_norm_(model.parameters(), 0.5, norm_type=math.inf)
+    assert norm.item() == 2.0
+    for param in model.parameters():
+        np.testing.assert_allclose(param.grad, -2.0 * 0.5 / (2 + 1e-6), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ps: clip_grad_norm_(ps, -1.0), "max_norm: -1.0"),
+    (lambda ps: clip_grad_norm_(ps, "1"), "max_norm: '1'"),
+    (lambda ps: clip_grad_norm_(ps, float("nan")), "max_norm: nan"),
+    (lambda ps: clip_grad_norm_(ps, 1.0, norm_type=0), "norm_type: 0"),
+    (lambda ps: clip_grad_norm_(ps, 1.0, norm_type=-2.0), "norm_type: -2.0"),
+    (lambda ps: clip_grad_norm_(ps, 1.0, foreach="yes"), "foreach: 'yes'"),
+    (lambda ps: clip_grad_value_(ps, -0.1), "clip_value: -0.1"),
+    (lambda ps: clip_grad_value_(ps, True), "clip_value: True"),
+])
+def test_bad_arguments_are_named(call, message):
+    params = params_with_grads(VECTORS["grads"])
+    with pytest.raises(ValueError, match=message):
+        call(params)
+    np.testing.assert_array_equal(concat(params), VECTORS["grads"])
+
+
+def test_non_tensors_are_refused():
+    with pytest.raises(TypeError, match="got a ndarray"):
+        clip_grad_norm_([np.zeros(3)], 1.0)
