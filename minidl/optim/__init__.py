@@ -2,7 +2,9 @@
 
     Optimizer           the base: param groups, step, zero_grad, state_dict
     SGD, Adagrad, RMSprop, Adam, AdamW
-    lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau
+    lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau,
+                        LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts,
+                        SequentialLR
 
 Each optimizer keeps every param group in flat buffers (``flat.py``) and runs
 its update as a ``minidl.kernels`` kernel on the backend chosen at run time

@@ -10,12 +10,23 @@ from the initial lr, so two schedulers on one optimizer compose. Without other
 interference the results equal the closed forms given in each docstring (up to
 float rounding), where ``t`` is ``last_epoch``, the number of ``step()`` calls
 so far, and ``lr_0`` is the lr each group had when the scheduler was built.
+
+``LambdaLR``, ``OneCycleLR`` and ``CosineAnnealingWarmRestarts`` compute the
+lr from lr_0 instead (they overwrite what other schedulers did). ``OneCycleLR``
+is stepped once per *batch*. ``SequentialLR`` runs schedulers one after
+another, e.g. a ``LinearLR`` warm-up and then a cosine annealing.
+
+Every scheduler is also a ``fit`` callback: in ``fit(..., callbacks=[scheduler])``
+it steps once per epoch, after the epoch's validation, and
+``ReduceLROnPlateau`` gets the epoch's ``val_loss`` (its training ``loss``
+when ``fit`` has no validation data).
 """
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_number
@@ -27,8 +38,7 @@ class LRScheduler:
     the initial step (t = 0), which leaves the lrs as they are."""
 
     def __init__(self, optimizer: Optimizer):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
@@ -40,13 +50,30 @@ class LRScheduler:
         """The lrs for epoch ``last_epoch`` >= 1, from the current ones."""
         raise NotImplementedError
 
+    def _start_lrs(self, restart: bool) -> list[float]:
+        """The lrs at t = 0. Built, a chainable scheduler keeps the current lrs;
+        restarted (by SequentialLR at its milestone) it starts from lr_0."""
+        return list(self.base_lrs) if restart else self._current_lrs()
+
     def step(self) -> None:
         """Advance one epoch and write the new lrs into the param groups."""
         self.last_epoch += 1
-        lrs = self._current_lrs() if self.last_epoch == 0 else self.get_lr()
+        self._set_lrs(self._start_lrs(restart=False) if self.last_epoch == 0 else self.get_lr())
+
+    def _restart(self) -> None:
+        """Go back to t = 0 and its closed-form lrs (SequentialLR's milestones)."""
+        self.last_epoch = 0
+        self._set_lrs(self._start_lrs(restart=True))
+
+    def _set_lrs(self, lrs: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> bool:
+        """As a ``fit`` callback: ``step()`` once per epoch; never stops training."""
+        self.step()
+        return False
 
     def get_last_lr(self) -> list[float]:
         """The lrs the last ``step()`` set, one per param group."""
@@ -55,10 +82,12 @@ class LRScheduler:
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    _not_saved: tuple[str, ...] = ("optimizer",)
+
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (save that with the optimizer's own)."""
         return {key: (list(value) if isinstance(value, list) else value)
-                for key, value in self.__dict__.items() if key != "optimizer"}
+                for key, value in self.__dict__.items() if key not in self._not_saved}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         unknown = set(state_dict) - set(self.__dict__)
@@ -131,6 +160,310 @@ class CosineAnnealingLR(LRScheduler):
         return [low + ratio * (lr - low) for lr in self._current_lrs()]
 
 
+class LambdaLR(LRScheduler):
+    """The lr is lr_0 times a function of the epoch:
+
+        lr_t = lr_0 * lr_lambda(t)
+
+    ``lr_lambda`` is one function for every group, or a list of one per group.
+    Not chainable: it overwrites what other schedulers set. Its ``state_dict``
+    leaves the functions out (rebuild the scheduler with them, then load).
+    """
+
+    _not_saved = ("optimizer", "lr_lambdas")
+
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]):
+        _check_optimizer(optimizer)
+        groups = len(optimizer.param_groups)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups:
+            raise ValueError(f"Invalid lr_lambda: expected {groups} functions, one per param "
+                             f"group, got {len(lambdas)}")
+        for function in lambdas:
+            if not callable(function):
+                raise TypeError(f"Invalid lr_lambda: {function!r} is not callable")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        return [base * function(self.last_epoch)
+                for function, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def _start_lrs(self, restart: bool) -> list[float]:
+        return self.get_lr()
+
+
+class LinearLR(LRScheduler):
+    """Scale lr_0 by a factor that moves linearly from ``start_factor`` to
+    ``end_factor`` over ``total_iters`` epochs, then stays: a warm-up.
+
+        lr_t = lr_0 * (start + (end - start) * min(t, total_iters) / total_iters)
+
+    Chainable: building it multiplies the current lr by ``start_factor``; each
+    step multiplies it by the ratio of consecutive closed-form factors,
+    1 + (end - start) / (total_iters * start + (t - 1) * (end - start)).
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5):
+        check_number(start_factor, "Invalid start_factor value", high=1.0)
+        if start_factor == 0:
+            raise ValueError("Invalid start_factor value: 0 (expected a number in (0, 1])")
+        check_number(end_factor, "Invalid end_factor value", high=1.0)
+        _check_positive_int(total_iters, "total_iters")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if t > self.total_iters:
+            return self._current_lrs()
+        change = self.end_factor - self.start_factor
+        ratio = 1.0 + change / (self.total_iters * self.start_factor + (t - 1) * change)
+        return [lr * ratio for lr in self._current_lrs()]
+
+    def _start_lrs(self, restart: bool) -> list[float]:
+        return [lr * self.start_factor for lr in super()._start_lrs(restart)]
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith and Topin, 2018), stepped once per *batch*.
+
+    The lr climbs from ``max_lr / div_factor`` to ``max_lr`` over the first
+    ``pct_start`` of ``total_steps`` (or ``epochs * steps_per_epoch``), then
+    anneals to ``max_lr / div_factor / final_div_factor``; within a phase
+    running from step a to step b, with q = (t - a) / (b - a),
+
+        cos:    lr_t = end + (start - end) * (1 + cos(pi q)) / 2
+        linear: lr_t = start + (end - start) * q
+
+    Phase ends are pct_start * total - 1 and total - 1 (``three_phase``: up to
+    max_lr, back down to the initial lr by 2 pct_start * total - 2, then down
+    to the minimum). With ``cycle_momentum`` the momentum (or Adam's beta1)
+    moves the opposite way, between ``max_momentum`` and ``base_momentum``.
+    Writes ``initial_lr``, ``max_lr``, ``min_lr`` (and ``max_momentum``,
+    ``base_momentum``) into each param group, as PyTorch does. Stepping more
+    than ``total_steps`` times raises ValueError. In ``fit`` it steps once per
+    epoch: there give it ``total_steps=epochs``.
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.85,
+                 max_momentum: float | list[float] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False):
+        _check_optimizer(optimizer)
+        if total_steps is not None:
+            _check_positive_int(total_steps, "total_steps")
+        elif epochs is not None and steps_per_epoch is not None:
+            _check_positive_int(epochs, "epochs")
+            _check_positive_int(steps_per_epoch, "steps_per_epoch")
+            total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("OneCycleLR needs total_steps, or epochs and steps_per_epoch")
+        check_number(pct_start, "Invalid pct_start value", high=1.0)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"Invalid anneal_strategy value: {anneal_strategy!r} "
+                             f"(expected 'cos' or 'linear')")
+        check_number(div_factor, "Invalid div_factor value")
+        check_number(final_div_factor, "Invalid final_div_factor value")
+        if div_factor == 0 or final_div_factor == 0:
+            raise ValueError("Invalid div_factor or final_div_factor value: 0 (expected > 0)")
+        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        up = float(pct_start * total_steps) - 1
+        if three_phase:
+            self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr",
+                             "base_momentum", "max_momentum"),
+                            (total_steps - 1, "initial_lr", "min_lr", "max_momentum",
+                             "max_momentum")]
+        else:
+            self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (total_steps - 1, "max_lr", "min_lr", "base_momentum",
+                             "max_momentum")]
+        groups = optimizer.param_groups
+        self.cycle_momentum = bool(cycle_momentum)
+        self.use_beta1 = "betas" in optimizer.defaults
+        if self.cycle_momentum and not self.use_beta1 and "momentum" not in optimizer.defaults:
+            raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or betas; "
+                             f"{type(optimizer).__name__} has neither (pass "
+                             f"cycle_momentum=False)")
+        per_group = {"max_lr": _per_group(max_lr, "max_lr", len(groups))}
+        if self.cycle_momentum:
+            per_group["max_momentum"] = _per_group(max_momentum, "max_momentum", len(groups))
+            per_group["base_momentum"] = _per_group(base_momentum, "base_momentum",
+                                                    len(groups))
+        for i, group in enumerate(groups):
+            group["initial_lr"] = per_group["max_lr"][i] / div_factor
+            group["max_lr"] = per_group["max_lr"][i]
+            group["min_lr"] = group["initial_lr"] / final_div_factor
+            if self.cycle_momentum:
+                group["max_momentum"] = per_group["max_momentum"][i]
+                group["base_momentum"] = per_group["base_momentum"][i]
+                self._set_momentum(group, group["max_momentum"])
+        super().__init__(optimizer)
+
+    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def _anneal(self, start: float, end: float, fraction: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1)
+        return (end - start) * fraction + start
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR stepped {t} times, more than its total_steps "
+                             f"{self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self._phases):
+                if t <= end or i == len(self._phases) - 1:
+                    fraction = (t - start) / (end - start)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], fraction))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(
+                            group[momentum_from], group[momentum_to], fraction))
+                    break
+                start = end
+        return lrs
+
+    def _start_lrs(self, restart: bool) -> list[float]:
+        return self.get_lr()
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov and Hutter, 2017): cosine annealing from lr_0 to
+    ``eta_min`` over T_i epochs, then a restart at lr_0, with T_0 = ``T_0``
+    and T_{i+1} = ``T_mult`` * T_i:
+
+        lr = eta_min + (lr_0 - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+
+    where T_cur counts the epochs since the last restart. ``step(epoch)`` may
+    also be given the (fractional) epoch, e.g. ``step(epoch + i / batches)``
+    after batch i, to anneal within epochs.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0):
+        _check_positive_int(T_0, "T_0")
+        _check_positive_int(T_mult, "T_mult")
+        check_number(eta_min, "Invalid eta_min value")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur: float = 0
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+
+    def _start_lrs(self, restart: bool) -> list[float]:
+        self.T_cur, self.T_i = 0, self.T_0
+        return self.get_lr()
+
+    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        """Advance one epoch, or go to ``epoch`` (a number >= 0, may be fractional)."""
+        if epoch is None and self.last_epoch >= 0:
+            self.last_epoch += 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            epoch = 0 if epoch is None else epoch
+            check_number(epoch, "Invalid epoch value")
+            self.T_cur, self.T_i = self._position(epoch)
+            self.last_epoch = math.floor(epoch)
+        self._set_lrs(self.get_lr())
+
+    def _position(self, epoch: float) -> tuple[float, int]:
+        """(T_cur, T_i) at ``epoch``: cycle n starts at T_0 (T_mult^n - 1) / (T_mult - 1)."""
+        if epoch < self.T_0:
+            return epoch, self.T_0
+        if self.T_mult == 1:
+            return epoch % self.T_0, self.T_0
+        n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+        return (epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1),
+                self.T_0 * self.T_mult ** n)
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another: scheduler k drives the epochs from
+    ``milestones[k-1]`` up to ``milestones[k]``, and starts afresh (t = 0, from
+    lr_0) at its milestone. For example a 5-epoch warm-up, then cosine:
+
+        SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5),
+                           CosineAnnealingLR(opt, T_max=45)], milestones=[5])
+
+    Building it resets each group's lr to its ``initial_lr`` and replays the
+    first scheduler's t = 0, undoing what building the others did.
+    """
+
+    _not_saved = ("optimizer", "_schedulers")
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int]):
+        _check_optimizer(optimizer)
+        schedulers, milestones = list(schedulers), list(milestones)
+        if not schedulers:
+            raise ValueError("SequentialLR needs at least one scheduler")
+        for i, scheduler in enumerate(schedulers):
+            if not isinstance(scheduler, LRScheduler) or isinstance(scheduler, SequentialLR):
+                raise TypeError(f"SequentialLR: schedulers[{i}] is a "
+                                f"{type(scheduler).__name__}; expected an epoch-based "
+                                f"scheduler (not ReduceLROnPlateau or SequentialLR)")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR: schedulers[{i}] "
+                                 f"({type(scheduler).__name__}) belongs to another optimizer")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need "
+                             f"{len(schedulers) - 1} milestones, got {len(milestones)}")
+        for milestone in milestones:
+            _check_positive_int(milestone, "milestones")
+        if milestones != sorted(milestones):
+            raise ValueError(f"Invalid milestones value: {milestones} (expected increasing)")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = 0
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            scheduler.last_epoch -= 1
+        schedulers[0].step()
+        self._last_lr = schedulers[0].get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its own entries, and ``_schedulers``: the state dict of each scheduler."""
+        return {**super().state_dict(),
+                "_schedulers": [scheduler.state_dict() for scheduler in self._schedulers]}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        states = list(state_dict.get("_schedulers", ()))
+        if len(states) != len(self._schedulers):
+            raise ValueError(f"the state dict holds {len(states)} schedulers, this "
+                             f"SequentialLR has {len(self._schedulers)}")
+        super().load_state_dict({key: value for key, value in state_dict.items()
+                                 if key != "_schedulers"})
+        for scheduler, state in zip(self._schedulers, states):
+            scheduler.load_state_dict(state)
+
+
 class ReduceLROnPlateau:
     """Multiply the lr by ``factor`` when a metric has stopped improving.
 
@@ -147,8 +480,7 @@ class ReduceLROnPlateau:
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | list[float] = 0, eps: float = 1e-8):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         if mode not in ("min", "max"):
             raise ValueError(f"Invalid mode value: {mode!r} (expected 'min' or 'max')")
         if threshold_mode not in ("rel", "abs"):
@@ -160,12 +492,7 @@ class ReduceLROnPlateau:
         check_number(threshold, "Invalid threshold value")
         check_number(eps, "Invalid eps value")
         groups = len(optimizer.param_groups)
-        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
-        if len(min_lrs) != groups:
-            raise ValueError(f"Invalid min_lr value: {min_lr!r} (expected one number or "
-                             f"{groups}, one per param group)")
-        for value in min_lrs:
-            check_number(value, "Invalid min_lr value")
+        min_lrs = _per_group(min_lr, "min_lr", groups)
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
@@ -208,9 +535,32 @@ class ReduceLROnPlateau:
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> bool:
+        """As a ``fit`` callback: ``step(val_loss)``, or ``step(loss)`` when fit
+        has no validation data; never stops training."""
+        self.step(logs["val_loss"] if "val_loss" in logs else logs["loss"])
+        return False
+
+    _not_saved = LRScheduler._not_saved
     get_last_lr = LRScheduler.get_last_lr
     state_dict = LRScheduler.state_dict
     load_state_dict = LRScheduler.load_state_dict
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def _per_group(value: float | Sequence[float], name: str, groups: int) -> list[float]:
+    """One number per param group: a list of ``groups`` numbers, or one for all."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * groups
+    if len(values) != groups:
+        raise ValueError(f"Invalid {name} value: {value!r} (expected one number or "
+                         f"{groups}, one per param group)")
+    for number in values:
+        check_number(number, f"Invalid {name} value")
+    return values
 
 
 def _check_positive_int(value: Any, name: str) -> None:

@@ -1,0 +1,202 @@
+"""LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts and SequentialLR:
+the lr (and momentum) sequences PyTorch gives, replayed from
+tests/data/scheduler_vectors.npz (made by make_scheduler_vectors.py), plus the
+closed forms, state dicts, fit and bad input."""
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minidl
+import minidl.nn as nn
+from minidl import optim
+from minidl.optim import SGD, Adagrad
+from minidl.optim import lr_scheduler as S
+
+DATA = Path(__file__).parent / "data"
+_spec = importlib.util.spec_from_file_location("make_sched", DATA / "make_scheduler_vectors.py")
+make_sched = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_sched)
+VECTORS = np.load(DATA / "scheduler_vectors.npz")
+
+
+def param(size: int) -> minidl.Tensor:
+    p = minidl.zeros(size, requires_grad=True)
+    p.grad = np.ones(size, np.float32)
+    return p
+
+
+@pytest.mark.parametrize("name", list(make_sched.CASES))
+def test_sequence_matches_pytorch(name):
+    lrs, momenta = make_sched.record(make_sched.CASES[name], optim, S, param, device="cpu")
+    np.testing.assert_allclose(lrs, VECTORS[f"{name}_lr"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(momenta, VECTORS[f"{name}_momentum"], rtol=1e-12, atol=1e-15)
+
+
+def sgd(lr: float = 0.1, **options) -> SGD:
+    return SGD([param(3)], lr=lr, device="cpu", **options)
+
+
+def lrs_of(scheduler, steps: int) -> list[float]:
+    values = [scheduler.get_last_lr()[0]]
+    for _ in range(steps):
+        scheduler.optimizer.step()
+        scheduler.step()
+        values.append(scheduler.get_last_lr()[0])
+    return values
+
+
+def test_linear_lr_follows_its_closed_form():
+    scheduler = S.LinearLR(sgd(), start_factor=0.2, end_factor=0.9, total_iters=7)
+    expected = [0.1 * (0.2 + 0.7 * min(t, 7) / 7) for t in range(12)]
+    np.testing.assert_allclose(lrs_of(scheduler, 11), expected, rtol=1e-12)
+
+
+def test_warm_restarts_follow_their_closed_form():
+    scheduler = S.CosineAnnealingWarmRestarts(sgd(), T_0=3, T_mult=2, eta_min=0.02)
+    starts = [0, 3, 9, 21]              # cycles of 3, 6, 12 epochs
+    expected = []
+    for t in range(21):
+        cycle = max(i for i, start in enumerate(starts) if start <= t)
+        t_cur, t_i = t - starts[cycle], 3 * 2 ** cycle
+        expected.append(0.02 + 0.08 * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
+    np.testing.assert_allclose(lrs_of(scheduler, 20), expected, rtol=1e-12)
+
+
+def test_one_cycle_peaks_at_max_lr_and_ends_at_min_lr():
+    optimizer = sgd(momentum=0.9)
+    scheduler = S.OneCycleLR(optimizer, max_lr=1.0, total_steps=10, cycle_momentum=False)
+    values = lrs_of(scheduler, 10)
+    assert values[0] == pytest.approx(1.0 / 25) and max(values) == pytest.approx(1.0)
+    assert values[9] == pytest.approx(1.0 / 25 / 1e4)
+    assert optimizer.param_groups[0]["momentum"] == 0.9      # left alone
+    with pytest.raises(ValueError, match="stepped 11 times, more than its total_steps 10"):
+        scheduler.step()
+
+
+def test_scheduled_momentum_reaches_the_optimizer():
+    p = minidl.zeros(1, requires_grad=True)
+    optimizer = SGD([p], lr=0.1, momentum=0.9, device="cpu")
+    scheduler = S.OneCycleLR(optimizer, max_lr=1.0, total_steps=4)
+    velocity, expected = 0.0, 0.0
+    for _ in range(4):
+        group = optimizer.param_groups[0]
+        lr, momentum = group["lr"], group["momentum"]
+        p.grad = np.ones(1, np.float32)
+        optimizer.step()
+        velocity = 1.0 if velocity == 0.0 else momentum * velocity + 1.0
+        expected -= lr * velocity
+        scheduler.step()
+    np.testing.assert_allclose(p.data, [expected], rtol=1e-6)
+
+
+def test_lambda_lr_overwrites_and_its_state_dict_leaves_the_functions_out():
+    optimizer = sgd()
+    scheduler = S.LambdaLR(optimizer, lambda epoch: 0.5 ** epoch)
+    lrs_of(scheduler, 3)
+    state = scheduler.state_dict()
+    assert "lr_lambdas" not in state and state["last_epoch"] == 3
+    fresh = S.LambdaLR(sgd(), lambda epoch: 0.5 ** epoch)
+    fresh.load_state_dict(state)
+    fresh.optimizer.step()
+    fresh.step()
+    assert fresh.get_last_lr() == [pytest.approx(0.1 * 0.5 ** 4)]
+
+
+def test_sequential_state_dict_round_trip_continues_the_sequence():
+    def build(optimizer):
+        return S.SequentialLR(optimizer, [S.LinearLR(optimizer, 0.1, total_iters=3),
+                                          S.CosineAnnealingLR(optimizer, T_max=5)], [3])
+    first = build(sgd())
+    expected = lrs_of(first, 9)
+    second = build(sgd())
+    lrs_of(second, 4)
+    state = second.state_dict()
+    third_optimizer = sgd()
+    third = build(third_optimizer)
+    third.load_state_dict(state)
+    third_optimizer.param_groups[0]["lr"] = second.get_last_lr()[0]
+    np.testing.assert_allclose(lrs_of(third, 5), expected[4:], rtol=1e-12)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda o: S.LambdaLR(o, [lambda e: 1.0, lambda e: 1.0]), "expected 1 functions"),
+    (lambda o: S.LinearLR(o, start_factor=0), "start_factor value: 0"),
+    (lambda o: S.LinearLR(o, start_factor=1.5), "start_factor value: 1.5"),
+    (lambda o: S.LinearLR(o, end_factor=-0.1), "end_factor value: -0.1"),
+    (lambda o: S.LinearLR(o, total_iters=0), "total_iters value: 0"),
+    (lambda o: S.OneCycleLR(o, max_lr=1.0), "needs total_steps, or epochs and steps_per"),
+    (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=2.5), "total_steps value: 2.5"),
+    (lambda o: S.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=5), "max_lr value: \\[1.0"),
+    (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=5, pct_start=1.2), "pct_start"),
+    (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=5, anneal_strategy="exp"),
+     "anneal_strategy value: 'exp'"),
+    (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=5, div_factor=0), "div_factor"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=0), "T_0 value: 0"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=1.5), "T_mult value: 1.5"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=2).step(-1), "epoch value: -1"),
+    (lambda o: S.SequentialLR(o, [], []), "at least one scheduler"),
+    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2)], [3]), "1 schedulers need 0 milestones"),
+    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(sgd(), 2)], [3]),
+     "schedulers\\[1\\] \\(StepLR\\) belongs to another optimizer"),
+    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.StepLR(o, 2), S.StepLR(o, 2)], [4, 2]),
+     "expected increasing"),
+])
+def test_bad_arguments_are_named(build, message):
+    with pytest.raises(ValueError, match=message):
+        build(sgd())
+
+
+def test_bad_types_are_refused():
+    with pytest.raises(TypeError, match="not callable"):
+        S.LambdaLR(sgd(), "x")
+    with pytest.raises(TypeError, match="not an Optimizer"):
+        S.LinearLR("sgd")
+    optimizer = sgd()
+    with pytest.raises(TypeError, match="ReduceLROnPlateau"):
+        S.SequentialLR(optimizer, [S.ReduceLROnPlateau(optimizer)], [])
+    adagrad = Adagrad([param(2)], lr=0.1, device="cpu")
+    with pytest.raises(ValueError, match="Adagrad has neither"):
+        S.OneCycleLR(adagrad, max_lr=1.0, total_steps=5)
+    S.OneCycleLR(adagrad, max_lr=1.0, total_steps=5, cycle_momentum=False)
+
+
+# -- schedulers as fit callbacks (issue 9) ------------------------------------------------
+def small_problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    minidl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    return model, X, y
+
+
+def test_fit_steps_a_scheduler_once_per_epoch():
+    model, X, y = small_problem()
+    optimizer = SGD(model.parameters(), lr=0.1, device="cpu")
+    scheduler = S.StepLR(optimizer, step_size=1, gamma=0.5)
+    seen = []
+
+    class Spy:
+        def on_epoch_end(self, epoch, logs):
+            seen.append(optimizer.param_groups[0]["lr"])
+
+    minidl.fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), epochs=3, batch_size=16,
+               progress=False, callbacks=[scheduler, Spy()])
+    assert scheduler.last_epoch == 3 and seen == [0.05, 0.025, 0.0125]
+
+
+@pytest.mark.parametrize("with_val", [True, False], ids=["val_loss", "loss"])
+def test_fit_gives_plateau_the_validation_loss_else_the_training_loss(with_val):
+    model, X, y = small_problem()
+    optimizer = SGD(model.parameters(), lr=0.1, device="cpu")
+    scheduler = S.ReduceLROnPlateau(optimizer, patience=100)
+    val = (X[:16], y[:16]) if with_val else None
+    history = minidl.fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), val_data=val,
+                         epochs=3, batch_size=16, progress=False, callbacks=[scheduler])
+    key = "val_loss" if with_val else "loss"
+    assert scheduler.last_epoch == 3 and scheduler.best == min(history[key])
