@@ -29,7 +29,7 @@ from . import datasets as minidl_datasets
 from .checkpoint import CheckpointError, load, restore_rng, save
 from .data import DataLoader
 from .random import manual_seed
-from .train import evaluate, fit
+from .train import evaluate, fit, progress_bar_redraws
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -54,7 +54,8 @@ OPTIMIZER_OPTIONS = ("momentum", "dampening", "nesterov", "alpha", "centered", "
 # The settings that define a run: saved in a checkpoint, fixed when resuming.
 RUN_DEFAULTS: dict[str, Any] = {
     "dataset": None, "hidden": (64, 64), "activation": "relu", "optimizer": "rmsprop",
-    "lr": None, **{option: None for option in OPTIMIZER_OPTIONS}, "batch_size": 32, "seed": 0}
+    "lr": None, **{option: None for option in OPTIMIZER_OPTIONS}, "batch_size": 32, "seed": 0,
+    "clip_grad_norm": None}
 DEFAULT_EPOCHS = 20
 
 
@@ -90,6 +91,16 @@ def _hidden(text: str) -> tuple[int, ...]:
             f"invalid value {text!r}: expected layer widths as positive ints joined by commas, "
             f"e.g. 128,128")
     return sizes
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: needs a finite number > 0")
+    return value
 
 
 def _betas(text: str) -> tuple[float, float]:
@@ -148,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="AMSGrad variant (adam, adamw)")
     training.add_argument("--weight-decay", type=float, help="weight decay (all; default 0, "
                           "1e-2 for adamw, which decouples it)")
+    training.add_argument("--clip-grad-norm", type=_positive_float, metavar="MAX",
+                          help="clip the gradients' joint 2-norm to MAX before every step "
+                          "(default: no clipping)")
     run = train.add_argument_group("run")
     run.add_argument("--epochs", type=_int_at_least(0), help="total number of epochs; with "
                      f"--resume, counted from the start of the run (default: {DEFAULT_EPOCHS})")
@@ -249,6 +263,8 @@ def _checkpoint(path: str) -> dict[str, Any]:
     """The checkpoint at ``path``; CheckpointError unless `minidl train --save` could
     have written it (the values the optimizer and the model check are left to them)."""
     checkpoint = load(path)
+    if isinstance(checkpoint.get("args"), dict):   # written before --clip-grad-norm existed
+        checkpoint["args"].setdefault("clip_grad_norm", None)
     problem = _not_from_train(checkpoint)
     if problem is not None:
         raise CheckpointError(f"{path}: not a checkpoint of `minidl train --save`: {problem}")
@@ -357,8 +373,10 @@ def _train(args: argparse.Namespace) -> int:
     log = _EpochLog(start, epochs, history, args.save, state)
     if epochs > start:
         fit(model, loss_fn, optimizer, loader, val_data=(split.X_test, split.y_test),
-            epochs=epochs - start, metrics=metrics, progress=not args.no_progress,
-            callbacks=[log])
+            epochs=epochs - start, metrics=metrics, callbacks=[log],
+            # off a terminal the epoch lines are the progress: no bar frames between them
+            progress=not args.no_progress and progress_bar_redraws(),
+            clip_grad_norm=settings["clip_grad_norm"])
     else:
         print(f"nothing to train: the run is at epoch {start} of {epochs}")
 

@@ -24,6 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .data import DataLoader
+from .nn.utils import clip_grad_norm_
 from .tensor import Tensor, no_grad
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
@@ -307,7 +308,8 @@ def _batch_loss(model: Any, loss_fn: Callable[..., Tensor], X: Tensor, y: Tensor
 def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: Data,
         val_data: Data | None = None, epochs: int = 10, batch_size: int = 32,
         metrics: str | Sequence[str] = ("accuracy",), progress: bool = True,
-        callbacks: Iterable[Callback] = (), seed: int | None = None) -> History:
+        callbacks: Iterable[Callback] = (), seed: int | None = None,
+        clip_grad_norm: float | None = None) -> History:
     """Train ``model`` for ``epochs`` epochs and return the History.
 
     ``train_data`` and ``val_data`` are DataLoaders or ``(X, y)`` arrays; from
@@ -315,33 +317,58 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     for training, in order for validation). To resume training bit-identically
     later, pass a DataLoader and save it with the checkpoint (see
     ``minidl.checkpoint``). ``metrics`` are names from ``METRICS``.
-    ``progress`` shows a tqdm bar over the epochs on stderr; with False fit
+    ``progress`` shows a tqdm bar over the epochs on stderr, or, when stderr is
+    not a terminal (a log file, a pipe), one line per epoch; with False fit
     prints nothing. A callback's ``on_epoch_end`` returning True stops training.
+    An LR scheduler is a callback too: it steps once per epoch (see
+    ``minidl.optim.lr_scheduler``). ``clip_grad_norm`` clips the gradients'
+    joint 2-norm to that value before every step (``minidl.nn.utils.clip_grad_norm_``).
     Float targets of shape (n,) are reshaped to model outputs of shape (n, 1).
     """
     metric_names = _check_metrics(metrics)
     _check_count("epochs", epochs, 0)
     _check_count("batch_size", batch_size, 1)
+    if clip_grad_norm is not None and not _positive(clip_grad_norm):
+        raise ValueError(f"Invalid clip_grad_norm: {clip_grad_norm!r} (needs a number > 0)")
     dtype = _dtype(model)
     train_loader = _loader(train_data, batch_size, shuffle=True, seed=seed, dtype=dtype)
     val_loader = None if val_data is None else _loader(val_data, batch_size, False, None, dtype)
     callbacks = list(callbacks)
     history = History()
     _call_optional(callbacks, "on_train_begin", model)
-    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress,
+    lines = progress and not progress_bar_redraws()
+    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress or lines,
               file=sys.stderr, dynamic_ncols=True) as bar:
         for epoch in bar:
-            logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names)
+            logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names,
+                                clip_grad_norm)
             if val_loader is not None:
                 val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
                 logs.update((f"val_{key}", value) for key, value in val_logs.items())
             history.append(logs)
             bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)
+            if lines:
+                print(f"fit: epoch {epoch + 1}/{epochs}: " + ", ".join(
+                    f"{key}={value:.4f}" for key, value in logs.items()), file=sys.stderr)
             stop = [bool(callback.on_epoch_end(epoch, logs)) for callback in callbacks]
             if any(stop):
                 break
     _call_optional(callbacks, "on_train_end", model)
     return history
+
+
+def progress_bar_redraws() -> bool:
+    """Whether a progress bar can redraw in place: stderr is a terminal, or
+    tqdm.auto drew in a notebook. Elsewhere its \\r frames would fill a log."""
+    from tqdm import autonotebook, std
+
+    isatty = getattr(sys.stderr, "isatty", None)
+    return autonotebook.tqdm is not std.tqdm or (isatty is not None and isatty())
+
+
+def _positive(value: Any) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and value > 0)
 
 
 def _call_optional(callbacks: list[Callback], hook: str, model: Any) -> None:
@@ -352,13 +379,16 @@ def _call_optional(callbacks: list[Callback], hook: str, model: Any) -> None:
 
 
 def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
-                 loader: DataLoader, metrics: tuple[str, ...]) -> dict[str, float]:
+                 loader: DataLoader, metrics: tuple[str, ...],
+                 clip_grad_norm: float | None = None) -> dict[str, float]:
     model.train()
     tally = _EpochTally(metrics)
     for X, y in loader:
         optimizer.zero_grad()
         output, loss, targets = _batch_loss(model, loss_fn, X, y)
         loss.backward()
+        if clip_grad_norm is not None:
+            clip_grad_norm_(model.parameters(), clip_grad_norm)
         optimizer.step()
         tally.add(output, loss, targets)
     return tally.logs()

@@ -39,7 +39,8 @@ def test_train_prints_every_epoch_and_the_final_metrics(capsys):
     assert final and float(final[4]) > 0.8 and len(lines) == 4
 
 
-def test_train_with_progress_draws_the_bar_on_stderr_only(capsys):
+def test_train_with_progress_draws_the_bar_on_stderr_only(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)   # a terminal: see test_progress_lines.py
     code, out, err = run_cli(capsys, "train", "--dataset", "moons", "--hidden", "8",
                              "--epochs", "1")
     assert code == 0 and "fit: 100%" in err and "1/1" in err

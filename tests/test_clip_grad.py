@@ -170,3 +170,61 @@ def test_bad_arguments_are_named(call, message):
 def test_non_tensors_are_refused():
     with pytest.raises(TypeError, match="got a ndarray"):
         clip_grad_norm_([np.zeros(3)], 1.0)
+
+
+# -- fit(..., clip_grad_norm=...) and minidl train --clip-grad-norm ----------------------
+def moons_model():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 2)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    minidl.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2)), X, y
+
+
+def flat_params(model) -> np.ndarray:
+    return np.concatenate([p.data.reshape(-1).copy() for p in model.parameters()])
+
+
+def test_fit_clips_every_step_to_the_norm():
+    moved = {}
+    for clip in (None, 1e-3):
+        model, X, y = moons_model()
+        optimizer = SGD(model.parameters(), lr=1.0, device="cpu")
+        before = flat_params(model)
+        minidl.fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), epochs=1, batch_size=16,
+                   progress=False, seed=0, clip_grad_norm=clip)
+        moved[clip] = np.linalg.norm(flat_params(model) - before)
+    assert moved[1e-3] <= 4 * 1e-3 * (1 + 1e-4)      # 4 steps of lr 1, each norm <= 1e-3
+    assert moved[None] > 100 * moved[1e-3]
+
+
+def test_fit_refuses_a_bad_clip_grad_norm():
+    model, X, y = moons_model()
+    optimizer = SGD(model.parameters(), lr=1.0, device="cpu")
+    for bad in (0, -1.0, "1", True):
+        with pytest.raises(ValueError, match=f"Invalid clip_grad_norm: {bad!r}"):
+            minidl.fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), progress=False,
+                       clip_grad_norm=bad)
+
+
+def test_cli_passes_clip_grad_norm_saves_it_and_refuses_a_change_on_resume(
+        capsys, monkeypatch, tmp_path):
+    from minidl import cli
+
+    seen = []
+    real_fit = cli.fit
+    monkeypatch.setattr(cli, "fit", lambda *a, **k: seen.append(k["clip_grad_norm"])
+                        or real_fit(*a, **k))
+    path = str(tmp_path / "run.npz")
+    small = ["train", "--dataset", "moons", "--hidden", "4", "--no-progress"]
+    assert cli.main([*small, "--epochs", "1", "--clip-grad-norm", "0.5", "--save", path]) == 0
+    assert seen == [0.5] and minidl.load(path)["args"]["clip_grad_norm"] == 0.5
+    assert cli.main(["train", "--resume", path, "--epochs", "2", "--no-progress"]) == 0
+    assert seen == [0.5, 0.5]
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", path, "--epochs", "3",
+                     "--clip-grad-norm", "2"]) == 2
+    assert "--clip-grad-norm 0.5, not 2.0" in capsys.readouterr().err
+    for bad in ("0", "-1", "inf", "x"):
+        assert cli.main([*small, "--clip-grad-norm", bad]) == 2
+        assert "--clip-grad-norm: invalid" in capsys.readouterr().err
