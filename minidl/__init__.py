@@ -29,6 +29,9 @@ from .info import info
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import manual_seed
 from .tensor import Tensor, is_grad_enabled, no_grad
+from .threads import get_num_threads, limit_blas_by_default, set_num_threads
 from .train import EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"
+
+limit_blas_by_default()   # one BLAS thread unless OPENBLAS_NUM_THREADS & co say otherwise

@@ -1,4 +1,4 @@
-"""``info()``: what minidl runs on here: versions, GPU, backend choice, threading."""
+"""``info()``: what minidl runs on here: versions, GPU, backend choice, threads, BLAS."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from . import kernels
+from .threads import blas_report, get_num_threads
 
 
 def _version(distribution: str) -> str:
@@ -43,18 +44,18 @@ def _auto_backend() -> str:
     return f"cpu (cuda is unavailable: {kernels.cuda_problem()})"
 
 
-@numba.njit(parallel=True)
-def _touch(values: np.ndarray) -> None:
-    """A tiny parallel loop: calling it loads numba's threading layer."""
-    for i in numba.prange(values.size):
-        values[i] += 1.0
-
-
 def _threading_layer() -> str:
     """numba's parallel threading layer: the one configured, and the one that
-    actually loads on the first parallel call (made here on a tiny array)."""
-    _touch(np.zeros(2))
-    return f"{numba.threading_layer()} (NUMBA_THREADING_LAYER={numba.config.THREADING_LAYER})"
+    loads (launching numba's thread pool loads it, also under NUMBA_DISABLE_JIT)."""
+    configured = f"NUMBA_THREADING_LAYER={numba.config.THREADING_LAYER}"
+    try:
+        numba.get_num_threads()
+        layer = numba.threading_layer()
+    except Exception as error:  # report it, do not raise
+        layer = f"none loaded ({error})"
+    if numba.config.DISABLE_JIT:
+        configured += "; NUMBA_DISABLE_JIT=1: the kernels run as plain Python, serially"
+    return f"{layer} ({configured})"
 
 
 def info() -> str:
@@ -71,8 +72,10 @@ def info() -> str:
         ("gpu", _gpu()),
         ('device "auto"', _auto_backend()),
         ("threading layer", _threading_layer()),
-        ("threads", f"{numba.get_num_threads()} (NUMBA_NUM_THREADS="
-                    f"{numba.config.NUMBA_NUM_THREADS})"),
+        ("threads", f"{get_num_threads()} (NUMBA_NUM_THREADS="
+                    f"{numba.config.NUMBA_NUM_THREADS}; minidl.set_num_threads sets numba's "
+                    f"and BLAS's)"),
+        ("blas", blas_report()),
     ]
     width = max(len(key) for key, _ in rows)
     text = "\n".join(f"{key:<{width}}  {value}" for key, value in rows)
