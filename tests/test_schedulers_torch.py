@@ -200,3 +200,38 @@ def test_fit_gives_plateau_the_validation_loss_else_the_training_loss(with_val):
                          epochs=3, batch_size=16, progress=False, callbacks=[scheduler])
     key = "val_loss" if with_val else "loss"
     assert scheduler.last_epoch == 3 and scheduler.best == min(history[key])
+
+
+RESUMABLE = [name for name, case in make_sched.CASES.items()
+             if case.epochs is None and "chained" not in name]
+
+
+@pytest.mark.parametrize("name", RESUMABLE)
+def test_a_checkpoint_resumes_the_same_sequence(name, tmp_path):
+    case = make_sched.CASES[name]
+    expected = VECTORS[f"{name}_lr"]
+
+    def build():
+        groups = [{"params": [param(3)]}, {"params": [param(2)], "lr": 0.5}]
+        optimizer = (optim.Adam(groups, lr=0.1, device="cpu") if case.optimizer == "adam"
+                     else SGD(groups, lr=0.1, momentum=0.9, device="cpu"))
+        return optimizer, case.build(S, optimizer)
+
+    def advance(optimizer, scheduler, steps):
+        for _ in range(steps):
+            optimizer.step()
+            scheduler.step()
+
+    optimizer, scheduler = build()
+    half = case.steps // 2
+    advance(optimizer, scheduler, half)
+    minidl.save(tmp_path / "run.npz", optimizer=optimizer, scheduler=scheduler.state_dict())
+    checkpoint = minidl.load(tmp_path / "run.npz")
+    optimizer, scheduler = build()
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    lrs = []
+    for _ in range(case.steps - half):
+        advance(optimizer, scheduler, 1)
+        lrs.append([group["lr"] for group in optimizer.param_groups])
+    np.testing.assert_allclose(lrs, expected[half + 1:], rtol=1e-12, atol=1e-15)
