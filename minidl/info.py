@@ -5,7 +5,6 @@ import importlib.metadata
 import os
 import platform
 
-import numba
 import numpy as np
 
 from . import kernels
@@ -47,6 +46,8 @@ def _auto_backend() -> str:
 def _threading_layer() -> str:
     """numba's parallel threading layer: the one configured, and the one that
     loads (launching numba's thread pool loads it, also under NUMBA_DISABLE_JIT)."""
+    import numba   # here, not at import: ``import minidl`` does not need numba
+
     configured = f"NUMBA_THREADING_LAYER={numba.config.THREADING_LAYER}"
     try:
         numba.get_num_threads()
@@ -60,6 +61,8 @@ def _threading_layer() -> str:
 
 def info() -> str:
     """Describe the installation, print it, and return it."""
+    import numba
+
     from . import __version__
 
     rows = [

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
@@ -37,6 +36,8 @@ def set_num_threads(n: int) -> None:
     loaded now. ``n`` is an int from 1 to ``NUMBA_NUM_THREADS`` (numba's
     maximum, fixed when numba starts: set that variable to go higher)."""
     global _blas_chosen_by
+    import numba   # here, not at import: ``import minidl`` does not need numba
+
     limit = numba.config.NUMBA_NUM_THREADS
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= limit:
         raise ValueError(f"Invalid number of threads: {n!r} (expected an int from 1 to "
@@ -48,6 +49,8 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     """The number of threads numba's parallel kernels use (in this Python thread)."""
+    import numba
+
     return numba.get_num_threads()
 
 
