@@ -115,6 +115,8 @@ def test_no_grads_gives_zero_and_float64_stays_float64():
     norm = clip_grad_norm_(q, 1.0)             # a single Tensor is accepted
     assert norm.dtype == np.float64 and norm.item() == 5.0
     np.testing.assert_allclose(q.grad, np.array([3.0, 4.0]) / (5 + 1e-6))
+    q.grad = np.array([3.0, 4.0])
+    assert clip_grad_norm_([q, q], 10.0).item() == 5.0        # given twice, counted once
 
 
 def test_small_norm_leaves_grads_bit_identical():
@@ -144,7 +146,7 @@ def test_model_parameters_generator_and_inf_norm():
     model = nn.Linear(3, 2)
     for param in model.parameters():
         param.grad = np.full(param.shape, -2.0)
-    norm = clip_grad_norm_(model.parameters(), 0.5, norm_type=math.inf)
+    norm = clip_grad_norm_(model.parameters(), 0.5, norm_type="inf")
     assert norm.item() == 2.0
     for param in model.parameters():
         np.testing.assert_allclose(param.grad, -2.0 * 0.5 / (2 + 1e-6), rtol=1e-6)

@@ -101,13 +101,14 @@ def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 
     Parameters without a grad are skipped; with none at all the result is
     ``tensor(0.)``. A non-finite total raises RuntimeError when
     ``error_if_nonfinite``, else scales the grads by it, as PyTorch does (a NaN
-    total makes every grad NaN). ``norm_type`` is a number > 0 or ``math.inf``
-    (PyTorch also takes 0 and negative orders). ``foreach`` is accepted for
+    total makes every grad NaN). ``norm_type`` is a number > 0, ``math.inf``
+    or ``"inf"`` (PyTorch also takes 0 and negative orders). A parameter given
+    twice counts once. ``foreach`` is accepted for
     PyTorch compatibility: the grads of a whole optimizer param group are
     always clipped as one flat array.
     """
     max_norm = _check_number(max_norm, "max_norm")
-    p = _check_number(norm_type, "norm_type", positive=True)
+    p = _check_number(math.inf if norm_type == "inf" else norm_type, "norm_type", positive=True)
     _check_foreach(foreach)
     arrays = _grad_arrays(parameters)
     if not arrays:
