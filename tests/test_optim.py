@@ -688,7 +688,7 @@ def test_info_reports_versions_and_the_auto_backend(capsys, monkeypatch):
     rows = {key.strip(): value.strip() for key, value in info_rows().items()}
     assert capsys.readouterr().out.count("\n") == len(rows)
     assert list(rows) == ["minidl", "python", "numpy", "numba", "numba-cuda", "scikit-learn",
-                          "gpu", 'device "auto"', "threading layer", "threads"]
+                          "gpu", 'device "auto"', "threading layer", "threads", "blas"]
     assert rows["minidl"] == minidl.__version__ and rows["numpy"] == np.__version__
     assert rows["numba"] == numba.__version__
     assert rows["threads"].startswith(f"{numba.get_num_threads()} (NUMBA_NUM_THREADS=")
