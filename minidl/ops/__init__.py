@@ -5,6 +5,13 @@
     reductions.py   sum mean max min var
     shape.py        reshape transpose flatten getitem concatenate stack
     softmax.py      softmax log_softmax logsumexp
+    unary.py        sin cos tan asin ... atanh exp2 log2 log10 log1p expm1 erf rsqrt
+                    reciprocal square sign floor ceil trunc round
+    binary.py       floor_divide (//) remainder (%) fmod lerp logaddexp copysign
+    activations.py  elu celu selu silu mish softplus softsign hardtanh relu6
+                    hardsigmoid hardswish logsigmoid softmin
+    logic.py        eq ne lt le gt ge isnan isinf isfinite isclose logical_* bitwise_* any all
+    casts.py        to (and the methods float double half int long bool type astype)
     methods.py      the same ops bound to Tensor as methods and operators
     _common.py      what they share: operands, axes, dtypes
 
@@ -31,4 +38,16 @@ from .shape import __all__ as _shape
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax
 
+from .unary import *  # noqa: F403
+from .unary import __all__ as _unary
+from .binary import *  # noqa: F403
+from .binary import __all__ as _binary
+from .activations import *  # noqa: F403
+from .activations import __all__ as _activations
+from .logic import *  # noqa: F403
+from .logic import __all__ as _logic
+from .casts import *  # noqa: F403
+from .casts import __all__ as _casts
+
 __all__ = [*_arithmetic, *_elementwise, *_reductions, *_shape, *_softmax]
+__all__ += [*_unary, *_binary, *_activations, *_logic, *_casts]
