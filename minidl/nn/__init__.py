@@ -6,7 +6,8 @@ for the same computations as plain functions; ``nn.init`` to (re)initialise.
 from . import functional, init
 from .layers import (GELU, BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU,
                      Sequential, Sigmoid, Softmax, Tanh, mlp)
-from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
+                     NLLLoss)
 from .module import Module, Parameter
 from .activation import (CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                          ReLU6, SiLU, Softmin, Softplus, Softsign)
@@ -16,4 +17,4 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "Identity", "Flatten",
            "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
            "BCEWithLogitsLoss", "functional", "init"]
 __all__ += ["ELU", "CELU", "SELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6",
-            "Hardsigmoid", "Hardswish", "LogSigmoid", "Softmin"]
+            "Hardsigmoid", "Hardswish", "LogSigmoid", "Softmin", "BCELoss"]
