@@ -282,7 +282,8 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
     _check_unit_interval("binary_cross_entropy", "input", x)
     w = 1 if weight is None else np.asarray(
         weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
-    log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+    with np.errstate(divide="ignore"):  # log 0 = -inf, clamped to -100 next
+        log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
     loss = -w * (y * log_x + (1 - y) * log_1mx)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor, unbroadcast
 from ._common import _broadcasting, _constant, _floating, _operands
-from .binary import floor_divide, trunc_divide
+from .binary import _float_operands, floor_divide, trunc_divide
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul"]
 
@@ -53,9 +53,7 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', "
                              f"got {rounding_mode!r}")
         return _ROUNDED[rounding_mode](a, b)
-    a, b = _operands(a, b)
-    if a.dtype.kind != "f":
-        a, b = (Tensor(t.data, dtype=np.float32) for t in (a, b))
+    a, b = _float_operands(*_operands(a, b))
 
     def backward(g: np.ndarray):
         return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,

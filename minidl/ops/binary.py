@@ -14,6 +14,14 @@ from ._common import _broadcasting, _operands
 __all__ = ["floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign"]
 
 
+def _float_operands(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Operands already promoted together; integer or bool ones become float32 (PyTorch's
+    default dtype) for the ops whose result is always a float: / and copysign."""
+    if a.dtype.kind == "f":
+        return a, b
+    return Tensor(a.data, dtype=np.float32), Tensor(b.data, dtype=np.float32)
+
+
 def _integer_divisor(op: str, a: Tensor, b: Tensor) -> None:
     """Integer division by zero has no answer: raise as PyTorch does, where numpy gives 0."""
     if a.dtype.kind != "f" and b.dtype.kind != "f" and np.any(b.data == 0):
@@ -100,10 +108,8 @@ def logaddexp(a: Any, b: Any) -> Tensor:
 def copysign(a: Any, b: Any) -> Tensor:
     """|a| with the sign of b (its sign bit: -0.0 counts as negative);
     d/da = out / a (+-1; 0 where a = 0, as in PyTorch), d/db = 0."""
-    a, b = _operands(a, b)
+    a, b = _float_operands(*_operands(a, b))
     out = _broadcasting("copysign", np.copysign, a.data, b.data)
-    if out.dtype.kind != "f":  # copysign of integers is a float, float32 as in PyTorch
-        out = out.astype(np.float32)
 
     def backward(g: np.ndarray):
         with np.errstate(divide="ignore", invalid="ignore"):
