@@ -322,6 +322,8 @@ def test_activation_closed_forms():
     np.testing.assert_allclose(F.hardswish(t).data, x * np.clip(x + 3, 0, 6) / 6)
     np.testing.assert_allclose(F.logsigmoid(t).data, -np.log1p(np.exp(-x)))
     np.testing.assert_allclose(F.softplus(Tensor([1000.0, -1000.0])).data, [1000.0, 0.0])
+    np.testing.assert_allclose(F.softmin(t.reshape(2, 2), dim=0).data,
+                               F.softmax(-t.reshape(2, 2), axis=0).data)
 
 
 # -- losses: closed forms ---------------------------------------------------------------

@@ -128,6 +128,7 @@ def logsigmoid(x: Tensor) -> Tensor:
     return Tensor._make(-_softplus(-data), (x,), lambda g: (g * _sigmoid(-data),))
 
 
-def softmin(x: Tensor, axis: int = -1) -> Tensor:
-    """softmax(-x) along axis: the smallest entries get the most weight."""
-    return softmax(-x, axis)
+def softmin(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """softmax(-x) along axis (or ``dim``, PyTorch's name): the smallest entries get the
+    most weight."""
+    return softmax(-x, axis if dim is None else dim)
