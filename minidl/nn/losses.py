@@ -93,9 +93,9 @@ def _class_targets(name: str, input: Tensor, target: Any, ignore_index: int = -1
         raise ValueError(f"{name}: target must have shape {form}, one class index per "
                          f"sample, here {samples}, got shape {classes.shape}")
     n_classes = input.shape[1 if input.ndim > 1 else 0]
-    bad = np.argwhere(((classes < 0) | (classes >= n_classes)) & (classes != ignore_index))
-    if bad.size:
-        i = tuple(bad[0])
+    outside = (classes < 0) | (classes >= n_classes)
+    if outside.any() and (outside & (classes != ignore_index)).any():
+        i = tuple(np.argwhere(outside & (classes != ignore_index))[0])
         where = ", ".join(str(int(k)) for k in i)
         raise ValueError(f"{name}: target[{where}] = {classes[i]} is out of range: class "
                          f"indices must be in [0, {n_classes - 1}] for {n_classes} classes")
@@ -178,6 +178,9 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *, weight
     The gradient, from the same exponentials (softmax p_i sums to 1):
 
         d l_i / d x_ic = p_ic sum_k q_ik - q_ic,    d l_i / d y_ic = -(1 - e) w_c log p_ic
+
+    Plain class targets (no weight, smoothing or ignored sample) take a sparse path:
+    l_i = log sum_k exp(s_ik) - s_{i, t_i}, gradient p_i - onehot(t_i).
     """
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -185,40 +188,59 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *, weight
                          f"got {label_smoothing!r}")
     samples = _samples_shape("cross_entropy", input)
     w = _class_weight("cross_entropy", weight, input)
+    probabilities = _probability_targets(input, target, ignore_index)
     x = _rows(input.data)
     n_rows, n_classes = x.shape
+    smoothing = np.asarray(label_smoothing / n_classes, dtype=x.dtype)
+    if probabilities is not None:
+        q = _rows(probabilities.data) * (1 - label_smoothing) + smoothing
+        return _soft_cross_entropy(input, samples, q if w is None else q * w, reduction,
+                                   float(n_rows), probabilities, (1 - label_smoothing) * (
+                                       1 if w is None else w))
+    classes = _class_targets("cross_entropy", input, target, ignore_index).reshape(-1)
+    rows = np.arange(n_rows)
+    if w is not None or label_smoothing or (classes == ignore_index).any():
+        picked, picked_weight = _picked(classes, w, ignore_index, x.dtype)
+        q = np.zeros_like(x)
+        q[rows, picked] = (1 - label_smoothing) * picked_weight
+        if label_smoothing:
+            q += smoothing * (1 if w is None else w) * (classes != ignore_index)[:, None]
+        return _soft_cross_entropy(input, samples, q, reduction, float(picked_weight.sum()))
+    shifted = x - x.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    totals = exps.sum(axis=1, keepdims=True)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        grad = exps / totals
+        grad[rows, classes] -= 1.0
+        grad *= g.reshape(-1, 1)
+        return (_unrows(grad, input.shape),)
+
+    loss = (np.log(totals[:, 0]) - shifted[rows, classes]).reshape(samples)
+    return _reduce(Tensor._make(loss, (input,), backward), reduction)
+
+
+def _soft_cross_entropy(input: Tensor, samples: tuple[int, ...], q: np.ndarray, reduction: str,
+                        total_weight: float, target: Tensor | None = None,
+                        target_scale: Any = None) -> Tensor:
+    """l_i = -sum_c q_ic log softmax(x_i)_c for rows q (M, C) of target weights; the
+    gradient of ``target`` (class probabilities), if given, is -target_scale log p."""
+    x = _rows(input.data)
     shifted = x - x.max(axis=1, keepdims=True, initial=-np.inf)
     exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
     log_p = shifted - np.log(totals)
-    smoothing = np.asarray(label_smoothing / n_classes, dtype=x.dtype)
-    probabilities = _probability_targets(input, target, ignore_index)
-    if probabilities is not None:
-        q = _rows(probabilities.data) * (1 - label_smoothing) + smoothing
-        total_weight = float(n_rows)
-    else:
-        classes = _class_targets("cross_entropy", input, target, ignore_index)
-        picked, picked_weight = _picked(classes, w, ignore_index, x.dtype)
-        q = np.zeros_like(x)
-        q[np.arange(n_rows), picked] = (1 - label_smoothing) * picked_weight
-        if label_smoothing:
-            kept = classes.reshape(-1) != ignore_index
-            q += smoothing * (1 if w is None else w) * kept[:, None]
-        total_weight = float(picked_weight.sum())
-    if w is not None and probabilities is not None:
-        q = q * w
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         g = g.reshape(-1, 1)
         grad = (exps / totals * q.sum(axis=1, keepdims=True) - q) * g
         grad_target = None
-        if probabilities is not None and probabilities.requires_grad:
-            grad_target = _unrows(-(1 - label_smoothing) * log_p * (1 if w is None else w) * g,
-                                  input.shape)
+        if target is not None and target.requires_grad:
+            grad_target = _unrows(-target_scale * log_p * g, input.shape)
         return _unrows(grad, input.shape), grad_target
 
     loss = -(q * log_p).sum(axis=1).reshape(samples)
-    parents = (input,) if probabilities is None else (input, probabilities)
+    parents = (input,) if target is None else (input, target)
     return _weighted_mean(Tensor._make(loss, parents, backward), reduction, total_weight)
 
 
