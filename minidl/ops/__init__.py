@@ -23,7 +23,10 @@ for the inputs that need one; the others get ``None``.
 
 Non-Tensor operands (Python scalars, numpy arrays) mix freely on either side of
 a binary op. Next to a float Tensor they take its dtype, so float32 stays
-float32; next to an integer Tensor numpy's promotion rules apply.
+float32. The dtypes follow PyTorch's rules: an integer or bool Tensor with a
+Python float, or beside a float Tensor, gives the float dtype (float32 for a
+Python float), and true division of integers gives float32; integers with
+integers stay integer (``//``, ``%``, ``*``).
 """
 from . import methods  # noqa: F401  (binds the ops to Tensor)
 from ._common import _shape_arg  # noqa: F401  (creation.py uses it)

@@ -1,6 +1,6 @@
 """Write tests/data/ops1_vectors.npz: PyTorch's values and gradients for the ops of
 issue 12 (ops1's part: unary and binary math, activations, comparisons and logic,
-casts, loss options), the oracle for tests/test_ops1_vs_torch.py (no torch needed).
+casts, creation, loss options), the oracle for tests/test_ops1_vs_torch.py (no torch needed).
 
 Regenerate (needs torch; written with torch 2.13, CPU) from the repository root:
 
@@ -249,6 +249,24 @@ def main() -> None:
                 kw = {"dim": dim, "keepdim": keepdim}
                 add("any", kw, [x], (False,), lambda t: torch.any(t, **kw))
                 add("all", kw, [x], (False,), lambda t: torch.all(t, **kw))
+
+    creation = [("arange", dict(start=5)), ("arange", dict(start=1, end=2, step=0.25)),
+                ("arange", dict(start=5, end=0, step=-2)), ("arange", dict(start=-1.5, end=1.2, step=0.3)),
+                ("arange", dict(start=0, end=0)), ("linspace", dict(start=0, end=1, steps=7)),
+                ("linspace", dict(start=-3.5, end=2, steps=1)), ("linspace", dict(start=2, end=2, steps=0)),
+                ("linspace", dict(start=-1, end=10, steps=33)), ("eye", dict(n=3)), ("eye", dict(n=2, m=4)),
+                ("eye", dict(n=0)), ("full", dict(size=[2, 3], fill_value=1.5)),
+                ("full", dict(size=[4], fill_value=7)), ("full", dict(size=[0, 2], fill_value=True)),
+                ("full", dict(size=[], fill_value=-2.0))]
+    for op, kwargs in creation:
+        # torch.arange takes its bounds positionally; minidl takes them by name as well
+        add(op, kwargs, [], (), lambda op=op, kwargs=kwargs: getattr(torch, op)(*kwargs.values()))
+    for shape in UNARY_SHAPES:
+        for dtype in ("float32", "float64", "int64"):
+            x = draw(rng, "any", shape).astype(dtype)
+            add("zeros_like", {}, [x], (False,), torch.zeros_like)
+            add("ones_like", {}, [x], (False,), torch.ones_like)
+            add("full_like", {"fill_value": 3}, [x], (False,), lambda t: torch.full_like(t, 3))
 
     np.savez_compressed(OUT, cases=np.array(json.dumps(cases)),
                         torch_version=np.array(torch.__version__), **arrays)
