@@ -73,15 +73,15 @@ def pow(x: Any, exponent: Any) -> Tensor:
     out = _broadcasting("pow", np.power, x.data, p.data)
 
     def backward(g: np.ndarray):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            grad_x = np.where(p.data == 0, 0, g * p.data * x.data ** (p.data - 1)) \
-                if x.requires_grad else None
-            grad_p = np.where((x.data == 0) & (p.data >= 0), 0, g * out * np.log(x.data)) \
-                if p.requires_grad else None
-        return (unbroadcast(grad_x.astype(out.dtype, copy=False), x.shape) if x.requires_grad
-                else None,
-                unbroadcast(grad_p.astype(out.dtype, copy=False), p.shape) if p.requires_grad
-                else None)
+        grad_x = grad_p = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0^-1, log 0: inf as PyTorch
+            if x.requires_grad:
+                slope = np.where(p.data == 0, 0, p.data * x.data ** (p.data - 1))
+                grad_x = unbroadcast(g * slope, x.shape)
+            if p.requires_grad:
+                slope = np.where((x.data == 0) & (p.data >= 0), 0, out * np.log(x.data))
+                grad_p = unbroadcast(g * slope, p.shape)
+        return grad_x, grad_p
     return Tensor._make(out, (x, p), backward)
 
 
