@@ -24,6 +24,8 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
 from . import data, ops, optim  # noqa: E402
 from .checkpoint import load, save
 from .creation import ones, rand, randn, tensor, zeros
+from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones_like,
+                       rand_like, randint, randn_like, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)

@@ -40,3 +40,102 @@ def randn(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> 
 def rand(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from minidl's seeded generator."""
     return _random("rand", generator().random, shape, dtype, requires_grad)
+
+
+# -- more constructors, named and typed as in PyTorch --------------------------------
+def _default_dtype(*values: Any) -> np.dtype:
+    """PyTorch's inference from Python values: float32 if any is a float, else int64
+    (bool if all are bools)."""
+    kinds = {np.asarray(v).dtype.kind for v in values}
+    if kinds & {"f"}:
+        return np.dtype(np.float32)
+    return np.dtype(bool) if kinds == {"b"} else np.dtype(np.int64)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... up to but excluding end; ``arange(n)`` is 0 .. n-1.
+    int64 for integer arguments, float32 if any is a float, unless ``dtype``."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    dtype = _default_dtype(start, end, step) if dtype is None else dtype
+    return Tensor(np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f"
+                            else dtype), requires_grad, dtype)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from start to end, both included."""
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    return Tensor(np.linspace(start, end, steps), requires_grad, dtype)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = np.float32,
+        requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix (m = n by default)."""
+    return Tensor(np.eye(n, m), requires_grad, dtype)
+
+
+def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``size`` filled with ``fill_value``; the dtype follows the value
+    (float32, int64 or bool) unless given."""
+    dtype = _default_dtype(fill_value) if dtype is None else dtype
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return Tensor(np.full(size, fill_value, dtype=dtype), requires_grad, dtype)
+
+
+def empty(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
+    """A Tensor whose values are whatever memory held: write before reading."""
+    return Tensor(np.empty(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
+
+
+def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """A Tensor of x's shape filled with ``fill_value``, in x's dtype unless given."""
+    dtype = x.dtype if dtype is None else dtype
+    return Tensor(np.full(x.shape, fill_value, dtype=dtype), requires_grad, dtype)
+
+
+def zeros_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of x's shape, in x's dtype unless given."""
+    return full_like(x, 0, dtype=dtype, requires_grad=requires_grad)
+
+
+def ones_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of x's shape, in x's dtype unless given."""
+    return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
+
+
+def rand_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) of x's shape, in x's float dtype unless given."""
+    return rand(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of x's shape, in x's float dtype unless given."""
+    return randn(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = None, *,
+            dtype: Any = np.int64) -> Tensor:
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
+    ``randint(low, high, size)``, as in PyTorch; from minidl's seeded generator."""
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint: give size, as randint(high, size) or randint(low, high, size)")
+    if not high > low:
+        raise ValueError(f"randint: high must be greater than low, got low={low}, high={high}")
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return Tensor(generator().integers(low, high, size), dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor that shares ``array``'s memory and keeps its dtype: writes to one show
+    in the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    return Tensor(array, dtype=array.dtype)

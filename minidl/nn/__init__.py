@@ -6,10 +6,15 @@ for the same computations as plain functions; ``nn.init`` to (re)initialise.
 from . import functional, init, utils
 from .layers import (GELU, BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU,
                      Sequential, Sigmoid, Softmax, Tanh, mlp)
-from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
+                     NLLLoss)
 from .module import Module, Parameter
+from .activation import (CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                         ReLU6, SiLU, Softmin, Softplus, Softsign)
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "Identity", "Flatten", "ReLU",
            "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "Dropout", "BatchNorm1d", "mlp",
            "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
            "BCEWithLogitsLoss", "functional", "init", "utils"]
+__all__ += ["ELU", "CELU", "SELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6",
+            "Hardsigmoid", "Hardswish", "LogSigmoid", "Softmin", "BCELoss"]

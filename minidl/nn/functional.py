@@ -12,14 +12,17 @@ import numpy as np
 
 from .. import ops
 from ..ops import gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, tanh
+from ..ops.activations import *  # noqa: F403  (elu, selu, silu, softplus, ...)
+from ..ops.activations import __all__ as _activations
 from ..random import generator
 from ..tensor import Tensor
-from .losses import (binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
-                     mse_loss, nll_loss)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                     huber_loss, l1_loss, mse_loss, nll_loss)
 
 __all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
            "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
            "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
+__all__ += _activations + ["binary_cross_entropy"]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

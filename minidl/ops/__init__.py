@@ -5,6 +5,13 @@
     reductions.py   sum mean max min var
     shape.py        reshape transpose flatten getitem concatenate stack
     softmax.py      softmax log_softmax logsumexp
+    unary.py        sin cos tan asin ... atanh exp2 log2 log10 log1p expm1 erf rsqrt
+                    reciprocal square sign floor ceil trunc round
+    binary.py       floor_divide (//) remainder (%) fmod lerp logaddexp copysign
+    activations.py  elu celu selu silu mish softplus softsign hardtanh relu6
+                    hardsigmoid hardswish logsigmoid softmin
+    logic.py        eq ne lt le gt ge isnan isinf isfinite isclose logical_* bitwise_* any all
+    casts.py        to (and the methods float double half int long bool type astype)
     methods.py      the same ops bound to Tensor as methods and operators
     _common.py      what they share: operands, axes, dtypes
 
@@ -16,7 +23,10 @@ for the inputs that need one; the others get ``None``.
 
 Non-Tensor operands (Python scalars, numpy arrays) mix freely on either side of
 a binary op. Next to a float Tensor they take its dtype, so float32 stays
-float32; next to an integer Tensor numpy's promotion rules apply.
+float32. The dtypes follow PyTorch's rules: an integer or bool Tensor with a
+Python float, or beside a float Tensor, gives the float dtype (float32 for a
+Python float), and true division of integers gives float32; integers with
+integers stay integer (``//``, ``%``, ``*``).
 """
 from . import methods  # noqa: F401  (binds the ops to Tensor)
 from ._common import _shape_arg  # noqa: F401  (creation.py uses it)
@@ -31,4 +41,16 @@ from .shape import __all__ as _shape
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax
 
+from .unary import *  # noqa: F403
+from .unary import __all__ as _unary
+from .binary import *  # noqa: F403
+from .binary import __all__ as _binary
+from .activations import *  # noqa: F403
+from .activations import __all__ as _activations
+from .logic import *  # noqa: F403
+from .logic import __all__ as _logic
+from .casts import *  # noqa: F403
+from .casts import __all__ as _casts
+
 __all__ = [*_arithmetic, *_elementwise, *_reductions, *_shape, *_softmax]
+__all__ += [*_unary, *_binary, *_activations, *_logic, *_casts]

@@ -20,17 +20,29 @@ def _constant(value: Any, like: np.dtype) -> Tensor:
         raise TypeError(f"cannot use {type(value).__name__} {value!r} as a Tensor operand")
     if like.kind == "f":
         array = array.astype(like, copy=False)
+    elif not isinstance(value, np.ndarray) and array.dtype.kind == "f":
+        array = array.astype(np.float32)  # PyTorch: int tensor + Python float is float32
     return Tensor(array, dtype=array.dtype)
 
 
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Both operands of a binary op as Tensors; at least one already is."""
+    """Both operands of a binary op as Tensors; at least one already is.
+
+    An integer or bool Tensor beside a float one takes the float's dtype, as in
+    PyTorch (numpy would widen int64 + float32 to float64)."""
     if isinstance(a, Tensor):
-        return a, _constant(b, a.dtype)
-    if isinstance(b, Tensor):
-        return _constant(a, b.dtype), b
-    a = Tensor(a)
-    return a, _constant(b, a.dtype)
+        b = _constant(b, a.dtype)
+    elif isinstance(b, Tensor):
+        a = _constant(a, b.dtype)
+    else:
+        a = Tensor(a)
+        b = _constant(b, a.dtype)
+    if (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+        if a.dtype.kind == "f":
+            b = Tensor(b.data.astype(a.dtype), dtype=a.dtype)
+        else:
+            a = Tensor(a.data.astype(b.dtype), dtype=b.dtype)
+    return a, b
 
 
 def _sequence_operands(op: str, items: Sequence[Any]) -> list[Tensor]:

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import _broadcasting, _constant, _operands
+from ._common import _broadcasting, _constant, _floating, _operands
+from .binary import _float_operands, floor_divide, trunc_divide
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul"]
 
@@ -42,9 +43,17 @@ def mul(a: Any, b: Any) -> Tensor:
     return Tensor._make(_broadcasting("mul", np.multiply, a.data, b.data), (a, b), backward)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """a / b;  d/da = 1 / b, d/db = -a / b^2."""
-    a, b = _operands(a, b)
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """a / b;  d/da = 1 / b, d/db = -a / b^2. Integer operands give float32.
+
+    ``rounding_mode="floor"`` is ``floor_divide``, ``"trunc"`` rounds toward
+    zero; both have zero gradient, as in PyTorch."""
+    if rounding_mode is not None:
+        if rounding_mode not in _ROUNDED:
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', "
+                             f"got {rounding_mode!r}")
+        return _ROUNDED[rounding_mode](a, b)
+    a, b = _float_operands(*_operands(a, b))
 
     def backward(g: np.ndarray):
         return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
@@ -52,16 +61,39 @@ def div(a: Any, b: Any) -> Tensor:
     return Tensor._make(_broadcasting("div", np.divide, a.data, b.data), (a, b), backward)
 
 
-def pow(x: Tensor, exponent: float) -> Tensor:
-    """x ** p for a scalar p;  d/dx = p x^(p-1)."""
-    if isinstance(exponent, Tensor) or not isinstance(exponent, numbers.Real):
-        raise TypeError(f"pow: the exponent must be a real scalar, not {type(exponent).__name__}")
-    p = int(exponent) if isinstance(exponent, numbers.Integral) else float(exponent)
-    x = _constant(x, np.dtype(np.float32))
+_ROUNDED = {"floor": floor_divide, "trunc": trunc_divide}
+
+
+def pow(x: Any, exponent: Any) -> Tensor:
+    """x ** p;  d/dx = p x^(p-1) (0 where p = 0), d/dp = x^p ln x (0 where x = 0 and p >= 0,
+    as in PyTorch). Either side may be a Tensor: ``x ** 2``, ``x ** y``, ``2 ** x``."""
+    if not isinstance(exponent, Tensor) and isinstance(exponent, numbers.Real):
+        return _scalar_pow(x, exponent)
+    x, p = _operands(x, exponent)
+    out = _broadcasting("pow", np.power, x.data, p.data)
 
     def backward(g: np.ndarray):
-        return (g * p * x.data ** (p - 1) if p != 0 else np.zeros_like(g),)
-    return Tensor._make(x.data**p, (x,), backward)
+        grad_x = grad_p = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0^-1, log 0: inf as PyTorch
+            if x.requires_grad:
+                slope = np.where(p.data == 0, 0, p.data * x.data ** (p.data - 1))
+                grad_x = unbroadcast(g * slope, x.shape)
+            if p.requires_grad:
+                slope = np.where((x.data == 0) & (p.data >= 0), 0, out * np.log(x.data))
+                grad_p = unbroadcast(g * slope, p.shape)
+        return grad_x, grad_p
+    return Tensor._make(out, (x, p), backward)
+
+
+def _scalar_pow(x: Any, exponent: numbers.Real) -> Tensor:
+    """x ** p for a Python or numpy scalar p;  d/dx = p x^(p-1)."""
+    p = int(exponent) if isinstance(exponent, numbers.Integral) else float(exponent)
+    x = _constant(x, np.dtype(np.float32))
+    data = x.data if isinstance(p, int) else _floating(x.data)
+
+    def backward(g: np.ndarray):
+        return (g * p * data ** (p - 1) if p != 0 else np.zeros_like(g),)
+    return Tensor._make(data**p, (x,), backward)
 
 
 def neg(x: Tensor) -> Tensor:

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
-
 from ..tensor import Tensor
-from . import elementwise, reductions, shape, softmax
-from ._common import _broadcasting, _operands
+from . import arithmetic, binary, casts, elementwise, logic, reductions, shape, softmax, unary
+from ._common import _constant
 from .arithmetic import add, div, matmul, mul, neg, pow, sub
 from .elementwise import abs
 from .shape import getitem, transpose
@@ -18,22 +16,6 @@ def _reflected(op: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tens
         return op(other, self)
     reflected.__doc__ = f"other {op.__name__} self"
     return reflected
-
-
-def _rpow(self: Tensor, base: Any) -> Tensor:
-    raise TypeError(f"pow: a Tensor exponent is not supported ({base!r} ** tensor); "
-                    f"write exp(log(base) * tensor) instead")
-
-
-def _comparison(compare: np.ufunc) -> Callable[[Tensor, Any], Tensor]:
-    """A comparison operator: a bool Tensor that never requires grad."""
-    def comparison(self: Tensor, other: Any) -> Tensor:
-        try:
-            a, b = _operands(self, other)
-        except TypeError:
-            return NotImplemented
-        return Tensor(_broadcasting(compare.__name__, compare, a.data, b.data))
-    return comparison
 
 
 _METHODS = {
@@ -52,11 +34,53 @@ Tensor.__sub__, Tensor.__rsub__ = sub, _reflected(sub)
 Tensor.__mul__, Tensor.__rmul__ = mul, _reflected(mul)
 Tensor.__truediv__, Tensor.__rtruediv__ = div, _reflected(div)
 Tensor.__matmul__, Tensor.__rmatmul__ = matmul, _reflected(matmul)
-Tensor.__pow__, Tensor.__rpow__ = pow, _rpow
+Tensor.__pow__, Tensor.__rpow__ = pow, _reflected(pow)
 Tensor.__neg__ = neg
 Tensor.__abs__ = abs
 Tensor.__getitem__ = getitem
-Tensor.__lt__, Tensor.__le__ = _comparison(np.less), _comparison(np.less_equal)
-Tensor.__gt__, Tensor.__ge__ = _comparison(np.greater), _comparison(np.greater_equal)
-Tensor.__eq__, Tensor.__ne__ = _comparison(np.equal), _comparison(np.not_equal)
 Tensor.__hash__ = object.__hash__  # tensors are dict keys and set members by identity
+
+
+# -- math, activations, logic and casts (issue 12, ops1) --------------------------
+def _operator(op: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    """A binary operator: NotImplemented for an operand that cannot be a Tensor
+    (so ``x == None`` is False), the op otherwise."""
+    def operator(self: Tensor, other: Any) -> Tensor:
+        try:
+            _constant(other, self.dtype)
+        except TypeError:
+            return NotImplemented
+        return op(self, other)
+    operator.__doc__ = op.__doc__
+    return operator
+
+
+def _bool(self: Tensor) -> bool:
+    """The truth of a one-element tensor (``if x > 0:``, ``assert a[0] == b[0]``)."""
+    if self.size != 1:
+        raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                           f"(shape {self.shape}): use .any() or .all()")
+    return bool(self.data.item())
+
+
+_MORE_METHODS = {
+    unary: unary.__all__,
+    binary: ("floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign"),
+    logic: logic.__all__,
+    casts: ("to", "float", "double", "half", "int", "long", "bool", "type"),
+    arithmetic: ("add", "sub", "mul", "div", "pow", "neg", "matmul"),
+}
+for _module, _names in _MORE_METHODS.items():
+    for _name in _names:
+        setattr(Tensor, _name, getattr(_module, _name))
+Tensor.astype = casts.to
+Tensor.__bool__ = _bool
+Tensor.__floordiv__, Tensor.__rfloordiv__ = binary.floor_divide, _reflected(binary.floor_divide)
+Tensor.__mod__, Tensor.__rmod__ = binary.remainder, _reflected(binary.remainder)
+Tensor.__lt__, Tensor.__le__ = _operator(logic.lt), _operator(logic.le)
+Tensor.__gt__, Tensor.__ge__ = _operator(logic.gt), _operator(logic.ge)
+Tensor.__eq__, Tensor.__ne__ = _operator(logic.eq), _operator(logic.ne)
+Tensor.__invert__ = logic.bitwise_not
+Tensor.__and__, Tensor.__rand__ = logic.bitwise_and, _reflected(logic.bitwise_and)
+Tensor.__or__, Tensor.__ror__ = logic.bitwise_or, _reflected(logic.bitwise_or)
+Tensor.__xor__, Tensor.__rxor__ = logic.bitwise_xor, _reflected(logic.bitwise_xor)

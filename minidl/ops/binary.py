@@ -1,0 +1,119 @@
+"""Binary elementwise math beyond + - * /: rounded division, remainders, lerp,
+logaddexp, copysign. All broadcast like numpy; integer operands stay integer
+where PyTorch keeps them so (``//``, ``%``, ``fmod``).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..tensor import Tensor, unbroadcast
+from ._common import _broadcasting, _operands
+
+__all__ = ["floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign"]
+
+
+def _float_operands(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Operands already promoted together; integer or bool ones become float32 (PyTorch's
+    default dtype) for the ops whose result is always a float: / and copysign."""
+    if a.dtype.kind == "f":
+        return a, b
+    return Tensor(a.data, dtype=np.float32), Tensor(b.data, dtype=np.float32)
+
+
+def _integer_divisor(op: str, a: Tensor, b: Tensor) -> None:
+    """Integer division by zero has no answer: raise as PyTorch does, where numpy gives 0."""
+    if a.dtype.kind != "f" and b.dtype.kind != "f" and np.any(b.data == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+def _rounded_quotient(op: str, a: Any, b: Any,
+                      quotient: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Tensor:
+    """A rounded a / b: piecewise constant, so its gradient is zero (PyTorch's too)."""
+    a, b = _operands(a, b)
+    _integer_divisor(op, a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _broadcasting(op, quotient, a.data, b.data)
+    return Tensor._make(out, (a, b), lambda g: (
+        np.zeros(a.shape, g.dtype) if a.requires_grad else None,
+        np.zeros(b.shape, g.dtype) if b.requires_grad else None))
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """a // b = floor(a / b);  d/da = d/db = 0."""
+    return _rounded_quotient("floor_divide", a, b, np.floor_divide)
+
+
+def _toward_zero(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return np.trunc(a / b)
+    # Integers: floor, then step back up by one where the quotient was negative and inexact.
+    return np.floor_divide(a, b) + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+
+
+def trunc_divide(a: Any, b: Any) -> Tensor:
+    """trunc(a / b), rounded toward zero: ``div(a, b, rounding_mode="trunc")``;  zero gradient."""
+    return _rounded_quotient("div", a, b, _toward_zero)
+
+
+def _modulo(op: str, a: Any, b: Any, mod: np.ufunc,
+            rounding: Callable[[np.ndarray], np.ndarray]) -> Tensor:
+    """a - b * round(a / b) with ``rounding``;  d/da = 1, d/db = -round(a / b)."""
+    a, b = _operands(a, b)
+    _integer_divisor(op, a, b)
+    out = _broadcasting(op, mod, a.data, b.data)
+
+    def backward(g: np.ndarray):
+        return (unbroadcast(g, a.shape) if a.requires_grad else None,
+                unbroadcast(-g * rounding(a.data / b.data), b.shape) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """a % b = a - b floor(a / b), the sign of b (Python's %);  d/da = 1, d/db = -floor(a / b)."""
+    return _modulo("remainder", a, b, np.remainder, np.floor)
+
+
+def fmod(a: Any, b: Any) -> Tensor:
+    """a - b trunc(a / b), the sign of a (C's fmod);  d/da = 1, d/db = -trunc(a / b)."""
+    return _modulo("fmod", a, b, np.fmod, np.trunc)
+
+
+def lerp(start: Any, end: Any, weight: Any) -> Tensor:
+    """start + w (end - start);  d/dstart = 1 - w, d/dend = w, d/dw = end - start."""
+    start, end = _operands(start, end)
+    _, w = _operands(start, weight)
+    a, b, c = start.data, end.data, w.data
+    out = _broadcasting("lerp", lambda a, b, c: a + c * (b - a), a, b, c)
+
+    def backward(g: np.ndarray):
+        return (unbroadcast(g * (1 - c), a.shape) if start.requires_grad else None,
+                unbroadcast(g * c, b.shape) if end.requires_grad else None,
+                unbroadcast(g * (b - a), c.shape) if w.requires_grad else None)
+    return Tensor._make(out, (start, end, w), backward)
+
+
+def logaddexp(a: Any, b: Any) -> Tensor:
+    """log(e^a + e^b);  d/da = e^a / (e^a + e^b) = e^(a - out), d/db = e^(b - out)."""
+    a, b = _operands(a, b)
+    out = _broadcasting("logaddexp", np.logaddexp, a.data, b.data)
+
+    def backward(g: np.ndarray):
+        return (unbroadcast(g * np.exp(a.data - out), a.shape) if a.requires_grad else None,
+                unbroadcast(g * np.exp(b.data - out), b.shape) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)
+
+
+def copysign(a: Any, b: Any) -> Tensor:
+    """|a| with the sign of b (its sign bit: -0.0 counts as negative);
+    d/da = out / a (+-1; 0 where a = 0, as in PyTorch), d/db = 0."""
+    a, b = _float_operands(*_operands(a, b))
+    out = _broadcasting("copysign", np.copysign, a.data, b.data)
+
+    def backward(g: np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(a.data == 0, 0, out / a.data)
+        return (unbroadcast(g * ratio, a.shape) if a.requires_grad else None,
+                np.zeros(b.shape, g.dtype) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)

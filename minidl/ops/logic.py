@@ -1,0 +1,143 @@
+"""Comparisons, tests and logic: they return bool Tensors, which never require
+grad (a step function has no useful gradient), and so record no graph.
+
+``logical_*`` treat any nonzero as True and work on every dtype; ``bitwise_*``
+(the operators ``~ & | ^``) work on bool and integer tensors, as in PyTorch.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._common import Axis, _axes, _broadcasting, _operands
+
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "isclose",
+           "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
+           "bitwise_and", "bitwise_or", "bitwise_xor", "any", "all"]
+
+
+def _compare(op: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
+    a, b = _operands(a, b)
+    return Tensor(_broadcasting(op, ufunc, a.data, b.data))
+
+
+def eq(a: Any, b: Any) -> Tensor:
+    """a == b elementwise."""
+    return _compare("eq", np.equal, a, b)
+
+
+def ne(a: Any, b: Any) -> Tensor:
+    """a != b elementwise."""
+    return _compare("ne", np.not_equal, a, b)
+
+
+def lt(a: Any, b: Any) -> Tensor:
+    """a < b elementwise."""
+    return _compare("lt", np.less, a, b)
+
+
+def le(a: Any, b: Any) -> Tensor:
+    """a <= b elementwise."""
+    return _compare("le", np.less_equal, a, b)
+
+
+def gt(a: Any, b: Any) -> Tensor:
+    """a > b elementwise."""
+    return _compare("gt", np.greater, a, b)
+
+
+def ge(a: Any, b: Any) -> Tensor:
+    """a >= b elementwise."""
+    return _compare("ge", np.greater_equal, a, b)
+
+
+def isnan(x: Tensor) -> Tensor:
+    """True where x is NaN."""
+    return Tensor(np.isnan(x.data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    """True where x is +inf or -inf."""
+    return Tensor(np.isinf(x.data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """True where x is neither NaN nor infinite."""
+    return Tensor(np.isfinite(x.data))
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    """|a - b| <= atol + rtol |b| elementwise (PyTorch's and numpy's defaults)."""
+    a, b = _operands(a, b)
+    return Tensor(_broadcasting("isclose", lambda a, b: np.isclose(
+        a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), a.data, b.data))
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """not x (nonzero counts as True)."""
+    return Tensor(np.logical_not(x.data))
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """a and b elementwise (nonzero counts as True)."""
+    return _compare("logical_and", np.logical_and, a, b)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """a or b elementwise (nonzero counts as True)."""
+    return _compare("logical_or", np.logical_or, a, b)
+
+
+def logical_xor(a: Any, b: Any) -> Tensor:
+    """a xor b elementwise (nonzero counts as True)."""
+    return _compare("logical_xor", np.logical_xor, a, b)
+
+
+def _integral(op: str, *tensors: Tensor) -> None:
+    for t in tensors:
+        if t.dtype.kind not in "biu":
+            raise TypeError(f"{op}: works on bool and integer tensors, not dtype {t.dtype}")
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    """~x: logical not of a bool tensor, bitwise not (-x - 1) of an integer one."""
+    _integral("bitwise_not", x)
+    return Tensor(np.invert(x.data))
+
+
+def _bitwise(op: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
+    a, b = _operands(a, b)
+    _integral(op, a, b)
+    return Tensor(_broadcasting(op, ufunc, a.data, b.data))
+
+
+def bitwise_and(a: Any, b: Any) -> Tensor:
+    """a & b: and of bools, bitwise and of integers."""
+    return _bitwise("bitwise_and", np.bitwise_and, a, b)
+
+
+def bitwise_or(a: Any, b: Any) -> Tensor:
+    """a | b: or of bools, bitwise or of integers."""
+    return _bitwise("bitwise_or", np.bitwise_or, a, b)
+
+
+def bitwise_xor(a: Any, b: Any) -> Tensor:
+    """a ^ b: xor of bools, bitwise xor of integers."""
+    return _bitwise("bitwise_xor", np.bitwise_xor, a, b)
+
+
+def any(x: Tensor, axis: Axis = None, keepdims: bool = False, *,
+        dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    """True where any element over axis (``dim``) is nonzero; an empty one gives False."""
+    axes = _axes("any", dim if dim is not None else axis, x.ndim)
+    return Tensor(np.any(x.data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))
+
+
+def all(x: Tensor, axis: Axis = None, keepdims: bool = False, *,
+        dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    """True where every element over axis (``dim``) is nonzero; an empty one gives True."""
+    axes = _axes("all", dim if dim is not None else axis, x.ndim)
+    return Tensor(np.all(x.data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))
