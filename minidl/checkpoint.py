@@ -267,6 +267,15 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     """
     path = os.fspath(path)
     arrays = _read_npz(path)
+    try:
+        return _contents(path, arrays)
+    except RecursionError:  # in json.loads or _decode: no checkpoint save writes is that deep
+        raise CheckpointError(f"{path}: the checkpoint tree is nested too deeply to "
+                              f"read") from None
+
+
+def _contents(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The checkpoint's tree, its arrays put back in; CheckpointError on a bad file."""
     if META_KEY not in arrays:
         raise CheckpointError(f"{path}: not a minidl checkpoint: it has no {META_KEY!r} entry "
                               f"(entries: {', '.join(sorted(arrays)) or 'none'})")
@@ -277,7 +286,7 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         meta = json.loads(raw.tobytes().decode("utf-8"))
         if not isinstance(meta, dict):
             raise ValueError(f"a JSON {type(meta).__name__}, not an object")
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
         raise CheckpointError(f"{path}: unreadable {META_KEY!r} entry: {error}") from error
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
@@ -286,11 +295,7 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
                               f"this minidl reads version {VERSION}")
     if not isinstance(meta.get("tree"), dict):
         raise CheckpointError(f"{path}: the checkpoint has no tree of contents")
-    try:
-        return _decode(meta["tree"], arrays, path)
-    except RecursionError:
-        raise CheckpointError(f"{path}: the checkpoint tree is nested too deeply to "
-                              f"read") from None
+    return _decode(meta["tree"], arrays, path)
 
 
 def _read_npz(path: str) -> dict[str, np.ndarray]:

@@ -241,6 +241,13 @@ def _settings(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[st
             raise UsageError("the following arguments are required: --dataset (or --resume)")
         settings = {**RUN_DEFAULTS, **given}
     else:
+        used = _effective(saved)
+        for key, value in given.items():
+            if value != used.get(key):
+                raise UsageError(
+                    f"cannot resume {args.resume}: it was trained with {_flag(key)} "
+                    f"{_shown(used.get(key))}, not {_shown(value)} (a resumed run keeps the "
+                    f"checkpoint's model and training settings)")
         settings = dict(saved)
     name = settings["optimizer"]
     takes = OPTIMIZERS[name][2]
@@ -248,15 +255,7 @@ def _settings(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[st
         if settings[option] is not None and option not in takes:
             raise UsageError(f"{_flag(option)} does not apply to --optimizer {name} "
                              f"(it takes {', '.join(map(_flag, ('lr', *takes)))})")
-    settings = _effective(settings)
-    if saved is not None:
-        for key, value in given.items():
-            if value != settings.get(key):
-                raise UsageError(
-                    f"cannot resume {args.resume}: it was trained with {_flag(key)} "
-                    f"{_shown(settings.get(key))}, not {_shown(value)} (a resumed run keeps "
-                    f"the checkpoint's model and training settings)")
-    return settings
+    return _effective(settings)
 
 
 def _effective(settings: dict[str, Any]) -> dict[str, Any]:
