@@ -189,14 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, or 2 after an error)."""
     try:
         args = build_parser().parse_args(argv)
-        status = args.run(args)
-        sys.stdout.flush()  # a closed pipe shows here, not at exit
-        return status
+        return _flushed(args.run(args))
     except SystemExit as done:  # --help and --version
-        return done.code if isinstance(done.code, int) else 0
+        return _flushed(done.code if isinstance(done.code, int) else 0)
     except BrokenPipeError:
-        _silence_stdout()
-        return EXIT_BROKEN_PIPE
+        return _flushed(EXIT_BROKEN_PIPE)
     except DivergenceError as error:
         print(f"minidl: error: {_one_line(error)}", file=sys.stderr)
         return 1
@@ -208,14 +205,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that Python's flush at exit finds no broken pipe."""
+def _flushed(status: int) -> int:
+    """``status`` once stdout is flushed; EXIT_BROKEN_PIPE if its reader has gone.
+    Then stdout points at /dev/null, so that Python's own flush at exit finds no
+    broken pipe to complain about."""
+    try:
+        sys.stdout.flush()
+        if status != EXIT_BROKEN_PIPE:
+            return status
+    except BrokenPipeError:
+        pass
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # stdout is no file (captured in tests)
         pass
+    return EXIT_BROKEN_PIPE
 
 
 def _one_line(error: BaseException) -> str:

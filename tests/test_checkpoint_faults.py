@@ -2,6 +2,7 @@
 resuming with the options the run header showed, and a closed stdout."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -212,15 +213,29 @@ def test_resume_with_fewer_epochs_than_trained_is_an_error(capsys, tmp_path):
 
 # -- a closed stdout ---------------------------------------------------------------------------------
 @pytest.mark.skipif(os.name != "posix", reason="SIGPIPE and its exit status are POSIX")
-@pytest.mark.parametrize("argv", [["datasets"], SMALL + ["--epochs", "2"]])
+@pytest.mark.parametrize("argv", [[*SMALL, "--epochs", "2"], ["--help"]])
 def test_a_closed_pipe_ends_quietly(argv):
-    """``minidl ... | head -1``: no message, the status of a process killed by SIGPIPE.
-    The reading end is closed before minidl writes, so every write fails."""
+    """``minidl train ... | head -1``: no message, the status of a process killed by
+    SIGPIPE. The reading end is closed before minidl writes, so every write fails;
+    stdout is block-buffered, as in a real pipe, so --help fails at the flush."""
     read, write = os.pipe()
     os.close(read)
     try:
-        done = subprocess.run([sys.executable, "-m", "minidl", *argv], cwd=TESTS, stdout=write,
-                              stderr=subprocess.PIPE, timeout=120)
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+        done = subprocess.run([sys.executable, "-m", "minidl", *argv], cwd=TESTS, env=env,
+                              stdout=write, stderr=subprocess.PIPE, timeout=120)
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (141, b"")
+
+
+class ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_under_every_command_is_quiet(capsys, monkeypatch):
+    for argv in (["datasets"], ["info"]):
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+        assert main(argv) == 141
+        assert capsys.readouterr().err == ""
