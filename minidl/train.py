@@ -107,8 +107,8 @@ def _check_count(name: str, value: Any, minimum: int) -> None:
         raise ValueError(f"Invalid {name}: {value!r} (needs an int >= {minimum})")
 
 
-def _finite_number(name: str, value: Any) -> None:
-    """A real number, not bool, not nan: what a threshold such as min_delta must be."""
+def _check_nonnegative(name: str, value: Any) -> None:
+    """A real number >= 0, not bool, not nan: what a threshold such as min_delta must be."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or np.isnan(value) or value < 0:
         raise ValueError(f"Invalid {name}: {value!r} (needs a number >= 0)")
@@ -235,7 +235,7 @@ class EarlyStopping:
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True, mode: str = "auto"):
         _check_count("patience", patience, 0)
-        _finite_number("min_delta", min_delta)
+        _check_nonnegative("min_delta", min_delta)
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.restore_best, self.mode = restore_best, _mode(monitor, mode)
         self._model: Any = None
