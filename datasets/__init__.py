@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -117,6 +118,7 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
     """
     _check_arguments(name, test_size, seed)
     X, y, task, feature_names, class_names = _read(name, seed, options)
+    _check_splittable(name, y, task, test_size)
     if standardize_target and task != "regression":
         raise ValueError(f"standardize_target=True needs a regression dataset; "
                          f"{name!r} is a {task} dataset")
@@ -142,6 +144,9 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
 
 
 def _check_name(name: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"Invalid dataset name: {name!r} (a {type(name).__name__}; it needs "
+                        f"a str, one of {', '.join(names())})")
     if name not in _GENERATED and name not in _BUNDLED:
         raise ValueError(f"Unknown dataset: {name!r}; valid names: {', '.join(names())}")
 
@@ -154,6 +159,29 @@ def _check_arguments(name: str, test_size: float, seed: int) -> None:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
             or not 0 <= seed <= _MAX_SEED:
         raise ValueError(f"Invalid seed: {seed!r} (needs an int in [0, {_MAX_SEED}])")
+
+
+def _check_splittable(name: str, y: np.ndarray, task: str, test_size: float) -> None:
+    """ValueError unless train_test_split can split the n samples as ``load`` asks:
+    n_test = ceil(test_size n) and n_train = n - n_test both >= 1, and for
+    classification (stratified) every class twice or more and each part
+    holding at least one sample per class."""
+    n = len(y)
+    n_test = math.ceil(float(test_size) * n)
+    n_train = n - n_test
+    fix = ("pass a test_size nearer 0.5" if name in _BUNDLED
+           else "pass a larger n_samples or a test_size nearer 0.5")
+    if min(n_train, n_test) < 1:
+        raise ValueError(f"load({name!r}): {n} samples split with test_size={test_size} "
+                         f"leave {n_train} to train on and {n_test} to test; {fix}")
+    if task == "classification":
+        counts = np.unique(y, return_counts=True)[1]
+        if counts.min() < 2 or min(n_train, n_test) < len(counts):
+            raise ValueError(
+                f"load({name!r}): {n} samples of {len(counts)} classes cannot be split by "
+                f"class with test_size={test_size}: every class needs 2 samples (the rarest "
+                f"has {counts.min()}) and each part {len(counts)} (train gets {n_train}, "
+                f"test {n_test}); {fix}")
 
 
 def _read(name: str, seed: int, options: dict[str, Any]
@@ -175,6 +203,10 @@ def _read(name: str, seed: int, options: dict[str, Any]
             hint = " (the seed argument sets random_state)" if option == "random_state" else ""
             raise TypeError(f"load({name!r}): unknown option {option!r}{hint}; "
                             f"valid options: {', '.join(valid)}")
+    n_samples = options.get("n_samples")
+    if isinstance(n_samples, int) and not isinstance(n_samples, bool) and n_samples < 2:
+        raise ValueError(f"load({name!r}): Invalid n_samples: {n_samples!r} (needs 2 or more, "
+                         f"to have samples to train on and to test)")
     X, y = make(**{**defaults, **options}, random_state=int(seed))
     feature_names = [f"x{i}" for i in range(X.shape[1])]
     class_names = [str(c) for c in range(int(y.max()) + 1)] if task == "classification" else None

@@ -14,7 +14,11 @@ keys (the optimizer's parameter indices) and numpy scalars are tagged so that
 
 The file is written atomically: into a temporary file in the same directory,
 flushed and fsynced, then renamed over ``path`` with ``os.replace``. A crash
-mid-save leaves the previous checkpoint as it was.
+mid-save leaves the previous checkpoint as it was, and a temporary file
+``.NAME.PID.XXXXXXXX.tmp``: the next save to ``path`` removes those whose
+process PID is no longer running (on POSIX systems). ``save`` refuses model
+or optimizer arrays holding nan or inf, the weights of a diverged run, unless
+``allow_nonfinite=True``.
 
 Resuming bit-identically needs the random state too: ``save`` records minidl's
 global generator (init, dropout, shuffling by unseeded loaders) and, given
@@ -32,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -164,13 +169,14 @@ def _state(obj: Any) -> Any:
 
 
 def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
-         loader: DataLoader | None = None, **extra: Any) -> None:
+         loader: DataLoader | None = None, allow_nonfinite: bool = False, **extra: Any) -> None:
     """Write a checkpoint to ``path`` (exactly that name; no suffix is added).
 
     ``model`` and ``optimizer`` are objects with ``state_dict()`` (or state
     dicts); ``extra`` values may be arrays, numbers, str, bool, None and lists,
     tuples and dicts of these. The RNG states of ``rng_state(loader)`` are
-    always stored, under "rng".
+    always stored, under "rng". Model or optimizer arrays holding nan or inf
+    raise ValueError and leave ``path`` as it was, unless ``allow_nonfinite``.
     """
     if "rng" in extra:
         raise ValueError("save: 'rng' is reserved for the random generator states")
@@ -183,6 +189,13 @@ def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
     tree.update(extra)
     encoder = _Encoder()
     meta = {"format": FORMAT, "version": VERSION, "tree": encoder.encode(tree, [])}
+    nonfinite = [key for key, array in encoder.arrays.items()
+                 if key.startswith(("model/", "optimizer/")) and array.dtype.kind in "fc"
+                 and not np.isfinite(array).all()]
+    if nonfinite and not allow_nonfinite:
+        raise ValueError(f"save: refusing to write {os.fspath(path)}: "
+                         f"{', '.join(nonfinite)} hold nan or inf (did training diverge?); "
+                         f"the file is left as it was (allow_nonfinite=True writes it)")
     text = json.dumps(meta, allow_nan=True)
     arrays = {**encoder.arrays, META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
     _write_atomically(os.fspath(path), arrays)
@@ -191,6 +204,7 @@ def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
 def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
     """np.savez into a temporary sibling file, fsync, then os.replace it onto ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
+    _remove_stale_temporaries(directory, os.path.basename(path))
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}."
                                         f"{secrets.token_hex(4)}.tmp")
     try:
@@ -204,6 +218,34 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
             os.remove(temporary)
         raise
     _fsync_directory(directory)
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    """Delete ``.name.PID.XXXXXXXX.tmp`` files in ``directory`` left by saves that
+    were killed: those whose process PID is gone. Files of running processes
+    (another save may be under way), and any other file, stay."""
+    if os.name != "posix":  # os.kill(pid, 0) tests liveness only on POSIX
+        return
+    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.[0-9a-f]{8}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(directory):
+            match = pattern.fullmatch(entry)
+            if match and not _process_alive(int(match[1])):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(directory, entry))
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (perhaps another user's); this one counts."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # it exists, but belongs to another user
+        pass
+    return True
 
 
 def _fsync_directory(directory: str) -> None:
@@ -225,6 +267,15 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     """
     path = os.fspath(path)
     arrays = _read_npz(path)
+    try:
+        return _contents(path, arrays)
+    except RecursionError:  # in json.loads or _decode: no checkpoint save writes is that deep
+        raise CheckpointError(f"{path}: the checkpoint tree is nested too deeply to "
+                              f"read") from None
+
+
+def _contents(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The checkpoint's tree, its arrays put back in; CheckpointError on a bad file."""
     if META_KEY not in arrays:
         raise CheckpointError(f"{path}: not a minidl checkpoint: it has no {META_KEY!r} entry "
                               f"(entries: {', '.join(sorted(arrays)) or 'none'})")
@@ -258,7 +309,12 @@ def _read_npz(path: str) -> dict[str, np.ndarray]:
                               f"with {magic!r}")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
+            entries = {key: npz[key] for key in npz.files}
     except Exception as error:
         raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated?): "
                               f"{type(error).__name__}: {error}") from error
+    for key, value in entries.items():
+        if not isinstance(value, np.ndarray):  # np.load gives a member that is no .npy as bytes
+            raise CheckpointError(f"{path}: the entry {key!r} is not a .npy array "
+                                  f"(it holds {len(value)} raw bytes)")
+    return entries

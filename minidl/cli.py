@@ -11,14 +11,20 @@
 and R^2 on a standardised target for regression. The test split is the
 validation data of every epoch and gives the final test metrics.
 
-Bad input prints one line ``minidl: error: ...`` on stderr and exits with 2.
+Bad input prints one line ``minidl: error: ...`` on stderr and exits with 2. A
+run that diverges (a nan or infinite loss or weights) stops there with one such
+line and exit status 1; its --save checkpoint keeps the last finite epoch.
+When stdout is closed early (``minidl datasets | head -1``) minidl stops
+quietly with status 141, as a tool killed by SIGPIPE does.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import os
 import sys
+import tempfile
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -29,7 +35,7 @@ from . import datasets as minidl_datasets
 from .checkpoint import CheckpointError, load, restore_rng, save
 from .data import DataLoader
 from .random import manual_seed
-from .train import evaluate, fit, progress_bar_redraws
+from .train import DivergenceError, evaluate, fit, progress_bar_redraws
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -57,6 +63,7 @@ RUN_DEFAULTS: dict[str, Any] = {
     "lr": None, **{option: None for option in OPTIMIZER_OPTIONS}, "batch_size": 32, "seed": 0,
     "clip_grad_norm": None}
 DEFAULT_EPOCHS = 20
+EXIT_BROKEN_PIPE = 128 + 13  # as the shell reports a process killed by SIGPIPE (13)
 
 
 class UsageError(Exception):
@@ -196,15 +203,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, or 2 after an error)."""
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        return _flushed(args.run(args))
     except SystemExit as done:  # --help and --version
-        return done.code if isinstance(done.code, int) else 0
+        return _flushed(done.code if isinstance(done.code, int) else 0)
+    except BrokenPipeError:
+        return _flushed(EXIT_BROKEN_PIPE)
+    except DivergenceError as error:
+        print(f"minidl: error: {_one_line(error)}", file=sys.stderr)
+        return 1
     except (UsageError, ValueError, OSError, MemoryError, kernels.BackendUnavailable) as error:
         print(f"minidl: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("minidl: interrupted", file=sys.stderr)
         return 130
+
+
+def _flushed(status: int) -> int:
+    """``status`` once stdout is flushed; EXIT_BROKEN_PIPE if its reader has gone.
+    Then stdout points at /dev/null, so that Python's own flush at exit finds no
+    broken pipe to complain about."""
+    try:
+        sys.stdout.flush()
+        if status != EXIT_BROKEN_PIPE:
+            return status
+    except BrokenPipeError:
+        pass
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is no file (captured in tests)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def _one_line(error: BaseException) -> str:
@@ -222,18 +253,20 @@ def _shown(value: Any) -> str:
 
 
 def _settings(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
-    """The run's settings: the options given over the defaults, or the checkpoint's."""
+    """The run's settings: the options given over the defaults, or the checkpoint's;
+    with the optimizer options left out set to the values it gets (``_effective``)."""
     given = {key: getattr(args, key) for key in RUN_DEFAULTS if getattr(args, key) is not None}
     if saved is None:
         if "dataset" not in given:
             raise UsageError("the following arguments are required: --dataset (or --resume)")
         settings = {**RUN_DEFAULTS, **given}
     else:
+        used = _effective(saved)
         for key, value in given.items():
-            if value != saved.get(key):
+            if value != used.get(key):
                 raise UsageError(
                     f"cannot resume {args.resume}: it was trained with {_flag(key)} "
-                    f"{_shown(saved.get(key))}, not {_shown(value)} (a resumed run keeps the "
+                    f"{_shown(used.get(key))}, not {_shown(value)} (a resumed run keeps the "
                     f"checkpoint's model and training settings)")
         settings = dict(saved)
     name = settings["optimizer"]
@@ -242,7 +275,17 @@ def _settings(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[st
         if settings[option] is not None and option not in takes:
             raise UsageError(f"{_flag(option)} does not apply to --optimizer {name} "
                              f"(it takes {', '.join(map(_flag, ('lr', *takes)))})")
-    return settings
+    return _effective(settings)
+
+
+def _effective(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with each option of its optimizer that is None set to the value
+    the optimizer gets: the CLI's default, else the optimizer's own. So the
+    checkpoint records lr=0.01, not None, and ``--resume --lr 0.01`` matches."""
+    cls, defaults, takes = OPTIMIZERS[settings["optimizer"]]
+    own = inspect.signature(cls).parameters
+    return {**settings, **{key: defaults.get(key, own[key].default)
+                           for key in ("lr", *takes) if settings[key] is None}}
 
 
 def build_model(n_features: int, hidden: Sequence[int], activation: str, n_outputs: int
@@ -303,6 +346,7 @@ class _EpochLog:
                  save_path: str | None, state: dict[str, Any]):
         self.start, self.total, self.history = start, total, history
         self.save_path, self.state = save_path, state
+        self.saved: int | None = None  # the epoch last written to save_path
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
         number = self.start + epoch + 1
@@ -313,6 +357,7 @@ class _EpochLog:
                    file=sys.stdout)
         if self.save_path is not None:
             save(self.save_path, epoch=number, history=self.history, **self.state)
+            self.saved = number
         return False
 
 
@@ -323,8 +368,15 @@ def _check_outputs(args: argparse.Namespace) -> None:
             continue
         if os.path.isdir(path):
             raise UsageError(f"{flag} {path}: is a directory, not a file name")
-        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
             raise UsageError(f"{flag} {path}: its directory does not exist")
+        try:  # write as save does: a new file beside it (os.access misleads root)
+            with tempfile.NamedTemporaryFile(dir=directory, prefix=".minidl-probe-"):
+                pass
+        except OSError as error:
+            raise UsageError(f"{flag} {path}: cannot write in its directory "
+                             f"({error.strerror or error})") from None
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("--plot needs matplotlib, which is not installed "
                          "(pip install matplotlib)")
@@ -335,6 +387,10 @@ def _train(args: argparse.Namespace) -> int:
     settings = _settings(args, None if checkpoint is None else checkpoint["args"])
     epochs = args.epochs if args.epochs is not None else (
         DEFAULT_EPOCHS if checkpoint is None else checkpoint["args"]["epochs"])
+    if checkpoint is not None and epochs < checkpoint["epoch"]:
+        raise UsageError(f"--epochs {epochs}: {args.resume} has already trained "
+                         f"{checkpoint['epoch']} epochs (--epochs counts the whole run; "
+                         f"pass more than {checkpoint['epoch']} to train on)")
     _check_outputs(args)
     device = kernels.resolve(args.device)
 
@@ -357,7 +413,7 @@ def _train(args: argparse.Namespace) -> int:
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             restore_rng(checkpoint, loader)
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError) as error:
             raise CheckpointError(f"{args.resume}: does not fit this run: {error}") from error
         start, history = checkpoint["epoch"], checkpoint["history"]
 
@@ -371,17 +427,16 @@ def _train(args: argparse.Namespace) -> int:
     state = {"model": model, "optimizer": optimizer, "loader": loader,
              "args": {**settings, "epochs": epochs}}
     log = _EpochLog(start, epochs, history, args.save, state)
-    if epochs > start:
-        fit(model, loss_fn, optimizer, loader, val_data=(split.X_test, split.y_test),
-            epochs=epochs - start, metrics=metrics, callbacks=[log],
-            # off a terminal the epoch lines are the progress: no bar frames between them
-            progress=not args.no_progress and progress_bar_redraws(),
-            clip_grad_norm=settings["clip_grad_norm"])
-    else:
-        print(f"nothing to train: the run is at epoch {start} of {epochs}")
-
-    train_logs = evaluate(model, loss_fn, (split.X_train, split.y_train), metrics=metrics)
-    test_logs = evaluate(model, loss_fn, (split.X_test, split.y_test), metrics=metrics)
+    # fit reports a diverging run itself: numpy's overflow warnings would only add noise.
+    with np.errstate(all="ignore"):
+        if epochs > start:
+            _fit_run(model, loss_fn, optimizer, loader, split, metrics, log,
+                     progress=not args.no_progress and progress_bar_redraws(),
+                     clip_grad_norm=settings["clip_grad_norm"])
+        else:
+            print(f"nothing to train: the run is at epoch {start} of {epochs}")
+        train_logs = evaluate(model, loss_fn, (split.X_train, split.y_train), metrics=metrics)
+        test_logs = evaluate(model, loss_fn, (split.X_test, split.y_test), metrics=metrics)
     print("final: " + " | ".join(
         f"{part} " + " ".join(f"{key} {value:.4f}" for key, value in logs.items())
         for part, logs in (("train", train_logs), ("test", test_logs))))
@@ -389,6 +444,27 @@ def _train(args: argparse.Namespace) -> int:
         _plot(history, args.plot, metrics[0])
         print(f"curves saved to {args.plot}")
     return 0
+
+
+def _fit_run(model: nn.Module, loss_fn: nn.Module, optimizer: optim.Optimizer,
+             loader: DataLoader, split: Any, metrics: tuple[str, ...], log: _EpochLog,
+             progress: bool, clip_grad_norm: float | None) -> None:
+    """fit the epochs from ``log.start`` to ``log.total``; a DivergenceError is
+    reworded for the command line: the run's epoch, --lr, what --save holds."""
+    try:
+        fit(model, loss_fn, optimizer, loader, val_data=(split.X_test, split.y_test),
+            epochs=log.total - log.start, metrics=metrics, progress=progress,
+            callbacks=[log], clip_grad_norm=clip_grad_norm)
+    except DivergenceError as error:
+        epoch = log.start + error.epoch
+        where = f"epoch {epoch}/{log.total}" + ("" if error.batch is None
+                                               else f", batch {error.batch}")
+        what = "weights" if error.loss is None else f"loss ({error.loss})"
+        kept = "" if log.saved is None else f"; {log.save_path} keeps epoch {log.saved}"
+        raise DivergenceError(
+            f"training diverged at {where}: non-finite {what}; try a smaller --lr than "
+            f"{optimizer.param_groups[0]['lr']:g}{kept}", epoch=epoch, batch=error.batch,
+            loss=error.loss) from None
 
 
 def _plot(history: dict[str, list[float]], path: str, metric: str) -> None:

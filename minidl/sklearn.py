@@ -41,7 +41,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import kernels, nn, optim
 from .data import DataLoader
 from .random import generator
-from .train import EarlyStopping, fit, predict
+from .train import DivergenceError, EarlyStopping, fit, predict
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -178,6 +178,9 @@ class _BaseMLP(BaseEstimator):
         score s_t (accuracy or R^2) has not exceeded the best score so far by
         more than ``tol`` for ``n_iter_no_change`` epochs, and the weights of
         the best epoch are restored.
+
+        A nan or infinite loss or weights raise ValueError, as scikit-learn's
+        own MLP does for non-finite weights.
         """
         for group in self.optimizer_.param_groups:
             group.update(lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -195,9 +198,20 @@ class _BaseMLP(BaseEstimator):
         batch_size = int(min(requested, len(X)))
         loader = DataLoader(X, targets, batch_size=batch_size, shuffle=True,
                             seed=self._draw_seed())
-        history = fit(self.model_, self._loss_fn(), self.optimizer_, loader, val_data=val_data,
-                      epochs=epochs, batch_size=batch_size, metrics=metrics,
-                      progress=bool(self.verbose), callbacks=callbacks)
+        try:
+            with np.errstate(all="ignore"):  # the ValueError below says it once
+                history = fit(self.model_, self._loss_fn(), self.optimizer_, loader,
+                              val_data=val_data, epochs=epochs, batch_size=batch_size,
+                              metrics=metrics, progress=bool(self.verbose),
+                              callbacks=callbacks)
+        except DivergenceError as error:
+            what = ("parameter weights" if error.batch is None
+                    else f"loss ({error.loss}) in batch {error.batch}")
+            raise ValueError(
+                f"Solver produced non-finite {what} at epoch {self.n_iter_ + error.epoch}: "
+                f"training diverged; learning_rate={self.learning_rate!r} may be too large. "
+                f"The input data may contain large values and need to be preprocessed."
+            ) from error
         self.n_iter_ += history.epochs
         self.loss_curve_ += history["loss"]
         if early_stopping:

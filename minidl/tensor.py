@@ -42,11 +42,19 @@ def is_grad_enabled() -> bool:
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
-    """float32 unless asked otherwise; integer and bool data keep their kind."""
+    """float32 unless asked otherwise; integer and bool data keep their kind.
+    A Tensor holds real numbers: None (numpy would make it nan) and complex,
+    string or other dtypes raise TypeError."""
     if isinstance(data, Tensor):
         data = data.data
     array = np.asarray(data)
+    if array.dtype == object and any(item is None for item in array.flat):
+        raise TypeError("cannot make a Tensor from data holding None: None is not a number "
+                        "(numpy would turn it into nan)")
     if dtype is not None:
+        if np.dtype(dtype).kind not in "fiub":
+            raise TypeError(f"Invalid dtype: {np.dtype(dtype)} (a Tensor holds float, int "
+                            f"or bool numbers)")
         return np.asarray(array, dtype=dtype)
     if array.dtype.kind in "iub":
         return array
@@ -161,6 +169,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be True or False, not {value!r}")
         if value and self._data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require grad, "
                             f"not a tensor of dtype {self._data.dtype}")

@@ -28,7 +28,7 @@ from .nn.utils import clip_grad_norm_
 from .tensor import Tensor, no_grad
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
-           "METRICS", "accuracy", "mse", "r2"]
+           "DivergenceError", "METRICS", "accuracy", "mse", "r2"]
 
 Data = DataLoader | tuple[Any, Any]
 
@@ -106,6 +106,13 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 def _check_count(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"Invalid {name}: {value!r} (needs an int >= {minimum})")
+
+
+def _check_nonnegative(name: str, value: Any) -> None:
+    """A real number >= 0, not bool, not nan: what a threshold such as min_delta must be."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or np.isnan(value) or value < 0:
+        raise ValueError(f"Invalid {name}: {value!r} (needs a number >= 0)")
 
 
 def _check_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
@@ -221,14 +228,15 @@ class EarlyStopping:
     value < best - min_delta (mode "min") or value > best + min_delta ("max");
     "auto" maximises accuracy and r2 and minimises everything else. With
     ``restore_best`` the model gets the weights of its best epoch back when
-    training ends (whether it stopped early or ran all epochs).
+    training ends (whether it stopped early or ran all epochs). A nan or
+    infinite value never improves, nor does an epoch whose weights hold nan
+    or inf: a diverged run is never restored.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True, mode: str = "auto"):
         _check_count("patience", patience, 0)
-        if not min_delta >= 0:
-            raise ValueError(f"Invalid min_delta: {min_delta!r} (needs >= 0)")
+        _check_nonnegative("min_delta", min_delta)
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.restore_best, self.mode = restore_best, _mode(monitor, mode)
         self._model: Any = None
@@ -243,6 +251,8 @@ class EarlyStopping:
         self._best_state, self._waited = None, 0
 
     def _improves(self, value: float) -> bool:
+        if not np.isfinite(value):
+            return False
         if self.best is None:
             return True
         if self.mode == "min":
@@ -255,10 +265,11 @@ class EarlyStopping:
                              f"report; it reports {', '.join(logs)} (val_ keys need val_data)")
         value = logs[self.monitor]
         if self._improves(value):
-            self.best, self.best_epoch, self._waited = value, epoch, 0
-            if self.restore_best:
-                self._best_state = self._model.state_dict()
-            return False
+            state = self._model.state_dict() if self.restore_best else None
+            if state is None or _all_finite(state.values()):
+                self.best, self.best_epoch, self._waited = value, epoch, 0
+                self._best_state = state
+                return False
         self._waited += 1
         if self._waited >= self.patience:
             self.stopped_epoch = epoch
@@ -276,6 +287,43 @@ class EarlyStopping:
 
 
 # -- the loops --------------------------------------------------------------------------
+class DivergenceError(FloatingPointError):
+    """Training produced a nan or infinite loss, or weights: the run diverged.
+
+    ``epoch`` and ``batch`` count from 1 within the ``fit`` call; ``batch`` is
+    None when the weights went non-finite in an epoch's last step. ``loss`` is
+    the batch loss that stopped training (None for weights).
+    """
+
+    def __init__(self, message: str, *, epoch: int | None = None, batch: int | None = None,
+                 loss: float | None = None):
+        super().__init__(message)
+        self.epoch, self.batch, self.loss = epoch, batch, loss
+
+
+def _all_finite(values: Iterable[Any]) -> bool:
+    """No nan or inf among the float entries of ``values`` (arrays or numbers)."""
+    arrays = (np.asarray(value) for value in values)
+    return all(np.isfinite(a).all() for a in arrays if a.dtype.kind in "fc")
+
+
+def _diverged(optimizer: Any, epoch: int, what: str, **where: Any) -> DivergenceError:
+    """The error ``fit`` raises at the first non-finite loss or weights."""
+    groups = getattr(optimizer, "param_groups", None)
+    lr = f" (lr={groups[0]['lr']:g})" if groups and "lr" in groups[0] else ""
+    return DivergenceError(
+        f"fit: {what}: training diverged. Try a smaller learning rate{lr} or standardised "
+        f"inputs; fit(..., stop_on_nonfinite=False) trains on regardless",
+        epoch=epoch, **where)
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    if not all(callable(getattr(optimizer, name, None)) for name in ("step", "zero_grad")):
+        raise TypeError(f"Invalid optimizer: {optimizer!r} (a {type(optimizer).__name__}); fit "
+                        f"needs an optimizer object with step() and zero_grad(), e.g. "
+                        f"minidl.optim.RMSprop(model.parameters(), lr=1e-3)")
+
+
 def _dtype(model: Any) -> np.dtype:
     """The float dtype of the model's parameters: the dtype its input should have."""
     first = next(iter(model.parameters()), None)
@@ -309,7 +357,7 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
         val_data: Data | None = None, epochs: int = 10, batch_size: int = 32,
         metrics: str | Sequence[str] = ("accuracy",), progress: bool = True,
         callbacks: Iterable[Callback] = (), seed: int | None = None,
-        clip_grad_norm: float | None = None) -> History:
+        stop_on_nonfinite: bool = True, clip_grad_norm: float | None = None) -> History:
     """Train ``model`` for ``epochs`` epochs and return the History.
 
     ``train_data`` and ``val_data`` are DataLoaders or ``(X, y)`` arrays; from
@@ -324,7 +372,13 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     ``minidl.optim.lr_scheduler``). ``clip_grad_norm`` clips the gradients'
     joint 2-norm to that value before every step (``minidl.nn.utils.clip_grad_norm_``).
     Float targets of shape (n,) are reshaped to model outputs of shape (n, 1).
+
+    A nan or infinite training loss stops training at once, before its
+    backward pass, with a DivergenceError naming the epoch and the batch; so
+    do weights that are no longer finite at the end of an epoch. Callbacks
+    never see that epoch. ``stop_on_nonfinite=False`` trains on regardless.
     """
+    _check_optimizer(optimizer)
     metric_names = _check_metrics(metrics)
     _check_count("epochs", epochs, 0)
     _check_count("batch_size", batch_size, 1)
@@ -341,7 +395,7 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
               file=sys.stderr, dynamic_ncols=True) as bar:
         for epoch in bar:
             logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names,
-                                clip_grad_norm)
+                                epoch + 1, stop_on_nonfinite, clip_grad_norm)
             if val_loader is not None:
                 val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
                 logs.update((f"val_{key}", value) for key, value in val_logs.items())
@@ -379,18 +433,30 @@ def _call_optional(callbacks: list[Callback], hook: str, model: Any) -> None:
 
 
 def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
-                 loader: DataLoader, metrics: tuple[str, ...],
+                 loader: DataLoader, metrics: tuple[str, ...], epoch: int,
+                 stop_on_nonfinite: bool,
                  clip_grad_norm: float | None = None) -> dict[str, float]:
+    """One pass over ``loader`` as epoch number ``epoch`` (from 1); with
+    ``stop_on_nonfinite``, DivergenceError at the first non-finite batch loss
+    and on non-finite weights at the end."""
     model.train()
     tally = _EpochTally(metrics)
-    for X, y in loader:
+    for batch, (X, y) in enumerate(loader, start=1):
         optimizer.zero_grad()
         output, loss, targets = _batch_loss(model, loss_fn, X, y)
+        if stop_on_nonfinite and not np.isfinite(loss.data).all():
+            raise _diverged(optimizer, epoch, f"the training loss is {loss.item()} at epoch "
+                            f"{epoch}, batch {batch}", batch=batch, loss=loss.item())
         loss.backward()
         if clip_grad_norm is not None:
             clip_grad_norm_(model.parameters(), clip_grad_norm)
         optimizer.step()
         tally.add(output, loss, targets)
+    if stop_on_nonfinite:
+        bad = [name for name, p in model.named_parameters() if not _all_finite([p.data])]
+        if bad:
+            raise _diverged(optimizer, epoch, f"the weights hold nan or inf after epoch "
+                            f"{epoch} ({', '.join(bad)})")
     return tally.logs()
 
 

@@ -348,7 +348,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     _check_reduction(reduction)
     target = _same_shape_target("binary_cross_entropy_with_logits", input, target)
     x, y = input.data, target.data
-    bad = np.flatnonzero((y < 0) | (y > 1))
+    bad = np.flatnonzero(~((y >= 0) & (y <= 1)))  # nan fails both
     if bad.size:
         i = np.unravel_index(bad[0], y.shape)
         where = ", ".join(str(int(k)) for k in i)

@@ -1,0 +1,241 @@
+"""Checkpoint and command-line faults: killed saves, hostile files, unwritable outputs,
+resuming with the options the run header showed, and a closed stdout."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import minidl.nn as nn
+from minidl.checkpoint import CheckpointError, load, save
+from minidl.cli import main
+
+TESTS = Path(__file__).parent
+SMALL = ["train", "--dataset", "moons", "--hidden", "16", "--no-progress"]
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def edited(path: Path, target: Path, edit: Callable[[dict], None]) -> None:
+    """Copy the checkpoint at ``path`` to ``target`` with its JSON tree changed by
+    ``edit(tree)``, the arrays as they were: a file save itself would not write."""
+    with np.load(path) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    meta = json.loads(arrays["minidl_checkpoint"].tobytes())
+    edit(meta["tree"])
+    text = json.dumps(meta).encode()
+    np.savez(target, **{**arrays, "minidl_checkpoint": np.frombuffer(text, dtype=np.uint8)})
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+# -- temporary files of killed saves -----------------------------------------------------------
+@pytest.mark.skipif(os.name != "posix", reason="process liveness is tested on POSIX only")
+def test_a_save_removes_the_temporaries_of_killed_saves(tmp_path):
+    path = tmp_path / "run.npz"
+    # A save killed between writing its temporary file and renaming it.
+    killed = ("import os, sys, numpy as np, minidl.checkpoint as c\n"
+              "os.replace = lambda *args: os._exit(9)\n"
+              "c.save(sys.argv[1], weights=np.zeros(1000))\n")
+    left = []
+    for _ in range(2):  # the second killed save removes the first one's file
+        done = subprocess.run([sys.executable, "-c", killed, str(path)], cwd=TESTS,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 9, done.stderr
+        left.append([p.name for p in tmp_path.iterdir()])
+    assert [len(names) for names in left] == [1, 1] and left[0] != left[1]
+    assert left[0][0].startswith(".run.npz.") and left[0][0].endswith(".tmp")
+    kept = [f".run.npz.{os.getpid()}.0123abcd.tmp",       # this process: a save under way
+            f".run.npz.{os.getppid()}.0123abcd.tmp",      # a live process
+            f".run.npz.{dead_pid()}.0123abcd.tmp.keep",   # not a temporary of save
+            f".other.npz.{dead_pid()}.0123abcd.tmp",      # another checkpoint's
+            f".run.npz.{dead_pid()}.notahex!.tmp"]
+    for name in kept:
+        (tmp_path / name).write_bytes(b"x")
+    save(path, weights=np.ones(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run.npz", *kept])
+    assert np.array_equal(load(path)["weights"], np.ones(3))
+
+
+def test_stale_temporaries_of_other_paths_are_left_alone(tmp_path):
+    other = tmp_path / f".b.npz.{dead_pid()}.0123abcd.tmp"
+    other.write_bytes(b"x")
+    save(tmp_path / "a.npz", weights=np.ones(1))
+    assert other.exists()
+
+
+# -- hostile checkpoint files ----------------------------------------------------------------------
+def write_meta(path: Path, text: str) -> None:
+    np.savez(path, minidl_checkpoint=np.frombuffer(text.encode(), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_deeply_nested_metadata_is_a_checkpoint_error(tmp_path, depth):
+    path = tmp_path / "deep.npz"
+    write_meta(path, json.dumps({"format": "minidl.checkpoint", "version": 1, "tree": {}})
+               .replace("{}", '{"a": ' + "[" * depth + "]" * depth + "}"))
+    with pytest.raises(CheckpointError, match=r"deep\.npz: the checkpoint tree is nested too "
+                                              r"deeply to read"):
+        load(path)
+
+
+def test_a_zip_member_of_raw_bytes_is_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    save(path, nn.Linear(2, 3))
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["model/weight.npy"] = b"raw bytes, no .npy header"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(CheckpointError, match=r"the entry 'model/weight' is not a \.npy array "
+                                              r"\(it holds 25 raw bytes\)"):
+        load(path)
+
+
+def trained_run(tmp_path: Path, epochs: int = 1, *extra: str) -> Path:
+    path = tmp_path / "run.npz"
+    assert main([*SMALL, "--epochs", str(epochs), "--save", str(path), *extra]) == 0
+    return path
+
+
+def assert_one_line_error(result: tuple[int, str, str], status: int, message: str) -> None:
+    code, out, err = result
+    assert (code, out) == (status, "")
+    assert err.startswith("minidl: error: ") and err.count("\n") == 1, err
+    assert message in err, err
+
+
+def test_resume_from_a_deeply_nested_checkpoint_is_one_line(capsys, tmp_path):
+    path = tmp_path / "deep.npz"
+    write_meta(path, '{"format": "minidl.checkpoint", "version": 1, "tree": {"a": '
+               + "[" * 5000 + "]" * 5000 + "}}")
+    assert_one_line_error(run_cli(capsys, "train", "--resume", str(path)), 2,
+                          f"{path}: the checkpoint tree is nested too deeply to read")
+
+
+def test_resume_with_a_step_of_1e300_is_one_line(capsys, tmp_path):
+    def huge_steps(tree: dict) -> None:
+        for _, entry in tree["optimizer"]["state"]["items"]:
+            entry["step"] = 1e300
+
+    good, bad = trained_run(tmp_path), tmp_path / "step.npz"
+    edited(good, bad, huge_steps)
+    assert load(bad)["optimizer"]["state"][0]["step"] == 1e300
+    capsys.readouterr()
+    assert_one_line_error(run_cli(capsys, "train", "--resume", str(bad), "--epochs", "2"), 2,
+                          f"{bad}: ")
+
+
+# -- unwritable outputs ------------------------------------------------------------------------------
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+@pytest.mark.parametrize("flag", ["--save", "--plot"])
+def test_an_output_in_a_directory_nobody_can_write_is_refused_before_training(capsys, flag):
+    """/proc refuses new files even to root, unlike a chmod 555 directory."""
+    assert_one_line_error(run_cli(capsys, *SMALL, flag, "/proc/minidl-run.npz"), 2,
+                          f"{flag} /proc/minidl-run.npz: cannot write in its directory")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into read-only directories")
+def test_save_into_a_read_only_directory_is_refused_before_training(capsys, tmp_path):
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o555)
+    try:
+        assert_one_line_error(run_cli(capsys, *SMALL, "--save", str(directory / "run.npz")), 2,
+                              "cannot write in its directory (Permission denied)")
+    finally:
+        directory.chmod(0o755)
+
+
+# -- resuming ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("optimizer, option, value", [
+    ("rmsprop", "--lr", "0.01"), ("rmsprop", "--alpha", "0.99"), ("adam", "--lr", "0.001"),
+    ("adam", "--betas", "0.9,0.999"), ("momentum", "--momentum", "0.9"),
+    ("adamw", "--weight-decay", "0.01")])
+def test_resume_accepts_the_defaults_the_run_used(capsys, tmp_path, optimizer, option, value):
+    path = trained_run(tmp_path, 1, "--optimizer", optimizer)
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "train", "--resume", str(path), option, value,
+                             "--epochs", "2", "--no-progress")
+    assert (code, err) == (0, "") and "epoch 2/2" in out
+
+
+def test_resume_still_refuses_a_different_lr(capsys, tmp_path):
+    path = trained_run(tmp_path)
+    capsys.readouterr()
+    assert_one_line_error(run_cli(capsys, "train", "--resume", str(path), "--lr", "0.02"), 2,
+                          f"cannot resume {path}: it was trained with --lr 0.01, not 0.02")
+
+
+def test_the_checkpoint_records_the_effective_options(tmp_path):
+    args = load(trained_run(tmp_path))["args"]
+    assert (args["lr"], args["alpha"], args["eps"], args["centered"]) == (0.01, 0.99, 1e-8, False)
+    assert args["betas"] is None  # not an option of rmsprop
+
+
+def test_an_old_checkpoint_without_the_lr_resumes_with_the_lr_it_used(capsys, tmp_path):
+    good = trained_run(tmp_path)
+    old = tmp_path / "old.npz"
+    edited(good, old, lambda tree: tree["args"].update(lr=None, alpha=None))
+    assert load(old)["args"]["lr"] is None
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "train", "--resume", str(old), "--lr", "0.01",
+                             "--epochs", "2", "--no-progress")
+    assert (code, err) == (0, "") and "rmsprop lr=0.01" in out and "epoch 2/2" in out
+
+
+def test_resume_with_fewer_epochs_than_trained_is_an_error(capsys, tmp_path):
+    path = trained_run(tmp_path, 2)
+    capsys.readouterr()
+    assert_one_line_error(run_cli(capsys, "train", "--resume", str(path), "--epochs", "1"), 2,
+                          f"--epochs 1: {path} has already trained 2 epochs (--epochs counts "
+                          f"the whole run; pass more than 2 to train on)")
+
+
+# -- a closed stdout ---------------------------------------------------------------------------------
+@pytest.mark.skipif(os.name != "posix", reason="SIGPIPE and its exit status are POSIX")
+@pytest.mark.parametrize("argv", [[*SMALL, "--epochs", "2"], ["--help"]])
+def test_a_closed_pipe_ends_quietly(argv):
+    """``minidl train ... | head -1``: no message, the status of a process killed by
+    SIGPIPE. The reading end is closed before minidl writes, so every write fails;
+    stdout is block-buffered, as in a real pipe, so --help fails at the flush."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+        done = subprocess.run([sys.executable, "-m", "minidl", *argv], cwd=TESTS, env=env,
+                              stdout=write, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, b"")
+
+
+class ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_under_every_command_is_quiet(capsys, monkeypatch):
+    for argv in (["datasets"], ["info"]):
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+        assert main(argv) == 141
+        assert capsys.readouterr().err == ""
