@@ -60,3 +60,21 @@ Tensor.__lt__, Tensor.__le__ = _comparison(np.less), _comparison(np.less_equal)
 Tensor.__gt__, Tensor.__ge__ = _comparison(np.greater), _comparison(np.greater_equal)
 Tensor.__eq__, Tensor.__ne__ = _comparison(np.equal), _comparison(np.not_equal)
 Tensor.__hash__ = object.__hash__  # tensors are dict keys and set members by identity
+
+# -- reductions, scans, shape and indexing ops that PyTorch has as Tensor methods --
+from . import indexing, linalg, scans  # noqa: E402
+
+_TORCH_METHODS = {
+    reductions: ("std", "prod", "argmax", "argmin", "median"),
+    scans: ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk"),
+    shape: ("view", "permute", "squeeze", "unsqueeze", "unflatten", "expand", "flip", "roll",
+            "repeat", "repeat_interleave", "split", "chunk", "tril", "triu", "diagonal", "diag"),
+    indexing: ("gather", "scatter", "scatter_add", "take_along_dim", "index_select",
+               "masked_fill", "masked_select", "nonzero"),
+    linalg: ("norm", "outer"),
+}
+for _module, _names in _TORCH_METHODS.items():
+    for _name in _names:
+        setattr(Tensor, _name, getattr(_module, _name))
+Tensor.expand_as = lambda self, other: shape.expand(self, other.shape)
+Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
