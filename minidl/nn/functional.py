@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import ops
 from ..ops import gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, tanh
+from ..ops import normalize, one_hot
 from ..random import generator
 from ..tensor import Tensor
 from .losses import (binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
@@ -20,6 +21,7 @@ from .losses import (binary_cross_entropy_with_logits, cross_entropy, huber_loss
 __all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
            "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
            "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
+__all__ += ["normalize", "one_hot"]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

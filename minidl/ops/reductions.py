@@ -189,13 +189,17 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None =
                                                ddof, correction)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = squares / divisor
-    return Tensor._make(out, (x,), lambda g: (
-        _expand(g, axes, keepdims, x.shape) * centred * (2 / divisor),))
+
+    def backward(g: np.ndarray):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (_expand(g, axes, keepdims, x.shape) * centred * (2 / divisor),)
+    return Tensor._make(out, (x,), backward)
 
 
 def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None = None, *,
         correction: int | None = None, dim: Axis = None, keepdim: bool = False) -> Tensor:
-    """sqrt(var(x));  d/dx_i = (x_i - mean) / ((n - ddof) std). Defaults as ``var`` (ddof=0)."""
+    """sqrt(var(x));  d/dx_i = (x_i - mean) / ((n - ddof) std), taken as 0 where std is 0
+    (PyTorch's choice). Defaults as ``var`` (ddof=0)."""
     keepdims = keepdims or keepdim
     axes, centred, squares, divisor = _moments("std", x, _alias("std", axis, dim), keepdims,
                                                ddof, correction)
@@ -204,7 +208,8 @@ def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None =
 
     def backward(g: np.ndarray):
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (_expand(g / (divisor * out), axes, keepdims, x.shape) * centred,)
+            scale = np.divide(g, divisor * out, out=np.zeros_like(out), where=out != 0)
+        return (_expand(scale, axes, keepdims, x.shape) * centred,)
     return Tensor._make(out, (x,), backward)
 
 
