@@ -55,13 +55,19 @@ def _extreme(op: str, reduce: Callable, x: Tensor, axis: Axis, keepdims: bool) -
     if any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements "
                          f"to reduce over axis {axis}")
-    extreme = reduce(x.data, axis=axes, keepdims=True)
+    return _shared(x, reduce(x.data, axis=axes, keepdims=True), axes, keepdims)
 
+
+def _shared(x: Tensor, chosen: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    """``chosen`` (one of x's values per lane, kept dims) as an output whose gradient is
+    split evenly among the elements equal to it, NaN counting as equal to NaN."""
     def backward(g: np.ndarray):
-        winners = x.data == extreme
+        winners = x.data == chosen
+        if x.dtype.kind == "f" and np.isnan(chosen).any():
+            winners |= np.isnan(x.data) & np.isnan(chosen)
         share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=_float_dtype(x.data))
         return (_expand(g, axes, keepdims, x.shape) * share,)
-    return Tensor._make(extreme if keepdims else np.squeeze(extreme, axis=axes), (x,), backward)
+    return Tensor._make(chosen if keepdims else np.squeeze(chosen, axis=axes), (x,), backward)
 
 
 def _selected(x: Tensor, index: np.ndarray, dim: int, keepdim: bool) -> ValuesIndices:
@@ -123,31 +129,39 @@ def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
                                keepdims or keepdim))
 
 
+def _median_index(data: np.ndarray, axis: int) -> np.ndarray:
+    """The index of the lower median along axis (kept as size 1), or of the first NaN."""
+    order = np.argsort(data, axis=axis, kind="stable")
+    index = np.take(order, [(data.shape[axis] - 1) // 2], axis=axis)
+    if data.dtype.kind == "f":
+        nan = np.isnan(data)
+        index = np.where(nan.any(axis=axis, keepdims=True),
+                         np.argmax(nan, axis=axis, keepdims=True), index)
+    return index
+
+
 def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
            dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """The lower median along axis, PyTorch's: element (n - 1) // 2 in sorted order, NaN if the
-    lane holds one. Not numpy's mean of the two middles. The gradient goes to that element.
+    lane holds one. Not numpy's mean of the two middles. The gradient goes to that element;
+    over the whole tensor (axis None) it is split among the elements equal to it, as max's.
 
-    With ``dim=``: ``(values, indices)``; otherwise the values alone (over the
-    flattened tensor when axis is None)."""
+    With ``dim=``: ``(values, indices)``; otherwise the values alone."""
     axis = _alias("median", axis, dim)
     if axis is None:
         if x.size == 0:
             raise ValueError(f"median: a tensor of shape {x.shape} has no elements")
-        return median(x.reshape(-1), 0).reshape((1,) * x.ndim if keepdims else ())
+        flat = x.data.reshape(-1)
+        chosen = flat[_median_index(flat, 0)].reshape((1,) * x.ndim)
+        return _shared(x, chosen, tuple(range(x.ndim)), keepdims)
     (a,) = _reduction_axes("median", axis, x.ndim) or (None,)
     if a is None:
         index = np.zeros((), dtype=np.int64)
+    elif x.shape[a] == 0:
+        raise ValueError(f"median: a tensor of shape {x.shape} has no elements along "
+                         f"axis {axis}")
     else:
-        if x.shape[a] == 0:
-            raise ValueError(f"median: a tensor of shape {x.shape} has no elements along "
-                             f"axis {axis}")
-        order = np.argsort(x.data, axis=a, kind="stable")
-        index = np.take(order, [(x.shape[a] - 1) // 2], axis=a)
-        if x.dtype.kind == "f":
-            nan = np.isnan(x.data)
-            index = np.where(nan.any(axis=a, keepdims=True),
-                             np.argmax(nan, axis=a, keepdims=True), index)
+        index = _median_index(x.data, a)
     selected = _selected(x, index, a if a is not None else 0, keepdims or keepdim)
     return selected if dim is not None else selected.values
 

@@ -54,6 +54,8 @@ def cumprod(x: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
     out = np.cumprod(data, axis=axis, dtype=dtype)
 
     def backward(g: np.ndarray):
+        if x.size == 0:
+            return (np.zeros_like(x.data),)
         g = g.reshape(data.shape)
         xs, ys, gs = (np.moveaxis(a, axis, -1).reshape(-1, data.shape[axis])
                       for a in (data, out, g))

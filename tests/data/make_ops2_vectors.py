@@ -12,8 +12,9 @@ expression stored here. An input is made from a spec ``kind:shape[:high]``:
 
     f   normal floats, requiring grad        z   floats with exact zeros, requiring grad
     big normal floats times 40               r   floats whose first row is all zeros
-    i   int64 in [0, high)                   u   int64, distinct along the last axis, < high
-    b   a bool mask
+    n   floats, a quarter of them NaN        i   int64 in [0, high)
+    u   int64, distinct along the last axis, < high
+    b   a bool mask                          bf  an all-False mask
 
 The float inputs are run in float32 and in float64. The output (a tuple's
 elements in turn) is contracted with a fixed random cotangent v, and
@@ -193,14 +194,62 @@ CASES = [
     ("normalize_zero_row", "F.normalize(x0, dim=1)", ["r:3,4"]),
     ("clip_reversed", "x0.clip(0.5, -0.5)", ["f:3,4"]),
     ("clip_min", "x0.clip(min=-0.3)", ["f:3,4"]),
+    # -- NaN, empty, 0-d, size-1 and broadcast edges ----------------------------------------
+    ("max_all_nan", "x0.max()", ["n:3,4"]),
+    ("max_dim_nan", "x0.max(dim=1).values", ["n:3,4"]),
+    ("max_dim_nan_indices", "x0.max(dim=1).indices", ["n:3,4"]),
+    ("argmax_nan", "x0.argmax(dim=1)", ["n:3,4"]),
+    ("median_nan", "x0.median(dim=1).values", ["n:3,4"]),
+    ("median_nan_all", "x0.median()", ["n:3,4"]),
+    ("sort_nan", "x0.sort(dim=1).values", ["n:3,4"]),
+    ("sort_nan_descending", "x0.sort(dim=1, descending=True).indices", ["n:3,4"]),
+    ("cummax_nan", "x0.cummax(1).values", ["n:3,4"]),
+    ("cummax_nan_indices", "x0.cummax(1).indices", ["n:3,4"]),
+    ("cumprod_empty", "x0.cumprod(0)", ["f:0,3"]),
+    ("sort_empty", "x0.sort(dim=0).values", ["f:0,3"]),
+    ("gather_empty", "x0.gather(1, x1)", ["f:3,4", "i:3,0:4"]),
+    ("masked_select_none", "x0.masked_select(x1)", ["f:3,4", "bf:3,4"]),
+    ("einsum_empty", "lib.einsum('ij,jk->ik', x0, x1)", ["f:2,0", "f:0,3"]),
+    ("std_empty_dim", "x0.std(dim=0, correction=1)", ["f:0,3"]),
+    ("norm_empty", "x0.norm(dim=1)", ["f:2,0"]),
+    ("topk_k0", "x0.topk(0, dim=1).values", ["f:3,4"]),
+    ("split_empty", "x0.split(2)", ["f:0,3"]),
+    ("index_select_empty", "x0.index_select(0, x1)", ["f:3,4", "i:0:3"]),
+    ("repeat_zero", "x0.repeat(0, 2)", ["f:2,3"]),
+    ("sort_0d", "x0.sort(0).values", ["f:"]),
+    ("argsort_0d", "x0.argsort(0)", ["f:"]),
+    ("topk_0d", "x0.topk(1, 0).values", ["f:"]),
+    ("squeeze_0d", "x0.squeeze()", ["f:"]),
+    ("gather_0d", "x0.gather(0, x1)", ["f:", "i::1"]),
+    ("cummax_0d", "x0.cummax(0).values", ["f:"]),
+    ("logcumsumexp_0d", "x0.logcumsumexp(0)", ["f:"]),
+    ("median_0d", "x0.median()", ["f:"]),
+    ("masked_fill_0d", "x0.masked_fill(x1, 1.0)", ["f:", "b:"]),
+    ("argmin_0d_all", "x0.argmin()", ["f:"]),
+    ("einsum_scale", "lib.einsum('ij,->ij', x0, x1)", ["f:3,4", "f:"]),
+    ("outer_empty", "lib.outer(x0, x1)", ["f:0", "f:3"]),
+    ("cumsum_size1", "x0.cumsum(0)", ["f:1,3"]),
+    ("sort_size1", "x0.sort(dim=1).values", ["f:3,1"]),
+    ("median_size1", "x0.median(dim=0).values", ["f:1,4"]),
+    ("var_size1_correction0", "x0.var(dim=0, correction=0)", ["f:1,4"]),
+    ("softmax_size1", "lib.softmax(x0, dim=1)", ["f:3,1"]),
+    ("norm_inf_size1", "x0.norm(p=float('inf'), dim=1)", ["f:3,1"]),
+    ("norm_minus_inf", "x0.norm(p=float('-inf'), dim=1)", ["f:3,4"]),
+    ("masked_fill_column_mask", "x0.masked_fill(x1, 0.5)", ["f:3,4", "b:3,1"]),
+    ("masked_select_row", "x0.masked_select(x1)", ["f:4", "b:3,4"]),
+    ("take_along_dim_both_broadcast", "lib.take_along_dim(x0, x1, dim=1)", ["f:3,4,1", "i:1,2,5:4"]),
+    ("einsum_batch_broadcast", "lib.einsum('bij,bjk->bik', x0, x1)", ["f:1,3,4", "f:2,4,5"]),
+    ("einsum_size1_letter", "lib.einsum('i,i->', x0, x1)", ["f:1", "f:4"]),
 ]
 
 
 def make_input(spec: str, rng: np.random.Generator) -> np.ndarray:
     kind, shape_text, *high = spec.split(":")
     shape = tuple(int(n) for n in shape_text.split(",") if n)
-    if kind in ("f", "big", "z", "r"):
+    if kind in ("f", "big", "z", "r", "n"):
         x = rng.standard_normal(shape) * (40 if kind == "big" else 1)
+        if kind == "n":
+            x[rng.random(shape) < 0.25] = np.nan
         if kind == "z":
             x[rng.random(shape) < 0.3] = 0.0
         if kind == "r":
@@ -211,8 +260,8 @@ def make_input(spec: str, rng: np.random.Generator) -> np.ndarray:
     if kind == "u":
         lanes = [rng.permutation(int(high[0]))[:shape[-1]] for _ in range(int(np.prod(shape[:-1])))]
         return np.array(lanes, dtype=np.int64).reshape(shape)
-    if kind == "b":
-        return rng.random(shape) < 0.5
+    if kind in ("b", "bf"):
+        return rng.random(shape) < (0.5 if kind == "b" else 0)
     raise ValueError(f"unknown input kind {kind!r}")
 
 
