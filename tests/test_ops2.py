@@ -248,6 +248,7 @@ def test_shape_ops_values():
     x = Tensor(np.arange(6.0).reshape(2, 3))
     assert [p.shape for p in x.split([1, 2], dim=1)] == [(2, 1), (2, 2)]
     assert [p.shape for p in Tensor(np.zeros(5)).chunk(2)] == [(3,), (2,)]
+    assert minidl.cat([x, x], axis=1).shape == minidl.cat([x, x], dim=1).shape == (2, 6)
     assert x.squeeze(0).shape == (2, 3) and x.unsqueeze(-1).shape == (2, 3, 1)
     np.testing.assert_array_equal(x.repeat_interleave(2).data, np.repeat(np.arange(6.0), 2))
     np.testing.assert_array_equal(F.one_hot(Tensor([0, 2])).data, [[1, 0, 0], [0, 0, 1]])
@@ -270,7 +271,11 @@ def test_shape_ops_values():
     (lambda x: minidl.einsum("ijk", x), ValueError, "do not fit"),
     (lambda x: minidl.einsum("i,i,i,i", x, x, x, x), ValueError, "1 to 3"),
     (lambda x: x.diagonal(0, 1, 1), ValueError, "same axis"),
-    (lambda x: F.one_hot(Tensor([3]), 2), IndexError, "out of range"),
+    (lambda x: F.one_hot(Tensor([3]), 2), IndexError, "class index 3.*num_classes=2"),
+    (lambda x: x.argmax(dim=(0, 1)), TypeError, r"one int, not \(0, 1\)"),
+    (lambda x: x.median(dim=(0, 1)), TypeError, "one int"),
+    (lambda x: x.cummax(None), TypeError, "dim must be an int"),
+    (lambda x: x.tril(0.5), TypeError, "diagonal must be an int, not 0.5"),
     (lambda x: x.scatter(0, Tensor([[0]]), 1.0, value=2.0), TypeError, "exactly one"),
 ])
 def test_errors_name_the_problem(op, error, pattern):

@@ -215,5 +215,8 @@ def one_hot(x: Any, num_classes: int = -1) -> Tensor:
         if data.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
         num_classes = int(data.max()) + 1
-    _indices("one_hot", data, num_classes)
+    if data.size and (data.min() < 0 or data.max() >= num_classes):
+        bad = data[(data < 0) | (data >= num_classes)].flat[0]
+        raise IndexError(f"one_hot: class index {bad} is out of range for "
+                         f"num_classes={num_classes}")
     return Tensor((data[..., None] == np.arange(num_classes)).astype(np.int64))

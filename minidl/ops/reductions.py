@@ -78,13 +78,21 @@ def _selected(x: Tensor, index: np.ndarray, dim: int, keepdim: bool) -> ValuesIn
     return ValuesIndices(values, Tensor(index))
 
 
+def _one_axis(op: str, axis: Any, ndim: int) -> tuple[int | None]:
+    """The one axis an op takes, as (axis,), or (None,) for a 0-d tensor's axis 0 or -1."""
+    axes = _reduction_axes(op, axis, ndim)
+    if len(axes) > 1 or (ndim and not axes):
+        raise TypeError(f"{op}: dim must be one int, not {axis!r}")
+    return axes or (None,)
+
+
 def _arg_extreme(op: str, pick: Callable, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
     """argmax/argmin as an int64 array; axis None searches the flattened tensor."""
     if axis is None:
         if x.size == 0:
             raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements")
         return np.asarray(pick(x.data, keepdims=keepdims), dtype=np.int64)
-    (a,) = _reduction_axes(op, axis, x.ndim) or (None,)
+    (a,) = _one_axis(op, axis, x.ndim)
     if a is None:   # a 0-d tensor
         return np.zeros((), dtype=np.int64)
     if x.shape[a] == 0:
@@ -154,7 +162,7 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
         flat = x.data.reshape(-1)
         chosen = flat[_median_index(flat, 0)].reshape((1,) * x.ndim)
         return _shared(x, chosen, tuple(range(x.ndim)), keepdims)
-    (a,) = _reduction_axes("median", axis, x.ndim) or (None,)
+    (a,) = _one_axis("median", axis, x.ndim)
     if a is None:
         index = np.zeros((), dtype=np.int64)
     elif x.shape[a] == 0:

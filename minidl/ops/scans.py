@@ -75,6 +75,8 @@ def cumprod(x: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
 def _running(op: str, accumulate: np.ufunc, x: Tensor, dim: int) -> ValuesIndices:
     """cummax/cummin: the running extreme and the index where it was last reached (a tie
     takes the later index, as PyTorch's)."""
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, not {dim!r}")
     data, axis = _lanes(op, x, dim)
     running = accumulate.accumulate(data, axis=axis)
     shape = [1] * data.ndim

@@ -114,9 +114,9 @@ def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
     return tuple(_axes(op, d, ndim)[0] for d in dims)
 
 
-def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    """PyTorch's name for ``concatenate``."""
-    return concatenate(tensors, axis=dim)
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """PyTorch's name for ``concatenate`` (it takes ``axis=`` too, as PyTorch's does)."""
+    return concatenate(tensors, axis=dim if axis is None else axis)
 
 
 def view(x: Tensor, *shape: int) -> Tensor:
@@ -243,7 +243,14 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(x, max(-(-n // chunks), 1), dim)
 
 
+def _diagonal_number(op: str, diagonal: Any) -> int:
+    if not isinstance(diagonal, (int, np.integer)) or isinstance(diagonal, bool):
+        raise TypeError(f"{op}: diagonal must be an int, not {diagonal!r}")
+    return int(diagonal)
+
+
 def _triangle(op: str, keep: Any, x: Tensor, diagonal: int) -> Tensor:
+    diagonal = _diagonal_number(op, diagonal)
     if x.ndim < 2:
         raise ValueError(f"{op}: needs a tensor of at least 2 dimensions, not shape {x.shape}")
     return Tensor._make(keep(x.data, diagonal), (x,), lambda g: (keep(g, diagonal),))
@@ -264,6 +271,7 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of x over axes dim1 and dim2, as a new last axis (numpy's diagonal);
     the gradient puts g back on that diagonal of zeros."""
+    offset = _diagonal_number("diagonal", offset)
     dim1, dim2 = _dims("diagonal", (dim1, dim2), x.ndim)
     if dim1 == dim2:
         raise ValueError(f"diagonal: dim1 and dim2 are the same axis {dim1}")
@@ -283,6 +291,7 @@ _diagonal_of = diagonal   # diag's argument ``diagonal`` hides the function
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D x as the given diagonal of a square matrix of zeros; a 2-D x's given diagonal
     as a 1-D tensor. Either way the gradient is the other one applied to g."""
+    diagonal = _diagonal_number("diag", diagonal)
     if x.ndim == 2:
         return _diagonal_of(x, diagonal)
     if x.ndim != 1:
