@@ -153,6 +153,41 @@ def test_scans_and_sort_over_shapes(case):
         assert gradcheck(op, x)
 
 
+@st.composite
+def einsum_case(draw):
+    """Two operands over the letters a-d (a letter may repeat within one: a diagonal) and an
+    output of distinct letters, explicit or implicit."""
+    sizes = dict(zip("abcd", draw(st.lists(st.integers(1, 3), min_size=4, max_size=4))))
+    terms = [draw(st.text("abcd", min_size=0, max_size=3)) for _ in range(2)]
+    used = sorted(set("".join(terms)))
+    output = "".join(draw(st.permutations(used))[:draw(st.integers(0, len(used)))])
+    equation = ",".join(terms) + ("" if draw(st.booleans()) else "->" + output)
+    return equation, [tuple(sizes[c] for c in t) for t in terms]
+
+
+@fast
+@given(case=einsum_case())
+def test_einsum_matches_numpy_and_gradcheck(case):
+    equation, shapes = case
+    a, b = (leaf(*shape, seed=k) for k, shape in enumerate(shapes))
+    np.testing.assert_allclose(minidl.einsum(equation, a, b).data,
+                               np.einsum(equation, a.data, b.data), atol=1e-12)
+    assert gradcheck(lambda a, b: minidl.einsum(equation, a, b), a, b)
+
+
+@fast
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3),
+       reps=st.lists(st.integers(0, 2), min_size=3, max_size=4), shift=st.integers(-4, 4))
+def test_flip_roll_repeat_over_shapes(shape, reps, shift):
+    x = leaf(*shape)
+    dims = tuple(range(len(shape)))
+    np.testing.assert_array_equal(x.flip(dims).data, np.flip(x.data, dims))
+    np.testing.assert_array_equal(x.roll(shift, 0).data, np.roll(x.data, shift, 0))
+    np.testing.assert_array_equal(x.repeat(*reps).data, np.tile(x.data, reps))
+    assert gradcheck(lambda x: x.repeat(*reps) * 1.5, x)
+    assert gradcheck(lambda x: x.roll(shift).flip(0), x)
+
+
 # -- PyTorch's rules ----------------------------------------------------------------
 @pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "logsumexp", "std", "prod",
                                 "norm"])
