@@ -236,7 +236,9 @@ def test_var_and_std_default_to_numpys_ddof_0_and_take_ddof_or_correction():
     assert x.var().item() == pytest.approx(np.var([1, 2, 4]))
     assert x.std(correction=1).item() == pytest.approx(np.std([1, 2, 4], ddof=1))
     assert minidl.var(x, ddof=1).item() == x.var(correction=1).item()
-    with pytest.raises(TypeError, match="ddof or correction"):
+    assert x.var(unbiased=True).item() == x.var(correction=1).item()
+    assert x.std(unbiased=False).item() == x.std().item()
+    with pytest.raises(TypeError, match="one of ddof, correction and unbiased"):
         x.var(ddof=1, correction=1)
 
 

@@ -5,8 +5,9 @@ tests/data/make_ops2_vectors.py with torch 2.13; this test needs no torch).
 Each case is one expression that both frameworks evaluate as written; see the
 generator for the inputs. Tolerances: float64 rtol 1e-10, atol 1e-12; float32
 rtol 1e-5, atol 1e-6 (values that PyTorch and minidl both compute in float32,
-by different summation orders). Integer outputs (indices) must be equal, NaN
-must sit where PyTorch's NaN sits.
+by different summation orders), or else at least as close to PyTorch's float64
+value as PyTorch's float32 value is. Integer outputs (indices) must be equal,
+NaN must sit where PyTorch's NaN sits.
 """
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ CASES = json.loads(str(VECTORS["cases"]))
 TOLERANCES = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-10, atol=1e-12)}
 
 
+def _assert_close(actual: np.ndarray, name: str, dtype: str, key: str, what: str) -> None:
+    """Within tolerance of PyTorch in this dtype; a float32 value also passes when it is at
+    least as close to PyTorch's float64 value as PyTorch's float32 value is."""
+    expected = VECTORS[f"{name}/{dtype}/{key}"]
+    close = np.isclose(actual, expected, equal_nan=True, **TOLERANCES[dtype])
+    if dtype == "float32" and not close.all():
+        exact = VECTORS[f"{name}/float64/{key}"]
+        close |= np.abs(actual - exact) <= np.abs(expected - exact) + TOLERANCES[dtype]["atol"]
+    if not close.all():
+        np.testing.assert_allclose(actual, expected, **TOLERANCES[dtype], err_msg=what)
+
+
 def _outputs(result) -> list:
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
@@ -42,14 +55,13 @@ def test_matches_pytorch(case: dict, dtype: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # no degrees of freedom, on purpose
         outs = _outputs(fn(minidl, F, np.float64, *xs))
-    tolerance = TOLERANCES[dtype]
     loss = None
     for k, out in enumerate(outs):
         expected = VECTORS[f"{name}/{dtype}/out{k}"]
         assert out.shape == expected.shape, f"output {k}"
         assert out.dtype == expected.dtype, f"output {k}"
         if expected.dtype.kind == "f":
-            np.testing.assert_allclose(out.data, expected, **tolerance, err_msg=f"output {k}")
+            _assert_close(out.data, name, dtype, f"out{k}", f"output {k}")
         else:
             np.testing.assert_array_equal(out.data, expected, err_msg=f"output {k}")
         if out.requires_grad:
@@ -61,4 +73,4 @@ def test_matches_pytorch(case: dict, dtype: str) -> None:
         key = f"{name}/{dtype}/grad{j}"
         if key in VECTORS.files:
             grad = x.grad if x.grad is not None else np.zeros_like(x.data)
-            np.testing.assert_allclose(grad, VECTORS[key], **tolerance, err_msg=f"grad {j}")
+            _assert_close(grad, name, dtype, f"grad{j}", f"grad {j}")

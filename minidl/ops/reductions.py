@@ -175,15 +175,18 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
 
 
 def _moments(op: str, x: Tensor, axis: Axis, keepdims: bool, ddof: int | None,
-             correction: int | None) -> tuple:
+             correction: int | None, unbiased: bool | None) -> tuple:
     """What var and std share: axes, x - mean, sum of squares and the divisor n - ddof.
 
     The divisor is max(0, n - ddof), as PyTorch's: with no degrees of freedom
     left the result is nan (or inf) and a RuntimeWarning says why."""
-    if ddof is not None and correction is not None:
-        raise TypeError(f"{op}: give ddof or correction, not both "
-                        f"(ddof={ddof!r}, correction={correction!r})")
+    given = {k: v for k, v in (("ddof", ddof), ("correction", correction),
+                               ("unbiased", unbiased)) if v is not None}
+    if len(given) > 1:
+        raise TypeError(f"{op}: give one of ddof, correction and unbiased, not {given}")
     ddof = correction if ddof is None else ddof
+    if unbiased is not None:
+        ddof = int(bool(unbiased))
     ddof = 0 if ddof is None else ddof
     axes = _reduction_axes(op, axis, x.ndim)
     n = _count(x.shape, axes)
@@ -200,15 +203,17 @@ def _moments(op: str, x: Tensor, axis: Axis, keepdims: bool, ddof: int | None,
 
 
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None = None, *,
-        correction: int | None = None, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        correction: int | None = None, unbiased: bool | None = None, dim: Axis = None,
+        keepdim: bool = False) -> Tensor:
     """sum (x_i - mean)^2 / (n - ddof) over axis;  d/dx_i = 2 (x_i - mean) / (n - ddof).
 
-    ``ddof`` (numpy's name) and ``correction`` (PyTorch's) are the same number.
+    ``ddof`` (numpy's name) and ``correction`` (PyTorch's) are the same number;
+    PyTorch's older ``unbiased=True``/``False`` means correction 1/0.
     The default is numpy's 0, the biased population variance, as minidl always had;
     PyTorch's default is 1, the unbiased sample variance: pass ``correction=1``."""
     keepdims = keepdims or keepdim
     axes, centred, squares, divisor = _moments("var", x, _alias("var", axis, dim), keepdims,
-                                               ddof, correction)
+                                               ddof, correction, unbiased)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = squares / divisor
 
@@ -219,12 +224,13 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None =
 
 
 def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None = None, *,
-        correction: int | None = None, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        correction: int | None = None, unbiased: bool | None = None, dim: Axis = None,
+        keepdim: bool = False) -> Tensor:
     """sqrt(var(x));  d/dx_i = (x_i - mean) / ((n - ddof) std), taken as 0 where std is 0
     (PyTorch's choice). Defaults as ``var`` (ddof=0)."""
     keepdims = keepdims or keepdim
     axes, centred, squares, divisor = _moments("std", x, _alias("std", axis, dim), keepdims,
-                                               ddof, correction)
+                                               ddof, correction, unbiased)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.sqrt(squares / divisor)
 

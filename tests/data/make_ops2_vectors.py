@@ -68,6 +68,8 @@ CASES = [
     ("var_size1_dim", "x0.var(dim=0, correction=1)", ["f:1,4"]),
     ("std_correction1", "x0.std(dim=0, correction=1)", ["f:3,4"]),
     ("std_correction0_all", "x0.std(correction=0)", ["f:3,4"]),
+    ("var_unbiased", "x0.var(dim=0, unbiased=False)", ["f:3,4"]),
+    ("std_unbiased", "x0.std(1, unbiased=True)", ["f:3,4"]),
     ("std_no_dof", "x0.std(dim=1, keepdim=True, correction=1)", ["f:2,1"]),
     ("prod_dim", "x0.prod(dim=1)", ["f:3,4"]),
     ("prod_all", "x0.prod()", ["f:2,3"]),
