@@ -200,6 +200,8 @@ def test_dim_keepdim_alias_axis_keepdims(op):
                                   else fn(x, dim=1, keepdim=True).data)
     with pytest.raises(TypeError, match="axis or dim"):
         fn(x, axis=1, dim=1)
+    if op != "norm":
+        assert fn(x, axis=1, keepdim=True).shape == (2, 1, 4)
 
 
 @pytest.mark.parametrize("op", [minidl.sum, minidl.mean, minidl.max, minidl.min,
@@ -313,6 +315,9 @@ def test_shape_ops_values():
     (lambda x: x.median(dim=(0, 1)), TypeError, "one int"),
     (lambda x: x.cummax(None), TypeError, "dim must be an int"),
     (lambda x: x.tril(0.5), TypeError, "diagonal must be an int, not 0.5"),
+    (lambda x: x.sort(dim=(0, 1)), TypeError, r"sort: dim must be an int, not tuple \(0, 1\)"),
+    (lambda x: x.flip(1.0), TypeError, "flip: dim must be an int, not float 1.0"),
+    (lambda x: x.gather((1,), Tensor([[0]])), TypeError, "gather: dim must be an int"),
     (lambda x: x.scatter(0, Tensor([[0]]), 1.0, value=2.0), TypeError, "exactly one"),
 ])
 def test_errors_name_the_problem(op, error, pattern):

@@ -119,3 +119,10 @@ def _reduction_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
         if all(a in (0, -1) for a in requested):
             return ()
     return _axes(op, axis, ndim)
+
+
+def _one_dim(op: str, dim: Any, ndim: int) -> int:
+    """``dim``, one int axis (negatives allowed), as an axis >= 0."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__} {dim!r}")
+    return _axes(op, dim, ndim)[0]

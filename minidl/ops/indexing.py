@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import _axes, _broadcasting, _constant
+from ._common import _broadcasting, _constant, _one_dim
 
 __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select",
            "masked_fill", "masked_select", "nonzero", "one_hot"]
@@ -62,7 +62,7 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     """out[i, j, k] = x[i, index[i, j, k], k] (for dim=1);  the gradient adds g back there."""
     if x.ndim == 0:
         return take_along_dim(x.reshape(1), np.reshape(_data(index), 1), 0).reshape(())
-    dim = _axes("gather", dim, x.ndim)[0]
+    dim = _one_dim("gather", dim, x.ndim)
     lanes = _lanes("gather", _indices("gather", index, x.shape[dim]), dim, x.shape)
 
     def backward(g: np.ndarray):
@@ -75,7 +75,7 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
 def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> Tensor:
     """What scatter and scatter_add share; src is a tensor (read over index's shape) or a
     scalar."""
-    dim = _axes(op, dim, x.ndim)[0]
+    dim = _one_dim(op, dim, x.ndim)
     index = _indices(op, index, x.shape[dim])
     lanes = _lanes(op, index, dim, x.shape)
     src = _constant(src, x.dtype)
@@ -130,7 +130,7 @@ def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     dim None reads the flattened x. The gradient adds g back at the indices."""
     if dim is None:
         return take_along_dim(x.reshape(-1), np.reshape(_data(indices), -1), 0)
-    dim = _axes("take_along_dim", dim, x.ndim)[0]
+    dim = _one_dim("take_along_dim", dim, x.ndim)
     index = _indices("take_along_dim", indices, x.shape[dim], negative=True)
     if index.ndim != x.ndim:
         raise ValueError(f"take_along_dim: indices have {index.ndim} dimensions, "
@@ -150,7 +150,7 @@ def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
 
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     """The slices of x at the 1-D ``index`` along dim;  the gradient adds g back there."""
-    dim = _axes("index_select", dim, x.ndim)[0] if x.ndim else 0
+    dim = _one_dim("index_select", dim, x.ndim) if x.ndim else 0
     data = x.data.reshape(1) if x.ndim == 0 else x.data
     index = _indices("index_select", index, data.shape[dim])
     if index.ndim > 1:

@@ -5,7 +5,7 @@ import math
 import numbers
 import string
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

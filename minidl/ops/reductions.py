@@ -107,7 +107,7 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None
     With ``dim=`` (PyTorch): ``(values, indices)``, the first maximum's index
     along dim, which alone gets the gradient."""
     if dim is None:
-        return _extreme("max", np.max, x, axis, keepdims)
+        return _extreme("max", np.max, x, axis, keepdims or keepdim)
     index = _arg_extreme("max", np.argmax, x, _alias("max", axis, dim), True)
     return _selected(x, index, dim, keepdims or keepdim)
 
@@ -118,7 +118,7 @@ def min(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None
 
     With ``dim=`` (PyTorch): ``(values, indices)``, as ``max``."""
     if dim is None:
-        return _extreme("min", np.min, x, axis, keepdims)
+        return _extreme("min", np.min, x, axis, keepdims or keepdim)
     index = _arg_extreme("min", np.argmin, x, _alias("min", axis, dim), True)
     return _selected(x, index, dim, keepdims or keepdim)
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import _axes, _floating
+from ._common import _floating, _one_dim
 from .indexing import take_along_dim
 from .reductions import ValuesIndices
 
@@ -27,7 +27,7 @@ def _lanes(op: str, x: Tensor, dim: int | None) -> tuple[np.ndarray, int]:
     if dim is None:
         return x.data.reshape(-1), 0
     data = x.data.reshape(1) if x.ndim == 0 else x.data
-    return data, _axes(op, dim, data.ndim)[0]
+    return data, _one_dim(op, dim, data.ndim)
 
 
 def _reverse_cumsum(g: np.ndarray, axis: int) -> np.ndarray:
@@ -120,38 +120,46 @@ def logcumsumexp(x: Tensor, dim: int | None = None) -> Tensor:
     return Tensor._make(out.reshape(x.shape) if dim is not None else out, (x,), backward)
 
 
+def _order(op: str, x: Tensor, dim: int, descending: bool) -> tuple[np.ndarray, int]:
+    """The int64 indices that sort x's lanes along dim (x as at least 1-D), and that axis.
+
+    Stable, NaN last (first when descending): a descending sort is the stable
+    ascending sort of the reversed lane, read backwards."""
+    data, axis = _lanes(op, x, dim)
+    if not descending:
+        index = np.argsort(data, axis=axis, kind="stable")
+    else:
+        index = data.shape[axis] - 1 - np.flip(
+            np.argsort(np.flip(data, axis), axis=axis, kind="stable"), axis)
+    return index.astype(np.int64, copy=False), axis
+
+
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The int64 indices that sort x along dim; NaN sorts as the largest value, and equal
     values keep their order (always stable; ``stable`` is accepted for PyTorch's sake)."""
-    data, axis = _lanes("argsort", x, dim)
-    if not descending:
-        index = np.argsort(data, axis=axis, kind="stable")
-    else:   # stable ascending sort of the reversed lane, read backwards
-        index = data.shape[axis] - 1 - np.flip(
-            np.argsort(np.flip(data, axis), axis=axis, kind="stable"), axis)
-    return Tensor(index.astype(np.int64).reshape(x.shape))
+    return Tensor(_order("argsort", x, dim, descending)[0].reshape(x.shape))
 
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False,
          stable: bool = False) -> ValuesIndices:
     """(x sorted along dim, the indices it came from);  the gradient goes back to them."""
-    index = argsort(x, dim, descending)
+    index, axis = _order("sort", x, dim, descending)
     if x.ndim == 0:
-        return ValuesIndices(x.reshape(()), index)
-    return ValuesIndices(take_along_dim(x, index, dim), index)
+        return ValuesIndices(x.reshape(()), Tensor(index.reshape(())))
+    return ValuesIndices(take_along_dim(x, index, axis), Tensor(index))
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
          sorted: bool = True) -> ValuesIndices:
     """The k largest (smallest if not ``largest``) elements along dim and their indices,
-    in sorted order;  the gradient goes back to those places."""
-    data, axis = _lanes("topk", x, dim)
-    if not 0 <= k <= data.shape[axis]:
+    always in sorted order;  the gradient goes back to those places."""
+    index, axis = _order("topk", x, dim, descending=largest)
+    if not 0 <= k <= index.shape[axis]:
         raise ValueError(f"topk: k={k} is out of range for a dimension of size "
-                         f"{data.shape[axis]}")
-    index = argsort(x, dim, descending=largest).data.reshape(data.shape)
+                         f"{index.shape[axis]}")
     index = np.take(index, np.arange(k), axis=axis)
-    if x.ndim == 0:
-        return ValuesIndices(x.reshape(()) if k else x.reshape(0), Tensor(index.reshape(
-            () if k else (0,))))
-    return ValuesIndices(take_along_dim(x, index, dim), Tensor(index))
+    if x.ndim == 0:   # one lane of one element: k is 1 (a 0-d result) or 0
+        shape = () if k else (0,)
+        return ValuesIndices(take_along_dim(x.reshape(1), index, 0).reshape(shape),
+                             Tensor(index.reshape(shape)))
+    return ValuesIndices(take_along_dim(x, index, axis), Tensor(index))

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import _axes, _sequence_operands, _shape_arg
+from ._common import _axes, _one_dim, _sequence_operands, _shape_arg
 
 __all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack",
            "cat", "view", "permute", "squeeze", "unsqueeze", "unflatten", "expand", "flip",
@@ -110,8 +110,8 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 # -- PyTorch's shape ops: they take ``dim``/``dims``, as PyTorch names them ---------
 def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
     """An int or a sequence of ints as axes >= 0, in the order given."""
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
-    return tuple(_axes(op, d, ndim)[0] for d in dims)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    return tuple(_one_dim(op, d, ndim) for d in dims)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
@@ -140,13 +140,13 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """x with a new size-1 axis at ``dim`` (-1 appends);  the gradient is g reshaped back."""
-    dim = _axes("unsqueeze", dim, x.ndim + 1)[0]
+    dim = _one_dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Axis ``dim`` split into the axes ``sizes`` (one may be -1);  g is reshaped back."""
-    dim = _axes("unflatten", dim, x.ndim)[0]
+    dim = _one_dim("unflatten", dim, x.ndim)
     return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
 
 
@@ -208,7 +208,7 @@ def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None) -> Tensor
     from .indexing import index_select
     if dim is None:
         x, dim = reshape(x, -1), 0
-    dim = _axes("repeat_interleave", dim, x.ndim)[0]
+    dim = _one_dim("repeat_interleave", dim, x.ndim)
     counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
     if counts.dtype.kind not in "iu" or np.any(counts < 0):
         raise ValueError(f"repeat_interleave: repeats must be integers >= 0, not {repeats!r}")
@@ -218,7 +218,7 @@ def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None) -> Tensor
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """x cut along dim into pieces of ``split_size_or_sections`` each (the last may be
     smaller), or into pieces of the listed sizes; each piece is a slice of x."""
-    dim = _axes("split", dim, x.ndim)[0]
+    dim = _one_dim("split", dim, x.ndim)
     n = x.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)):
         if split_size_or_sections <= 0:
@@ -239,7 +239,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """x split along dim into ``chunks`` pieces of ceil(n / chunks) (fewer if n runs out)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, not {chunks}")
-    n = x.shape[_axes("chunk", dim, x.ndim)[0]]
+    n = x.shape[_one_dim("chunk", dim, x.ndim)]
     return split(x, max(-(-n // chunks), 1), dim)
 
 

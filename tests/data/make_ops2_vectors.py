@@ -239,7 +239,8 @@ CASES = [
     ("norm_minus_inf", "x0.norm(p=float('-inf'), dim=1)", ["f:3,4"]),
     ("masked_fill_column_mask", "x0.masked_fill(x1, 0.5)", ["f:3,4", "b:3,1"]),
     ("masked_select_row", "x0.masked_select(x1)", ["f:4", "b:3,4"]),
-    ("take_along_dim_both_broadcast", "lib.take_along_dim(x0, x1, dim=1)", ["f:3,4,1", "i:1,2,5:4"]),
+    ("take_along_dim_both_broadcast", "lib.take_along_dim(x0, x1, dim=1)",
+     ["f:3,4,1", "i:1,2,5:4"]),
     ("einsum_batch_broadcast", "lib.einsum('bij,bjk->bik', x0, x1)", ["f:1,3,4", "f:2,4,5"]),
     ("einsum_size1_letter", "lib.einsum('i,i->', x0, x1)", ["f:1", "f:4"]),
 ]
