@@ -43,9 +43,28 @@ def _outputs(result) -> list:
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
+@pytest.fixture
+def gradient_dtypes(monkeypatch) -> list:
+    """Every backward closure's gradients are checked to have their input's dtype (float32
+    must stay float32); the mismatches are collected in the returned list."""
+    mismatches = []
+    make = Tensor._make
+
+    def checked_make(data, parents, backward):
+        def checked(g):
+            grads = backward(g)
+            mismatches.extend((p.dtype, np.asarray(d).dtype) for p, d in zip(parents, grads)
+                              if d is not None and p.requires_grad and
+                              np.asarray(d).dtype != p.dtype)
+            return grads
+        return make(data, parents, checked)
+    monkeypatch.setattr(Tensor, "_make", staticmethod(checked_make))
+    return mismatches
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_matches_pytorch(case: dict, dtype: str) -> None:
+def test_matches_pytorch(case: dict, dtype: str, gradient_dtypes: list) -> None:
     name = case["name"]
     arrays = [VECTORS[f"{name}/in{j}"] for j in range(len(case["inputs"]))]
     xs = [Tensor(a.astype(dtype), requires_grad=True, dtype=dtype) if a.dtype.kind == "f"
@@ -69,6 +88,7 @@ def test_matches_pytorch(case: dict, dtype: str) -> None:
             loss = term if loss is None else loss + term
     if loss is not None:
         loss.backward()
+    assert not gradient_dtypes, f"gradients of (input dtype, gradient dtype): {gradient_dtypes}"
     for j, x in enumerate(xs):
         key = f"{name}/{dtype}/grad{j}"
         if key in VECTORS.files:

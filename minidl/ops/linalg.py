@@ -132,7 +132,7 @@ def norm(x: Tensor, p: Any = "fro", axis: Axis = None, keepdims: bool = False, *
 
         def slope() -> np.ndarray:
             ties = magnitude == out
-            return np.sign(data) * ties / np.sum(ties, axis=axes, keepdims=True)
+            return np.sign(data) * ties / np.sum(ties, axis=axes, keepdims=True, dtype=data.dtype)
     else:
         out = np.sum(magnitude ** p, axis=axes, keepdims=True) ** (1 / p)
 
