@@ -64,6 +64,7 @@ GRADCHECKS = {
     "view": (lambda x: x.view(2, 6), [leaf(3, 4)]),
     "expand": (lambda x: x.expand(2, -1, 4), [leaf(3, 1)]),
     "permute": (lambda x: x.permute(1, 2, 0), [leaf(2, 3, 4)]),
+    "swapaxes": (lambda x: x.swapaxes(-1, 0), [leaf(2, 3, 4)]),
     "flip": (lambda x: x.flip((0, 1)), [leaf(3, 4)]),
     "roll": (lambda x: x.roll((1, -1), (0, 1)), [leaf(3, 4)]),
     "roll_flat": (lambda x: x.roll(5), [leaf(3, 4)]),

@@ -5,8 +5,8 @@
     reductions.py   sum mean max min var std prod argmax argmin median
     scans.py        cumsum cumprod cummax cummin logcumsumexp sort argsort topk
     shape.py        reshape transpose flatten getitem concatenate stack, and PyTorch's
-                    cat view permute squeeze unsqueeze unflatten expand flip roll repeat
-                    repeat_interleave split chunk tril triu diagonal diag
+                    cat view permute swapaxes squeeze unsqueeze unflatten expand flip
+                    roll repeat repeat_interleave split chunk tril triu diagonal diag
     indexing.py     gather scatter scatter_add take_along_dim index_select masked_fill
                     masked_select nonzero one_hot
     linalg.py       einsum outer norm normalize meshgrid

@@ -67,8 +67,9 @@ from . import indexing, linalg, scans  # noqa: E402
 _TORCH_METHODS = {
     reductions: ("std", "prod", "argmax", "argmin", "median"),
     scans: ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk"),
-    shape: ("view", "permute", "squeeze", "unsqueeze", "unflatten", "expand", "flip", "roll",
-            "repeat", "repeat_interleave", "split", "chunk", "tril", "triu", "diagonal", "diag"),
+    shape: ("view", "permute", "swapaxes", "squeeze", "unsqueeze", "unflatten", "expand", "flip",
+            "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu", "diagonal",
+            "diag"),
     indexing: ("gather", "scatter", "scatter_add", "take_along_dim", "index_select",
                "masked_fill", "masked_select", "nonzero"),
     linalg: ("norm", "outer"),

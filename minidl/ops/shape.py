@@ -1,6 +1,6 @@
 """Shape and indexing: reshape, transpose, flatten, getitem, concatenate, stack; and
-PyTorch's cat, view, permute, squeeze, unsqueeze, unflatten, expand, flip, roll, repeat,
-repeat_interleave, split, chunk, tril, triu, diagonal, diag.
+PyTorch's cat, view, permute, swapaxes, squeeze, unsqueeze, unflatten, expand, flip,
+roll, repeat, repeat_interleave, split, chunk, tril, triu, diagonal, diag.
 
 ``getitem`` is numpy's indexing, and where basic and advanced indices mix numpy's
 shape rule holds: advanced indices (integer arrays, masks) next to each other
@@ -20,8 +20,8 @@ from ..tensor import Tensor, unbroadcast
 from ._common import _axes, _one_dim, _sequence_operands, _shape_arg
 
 __all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack",
-           "cat", "view", "permute", "squeeze", "unsqueeze", "unflatten", "expand", "flip",
-           "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu",
+           "cat", "view", "permute", "swapaxes", "squeeze", "unsqueeze", "unflatten", "expand",
+           "flip", "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu",
            "diagonal", "diag"]
 
 
@@ -128,6 +128,15 @@ def view(x: Tensor, *shape: int) -> Tensor:
 def permute(x: Tensor, *dims: int) -> Tensor:
     """x with its axes in the order ``dims``: numpy's ``transpose(x, dims)``."""
     return transpose(x, *dims)
+
+
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, under the name numpy
+    and PyTorch share (minidl's ``transpose`` is numpy's, a full permutation)."""
+    order = list(range(x.ndim))
+    a, b = _one_dim("swapaxes", axis0, x.ndim), _one_dim("swapaxes", axis1, x.ndim)
+    order[a], order[b] = b, a
+    return transpose(x, *order)
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:

@@ -128,6 +128,8 @@ CASES = [
     ("expand_lead", "x0.expand(2, 3, 4)", ["f:3,1"]),
     ("expand_keep", "x0.expand(-1, 4)", ["f:3,1"]),
     ("permute", "x0.permute(2, 0, 1)", ["f:2,3,4"]),
+    ("swapaxes", "x0.swapaxes(0, 2)", ["f:2,3,4"]),
+    ("swapaxes_2d", "lib.swapaxes(x0, 0, 1)", ["f:3,4"]),
     ("flip_one", "x0.flip(0)", ["f:3,4"]),
     ("flip_two", "x0.flip((0, 2))", ["f:2,3,4"]),
     ("roll_dim", "x0.roll(1, 1)", ["f:3,4"]),
