@@ -276,8 +276,8 @@ def test_reduction_forward_and_gradient(name, case, keepdims, seed):
     x = values(seed, shape)
     axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     if name == "var_ddof1" and math.prod(shape[a] for a in axes) < 2:
-        with pytest.raises(ValueError, match="ddof"):
-            op(leaf(x), axis, keepdims)
+        with pytest.warns(RuntimeWarning, match="degrees of freedom"):
+            assert np.isnan(op(leaf(x), axis, keepdims).data).all()
         return
     out = op(leaf(x), axis=axis, keepdims=keepdims)
     expected = reference(x, axis=axis, keepdims=keepdims)
@@ -537,8 +537,6 @@ def test_mixed_float_dtypes_promote_like_numpy():
     (lambda: Tensor(np.ones(2)) < Tensor(np.ones(3)), r"\(2,\).*\(3,\)"),
     (lambda: minidl.gelu(Tensor([1.0]), approximate="fast"), "approximate.*'fast'"),
     (lambda: minidl.clip(Tensor([1.0])), "min and max"),
-    (lambda: minidl.clip(Tensor([1.0]), 2.0, 1.0), "min 2.0.*max 1.0"),
-    (lambda: minidl.var(Tensor([1.0]), ddof=1), "ddof=1"),
     (lambda: minidl.max(Tensor(np.ones((0, 2)))), r"\(0, 2\)"),
     (lambda: minidl.concatenate([]), "empty"),
 ])

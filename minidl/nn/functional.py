@@ -11,7 +11,8 @@ import numbers
 import numpy as np
 
 from .. import ops
-from ..ops import gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax, tanh
+from ..ops import (gelu, leaky_relu, log_softmax, logsumexp, normalize, one_hot, relu, sigmoid,
+                   softmax, tanh)
 from ..ops.activations import *  # noqa: F403  (elu, selu, silu, softplus, ...)
 from ..ops.activations import __all__ as _activations
 from ..random import generator
@@ -22,7 +23,7 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cro
 __all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
            "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
            "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
-__all__ += _activations + ["binary_cross_entropy"]
+__all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot"]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -2,8 +2,14 @@
 
     arithmetic.py   + - * / ** neg matmul
     elementwise.py  exp log sqrt abs tanh sigmoid relu leaky_relu gelu clip maximum minimum where
-    reductions.py   sum mean max min var
-    shape.py        reshape transpose flatten getitem concatenate stack
+    reductions.py   sum mean max min var std prod argmax argmin median
+    scans.py        cumsum cumprod cummax cummin logcumsumexp sort argsort topk
+    shape.py        reshape transpose flatten getitem concatenate stack, and PyTorch's
+                    cat view permute swapaxes squeeze unsqueeze unflatten expand flip
+                    roll repeat repeat_interleave split chunk tril triu diagonal diag
+    indexing.py     gather scatter scatter_add take_along_dim index_select masked_fill
+                    masked_select nonzero one_hot
+    linalg.py       einsum outer norm normalize meshgrid
     softmax.py      softmax log_softmax logsumexp
     unary.py        sin cos tan asin ... atanh exp2 log2 log10 log1p expm1 erf rsqrt
                     reciprocal square sign floor ceil trunc round
@@ -40,6 +46,12 @@ from .shape import *  # noqa: F403
 from .shape import __all__ as _shape
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax
+from .indexing import *  # noqa: F403
+from .indexing import __all__ as _indexing
+from .linalg import *  # noqa: F403
+from .linalg import __all__ as _linalg
+from .scans import *  # noqa: F403
+from .scans import __all__ as _scans
 
 from .unary import *  # noqa: F403
 from .unary import __all__ as _unary
@@ -52,5 +64,6 @@ from .logic import __all__ as _logic
 from .casts import *  # noqa: F403
 from .casts import __all__ as _casts
 
-__all__ = [*_arithmetic, *_elementwise, *_reductions, *_shape, *_softmax]
+__all__ = [*_arithmetic, *_elementwise, *_reductions, *_shape, *_softmax,
+           *_indexing, *_linalg, *_scans]
 __all__ += [*_unary, *_binary, *_activations, *_logic, *_casts]

@@ -78,7 +78,8 @@ def _axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple, negatives allowed) as sorted axes >= 0."""
     if axis is None:
         return tuple(range(ndim))
-    requested = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    requested = ((axis,) if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
+                 else _axis_tuple(op, axis))
     for a in requested:
         if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
@@ -101,3 +102,39 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
     """Accept ``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike."""
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def _axis_tuple(op: str, axis: Any) -> tuple[int, ...]:
+    """A tuple or list of int axes as a tuple; anything else is refused by name."""
+    if isinstance(axis, (tuple, list)) and all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
+        return tuple(axis)
+    raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, "
+                    f"not {type(axis).__name__} {axis!r}")
+
+
+def _alias(op: str, axis: Any, dim: Any) -> Any:
+    """PyTorch's ``dim=`` as an alias of minidl's ``axis=``; giving both is an error."""
+    if dim is None:
+        return axis
+    if axis is not None:
+        raise TypeError(f"{op}: give axis or dim, not both (axis={axis!r}, dim={dim!r})")
+    return dim
+
+
+def _reduction_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """``_axes`` for a reduction, plus PyTorch's rule for a 0-d tensor: it has one
+    element, and axis 0 or -1 reduces over it (a no-op), so the axes are ()."""
+    if ndim == 0 and axis is not None:
+        requested = ((axis,) if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
+                     else _axis_tuple(op, axis))
+        if all(a in (0, -1) for a in requested):
+            return ()
+    return _axes(op, axis, ndim)
+
+
+def _one_dim(op: str, dim: Any, ndim: int) -> int:
+    """``dim``, one int axis (negatives allowed), as an axis >= 0."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__} {dim!r}")
+    return _axes(op, dim, ndim)[0]

@@ -95,14 +95,21 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """x limited to [min, max];  d/dx = 1 where min <= x <= max (clip left x as is), else 0."""
+    """x limited to [min, max];  d/dx = 1 where min <= x <= max, else 0.
+
+    As PyTorch's clamp, min > max gives max everywhere (and a zero gradient)."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
     low, high = (None if bound is None else _constant(bound, x.dtype).data for bound in (min, max))
-    if low is not None and high is not None and np.any(low > high):
-        raise ValueError(f"clip: min {min} is greater than max {max}")
-    out = np.clip(x.data, low, high)
-    return Tensor._make(out, (x,), lambda g: (unbroadcast(g * (out == x.data), x.shape),))
+    out = np.minimum(np.maximum(x.data, low), high) if low is not None and high is not None \
+        else np.clip(x.data, low, high)
+
+    def backward(g: np.ndarray):
+        inside = np.ones(out.shape, dtype=bool) if low is None else x.data >= low
+        if high is not None:
+            inside = inside & (x.data <= high)
+        return (unbroadcast(g * inside, x.shape),)
+    return Tensor._make(out, (x,), backward)
 
 
 def _select(op: str, a: Any, b: Any, pick: np.ufunc) -> Tensor:

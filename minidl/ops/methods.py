@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..tensor import Tensor
-from . import arithmetic, binary, casts, elementwise, logic, reductions, shape, softmax, unary
+from . import (arithmetic, binary, casts, elementwise, indexing, linalg, logic, reductions, scans,
+               shape, softmax, unary)
 from ._common import _constant
 from .arithmetic import add, div, matmul, mul, neg, pow, sub
 from .elementwise import abs
@@ -84,3 +85,21 @@ Tensor.__invert__ = logic.bitwise_not
 Tensor.__and__, Tensor.__rand__ = logic.bitwise_and, _reflected(logic.bitwise_and)
 Tensor.__or__, Tensor.__ror__ = logic.bitwise_or, _reflected(logic.bitwise_or)
 Tensor.__xor__, Tensor.__rxor__ = logic.bitwise_xor, _reflected(logic.bitwise_xor)
+
+
+# -- reductions, scans, shape and indexing ops that PyTorch has as Tensor methods --
+_TORCH_METHODS = {
+    reductions: ("std", "prod", "argmax", "argmin", "median"),
+    scans: ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk"),
+    shape: ("view", "permute", "swapaxes", "squeeze", "unsqueeze", "unflatten", "expand", "flip",
+            "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu", "diagonal",
+            "diag"),
+    indexing: ("gather", "scatter", "scatter_add", "take_along_dim", "index_select",
+               "masked_fill", "masked_select", "nonzero"),
+    linalg: ("norm", "outer"),
+}
+for _module, _names in _TORCH_METHODS.items():
+    for _name in _names:
+        setattr(Tensor, _name, getattr(_module, _name))
+Tensor.expand_as = lambda self, other: shape.expand(self, other.shape)
+Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)

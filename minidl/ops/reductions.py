@@ -1,26 +1,48 @@
-"""Reductions over axes: sum, mean, max, min, var."""
+"""Reductions over axes: sum, mean, max, min, var, std, prod, argmax, argmin, median.
+
+Every reduction takes numpy's ``axis=``/``keepdims=`` and PyTorch's ``dim=``/
+``keepdim=`` as aliases. A 0-d tensor reduces over axis 0 or -1, as in PyTorch.
+``max``, ``min`` and ``median`` given ``dim=`` return PyTorch's
+``(values, indices)`` pair, the gradient going to the index; given ``axis=``
+(or positionally) they return the values alone, numpy's way.
+"""
 from __future__ import annotations
 
-from typing import Callable
+import warnings
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import Axis, _axes, _count, _expand, _float_dtype, _floating
+from ._common import Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes
+from .indexing import take_along_dim
 
-__all__ = ["sum", "mean", "max", "min", "var"]
-
-
-def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """sum of x over axis;  d/dx_i = 1."""
-    axes = _axes("sum", axis, x.ndim)
-    return Tensor._make(np.sum(x.data, axis=axes, keepdims=keepdims), (x,),
-                        lambda g: (_expand(g, axes, keepdims, x.shape),))
+__all__ = ["sum", "mean", "max", "min", "var", "std", "prod", "argmax", "argmin", "median"]
 
 
-def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+class ValuesIndices(NamedTuple):
+    """PyTorch's return of max/min/median(dim=), sort, topk, cummax, cummin."""
+    values: Tensor
+    indices: Tensor
+
+
+def sum(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+        keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """sum of x over axis, accumulated in ``dtype`` if given;  d/dx_i = 1."""
+    axes = _reduction_axes("sum", _alias("sum", axis, dim), x.ndim)
+    keepdims = keepdims or keepdim
+    if dtype is None:
+        return Tensor._make(np.sum(x.data, axis=axes, keepdims=keepdims), (x,),
+                            lambda g: (_expand(g, axes, keepdims, x.shape),))
+    return Tensor._make(np.sum(x.data, axis=axes, keepdims=keepdims, dtype=dtype), (x,),
+                        lambda g: (_expand(g.astype(x.dtype), axes, keepdims, x.shape),))
+
+
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+         keepdim: bool = False) -> Tensor:
     """sum of x over axis / n, n the count of summed elements;  d/dx_i = 1 / n."""
-    axes = _axes("mean", axis, x.ndim)
+    axes = _reduction_axes("mean", _alias("mean", axis, dim), x.ndim)
+    keepdims = keepdims or keepdim
     data = _floating(x.data)
     n = _count(x.shape, axes)
     return Tensor._make(np.sum(data, axis=axes, keepdims=keepdims) / n, (x,),
@@ -29,40 +51,215 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def _extreme(op: str, reduce: Callable, x: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     """max/min: the gradient is split evenly among the elements that tie for the extreme."""
-    axes = _axes(op, axis, x.ndim)
+    axes = _reduction_axes(op, axis, x.ndim)
     if any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements "
                          f"to reduce over axis {axis}")
-    extreme = reduce(x.data, axis=axes, keepdims=True)
+    return _shared(x, reduce(x.data, axis=axes, keepdims=True), axes, keepdims)
 
+
+def _shared(x: Tensor, chosen: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    """``chosen`` (one of x's values per lane, kept dims) as an output whose gradient is
+    split evenly among the elements equal to it, NaN counting as equal to NaN."""
     def backward(g: np.ndarray):
-        winners = x.data == extreme
+        winners = x.data == chosen
+        if x.dtype.kind == "f" and np.isnan(chosen).any():
+            winners |= np.isnan(x.data) & np.isnan(chosen)
         share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=_float_dtype(x.data))
         return (_expand(g, axes, keepdims, x.shape) * share,)
-    return Tensor._make(extreme if keepdims else np.squeeze(extreme, axis=axes), (x,), backward)
+    return Tensor._make(chosen if keepdims else np.squeeze(chosen, axis=axes), (x,), backward)
 
 
-def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """max of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the max, else 0."""
-    return _extreme("max", np.max, x, axis, keepdims)
+def _selected(x: Tensor, index: np.ndarray, dim: int, keepdim: bool) -> ValuesIndices:
+    """(x at ``index`` along dim, index): ``index`` keeps dim with size 1."""
+    values = take_along_dim(x, Tensor(index), dim) if x.ndim else x.reshape(())
+    if not keepdim and x.ndim:
+        values, index = values.squeeze(dim), np.squeeze(index, axis=dim)
+    return ValuesIndices(values, Tensor(index))
 
 
-def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """min of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the min, else 0."""
-    return _extreme("min", np.min, x, axis, keepdims)
+def _one_axis(op: str, axis: Any, ndim: int) -> tuple[int | None]:
+    """The one axis an op takes, as (axis,), or (None,) for a 0-d tensor's axis 0 or -1."""
+    axes = _reduction_axes(op, axis, ndim)
+    if len(axes) > 1 or (ndim and not axes):
+        raise TypeError(f"{op}: dim must be one int, not {axis!r}")
+    return axes or (None,)
 
 
-def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+def _arg_extreme(op: str, pick: Callable, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
+    """argmax/argmin as an int64 array; axis None searches the flattened tensor."""
+    if axis is None:
+        if x.size == 0:
+            raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements")
+        return np.asarray(pick(x.data, keepdims=keepdims), dtype=np.int64)
+    (a,) = _one_axis(op, axis, x.ndim)
+    if a is None:   # a 0-d tensor
+        return np.zeros((), dtype=np.int64)
+    if x.shape[a] == 0:
+        raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements along axis {axis}")
+    return pick(x.data, axis=a, keepdims=keepdims).astype(np.int64, copy=False)
+
+
+def max(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None = None,
+        keepdim: bool = False) -> Tensor | ValuesIndices:
+    """max of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the max, else 0.
+
+    With ``dim=`` (PyTorch): ``(values, indices)``, the first maximum's index
+    along dim, which alone gets the gradient."""
+    if dim is None:
+        return _extreme("max", np.max, x, axis, keepdims or keepdim)
+    index = _arg_extreme("max", np.argmax, x, _alias("max", axis, dim), True)
+    return _selected(x, index, dim, keepdims or keepdim)
+
+
+def min(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None = None,
+        keepdim: bool = False) -> Tensor | ValuesIndices:
+    """min of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the min, else 0.
+
+    With ``dim=`` (PyTorch): ``(values, indices)``, as ``max``."""
+    if dim is None:
+        return _extreme("min", np.min, x, axis, keepdims or keepdim)
+    index = _arg_extreme("min", np.argmin, x, _alias("min", axis, dim), True)
+    return _selected(x, index, dim, keepdims or keepdim)
+
+
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
+           dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the first maximum along axis (of the flattened tensor if None); int64, no grad."""
+    return Tensor(_arg_extreme("argmax", np.argmax, x, _alias("argmax", axis, dim),
+                               keepdims or keepdim))
+
+
+def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
+           dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the first minimum along axis (of the flattened tensor if None); int64, no grad."""
+    return Tensor(_arg_extreme("argmin", np.argmin, x, _alias("argmin", axis, dim),
+                               keepdims or keepdim))
+
+
+def _median_index(data: np.ndarray, axis: int) -> np.ndarray:
+    """The index of the lower median along axis (kept as size 1), or of the first NaN."""
+    order = np.argsort(data, axis=axis, kind="stable")
+    index = np.take(order, [(data.shape[axis] - 1) // 2], axis=axis)
+    if data.dtype.kind == "f":
+        nan = np.isnan(data)
+        index = np.where(nan.any(axis=axis, keepdims=True),
+                         np.argmax(nan, axis=axis, keepdims=True), index)
+    return index
+
+
+def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
+           dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
+    """The lower median along axis, PyTorch's: element (n - 1) // 2 in sorted order, NaN if the
+    lane holds one. Not numpy's mean of the two middles. The gradient goes to that element;
+    over the whole tensor (axis None) it is split among the elements equal to it, as max's.
+
+    With ``dim=``: ``(values, indices)``; otherwise the values alone."""
+    axis = _alias("median", axis, dim)
+    if axis is None:
+        if x.size == 0:
+            raise ValueError(f"median: a tensor of shape {x.shape} has no elements")
+        flat = x.data.reshape(-1)
+        chosen = flat[_median_index(flat, 0)].reshape((1,) * x.ndim)
+        return _shared(x, chosen, tuple(range(x.ndim)), keepdims)
+    (a,) = _one_axis("median", axis, x.ndim)
+    if a is None:
+        index = np.zeros((), dtype=np.int64)
+    elif x.shape[a] == 0:
+        raise ValueError(f"median: a tensor of shape {x.shape} has no elements along "
+                         f"axis {axis}")
+    else:
+        index = _median_index(x.data, a)
+    selected = _selected(x, index, a if a is not None else 0, keepdims or keepdim)
+    return selected if dim is not None else selected.values
+
+
+def _moments(op: str, x: Tensor, axis: Axis, keepdims: bool, ddof: int | None,
+             correction: int | None, unbiased: bool | None) -> tuple:
+    """What var and std share: axes, x - mean, sum of squares and the divisor n - ddof.
+
+    The divisor is max(0, n - ddof), as PyTorch's: with no degrees of freedom
+    left the result is nan (or inf) and a RuntimeWarning says why."""
+    given = {k: v for k, v in (("ddof", ddof), ("correction", correction),
+                               ("unbiased", unbiased)) if v is not None}
+    if len(given) > 1:
+        raise TypeError(f"{op}: give one of ddof, correction and unbiased, not {given}")
+    ddof = correction if ddof is None else ddof
+    if unbiased is not None:
+        ddof = int(bool(unbiased))
+    ddof = 0 if ddof is None else ddof
+    axes = _reduction_axes(op, axis, x.ndim)
+    n = _count(x.shape, axes)
+    divisor = n - ddof
+    if divisor <= 0:
+        warnings.warn(f"{op}: correction={ddof} leaves no degrees of freedom for {n} elements; "
+                      f"the result is nan or inf", RuntimeWarning, stacklevel=3)
+        divisor = 0
+    data = _floating(x.data)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centred = data - np.mean(data, axis=axes, keepdims=True) if n else data
+    squares = np.sum(centred**2, axis=axes, keepdims=keepdims)
+    return axes, centred, squares, np.asarray(divisor, dtype=data.dtype)
+
+
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None = None, *,
+        correction: int | None = None, unbiased: bool | None = None, dim: Axis = None,
+        keepdim: bool = False) -> Tensor:
     """sum (x_i - mean)^2 / (n - ddof) over axis;  d/dx_i = 2 (x_i - mean) / (n - ddof).
 
-    numpy's convention: ``ddof=0`` (the default) is the biased, population
-    variance; ``ddof=1`` the unbiased sample variance (torch's default)."""
-    axes = _axes("var", axis, x.ndim)
-    n = _count(x.shape, axes)
-    if n - ddof <= 0:
-        raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} elements")
-    data = _floating(x.data)
-    centred = data - np.mean(data, axis=axes, keepdims=True)
-    out = np.sum(centred**2, axis=axes, keepdims=keepdims) / (n - ddof)
-    return Tensor._make(out, (x,), lambda g: (
-        _expand(g, axes, keepdims, x.shape) * centred * (2 / (n - ddof)),))
+    ``ddof`` (numpy's name) and ``correction`` (PyTorch's) are the same number;
+    PyTorch's older ``unbiased=True``/``False`` means correction 1/0.
+    The default is numpy's 0, the biased population variance, as minidl always had;
+    PyTorch's default is 1, the unbiased sample variance: pass ``correction=1``."""
+    keepdims = keepdims or keepdim
+    axes, centred, squares, divisor = _moments("var", x, _alias("var", axis, dim), keepdims,
+                                               ddof, correction, unbiased)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = squares / divisor
+
+    def backward(g: np.ndarray):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (_expand(g, axes, keepdims, x.shape) * centred * (2 / divisor),)
+    return Tensor._make(out, (x,), backward)
+
+
+def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int | None = None, *,
+        correction: int | None = None, unbiased: bool | None = None, dim: Axis = None,
+        keepdim: bool = False) -> Tensor:
+    """sqrt(var(x));  d/dx_i = (x_i - mean) / ((n - ddof) std), taken as 0 where std is 0
+    (PyTorch's choice). Defaults as ``var`` (ddof=0)."""
+    keepdims = keepdims or keepdim
+    axes, centred, squares, divisor = _moments("std", x, _alias("std", axis, dim), keepdims,
+                                               ddof, correction, unbiased)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.sqrt(squares / divisor)
+
+    def backward(g: np.ndarray):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.divide(g, divisor * out, out=np.zeros_like(out), where=out != 0)
+        return (_expand(scale, axes, keepdims, x.shape) * centred,)
+    return Tensor._make(out, (x,), backward)
+
+
+def prod(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+         keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """product of x over axis;  d/dx_i = product of the other x_j in its lane.
+
+    The product of the others is computed as (product before i) * (product after i),
+    two cumulative products, so zeros in x give exact gradients (no division)."""
+    axes = _reduction_axes("prod", _alias("prod", axis, dim), x.ndim)
+    keepdims = keepdims or keepdim
+    out = np.prod(x.data, axis=axes, keepdims=keepdims, dtype=dtype)
+
+    def backward(g: np.ndarray):
+        if x.size == 0:
+            return (np.zeros_like(x.data),)
+        kept = x.ndim - len(axes)
+        lanes = np.moveaxis(x.data, axes, range(kept, x.ndim))
+        flat = lanes.reshape(lanes.shape[:kept] + (-1,))
+        ones = np.ones_like(flat[..., :1])
+        before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = np.moveaxis((before * after).reshape(lanes.shape), range(kept, x.ndim), axes)
+        return (_expand(g.astype(x.dtype, copy=False), axes, keepdims, x.shape) * others,)
+    return Tensor._make(out, (x,), backward)

@@ -1,4 +1,14 @@
-"""Shape and indexing: reshape, transpose, flatten, getitem, concatenate, stack."""
+"""Shape and indexing: reshape, transpose, flatten, getitem, concatenate, stack; and
+PyTorch's cat, view, permute, swapaxes, squeeze, unsqueeze, unflatten, expand, flip,
+roll, repeat, repeat_interleave, split, chunk, tril, triu, diagonal, diag.
+
+``getitem`` is numpy's indexing, and where basic and advanced indices mix numpy's
+shape rule holds: advanced indices (integer arrays, masks) next to each other
+replace their axes in place; separated by a slice, their broadcast axes go first.
+PyTorch agrees, except that it counts a plain int as a basic index: on shape
+(3, 4, 5), ``x[0, :, [0, 1]]`` has shape (2, 4) in minidl and numpy, (4, 2) in
+PyTorch. Write ``x[0][:, [0, 1]]`` for PyTorch's.
+"""
 from __future__ import annotations
 
 import math
@@ -6,10 +16,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor
-from ._common import _axes, _sequence_operands, _shape_arg
+from ..tensor import Tensor, unbroadcast
+from ._common import _axes, _one_dim, _sequence_operands, _shape_arg
 
-__all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack"]
+__all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack",
+           "cat", "view", "permute", "swapaxes", "squeeze", "unsqueeze", "unflatten", "expand",
+           "flip", "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu",
+           "diagonal", "diag"]
 
 
 def reshape(x: Tensor, *shape: int) -> Tensor:
@@ -92,3 +105,205 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
     return Tensor._make(np.stack([t.data for t in tensors], axis=axis), tuple(tensors),
                         lambda g: tuple(np.moveaxis(g, axis, 0)))
+
+
+# -- PyTorch's shape ops: they take ``dim``/``dims``, as PyTorch names them ---------
+def _dims(op: str, dims: Any, ndim: int) -> tuple[int, ...]:
+    """An int or a sequence of ints as axes >= 0, in the order given."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    return tuple(_one_dim(op, d, ndim) for d in dims)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """PyTorch's name for ``concatenate`` (it takes ``axis=`` too, as PyTorch's does)."""
+    return concatenate(tensors, axis=dim if axis is None else axis)
+
+
+def view(x: Tensor, *shape: int) -> Tensor:
+    """PyTorch's name for ``reshape`` (minidl has no strides, so any tensor can be viewed;
+    the result never shares memory with x)."""
+    return reshape(x, *shape)
+
+
+def permute(x: Tensor, *dims: int) -> Tensor:
+    """x with its axes in the order ``dims``: numpy's ``transpose(x, dims)``."""
+    return transpose(x, *dims)
+
+
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, under the name numpy
+    and PyTorch share (minidl's ``transpose`` is numpy's, a full permutation)."""
+    order = list(range(x.ndim))
+    a, b = _one_dim("swapaxes", axis0, x.ndim), _one_dim("swapaxes", axis1, x.ndim)
+    order[a], order[b] = b, a
+    return transpose(x, *order)
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """x without its size-1 axes (only those among ``dim`` if given; a named axis that is
+    not of size 1 stays, as in PyTorch);  the gradient is g reshaped back."""
+    named = range(x.ndim) if dim is None or x.ndim == 0 else _dims("squeeze", dim, x.ndim)
+    drop = {a for a in named if x.shape[a] == 1}
+    return reshape(x, tuple(n for a, n in enumerate(x.shape) if a not in drop))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """x with a new size-1 axis at ``dim`` (-1 appends);  the gradient is g reshaped back."""
+    dim = _one_dim("unsqueeze", dim, x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Axis ``dim`` split into the axes ``sizes`` (one may be -1);  g is reshaped back."""
+    dim = _one_dim("unflatten", dim, x.ndim)
+    return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
+
+
+def expand(x: Tensor, *sizes: int) -> Tensor:
+    """x broadcast to ``sizes`` (-1 keeps an axis, new axes go in front);  the gradient is g
+    summed back over the broadcast axes."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of {x.ndim} "
+                         f"dimensions, shape {x.shape}")
+    shape = tuple(x.shape[a - lead] if n == -1 and a >= lead else n for a, n in enumerate(sizes))
+    try:
+        out = np.broadcast_to(x.data, shape)
+    except ValueError:
+        raise ValueError(f"expand: a tensor of shape {x.shape} cannot expand to "
+                         f"{sizes}") from None
+    return Tensor._make(out, (x,), lambda g: (unbroadcast(g, x.shape),))
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    """x reversed along ``dims``;  the gradient is g reversed the same way."""
+    dims = _dims("flip", dims, x.ndim)
+    return Tensor._make(np.flip(x.data, dims), (x,), lambda g: (np.flip(g, dims),))
+
+
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """x shifted cyclically by ``shifts`` along ``dims`` (the flattened x if None);  the
+    gradient is g rolled back by -shifts."""
+    if dims is not None:
+        dims = _dims("roll", dims, x.ndim)
+        back = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
+    else:
+        back = -shifts
+    return Tensor._make(np.roll(x.data, shifts, dims), (x,),
+                        lambda g: (np.roll(g, back, dims),))
+
+
+def repeat(x: Tensor, *repeats: int) -> Tensor:
+    """x tiled ``repeats[a]`` times along each axis a (numpy's tile; extra repeats add leading
+    axes);  the gradient sums g over the copies of each element."""
+    repeats = _shape_arg(repeats)
+    lead = len(repeats) - x.ndim
+    if lead < 0:
+        raise ValueError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of {x.ndim} "
+                         f"dimensions; give at least one per dimension")
+    shape = (1,) * lead + x.shape
+
+    def backward(g: np.ndarray):
+        split = [n for pair in zip(repeats, shape) for n in pair]   # (r0, n0, r1, n1, ...)
+        return (g.reshape(split).sum(axis=tuple(range(0, len(split), 2))).reshape(x.shape),)
+    return Tensor._make(np.tile(x.data.reshape(shape), repeats), (x,), backward)
+
+
+def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+    """Each element (each slice along dim) repeated ``repeats`` times in place, numpy's
+    ``repeat``; the flattened x when dim is None. ``index_select`` at the repeated indices,
+    so the gradient sums g over the copies."""
+    from .indexing import index_select
+    if dim is None:
+        x, dim = reshape(x, -1), 0
+    dim = _one_dim("repeat_interleave", dim, x.ndim)
+    counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    if counts.dtype.kind not in "iu" or np.any(counts < 0):
+        raise ValueError(f"repeat_interleave: repeats must be integers >= 0, not {repeats!r}")
+    return index_select(x, dim, np.repeat(np.arange(x.shape[dim]), counts))
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """x cut along dim into pieces of ``split_size_or_sections`` each (the last may be
+    smaller), or into pieces of the listed sizes; each piece is a slice of x."""
+    dim = _one_dim("split", dim, x.ndim)
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, not {split_size_or_sections}")
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        sizes += [n % split_size_or_sections] if n % split_size_or_sections or not n else []
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sections {sizes} do not add up to the size {n} of "
+                             f"axis {dim}")
+    starts = np.cumsum([0] + sizes)
+    lead = (slice(None),) * dim
+    return tuple(getitem(x, lead + (slice(a, b),)) for a, b in zip(starts[:-1], starts[1:]))
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """x split along dim into ``chunks`` pieces of ceil(n / chunks) (fewer if n runs out)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, not {chunks}")
+    n = x.shape[_one_dim("chunk", dim, x.ndim)]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def _diagonal_number(op: str, diagonal: Any) -> int:
+    if not isinstance(diagonal, (int, np.integer)) or isinstance(diagonal, bool):
+        raise TypeError(f"{op}: diagonal must be an int, not {diagonal!r}")
+    return int(diagonal)
+
+
+def _triangle(op: str, keep: Any, x: Tensor, diagonal: int) -> Tensor:
+    diagonal = _diagonal_number(op, diagonal)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: needs a tensor of at least 2 dimensions, not shape {x.shape}")
+    return Tensor._make(keep(x.data, diagonal), (x,), lambda g: (keep(g, diagonal),))
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """x with the elements above the given diagonal of the last two axes set to 0;  the
+    gradient is g masked the same way."""
+    return _triangle("tril", np.tril, x, diagonal)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """x with the elements below the given diagonal of the last two axes set to 0;  the
+    gradient is g masked the same way."""
+    return _triangle("triu", np.triu, x, diagonal)
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of x over axes dim1 and dim2, as a new last axis (numpy's diagonal);
+    the gradient puts g back on that diagonal of zeros."""
+    offset = _diagonal_number("diagonal", offset)
+    dim1, dim2 = _dims("diagonal", (dim1, dim2), x.ndim)
+    if dim1 == dim2:
+        raise ValueError(f"diagonal: dim1 and dim2 are the same axis {dim1}")
+
+    def backward(g: np.ndarray):
+        grad = np.zeros_like(x.data)
+        square = np.moveaxis(grad, (dim1, dim2), (-2, -1))
+        i = np.arange(g.shape[-1])
+        square[..., i + max(-offset, 0), i + max(offset, 0)] = g
+        return (grad,)
+    return Tensor._make(np.diagonal(x.data, offset, dim1, dim2).copy(), (x,), backward)
+
+
+_diagonal_of = diagonal   # diag's argument ``diagonal`` hides the function
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D x as the given diagonal of a square matrix of zeros; a 2-D x's given diagonal
+    as a 1-D tensor. Either way the gradient is the other one applied to g."""
+    diagonal = _diagonal_number("diag", diagonal)
+    if x.ndim == 2:
+        return _diagonal_of(x, diagonal)
+    if x.ndim != 1:
+        raise ValueError(f"diag: needs a 1-D or 2-D tensor, not shape {x.shape}")
+    return Tensor._make(np.diag(x.data, diagonal), (x,),
+                        lambda g: (np.diagonal(g, diagonal).copy(),))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import Axis, _axes, _expand, _floating
+from ._common import Axis, _alias, _expand, _floating, _reduction_axes
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
@@ -23,26 +23,28 @@ def _exponentials(x: Tensor, axes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
     return shifted, e, np.sum(e, axis=axes, keepdims=True), peak
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """y_i = e^(x_i) / sum_j e^(x_j) along axis;  the vjp is y * (g - sum_j g_j y_j)."""
-    axes = _axes("softmax", axis, x.ndim)
+    axes = _reduction_axes("softmax", axis if dim is None else dim, x.ndim)
     _, e, total, _ = _exponentials(x, axes)
     out = e / total
     return Tensor._make(out, (x,),
                         lambda g: (out * (g - np.sum(g * out, axis=axes, keepdims=True)),))
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """y_i = x_i - log sum_j e^(x_j) along axis;  the vjp is g - softmax(x) * sum_j g_j."""
-    axes = _axes("log_softmax", axis, x.ndim)
+    axes = _reduction_axes("log_softmax", axis if dim is None else dim, x.ndim)
     shifted, e, total, _ = _exponentials(x, axes)
     return Tensor._make(shifted - np.log(total), (x,), lambda g: (
         g - e / total * np.sum(g, axis=axes, keepdims=True),))
 
 
-def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+              keepdim: bool = False) -> Tensor:
     """log sum_i e^(x_i) over axis;  d/dx_i = softmax(x)_i."""
-    axes = _axes("logsumexp", axis, x.ndim)
+    axes = _reduction_axes("logsumexp", _alias("logsumexp", axis, dim), x.ndim)
+    keepdims = keepdims or keepdim
     _, e, total, peak = _exponentials(x, axes)
     out = np.log(total) + peak
     return Tensor._make(out if keepdims else np.squeeze(out, axis=axes), (x,),

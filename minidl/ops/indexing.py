@@ -1,0 +1,222 @@
+"""Indexing by integer tensors and masks: gather, scatter, scatter_add, take_along_dim,
+index_select, masked_fill, masked_select, nonzero, one_hot.
+
+The gradient of every op that reads x at indices is the scatter-add of g back to
+those indices (``np.add.at``, so an index read twice gets both contributions);
+the gradient of a scatter is the gather of g. Indices follow PyTorch: an integer
+tensor, array or list, with ``dim`` naming the axis they index.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, unbroadcast
+from ._common import _broadcasting, _constant, _one_dim
+
+__all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select",
+           "masked_fill", "masked_select", "nonzero", "one_hot"]
+
+
+def _indices(op: str, index: Any, size: int, negative: bool = False) -> np.ndarray:
+    """``index`` as an int64 array whose entries index an axis of ``size``."""
+    array = np.asarray(index.data if isinstance(index, Tensor) else index)
+    if array.dtype.kind not in "iu" and not (array.size == 0 and array.dtype.kind == "f"):
+        raise TypeError(f"{op}: index must hold integers, not {array.dtype}")
+    array = array.astype(np.int64, copy=False)
+    low = -size if negative else 0
+    if array.size and (array.min() < low or array.max() >= size):
+        bad = array[(array < low) | (array >= size)].flat[0]
+        raise IndexError(f"{op}: index {bad} is out of range for a dimension of size {size}")
+    return array
+
+
+def _mask(op: str, mask: Any) -> np.ndarray:
+    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if array.dtype != np.bool_:
+        raise TypeError(f"{op}: mask must be a bool tensor, not {array.dtype}")
+    return array
+
+
+def _data(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _lanes(op: str, index: np.ndarray, dim: int, shape: tuple[int, ...]) -> tuple:
+    """The numpy index that reads ``x[i0, ..., index[i0, ..., ik], ..., ik]`` for every
+    position of ``index``: PyTorch's gather pattern, where ``index`` may be smaller
+    than x along every axis but ``dim``."""
+    if index.ndim != len(shape):
+        raise ValueError(f"{op}: index has {index.ndim} dimensions, the tensor {len(shape)}")
+    for a, (n, m) in enumerate(zip(index.shape, shape)):
+        if a != dim and n > m:
+            raise ValueError(f"{op}: index of shape {index.shape} is larger than the tensor's "
+                             f"shape {shape} along axis {a}")
+    grids = list(np.ix_(*(np.arange(n) for n in index.shape))) if index.ndim else []
+    grids[dim] = index
+    return tuple(grids)
+
+
+def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    """out[i, j, k] = x[i, index[i, j, k], k] (for dim=1);  the gradient adds g back there."""
+    if x.ndim == 0:
+        return take_along_dim(x.reshape(1), np.reshape(_data(index), 1), 0).reshape(())
+    dim = _one_dim("gather", dim, x.ndim)
+    lanes = _lanes("gather", _indices("gather", index, x.shape[dim]), dim, x.shape)
+
+    def backward(g: np.ndarray):
+        grad = np.zeros_like(x.data)
+        np.add.at(grad, lanes, g)
+        return (grad,)
+    return Tensor._make(x.data[lanes], (x,), backward)
+
+
+def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> Tensor:
+    """What scatter and scatter_add share; src is a tensor (read over index's shape) or a
+    scalar."""
+    dim = _one_dim(op, dim, x.ndim)
+    index = _indices(op, index, x.shape[dim])
+    lanes = _lanes(op, index, dim, x.shape)
+    src = _constant(src, x.dtype)
+    if src.ndim:
+        if src.ndim != index.ndim or any(s < n for s, n in zip(src.shape, index.shape)):
+            raise ValueError(f"{op}: src of shape {src.shape} is smaller than index of shape "
+                             f"{index.shape}")
+        window = tuple(slice(0, n) for n in index.shape)
+    else:
+        window = ()
+    values = np.broadcast_to(src.data[window], index.shape)
+    out = np.array(x.data, dtype=np.result_type(x.data, src.data))
+    if add:
+        np.add.at(out, lanes, values)
+    else:
+        out[lanes] = values
+
+    def backward(g: np.ndarray):
+        grad_x = grad_src = None
+        if x.requires_grad:
+            grad_x = g
+            if not add:
+                grad_x = g.copy()
+                grad_x[lanes] = 0
+        if src.requires_grad:
+            grad_src = np.zeros_like(src.data)
+            if src.ndim:
+                grad_src[window] = g[lanes]
+            else:
+                grad_src[...] = g[lanes].sum()
+        return grad_x, grad_src
+    return Tensor._make(out, (x, src), backward)
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """A copy of x with out[i, index[i, j], ...] = src[i, j, ...] (for dim=1); src may be a
+    scalar (or ``value=``). Where an index repeats, which write wins is unspecified, as in
+    PyTorch. Gradients: g with the overwritten places zeroed for x, g gathered for src."""
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give exactly one of src and value")
+    return _scatter("scatter", x, dim, index, value if src is None else src, add=False)
+
+
+def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy of x with src[i, j, ...] added to out[i, index[i, j], ...] (for dim=1), repeats
+    adding up;  d/dx = 1, and src's gradient is g gathered at index."""
+    return _scatter("scatter_add", x, dim, index, src, add=True)
+
+
+def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """x read at ``indices`` along dim, the other axes broadcast (numpy's take_along_axis);
+    dim None reads the flattened x. The gradient adds g back at the indices."""
+    if dim is None:
+        return take_along_dim(x.reshape(-1), np.reshape(_data(indices), -1), 0)
+    dim = _one_dim("take_along_dim", dim, x.ndim)
+    index = _indices("take_along_dim", indices, x.shape[dim], negative=True)
+    if index.ndim != x.ndim:
+        raise ValueError(f"take_along_dim: indices have {index.ndim} dimensions, "
+                         f"the tensor {x.ndim}")
+    shape = list(np.broadcast_shapes(*((s[:dim] + (1,) + s[dim + 1:])
+                                      for s in (x.shape, index.shape))))
+    x_shape, index_shape = list(shape), list(shape)
+    x_shape[dim], index_shape[dim] = x.shape[dim], index.shape[dim]
+    data, index = np.broadcast_to(x.data, x_shape), np.broadcast_to(index, index_shape)
+
+    def backward(g: np.ndarray):
+        grad = np.zeros(x_shape, dtype=x.dtype)
+        np.add.at(grad, _lanes("take_along_dim", index, dim, x_shape), g)
+        return (unbroadcast(grad, x.shape),)
+    return Tensor._make(np.take_along_axis(data, index, axis=dim), (x,), backward)
+
+
+def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
+    """The slices of x at the 1-D ``index`` along dim;  the gradient adds g back there."""
+    dim = _one_dim("index_select", dim, x.ndim) if x.ndim else 0
+    data = x.data.reshape(1) if x.ndim == 0 else x.data
+    index = _indices("index_select", index, data.shape[dim])
+    if index.ndim > 1:
+        raise ValueError(f"index_select: index must be 1-D, not of shape {index.shape}")
+    where = (slice(None),) * dim + (index.reshape(-1),)
+
+    def backward(g: np.ndarray):
+        grad = np.zeros_like(data)
+        np.add.at(grad, where, g.reshape(data[where].shape))
+        return (grad.reshape(x.shape),)
+    out = data[where]
+    return Tensor._make(out if x.ndim else out.reshape(index.shape), (x,), backward)
+
+
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """value where mask (broadcast to x's shape) is True, else x;  the gradient is g where
+    the mask is False for x, and the sum of g where it is True for a tensor value."""
+    mask = _mask("masked_fill", mask)
+    if np.broadcast_shapes(mask.shape, x.shape) != x.shape:
+        raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not broadcast to "
+                         f"the tensor's shape {x.shape}")
+    value = _constant(value, x.dtype)
+    if value.ndim:
+        raise ValueError(f"masked_fill: value must be a scalar or 0-d tensor, "
+                         f"not of shape {value.shape}")
+    out = np.where(mask, value.data, x.data).astype(np.result_type(x.data, value.data))
+    return Tensor._make(out, (x, value), lambda g: (
+        np.where(mask, 0, g) if x.requires_grad else None,
+        np.sum(g, where=np.broadcast_to(mask, g.shape)).astype(value.dtype)
+        if value.requires_grad else None))
+
+
+def masked_select(x: Tensor, mask: Any) -> Tensor:
+    """The 1-D tensor of x's elements where mask is True (the two broadcast together);
+    the gradient puts g back at those places."""
+    mask = _mask("masked_select", mask)
+    mask, data = _broadcasting("masked_select", np.broadcast_arrays, mask, x.data)
+
+    def backward(g: np.ndarray):
+        grad = np.zeros(mask.shape, dtype=x.dtype)
+        grad[mask] = g
+        return (unbroadcast(grad, x.shape),)
+    return Tensor._make(data[mask], (x,), backward)
+
+
+def nonzero(x: Tensor, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    """The indices of the non-zero elements: an int64 tensor of shape (count, ndim), or with
+    ``as_tuple`` one 1-D tensor per axis (numpy's nonzero). No gradient."""
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if as_tuple:
+        return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(data)))
+    return Tensor(np.argwhere(data).astype(np.int64))
+
+
+def one_hot(x: Any, num_classes: int = -1) -> Tensor:
+    """int64 tensor of shape x.shape + (num_classes,): 1 at each class index, else 0;
+    num_classes -1 means max(x) + 1. No gradient."""
+    data = np.asarray(_data(x))
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class indices must be integers, not {data.dtype}")
+    if num_classes == -1:
+        if data.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(data.max()) + 1
+    if data.size and (data.min() < 0 or data.max() >= num_classes):
+        bad = data[(data < 0) | (data >= num_classes)].flat[0]
+        raise IndexError(f"one_hot: class index {bad} is out of range for "
+                         f"num_classes={num_classes}")
+    return Tensor((data[..., None] == np.arange(num_classes)).astype(np.int64))
