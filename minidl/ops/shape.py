@@ -37,16 +37,25 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
 
 
 def transpose(x: Tensor, *axes: int) -> Tensor:
-    """x with its axes permuted (reversed when none are given);  the gradient is g
-    permuted by the inverse permutation. As numpy's ``transpose``, ``axes`` is the
-    new order of all the axes, not two axes to swap (torch's ``transpose(0, 1)``)."""
+    """x with its axes permuted;  the gradient is g permuted by the inverse permutation.
+
+    Three forms: ``x.transpose()`` reverses the axes (numpy's ``.T``);
+    ``x.transpose(dim0, dim1)`` exchanges two axes, as PyTorch's does (also on a
+    2-D tensor, where numpy would read ``(0, 1)`` as the identity); any other
+    number of axes is numpy's full permutation, the new order of all the axes."""
     axes = _shape_arg(axes)
     if not axes:   # all axes reversed: its own inverse
         return Tensor._make(x.data.T, (x,), lambda g: (g.T,))
+    if len(axes) == 2:
+        return swapaxes(x, *axes)
     if len(_axes("transpose", axes, x.ndim)) != x.ndim:
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
                          f"axes of shape {x.shape}")
-    axes = tuple(int(a) % x.ndim for a in axes)
+    return _permuted(x, tuple(int(a) % x.ndim for a in axes))
+
+
+def _permuted(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """x.data.transpose(axes) for a full permutation ``axes`` of x's axes, >= 0."""
     inverse = tuple(np.argsort(axes))
     return Tensor._make(x.data.transpose(axes), (x,), lambda g: (g.transpose(inverse),))
 
@@ -127,16 +136,19 @@ def view(x: Tensor, *shape: int) -> Tensor:
 
 def permute(x: Tensor, *dims: int) -> Tensor:
     """x with its axes in the order ``dims``: numpy's ``transpose(x, dims)``."""
-    return transpose(x, *dims)
+    dims = _shape_arg(dims)
+    if len(_axes("permute", dims, x.ndim)) != x.ndim:
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
+                         f"axes of shape {x.shape}")
+    return _permuted(x, tuple(int(d) % x.ndim for d in dims))
 
 
 def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
-    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, under the name numpy
-    and PyTorch share (minidl's ``transpose`` is numpy's, a full permutation)."""
+    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, numpy's ``swapaxes``."""
     order = list(range(x.ndim))
     a, b = _one_dim("swapaxes", axis0, x.ndim), _one_dim("swapaxes", axis1, x.ndim)
     order[a], order[b] = b, a
-    return transpose(x, *order)
+    return _permuted(x, tuple(order))
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
