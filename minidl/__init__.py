@@ -9,6 +9,7 @@ The layers, bottom up; each uses only those above it in this list:
     data.py        the DataLoader; the datasets are minidl.datasets
     train.py       fit, evaluate, predict
     checkpoint.py  save and load, atomically, without pickle
+    viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
 """
 import os as _os
 
@@ -22,6 +23,7 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
     __path__.append(_checkout)
 
 from . import data, ops, optim  # noqa: E402
+from . import viz  # noqa: E402,F401  (minidl.viz.graph)
 from .checkpoint import load, save
 from .creation import ones, rand, randn, tensor, zeros
 from .gradcheck import GradcheckError, gradcheck

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .grad_fn import GradFn, public_caller
+
 Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
 
@@ -86,6 +88,9 @@ class Tensor:
         out._requires_grad = _grad_enabled and any([p._requires_grad for p in parents])
         out._parents = parents if out._requires_grad else ()
         out._backward = backward if out._requires_grad else None
+        out._grad_fn_name = backward.__qualname__ if out._requires_grad else None
+        if out._requires_grad and out._grad_fn_name[0] == "_":   # made in a shared helper
+            out._grad_fn_name = public_caller()
         return out
 
     # -- data, grad and their binding to an optimizer's flat buffers ---------
@@ -201,9 +206,17 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = "" if self._data.dtype == np.float32 else f", dtype={self._data.dtype}"
-        if self._requires_grad:
+        if self.grad_fn is not None:
+            extras += f", grad_fn=<{self.grad_fn.name}>"
+        elif self._requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
+
+    # -- the graph, by name (see grad_fn.py) ------------------------------------
+    @property
+    def grad_fn(self) -> GradFn | None:
+        """The op that made this tensor (None for a leaf): ``.name``, ``.next_functions``."""
+        return GradFn(self) if self._backward is not None or self._freed else None
 
     # -- the engine -----------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
