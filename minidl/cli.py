@@ -27,9 +27,10 @@ from tqdm.auto import tqdm
 from . import __version__, kernels, nn, optim
 from . import datasets as minidl_datasets
 from .checkpoint import CheckpointError, load, restore_rng, save
+from .plots import training_curves
 from .data import DataLoader
 from .random import manual_seed
-from .train import evaluate, fit
+from .train import OptimizerStats, evaluate, fit
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -163,8 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="PATH", help="continue the run of a checkpoint "
                      "written by --save; the model and training settings are the "
                      "checkpoint's (options that differ are refused)")
-    run.add_argument("--plot", metavar="PNG", help="save loss and metric curves to this "
-                     "image (needs matplotlib)")
+    run.add_argument("--plot", metavar="PNG", help="save loss and metric curves, and per "
+                     "layer the gradient norm, update to weight ratio and effective learning "
+                     "rate, to this image (needs matplotlib)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar (the "
                      "per-epoch lines are still printed)")
 
@@ -355,10 +357,11 @@ def _train(args: argparse.Namespace) -> int:
     state = {"model": model, "optimizer": optimizer, "loader": loader,
              "args": {**settings, "epochs": epochs}}
     log = _EpochLog(start, epochs, history, args.save, state)
+    stats = None if args.plot is None else OptimizerStats(optimizer)   # for --plot's panels
     if epochs > start:
         fit(model, loss_fn, optimizer, loader, val_data=(split.X_test, split.y_test),
             epochs=epochs - start, metrics=metrics, progress=not args.no_progress,
-            callbacks=[log])
+            callbacks=[log] if stats is None else [stats, log])
     else:
         print(f"nothing to train: the run is at epoch {start} of {epochs}")
 
@@ -368,23 +371,9 @@ def _train(args: argparse.Namespace) -> int:
         f"{part} " + " ".join(f"{key} {value:.4f}" for key, value in logs.items())
         for part, logs in (("train", train_logs), ("test", test_logs))))
     if args.plot is not None:
-        _plot(history, args.plot, metrics[0])
+        training_curves(history, args.plot, metrics[0], stats, first_epoch=start + 1)
         print(f"curves saved to {args.plot}")
     return 0
-
-
-def _plot(history: dict[str, list[float]], path: str, metric: str) -> None:
-    """Loss and ``metric`` per epoch, training and validation, side by side."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    for axes, key in zip(figure.subplots(1, 2), ("loss", metric)):
-        for name, label in ((key, "train"), (f"val_{key}", "test")):
-            values = history.get(name, [])
-            axes.plot(np.arange(1, len(values) + 1), values, label=label)
-        axes.set(xlabel="epoch", ylabel=key, title=key)
-        axes.legend()
-    figure.savefig(path)
 
 
 # -- datasets and info ------------------------------------------------------------------------
