@@ -29,7 +29,8 @@ def stepped(optimizer_cls, steps=3, **options):
                                      {"alpha": 0.9, "eps": 1e-3}])
 def test_rmsprop_update_is_minus_effective_lr_times_g(options):
     optimizer, param, update = stepped(optim.RMSprop, lr=0.01, **options)
-    np.testing.assert_allclose(update, -effective_lr(optimizer, param) * param.grad, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(update, -effective_lr(optimizer, param) * param.grad,
+                               rtol=1e-9, atol=1e-15)
 
 
 def test_adagrad_with_lr_decay():

@@ -159,7 +159,8 @@ def test_collapse_keeps_tensors_from_outside_the_module_as_inputs():
     layer = nn.Linear(2, 2)
     extra = Tensor([1.0, 1.0], requires_grad=True)
     out = (layer(Tensor(np.ones((1, 2)))) * extra).sum()
-    titles = sorted(label.split("\n")[0] for label in parse(viz.graph(out, collapse=True))[0].values())
+    nodes = parse(viz.graph(out, collapse=True))[0]
+    titles = sorted(label.split("\n")[0] for label in nodes.values())
     assert titles == ["Linear", "input", "leaf", "mul", "sum"]
 
 
