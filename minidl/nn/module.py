@@ -249,14 +249,16 @@ class Module:
 def note_call(module: Module, args: tuple, output: Any) -> Any:
     """Mark a graph-node output with the innermost Module call that made it.
 
-    ``output._module_call = (module, ids of the Tensor arguments)``: ids, not the
-    tensors, so the note keeps no activation alive. ``minidl.viz.graph(...,
+    ``output._module_call = (module, ids of the positional arguments)``: ids, not
+    the tensors, so the note keeps no activation alive. ``minidl.viz.graph(...,
     collapse=True)`` draws each such call as one node. A module that returns
     one of its arguments (Identity, Dropout in eval) marks nothing.
     """
     if (isinstance(output, Tensor) and output._backward is not None
-            and "_module_call" not in output.__dict__ and not any(a is output for a in args)):
-        output._module_call = (module, tuple(id(a) for a in args if isinstance(a, Tensor)))
+            and "_module_call" not in output.__dict__):
+        ids = tuple(map(id, args))
+        if id(output) not in ids:
+            output._module_call = (module, ids)
     return output
 
 
