@@ -15,8 +15,13 @@ gradient (Adam: the first moment m) in the update,
     Adagrad    lr_t / (sqrt(s) + eps),   lr_t = lr / (1 + (t - 1) lr_decay)
     RMSprop    lr / (sqrt(v) + eps)                  (v - m^2 when centered)
     Adam(W)    lr / (1 - beta1^t) / (sqrt(v / (1 - beta2^t)) + eps)
+    Adamax     lr / (1 - beta1^t) / u                (u: exp_inf)
+    RAdam      Adam's, times the rectification r_t   (lr / (1 - beta1^t) while rho_t <= 5)
+    Adadelta   lr sqrt(acc_delta + eps) / sqrt(v + eps)
+    Rprop      step_size                             (it multiplies sign(g), not g)
 
 Momentum (SGD's, RMSprop's) is left out: the factor is the one applied before it.
+NAdam has no rule (its factor mixes g and m); add one as below.
 
 This is where Adagrad's shrinking steps (s only grows) and RMSprop's steady
 ones (v forgets) show up on a real network. Another optimizer joins by a
@@ -67,8 +72,34 @@ def _adam(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
     return group["lr"] / (1 - beta1**t) / (np.sqrt(v / (1 - beta2**t)) + group["eps"])
 
 
+def _adamax(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
+    return group["lr"] / (1 - group["betas"][0] ** state["step"]) / state["exp_inf"]
+
+
+def _radam(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
+    beta1, beta2 = group["betas"]
+    t = state["step"]
+    lr = group["lr"] / (1 - beta1**t)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+    if rho <= 5:
+        return np.asarray(lr)
+    r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    return lr * math.sqrt(1 - beta2**t) / (np.sqrt(state["exp_avg_sq"]) + group["eps"]) * r
+
+
+def _adadelta(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
+    eps = group["eps"]
+    return group["lr"] * np.sqrt(state["acc_delta"] + eps) / np.sqrt(state["square_avg"] + eps)
+
+
+def _rprop(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
+    return state["step_size"]
+
+
 EFFECTIVE_LR: dict[str, EffectiveLR] = {
-    "SGD": _sgd, "Adagrad": _adagrad, "RMSprop": _rmsprop, "Adam": _adam}
+    "SGD": _sgd, "Adagrad": _adagrad, "RMSprop": _rmsprop, "Adam": _adam,
+    "Adamax": _adamax, "RAdam": _radam, "Adadelta": _adadelta, "Rprop": _rprop}
 
 
 def effective_lr(optimizer: Any, param: Any) -> np.ndarray | None:

@@ -155,3 +155,43 @@ def test_cli_plot_draws_the_optimizer_panels(tmp_path, capsys):
     assert path.read_bytes()[:4] == b"\x89PNG"
     from matplotlib.image import imread
     assert imread(path).shape[1] >= 1400       # the wide layout with the per-layer panels
+
+
+def fake_optimizer(class_name, group, state):
+    """An object that looks like an optimizer of ``class_name`` after some steps."""
+    param = Tensor(np.ones((2, 2)), requires_grad=True)
+    cls = type(class_name, (), {"step": lambda self: None})
+    optimizer = cls()
+    optimizer.param_groups = [{"params": [param], **group}]
+    optimizer.state = {param: state}
+    return optimizer, param
+
+
+def test_rules_for_the_rest_of_the_family_follow_their_update_equations():
+    """Adamax, RAdam, Adadelta and Rprop, whose classes live in minidl.optim's own files:
+    each rule is the factor in that optimizer's documented update."""
+    u, v, m = np.full((2, 2), 0.5), np.full((2, 2), 0.04), np.full((2, 2), 0.1)
+    optimizer, param = fake_optimizer("Adamax", {"lr": 0.002, "betas": (0.9, 0.999)},
+                                      {"step": 3, "exp_avg": m, "exp_inf": u})
+    np.testing.assert_allclose(effective_lr(optimizer, param), 0.002 / (1 - 0.9**3) / 0.5)
+
+    group = {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-8}
+    optimizer, param = fake_optimizer("RAdam", group, {"step": 5, "exp_avg_sq": v})
+    np.testing.assert_allclose(effective_lr(optimizer, param), 0.001 / (1 - 0.9**5))  # rho_5 < 5
+    optimizer, param = fake_optimizer("RAdam", group, {"step": 100, "exp_avg_sq": v})
+    rho_inf = 2 / 0.001 - 1
+    rho = rho_inf - 2 * 100 * 0.999**100 / (1 - 0.999**100)
+    r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    expected = 0.001 / (1 - 0.9**100) * np.sqrt(1 - 0.999**100) / (0.2 + 1e-8) * r
+    np.testing.assert_allclose(effective_lr(optimizer, param), expected)
+
+    optimizer, param = fake_optimizer("Adadelta", {"lr": 1.0, "eps": 1e-6},
+                                      {"step": 2, "square_avg": v, "acc_delta": u})
+    np.testing.assert_allclose(effective_lr(optimizer, param),
+                               np.sqrt(0.5 + 1e-6) / np.sqrt(0.04 + 1e-6))
+    sizes = np.array([[0.1, 0.2], [0.3, 0.4]])
+    optimizer, param = fake_optimizer("Rprop", {"lr": 0.01},
+                                      {"step": 2, "prev": m, "step_size": sizes})
+    np.testing.assert_array_equal(effective_lr(optimizer, param), sizes)
+    optimizer, param = fake_optimizer("NAdam", {"lr": 0.01}, {"step": 2})
+    assert effective_lr(optimizer, param) is None
