@@ -23,7 +23,6 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
     __path__.append(_checkout)
 
 from . import data, ops, optim  # noqa: E402
-from . import viz  # noqa: E402,F401  (minidl.viz.graph)
 from .checkpoint import load, save
 from .creation import ones, rand, randn, tensor, zeros
 from .gradcheck import GradcheckError, gradcheck
@@ -31,6 +30,7 @@ from .info import info
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import manual_seed
 from .tensor import Tensor, is_grad_enabled, no_grad
+from . import viz  # noqa: F401  (minidl.viz.graph, minidl.viz.render)
 from .train import EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"

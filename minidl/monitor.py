@@ -149,8 +149,7 @@ class OptimizerStats:
             name = names.get(id(param), f"param{i}")
             self.layers.setdefault(name.rpartition(".")[0] or name, []).append(param)
         self._reset()
-        step = self.optimizer.step
-        self.optimizer.step = lambda closure=None: self._measured(step, closure)
+        self.optimizer.step = _MeasuredStep(self)
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> bool:
         record = {"loss": logs["loss"]} if "loss" in logs else {}
@@ -167,8 +166,7 @@ class OptimizerStats:
         return False
 
     def on_train_end(self, model: Any) -> None:
-        if "step" in self.optimizer.__dict__:
-            del self.optimizer.step
+        self.optimizer.__dict__.pop("step", None)
 
     # -- measuring a step ---------------------------------------------------------------
     def _reset(self) -> None:
@@ -176,12 +174,12 @@ class OptimizerStats:
                       for key in ("grad_norm", "update_ratio")}
         self._steps = 0
 
-    def _measured(self, step: Callable[..., Any], closure: Any) -> Any:
+    def _measured(self, closure: Any) -> Any:
         before = {layer: [p.data.copy() for p in params] for layer, params in self.layers.items()}
         grads = {layer: math.sqrt(sum(float(np.sum(np.square(p.grad, dtype=np.float64)))
                                       for p in params if p.grad is not None))
                  for layer, params in self.layers.items()}
-        result = step(closure)
+        result = type(self.optimizer).step(self.optimizer, closure)
         for layer, params in self.layers.items():
             moved = sum(float(np.sum(np.square(p.data - old, dtype=np.float64)))
                         for p, old in zip(params, before[layer]))
@@ -194,6 +192,17 @@ class OptimizerStats:
     def __repr__(self) -> str:
         return (f"OptimizerStats({type(self.optimizer).__name__}, layers={list(self.layers)}, "
                 f"epochs={self.history.epochs})")
+
+
+class _MeasuredStep:
+    """``optimizer.step`` while an OptimizerStats watches: the class's step, measured.
+    A plain object rather than a lambda, so the optimizer still pickles meanwhile."""
+
+    def __init__(self, stats: OptimizerStats) -> None:
+        self.stats = stats
+
+    def __call__(self, closure: Any = None) -> Any:
+        return self.stats._measured(closure)
 
 
 def _percent(q: float) -> str:

@@ -176,6 +176,12 @@ class Tensor:
         """Made by the user (or under no_grad), not by an op that recorded a graph."""
         return self._backward is None and not self._freed
 
+    @property
+    def grad_fn(self) -> GradFn | None:
+        """The op that made this tensor (None for a leaf): ``.name``, ``.next_functions``
+        (see grad_fn.py)."""
+        return GradFn(self) if self._backward is not None or self._freed else None
+
     # -- array-like conveniences --------------------------------------------
     shape = property(lambda self: self._data.shape)
     dtype = property(lambda self: self._data.dtype)
@@ -211,12 +217,6 @@ class Tensor:
         elif self._requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
-
-    # -- the graph, by name (see grad_fn.py) ------------------------------------
-    @property
-    def grad_fn(self) -> GradFn | None:
-        """The op that made this tensor (None for a leaf): ``.name``, ``.next_functions``."""
-        return GradFn(self) if self._backward is not None or self._freed else None
 
     # -- the engine -----------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:

@@ -195,3 +195,23 @@ def test_rules_for_the_rest_of_the_family_follow_their_update_equations():
     np.testing.assert_array_equal(effective_lr(optimizer, param), sizes)
     optimizer, param = fake_optimizer("NAdam", {"lr": 0.01}, {"step": 2})
     assert effective_lr(optimizer, param) is None
+
+
+def test_a_watched_optimizer_still_pickles_and_steps():
+    import pickle
+
+    model, optimizer = model_and(optim.RMSprop, lr=0.01)
+    try:
+        pickle.dumps(optimizer)
+    except TypeError as error:
+        pytest.skip(f"optimizers do not pickle here at all: {error}")
+    stats = OptimizerStats(optimizer)
+    stats.on_train_begin(model)
+    copy = pickle.loads(pickle.dumps(optimizer))
+    for param in copy.param_groups[0]["params"]:
+        param.grad = np.ones_like(param.data)
+    before = copy.param_groups[0]["params"][0].data.copy()
+    copy.step()
+    assert not np.array_equal(before, copy.param_groups[0]["params"][0].data)
+    stats.on_train_end(model)
+    assert "step" not in optimizer.__dict__
