@@ -26,10 +26,9 @@ from typing import Any, Callable
 import minidl
 import minidl.datasets
 import minidl.nn as nn
-from common import parser, pyplot, save_figure, table
+from common import integer_epochs, parser, pyplot, save_figure, table
 from minidl.datasets import Split
 from minidl.optim import SGD, Adagrad, Adam, RMSprop
-from minidl.plots import integer_epochs
 from minidl.train import History
 
 MakeOptimizer = Callable[[Any], Any]

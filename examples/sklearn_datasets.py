@@ -22,9 +22,8 @@ from dataclasses import dataclass
 import minidl
 import minidl.datasets
 import minidl.nn as nn
-from common import parser, positive_int, pyplot, save_figure, table
+from common import integer_epochs, parser, positive_int, pyplot, save_figure, table
 from minidl.optim import RMSprop
-from minidl.plots import integer_epochs
 from minidl.train import History
 
 

@@ -29,8 +29,8 @@ from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import manual_seed
-from .tensor import Tensor, is_grad_enabled, no_grad
 from . import viz  # noqa: F401  (minidl.viz.graph, minidl.viz.render)
+from .tensor import Tensor, is_grad_enabled, no_grad
 from .train import EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"

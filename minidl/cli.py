@@ -27,10 +27,11 @@ from tqdm.auto import tqdm
 from . import __version__, kernels, nn, optim
 from . import datasets as minidl_datasets
 from .checkpoint import CheckpointError, load, restore_rng, save
-from .plots import training_curves
 from .data import DataLoader
+from .monitor import OptimizerStats
+from .plots import training_curves
 from .random import manual_seed
-from .train import OptimizerStats, evaluate, fit
+from .train import evaluate, fit
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
