@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any, Sequence
 
+from minidl.plots import integer_epochs  # noqa: F401  (whole-number epoch ticks, for the examples)
+
 DEFAULT_OUT = Path(__file__).parent / "out"
 
 

@@ -66,17 +66,28 @@ def main() -> None:
           f"model ({verdict(bends)})")
     if plt is None:
         return
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 5))
+    from matplotlib.lines import Line2D
+
+    figure, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 5),
+                                layout="constrained")
     for axis, (name, model, split) in zip(axes, panels):
         X = np.concatenate([split.X_train, split.X_test])
         low, high = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
         xs, ys = np.meshgrid(np.linspace(low[0], high[0], 200), np.linspace(low[1], high[1], 200))
         grid = np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float32)
         probability = class_one_probability(model, grid).reshape(xs.shape)
-        axis.contourf(xs, ys, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        shading = axis.contourf(xs, ys, probability, levels=np.linspace(0, 1, 11),
+                                cmap="RdBu_r", alpha=0.6)
+        figure.colorbar(shading, ax=axis, label="P(class 1 | x) = softmax(f(x))_1")
         axis.contour(xs, ys, probability, levels=[0.5], colors="k", linewidths=1.5)
-        axis.scatter(*split.X_test.T, c=split.y_test, cmap="RdBu_r", edgecolors="k", s=18)
-        axis.set_title(f"{name}: P(class 1 | x), test points")
+        for label, colour, marker in ((0, "tab:blue", "o"), (1, "tab:red", "s")):
+            points = split.X_test[split.y_test == label]
+            axis.scatter(*points.T, color=colour, marker=marker, edgecolors="k", s=18,
+                         label=f"class {label} (test)")
+        boundary = Line2D([], [], color="k", linewidth=1.5, label="boundary P = 1/2")
+        axis.legend(handles=[*axis.get_legend_handles_labels()[0], boundary], loc="upper right")
+        axis.set(title=f"{name}: P(class 1 | x), test points", xlabel="x_1 (standardised)",
+                 ylabel="x_2 (standardised)")
     save_figure(figure, args.out, "decision_boundary.png")
 
 

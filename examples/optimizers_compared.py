@@ -26,7 +26,7 @@ from typing import Any, Callable
 import minidl
 import minidl.datasets
 import minidl.nn as nn
-from common import parser, pyplot, save_figure, table
+from common import integer_epochs, parser, pyplot, save_figure, table
 from minidl.datasets import Split
 from minidl.optim import SGD, Adagrad, Adam, RMSprop
 from minidl.train import History
@@ -72,14 +72,17 @@ def main() -> None:
                  "seconds"], rows))
     if plt is None:
         return
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4))
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for name, history in histories.items():
         epochs = range(1, history.epochs + 1)
         loss_axis.plot(epochs, history.loss, label=name)
         accuracy_axis.plot(epochs, history.val_accuracy, label=name)
-    loss_axis.set(yscale="log", xlabel="epoch", title="training loss")
-    accuracy_axis.set(xlabel="epoch", title="test accuracy")
-    loss_axis.legend()
+    loss_axis.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss (log)",
+                  title="training loss")
+    accuracy_axis.set(xlabel="epoch", ylabel="accuracy", title="test accuracy")
+    for axis in (loss_axis, accuracy_axis):
+        integer_epochs(axis)
+        axis.legend()
     save_figure(figure, args.out, "optimizers_compared.png")
 
 

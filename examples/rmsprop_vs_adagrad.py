@@ -249,8 +249,10 @@ def main() -> None:
         axis.axvline(args.steps, color="grey", linestyle="--", linewidth=1)
         axis.set(xlabel="step", yscale="log")
         axis.legend()
-    step_axis.set_title("median effective step lr / (sqrt(state) + eps)")
-    loss_axis.set_title("loss on all samples (target changes at the dashed line)")
+    step_axis.set(title="median effective step lr / (sqrt(state) + eps)",
+                  ylabel="effective step (log)")
+    loss_axis.set(title="loss on all samples (target changes at the dashed line)",
+                  ylabel="mean squared error (log)")
     save_figure(figure, args.out, "rmsprop_vs_adagrad.png")
 
 

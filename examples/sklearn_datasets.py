@@ -1,4 +1,4 @@
-"""MLPs on four scikit-learn datasets: iris, breast_cancer, digits, diabetes.
+"""MLPs on five scikit-learn datasets: iris, wine, breast_cancer, digits, diabetes.
 
 Each dataset is split 80/20 (stratified for classification), standardised on
 the training split, and fitted by an MLP with RMSprop. Classification uses
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import minidl
 import minidl.datasets
 import minidl.nn as nn
-from common import parser, positive_int, pyplot, save_figure, table
+from common import integer_epochs, parser, positive_int, pyplot, save_figure, table
 from minidl.optim import RMSprop
 from minidl.train import History
 
@@ -39,6 +39,7 @@ class Setup:
 
 SETUPS = {
     "iris": Setup(hidden=(16,), lr=1e-2, batch_size=16, epochs=50),
+    "wine": Setup(hidden=(16,), lr=1e-2, batch_size=16, epochs=30),
     "breast_cancer": Setup(hidden=(32,), lr=1e-3, batch_size=32, epochs=30),
     "digits": Setup(hidden=(128, 128), lr=1e-3, batch_size=64, epochs=30),
     "diabetes": Setup(hidden=(16,), lr=1e-3, batch_size=32, epochs=30, regression=True),
@@ -72,7 +73,7 @@ def train(name: str, epochs: int | None, seed: int) -> tuple[list, History]:
 def main() -> None:
     arguments = parser(__doc__)
     arguments.add_argument("--dataset", choices=["all", *SETUPS], default="all",
-                           help="which dataset (default: all four)")
+                           help=f"which dataset (default: all {len(SETUPS)})")
     arguments.add_argument("--epochs", type=positive_int, default=None,
                            help="epochs for every dataset (default: each dataset's own)")
     args = arguments.parse_args()
@@ -84,12 +85,15 @@ def main() -> None:
                  "test"], [row for row, _ in results]))
     if plt is None:
         return
-    figure, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.8), squeeze=False)
+    figure, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.8), squeeze=False,
+                                layout="constrained")
     for axis, (row, history) in zip(axes[0], results):
         axis.plot(range(1, history.epochs + 1), history.loss, label="train loss")
         axis.plot(range(1, history.epochs + 1), history.val_loss, label="test loss")
         axis.set_title(f"{row[0]}: test {row[5]} {row[7]:.3f}")
-        axis.set_xlabel("epoch")
+        loss_name = "MSE (standardised target)" if SETUPS[row[0]].regression else "cross-entropy"
+        axis.set(xlabel="epoch", ylabel=f"{loss_name} loss")
+        integer_epochs(axis)
         axis.legend()
     save_figure(figure, args.out, f"sklearn_datasets_{args.dataset}.png")
 

@@ -20,8 +20,9 @@ Rosenbrock valley, both 0 on the floor). 1 means straight down to the floor.
 On Rosenbrock's long curved floor RMSprop's steps stay about lr in size, so it
 rattles across the floor at a small amplitude (a large zig-zag); Adam's
 momentum averages that out, and reaches (1, 1) first. The script checks these
-three claims on its runs; the plot marks where each path ends (a dot) and the
-minimum (a star).
+three claims on its runs. The plot gives each optimizer its own colour, line
+style and marker (a large one where its path ends; a star at the minimum), and
+draws Rosenbrock's paths, which share one narrow valley, one small panel each.
 
     python examples/trajectories.py [--steps-scale 1.0] [--out examples/out]
 """
@@ -129,27 +130,61 @@ def main() -> None:
           f"({verdict(nearest == 'Adam')})")
     if plt is None:
         return
-    figure, axes = plt.subplots(1, len(SURFACES) + 1, figsize=(6 * (len(SURFACES) + 1), 5))
-    for axis, surface in zip(axes, SURFACES):
-        x_min, x_max, y_min, y_max = surface.view
-        xs, ys = np.meshgrid(np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300))
-        heights = surface.loss(xs, ys)
-        axis.contour(xs, ys, heights, levels=np.geomspace(heights.min() + 1e-3, heights.max(), 25),
-                     cmap="Greys", linewidths=0.7)
-        for name in surface.optimizers:
-            path = paths[surface.name, name]
-            (line,) = axis.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1,
-                                label=name)
-            axis.plot(*path[-1], "o", color=line.get_color(), markersize=6)
-        axis.plot(*surface.minimum, "k*", markersize=12)
-        axis.set(xlim=(x_min, x_max), ylim=(y_min, y_max), title=f"{surface.name}: paths")
-        axis.legend(loc="upper right")
+    figure = plt.figure(figsize=(20, 9), layout="constrained")
+    grid = figure.add_gridspec(2, len(rosenbrock.optimizers))
+    ravine_axis = figure.add_subplot(grid[0, :2])
+    draw_paths(ravine_axis, ravine, paths, ravine.optimizers)
+    loss_axis = figure.add_subplot(grid[0, 2:])
     for name in rosenbrock.optimizers:
         path = paths[rosenbrock.name, name].astype(np.float64)
-        axes[-1].plot(rosenbrock.loss(path[:, 0], path[:, 1]), label=name)
-    axes[-1].set(xscale="symlog", yscale="log", xlabel="step", title=f"{rosenbrock.name}: loss")
-    axes[-1].legend()
+        marks = np.unique(np.geomspace(1, len(path) - 1, 12).astype(int))   # even on symlog
+        loss_axis.plot(rosenbrock.loss(path[:, 0], path[:, 1]), label=name, markevery=marks,
+                       **style(name))
+    loss_axis.set(xscale="symlog", yscale="log", xlabel="step (symlog)", ylabel="f(x, y) (log)",
+                  title=f"{rosenbrock.name}: loss")
+    loss_axis.legend()
+    # Rosenbrock's paths share one narrow valley: one small panel each, the others grey.
+    for i, name in enumerate(rosenbrock.optimizers):
+        axis = figure.add_subplot(grid[1, i])
+        others = [other for other in rosenbrock.optimizers if other != name]
+        for other in others:
+            path = paths[rosenbrock.name, other]
+            axis.plot(path[:, 0], path[:, 1], color="0.8", linewidth=0.8)
+        draw_paths(axis, rosenbrock, paths, [name])
+        axis.set_title(f"{rosenbrock.name}: {name} (others grey)")
     save_figure(figure, args.out, "trajectories.png")
+
+
+STYLES = {"SGD": ("-", "o"), "momentum": ("--", "s"), "Adagrad": (":", "^"),
+          "RMSprop": ("-.", "D"), "Adam": ((0, (6, 2)), "v")}
+
+
+def style(name: str) -> dict[str, Any]:
+    """Each optimizer's colour, line style and marker, the same in every panel."""
+    index = list(STYLES).index(name) if name in STYLES else len(STYLES)
+    line, marker = STYLES.get(name, ("-", "x"))
+    return {"color": f"C{index}", "linestyle": line, "marker": marker}
+
+
+def draw_paths(axis: Any, surface: Surface, paths: dict, names: Any) -> None:
+    """The contours of ``surface`` and the paths of ``names``: a marker every tenth of
+    the path, a larger one where it ends, a star at the minimum."""
+    x_min, x_max, y_min, y_max = surface.view
+    xs, ys = np.meshgrid(np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300))
+    heights = surface.loss(xs, ys)
+    axis.contour(xs, ys, heights, levels=np.geomspace(heights.min() + 1e-3, heights.max(), 25),
+                 cmap="Greys", linewidths=0.7)
+    for name in names:
+        path = paths[surface.name, name]
+        look = style(name)
+        axis.plot(path[:, 0], path[:, 1], linewidth=1.2, markersize=4,
+                  markevery=max(1, len(path) // 10), label=name, **look)
+        axis.plot(*path[-1], look["marker"], color=look["color"], markersize=9,
+                  markeredgecolor="k")
+    axis.plot(*surface.minimum, "k*", markersize=12, label="minimum")
+    axis.set(xlim=(x_min, x_max), ylim=(y_min, y_max), xlabel="x", ylabel="y",
+             title=f"{surface.name}: paths")
+    axis.legend(loc="upper right", fontsize="small")
 
 
 if __name__ == "__main__":

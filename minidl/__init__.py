@@ -9,6 +9,7 @@ The layers, bottom up; each uses only those above it in this list:
     data.py        the DataLoader; the datasets are minidl.datasets
     train.py       fit, evaluate, predict
     checkpoint.py  save and load, atomically, without pickle
+    viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
 """
 import os as _os
 
@@ -30,6 +31,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import manual_seed
+from . import viz  # noqa: F401  (minidl.viz.graph, minidl.viz.render)
 from .tensor import Tensor, is_grad_enabled, no_grad
 from .threads import get_num_threads, limit_blas_by_default, set_num_threads
 from .train import EarlyStopping, History, evaluate, fit, predict

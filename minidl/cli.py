@@ -34,6 +34,8 @@ from . import __version__, kernels, nn, optim
 from . import datasets as minidl_datasets
 from .checkpoint import CheckpointError, load, restore_rng, save
 from .data import DataLoader
+from .monitor import OptimizerStats
+from .plots import training_curves
 from .random import manual_seed
 from .train import DivergenceError, evaluate, fit, progress_bar_redraws
 
@@ -184,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="PATH", help="continue the run of a checkpoint "
                      "written by --save; the model and training settings are the "
                      "checkpoint's (options that differ are refused)")
-    run.add_argument("--plot", metavar="PNG", help="save loss and metric curves to this "
-                     "image (needs matplotlib)")
+    run.add_argument("--plot", metavar="PNG", help="save loss and metric curves, and per "
+                     "layer the gradient norm, update to weight ratio and effective learning "
+                     "rate, to this image (needs matplotlib)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar (the "
                      "per-epoch lines are still printed)")
 
@@ -427,12 +430,14 @@ def _train(args: argparse.Namespace) -> int:
     state = {"model": model, "optimizer": optimizer, "loader": loader,
              "args": {**settings, "epochs": epochs}}
     log = _EpochLog(start, epochs, history, args.save, state)
+    stats = None if args.plot is None else OptimizerStats(optimizer)   # for --plot's panels
     # fit reports a diverging run itself: numpy's overflow warnings would only add noise.
     with np.errstate(all="ignore"):
         if epochs > start:
             _fit_run(model, loss_fn, optimizer, loader, split, metrics, log,
                      progress=not args.no_progress and progress_bar_redraws(),
-                     clip_grad_norm=settings["clip_grad_norm"])
+                     clip_grad_norm=settings["clip_grad_norm"],
+                     callbacks=[log] if stats is None else [stats, log])
         else:
             print(f"nothing to train: the run is at epoch {start} of {epochs}")
         train_logs = evaluate(model, loss_fn, (split.X_train, split.y_train), metrics=metrics)
@@ -441,20 +446,20 @@ def _train(args: argparse.Namespace) -> int:
         f"{part} " + " ".join(f"{key} {value:.4f}" for key, value in logs.items())
         for part, logs in (("train", train_logs), ("test", test_logs))))
     if args.plot is not None:
-        _plot(history, args.plot, metrics[0])
+        training_curves(history, args.plot, metrics[0], stats, first_epoch=start + 1)
         print(f"curves saved to {args.plot}")
     return 0
 
 
 def _fit_run(model: nn.Module, loss_fn: nn.Module, optimizer: optim.Optimizer,
              loader: DataLoader, split: Any, metrics: tuple[str, ...], log: _EpochLog,
-             progress: bool, clip_grad_norm: float | None) -> None:
+             progress: bool, clip_grad_norm: float | None, callbacks: list[Any]) -> None:
     """fit the epochs from ``log.start`` to ``log.total``; a DivergenceError is
     reworded for the command line: the run's epoch, --lr, what --save holds."""
     try:
         fit(model, loss_fn, optimizer, loader, val_data=(split.X_test, split.y_test),
             epochs=log.total - log.start, metrics=metrics, progress=progress,
-            callbacks=[log], clip_grad_norm=clip_grad_norm)
+            callbacks=callbacks, clip_grad_norm=clip_grad_norm)
     except DivergenceError as error:
         epoch = log.start + error.epoch
         where = f"epoch {epoch}/{log.total}" + ("" if error.batch is None
@@ -465,20 +470,6 @@ def _fit_run(model: nn.Module, loss_fn: nn.Module, optimizer: optim.Optimizer,
             f"training diverged at {where}: non-finite {what}; try a smaller --lr than "
             f"{optimizer.param_groups[0]['lr']:g}{kept}", epoch=epoch, batch=error.batch,
             loss=error.loss) from None
-
-
-def _plot(history: dict[str, list[float]], path: str, metric: str) -> None:
-    """Loss and ``metric`` per epoch, training and validation, side by side."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    for axes, key in zip(figure.subplots(1, 2), ("loss", metric)):
-        for name, label in ((key, "train"), (f"val_{key}", "test")):
-            values = history.get(name, [])
-            axes.plot(np.arange(1, len(values) + 1), values, label=label)
-        axes.set(xlabel="epoch", ylabel=key, title=key)
-        axes.legend()
-    figure.savefig(path)
 
 
 # -- datasets and info ------------------------------------------------------------------------

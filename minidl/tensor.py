@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .grad_fn import GradFn, public_caller
+
 Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
 
@@ -94,6 +96,9 @@ class Tensor:
         out._requires_grad = _grad_enabled and any([p._requires_grad for p in parents])
         out._parents = parents if out._requires_grad else ()
         out._backward = backward if out._requires_grad else None
+        out._grad_fn_name = backward.__qualname__ if out._requires_grad else None
+        if out._requires_grad and out._grad_fn_name[0] == "_":   # made in a shared helper
+            out._grad_fn_name = public_caller()
         return out
 
     # -- data, grad and their binding to an optimizer's flat buffers ---------
@@ -181,6 +186,12 @@ class Tensor:
         """Made by the user (or under no_grad), not by an op that recorded a graph."""
         return self._backward is None and not self._freed
 
+    @property
+    def grad_fn(self) -> GradFn | None:
+        """The op that made this tensor (None for a leaf): ``.name``, ``.next_functions``
+        (see grad_fn.py)."""
+        return GradFn(self) if self._backward is not None or self._freed else None
+
     # -- array-like conveniences --------------------------------------------
     shape = property(lambda self: self._data.shape)
     dtype = property(lambda self: self._data.dtype)
@@ -211,7 +222,9 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = "" if self._data.dtype == np.float32 else f", dtype={self._data.dtype}"
-        if self._requires_grad:
+        if self.grad_fn is not None:
+            extras += f", grad_fn=<{self.grad_fn.name}>"
+        elif self._requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 

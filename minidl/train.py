@@ -498,3 +498,9 @@ def predict(model: Any, X: Any, batch_size: int = 256, dtype: Any = None) -> np.
     finally:
         model.train(was_training)
     return np.concatenate(outputs)
+
+
+# The optimizer monitor lives in monitor.py (it uses History, defined above).
+from .monitor import OptimizerStats  # noqa: E402
+
+__all__ += ["OptimizerStats"]

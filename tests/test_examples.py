@@ -33,7 +33,8 @@ CASES = {
                               "the MLP beats the linear model (holds)"],
                              ["decision_boundary.png"]),
     "sklearn_datasets.py": (["--epochs", "2"],
-                            ["iris", "breast_cancer", "digits", "diabetes", "r2", "accuracy"],
+                            ["iris", "wine", "breast_cancer", "digits", "diabetes", "r2",
+                             "accuracy"],
                             ["sklearn_datasets_all.png"]),
     "optimizers_compared.py": (["--epochs", "2"],
                                ["SGD momentum", "Adagrad", "RMSprop", "Adam", "test accuracy"],
@@ -43,6 +44,11 @@ CASES = {
     "trajectories.py": ([], ["Rosenbrock", "RMSprop damps the oscillation across the ravine",
                              "Adam's momentum averages it out", "Adam ends nearest",
                              "(holds)"], ["trajectories.png"]),
+    "inside_one_step.py": (["--steps", "2"],
+                           ["1. the graph", "every p.grad is a view of the flat buffer at its "
+                            "offsets (holds)", "orders of magnitude while SGD's is one number "
+                            "(holds)", "element for element, to float32 rounding"],
+                           ["inside_one_step_grads.png", "inside_one_step_rmsprop.png"]),
     "cpu_vs_gpu.py": (["--epochs", "1"], ["reference", "cpu ", "test accuracy",
                                           "differ by float32 rounding only", "(holds)"],
                       ["cpu_vs_gpu.png"]),

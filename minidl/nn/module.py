@@ -64,7 +64,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        return note_call(self, args, self.forward(*args, **kwargs))
 
     # -- registration by attribute assignment ---------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -244,6 +244,22 @@ class Module:
         if not children and len(extra) <= 1:
             return f"{type(self).__name__}({''.join(extra)})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
+
+
+def note_call(module: Module, args: tuple, output: Any) -> Any:
+    """Mark a graph-node output with the innermost Module call that made it.
+
+    ``output._module_call = (module, ids of the positional arguments)``: ids, not
+    the tensors, so the note keeps no activation alive. ``minidl.viz.graph(...,
+    collapse=True)`` draws each such call as one node. A module that returns
+    one of its arguments (Identity, Dropout in eval) marks nothing.
+    """
+    if (isinstance(output, Tensor) and output._backward is not None
+            and "_module_call" not in output.__dict__):
+        ids = tuple(map(id, args))
+        if id(output) not in ids:
+            output._module_call = (module, ids)
+    return output
 
 
 def _join(prefix: str, name: str) -> str:
