@@ -15,6 +15,7 @@ result into ``.grad``, as in PyTorch; intermediate tensors keep nothing.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -22,23 +23,33 @@ import numpy as np
 Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
 
-_grad_enabled = True
+
+
+class _GradMode(threading.local):
+    """Grad mode, one per thread as in PyTorch: a thread's ``no_grad`` leaves
+    the graphs that other threads record alone. Every thread starts enabled."""
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Inside this block ops record no graph: outputs never require grad."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Inside this block ops record no graph: outputs never require grad.
+
+    It applies to the thread that entered it only.
+    """
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    """False inside a ``no_grad()`` block."""
-    return _grad_enabled
+    """False inside a ``no_grad()`` block of this thread."""
+    return _grad_mode.enabled
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
@@ -83,7 +94,7 @@ class Tensor:
         out = Tensor.__new__(Tensor)
         out._data, out._grad, out._grad_view, out._owner = np.asarray(data), None, None, None
         out._freed = False
-        out._requires_grad = _grad_enabled and any([p._requires_grad for p in parents])
+        out._requires_grad = _grad_mode.enabled and any([p._requires_grad for p in parents])
         out._parents = parents if out._requires_grad else ()
         out._backward = backward if out._requires_grad else None
         return out
