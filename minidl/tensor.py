@@ -216,6 +216,18 @@ class Tensor:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 
+    # -- copying and pickling ---------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """What ``copy.deepcopy`` and ``pickle`` keep: data, grad, requires_grad.
+
+        The copy is a leaf of its own: in no optimizer's flat buffer (an
+        optimizer pickled along with it binds it again), and without the graph
+        that made it (its closures cannot be pickled).
+        """
+        state = dict(self.__dict__)
+        state.update(_grad_view=None, _owner=None, _parents=(), _backward=None, _freed=False)
+        return state
+
     # -- the engine -----------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d self / d leaf into every leaf's ``.grad``.
