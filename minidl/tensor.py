@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .hooks import RemovableHandle
+
 Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
 
@@ -216,6 +218,52 @@ class Tensor:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 
+    # -- PyTorch's conveniences: numel, requires_grad_, numpy interop, grad hooks
+    _grad_hooks: dict[int, Callable[[Tensor], Any]] | None = None   # per instance once set
+
+    def numel(self) -> int:
+        """The number of elements: the product of the shape."""
+        return int(self._data.size)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return this tensor (leaves only)."""
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError("you can only change requires_grad of leaf tensors; use "
+                               "detach() to get a tensor cut from the graph")
+        self.requires_grad = requires_grad
+        return self
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)`` is the tensor's data (a copy when asked, as numpy does)."""
+        if copy:
+            return np.array(self._data, dtype=dtype)
+        return np.asarray(self._data, dtype=dtype)
+
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> Any:
+        """Call ``hook(grad)`` whenever ``backward`` has computed d loss / d self.
+
+        ``grad`` is a Tensor; a hook returning a Tensor or an array replaces the
+        gradient that flows on (and that a leaf accumulates). Hooks run in the
+        order registered; the returned handle's ``remove()`` takes the hook off.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._grad_hooks is None:
+            self._grad_hooks = {}
+        return RemovableHandle(self._grad_hooks, hook)
+
+    def _run_grad_hooks(self, g: np.ndarray) -> np.ndarray:
+        for hook in list(self._grad_hooks.values()):
+            result = hook(Tensor(g, dtype=g.dtype))
+            if result is not None:
+                result = np.asarray(result.data if isinstance(result, Tensor) else result,
+                                    dtype=g.dtype)
+                if result.shape != g.shape:
+                    raise RuntimeError(f"a gradient hook returned shape {result.shape} for "
+                                       f"a tensor of shape {g.shape}")
+                g = result
+        return g
+
     # -- copying and pickling ---------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         """What ``copy.deepcopy`` and ``pickle`` keep: data, grad, requires_grad.
@@ -253,6 +301,8 @@ class Tensor:
         grads = {id(self): grad}
         for node in reversed(self._topological_order()):
             g = grads.pop(id(node))
+            if node._grad_hooks:
+                g = node._run_grad_hooks(g)
             if node._freed:
                 raise RuntimeError(
                     "backward through a graph that was already freed: the first "

@@ -4,6 +4,7 @@
 for the same computations as plain functions; ``nn.init`` to (re)initialise.
 """
 from . import functional, init
+from .containers import ModuleDict, ModuleList
 from .layers import (GELU, BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU,
                      Sequential, Sigmoid, Softmax, Tanh, mlp)
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
@@ -12,4 +13,4 @@ from .module import Module, Parameter
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "Identity", "Flatten", "ReLU",
            "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "Dropout", "BatchNorm1d", "mlp",
            "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
-           "BCEWithLogitsLoss", "functional", "init"]
+           "BCEWithLogitsLoss", "functional", "init", "ModuleList", "ModuleDict"]
