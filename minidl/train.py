@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from .data import DataLoader
+from .data import DataLoader, is_dataset
 from .tensor import Tensor, no_grad
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
@@ -288,8 +288,11 @@ def _loader(data: Data, batch_size: int, shuffle: bool, seed: int | None,
             raise ValueError("data: this DataLoader has no targets y; "
                              "fit and evaluate need (X, y)")
         return data
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"data must be a DataLoader or an (X, y) pair, not {type(data).__name__}")
+    if is_dataset(data):
+        data = (data, None)
+    elif not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"data must be a DataLoader or an (X, y) pair, or a dataset object, "
+                        f"not {type(data).__name__}")
     return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
                       dtype=dtype)
 
