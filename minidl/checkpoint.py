@@ -30,6 +30,7 @@ draws the same numbers as one that was never interrupted.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -224,6 +225,8 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     naming the path and the problem; a missing file raises FileNotFoundError.
     """
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, _missing(path), path)
     arrays = _read_npz(path)
     if META_KEY not in arrays:
         raise CheckpointError(f"{path}: not a minidl checkpoint: it has no {META_KEY!r} entry "
@@ -245,6 +248,15 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(meta.get("tree"), dict):
         raise CheckpointError(f"{path}: the checkpoint has no tree of contents")
     return _decode(meta["tree"], arrays, path)
+
+
+def _missing(path: str) -> str:
+    """The message for a checkpoint path that does not exist."""
+    message = "no such checkpoint file"
+    if not os.path.splitext(path)[1] and os.sep not in path:
+        message += (f"; minidl.load reads checkpoints written by minidl.save: to load the "
+                    f"dataset, call minidl.datasets.load({path!r})")
+    return message
 
 
 def _read_npz(path: str) -> dict[str, np.ndarray]:
