@@ -252,7 +252,7 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
 
 def _missing(path: str) -> str:
     """The message for a checkpoint path that does not exist."""
-    message = "no such checkpoint file"
+    message = os.strerror(errno.ENOENT)
     if not os.path.splitext(path)[1] and os.sep not in path:
         message += (f"; minidl.load reads checkpoints written by minidl.save: to load the "
                     f"dataset, call minidl.datasets.load({path!r})")
