@@ -5,7 +5,6 @@ import importlib.metadata
 import os
 import platform
 
-import numba
 import numpy as np
 
 from . import kernels
@@ -43,22 +42,25 @@ def _auto_backend() -> str:
     return f"cpu (cuda is unavailable: {kernels.cuda_problem()})"
 
 
-@numba.njit(parallel=True)
-def _touch(values: np.ndarray) -> None:
-    """A tiny parallel loop: calling it loads numba's threading layer."""
-    for i in numba.prange(values.size):
-        values[i] += 1.0
+def _touch(values: np.ndarray) -> np.ndarray:
+    """A tiny array expression: compiled with ``parallel=True`` it becomes a
+    parallel loop, and calling it loads numba's threading layer."""
+    return values + 1.0
 
 
 def _threading_layer() -> str:
     """numba's parallel threading layer: the one configured, and the one that
     actually loads on the first parallel call (made here on a tiny array)."""
-    _touch(np.zeros(2))
+    import numba   # here, not at import: ``import minidl`` does not need numba
+
+    numba.njit(parallel=True)(_touch)(np.zeros(2))
     return f"{numba.threading_layer()} (NUMBA_THREADING_LAYER={numba.config.THREADING_LAYER})"
 
 
 def info() -> str:
     """Describe the installation, print it, and return it."""
+    import numba
+
     from . import __version__
 
     rows = [
