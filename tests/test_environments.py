@@ -7,6 +7,7 @@ must import (with kernels/ and datasets/ beside it), not an installed copy.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -102,3 +103,47 @@ def test_dataset_summaries_match_what_load_gives():
         assert datasets.summary(name) == (samples, split.n_features, split.n_classes), name
     with pytest.raises(ValueError, match="Unknown dataset"):
         datasets.summary("mnist")
+
+
+# -- the suite skips, saying why, where a dependency cannot run -----------------------------
+PLUGINS = {
+    "numpy_2_5": "import numpy\ndel numpy.row_stack\nnumpy.__version__ = '2.5.0'\n",
+    "no_numba_cuda": ("import importlib.util\n_find = importlib.util.find_spec\n"
+                      "importlib.util.find_spec = lambda name, *a: None if name == "
+                      "'numba_cuda' else _find(name, *a)\n"),
+}
+
+
+def _pytest_here(tmp_path: Path, plugin: str | None, *args: str, **env: str) -> str:
+    """Run pytest on this checkout's tests with an extra plugin faking the environment."""
+    extra = []
+    if plugin is not None:
+        (tmp_path / f"fake_{plugin}.py").write_text(PLUGINS[plugin])
+        extra = ["-p", f"fake_{plugin}"]
+    paths = os.pathsep.join([str(tmp_path), str(ROOT)])
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                           *extra, *args], cwd=ROOT, env=_clean_env(PYTHONPATH=paths, **env),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+CUDASIM_TESTS = ("tests/test_optim_cudasim.py", "tests/test_kernels_cudasim.py")
+
+
+@pytest.mark.parametrize("plugin, reason", [
+    ("numpy_2_5", "calls np.row_stack, which NumPy 2.5.0 removed"),
+    ("no_numba_cuda", "numba-cuda is not installed"),
+])
+def test_cudasim_tests_skip_with_the_reason(tmp_path, plugin, reason):
+    if importlib.util.find_spec("numba_cuda") is None and plugin == "numpy_2_5":
+        pytest.skip("numba-cuda is not installed here: the NumPy check is not reached")
+    out = _pytest_here(tmp_path, plugin, *CUDASIM_TESTS)
+    assert "2 skipped" in out and out.count(reason) == 2, out
+
+
+def test_jit_inspecting_tests_skip_under_numba_disable_jit(tmp_path):
+    out = _pytest_here(tmp_path, None, "tests/test_kernels.py", "-k",
+                       "vectorises or parallel_variant or compiled_for_float32_scalars",
+                       NUMBA_DISABLE_JIT="1")
+    assert "6 skipped" in out and "NUMBA_DISABLE_JIT=1: this test inspects compiled" in out, out
