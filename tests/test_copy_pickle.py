@@ -122,3 +122,34 @@ def test_joblib_dump_of_a_fitted_estimators_model(tmp_path):
     loaded = joblib.load(tmp_path / "estimator.joblib")
     np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
     loaded.partial_fit(X, y)   # its optimizer came back bound to its model
+
+
+def test_an_optimizer_pickled_alone_steps_its_own_copies_of_the_params():
+    model = _model()
+    optimizer = optim.RMSprop([{"params": list(model.parameters())[:2], "lr": 0.1},
+                               {"params": list(model.parameters())[2:]}], lr=0.01, device="cpu")
+    _step(model, optimizer, 0)
+    loaded = pickle.loads(pickle.dumps(optimizer))
+    assert [g["lr"] for g in loaded.param_groups] == [0.1, 0.01]
+    params = [p for group in loaded.param_groups for p in group["params"]]
+    for p, q in zip(params, model.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+        assert p is not q
+    for p in params:
+        p.grad = np.ones_like(p.data)
+    before = [p.data.copy() for p in model.parameters()]
+    loaded.step()
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+    assert not np.array_equal(params[0].data, before[0])
+
+
+def test_a_scheduler_pickles_with_its_optimizer():
+    model = _model()
+    optimizer = optim.SGD(model.parameters(), lr=0.1, device="cpu")
+    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    _step(model, optimizer, 0)
+    scheduler.step()
+    scheduler2 = pickle.loads(pickle.dumps(scheduler))
+    scheduler2.step()
+    assert scheduler2.optimizer.param_groups[0]["lr"] == pytest.approx(0.025)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
