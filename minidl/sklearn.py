@@ -25,9 +25,8 @@ runs in float32; predictions are computed in float64 from the float32 weights.
 """
 from __future__ import annotations
 
-import contextlib
 from numbers import Integral
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
@@ -40,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _params as params
 from . import kernels, nn, optim
 from .data import DataLoader
-from .random import generator
+from .random import seeded
 from .train import EarlyStopping, fit, predict
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -61,21 +60,6 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
 
 PREDICT_BATCH_SIZE = 1024
 _SEED_BOUND = np.iinfo(np.int32).max
-
-
-@contextlib.contextmanager
-def _minidl_seeded(seed: int) -> Iterator[None]:
-    """Inside the block minidl's global generator draws from PCG64(seed); after
-    it, the generator's state is put back. So weight initialisation depends on
-    ``random_state`` alone and leaves the user's ``minidl.manual_seed`` stream
-    where it was."""
-    bits = generator().bit_generator
-    saved = bits.state
-    bits.state = np.random.PCG64(seed).state
-    try:
-        yield
-    finally:
-        bits.state = saved
 
 
 class _BaseMLP(BaseEstimator):
@@ -141,7 +125,7 @@ class _BaseMLP(BaseEstimator):
 
     def _build_model(self, seed: int) -> nn.Sequential:
         """Linear layers of ``self._layer_sizes`` with the activation between them."""
-        with _minidl_seeded(seed):
+        with seeded(seed):   # this thread only: random_state alone sets the weights
             return nn.mlp(self._layer_sizes, ACTIVATIONS[self._activation])
 
     def _make_optimizer(self) -> optim.Optimizer:

@@ -112,3 +112,62 @@ def test_grid_search_with_two_threads():
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_params_["learning_rate"] in (0.01, 0.003)
     assert search.predict(X).shape == (120,)
+
+
+def test_estimators_seeded_in_two_threads_get_the_weights_of_their_random_state(monkeypatch):
+    """An estimator's weights depend on its random_state alone, also while another
+    thread initialises one (minidl.random.seeded is per thread). A pause between
+    entering the seeded block and drawing the weights lets the threads overlap."""
+    import time
+
+    from minidl.sklearn import MLPClassifier
+
+    X = np.random.default_rng(0).normal(size=(40, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+
+    def weights(seed):
+        model = MLPClassifier(hidden_layer_sizes=(16, 16), epochs=1, random_state=seed)
+        return model.fit(X, y).model_[0].weight.data.copy()
+
+    expected = {seed: weights(seed) for seed in (1, 2)}
+    build = nn.mlp
+
+    def slow_mlp(*args, **kwargs):
+        time.sleep(0.02)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(nn, "mlp", slow_mlp)
+    minidl.manual_seed(7)
+    stream = minidl.randn(3).data
+    minidl.manual_seed(7)
+    results: dict[int, list[np.ndarray]] = {1: [], 2: []}
+    _in_threads(*(lambda s=s: results[s].extend(weights(s) for _ in range(3)) for s in (1, 2)))
+    for seed, got in results.items():
+        for w in got:
+            np.testing.assert_array_equal(w, expected[seed])
+    np.testing.assert_array_equal(minidl.randn(3).data, stream)   # the user's stream kept
+
+
+def test_seeded_draws_are_per_thread():
+    from minidl.random import generator, seeded
+
+    a_in, b_done = threading.Event(), threading.Event()
+    draws = {}
+
+    def first():
+        with seeded(1):
+            a_in.set()
+            assert b_done.wait(10)
+            draws[1] = generator().random(3)
+
+    def second():
+        assert a_in.wait(10)
+        with seeded(2):
+            draws[2] = generator().random(3)
+        b_done.set()
+
+    minidl.manual_seed(3)
+    _in_threads(first, second)
+    np.testing.assert_array_equal(draws[1], np.random.default_rng(1).random(3))
+    np.testing.assert_array_equal(draws[2], np.random.default_rng(2).random(3))
+    np.testing.assert_array_equal(generator().random(2), np.random.default_rng(3).random(2))
