@@ -171,3 +171,32 @@ def test_seeded_draws_are_per_thread():
     np.testing.assert_array_equal(draws[1], np.random.default_rng(1).random(3))
     np.testing.assert_array_equal(draws[2], np.random.default_rng(2).random(3))
     np.testing.assert_array_equal(generator().random(2), np.random.default_rng(3).random(2))
+
+
+def test_two_threads_stepping_large_optimizers_under_the_workqueue_layer():
+    """numba's workqueue layer aborts the process if two threads run parallel code
+    at once; the cpu kernels run their parallel loops one at a time."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import threading, numpy as np, minidl, numba
+        from minidl.kernels import cpu
+        n = cpu.PARALLEL_THRESHOLD + 1
+        def run():
+            p = minidl.nn.Parameter(np.zeros(n, np.float32))
+            opt = minidl.optim.RMSprop([p], lr=0.01, device="cpu")
+            for _ in range(100):
+                p.grad = np.ones(n, np.float32)
+                opt.step()
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        print("ok", numba.threading_layer())
+    """)
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok workqueue", done.stderr
