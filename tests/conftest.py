@@ -13,6 +13,13 @@ from hypothesis import settings
 
 TESTS = Path(__file__).parent
 
+# Run from a source checkout (minidl imported from it, not installed), the
+# tests' subprocesses, which start elsewhere, must import the same minidl.
+_SOURCE = Path(importlib.util.find_spec("minidl").origin).parent.parent
+if (_SOURCE / "kernels" / "__init__.py").is_file():
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(_SOURCE), *filter(None, [os.environ.get("PYTHONPATH")])])
+
 # In CI (CI=true) hypothesis draws the same examples on every run, so a submission
 # is judged on the examples it was tested with here, never on a new draw.
 settings.register_profile("ci", derandomize=True, database=None)
