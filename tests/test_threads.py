@@ -173,6 +173,7 @@ def test_seeded_draws_are_per_thread():
     np.testing.assert_array_equal(generator().random(2), np.random.default_rng(3).random(2))
 
 
+@pytest.mark.needs_jit
 def test_two_threads_stepping_large_optimizers_under_the_workqueue_layer():
     """numba's workqueue layer aborts the process if two threads run parallel code
     at once; the cpu kernels run their parallel loops one at a time."""
