@@ -26,7 +26,6 @@ Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
 
 
-
 class _GradMode(threading.local):
     """Grad mode, one per thread as in PyTorch: a thread's ``no_grad`` leaves
     the graphs that other threads record alone. Every thread starts enabled."""
@@ -239,7 +238,7 @@ class Tensor:
             return np.array(self._data, dtype=dtype)
         return np.asarray(self._data, dtype=dtype)
 
-    def register_hook(self, hook: Callable[[Tensor], Any]) -> Any:
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` whenever ``backward`` has computed d loss / d self.
 
         ``grad`` is a Tensor; a hook returning a Tensor or an array replaces the
@@ -253,6 +252,7 @@ class Tensor:
         return RemovableHandle(self._grad_hooks, hook)
 
     def _run_grad_hooks(self, g: np.ndarray) -> np.ndarray:
+        """``g`` passed through each hook in turn; a hook's non-None result replaces it."""
         for hook in list(self._grad_hooks.values()):
             result = hook(Tensor(g, dtype=g.dtype))
             if result is not None:
@@ -301,13 +301,13 @@ class Tensor:
         grads = {id(self): grad}
         for node in reversed(self._topological_order()):
             g = grads.pop(id(node))
-            if node._grad_hooks:
-                g = node._run_grad_hooks(g)
             if node._freed:
                 raise RuntimeError(
                     "backward through a graph that was already freed: the first "
                     "backward() released it; pass retain_graph=True to the first call "
                     "to go through the graph twice")
+            if node._grad_hooks:
+                g = node._run_grad_hooks(g)
             if node._backward is None:
                 node._accumulate_grad(g)
                 continue
