@@ -229,7 +229,8 @@ class Module:
         except TypeError:
             target = None
         if target not in (np.float32, np.float64):
-            raise ValueError(f"Invalid dtype: {dtype!r} (Module.to takes float32 or float64)")
+            raise ValueError(f"Invalid dtype: {dtype!r} (Module.to takes float32 or float64; "
+                             f"the device is the optimizer's: optim.SGD(..., device='cuda'))")
         held = [name for name, p in self.named_parameters()
                 if p._owner is not None and p.dtype != target]
         if held:
