@@ -30,26 +30,25 @@ way and records ``target_mean`` and ``target_std`` to undo it:
 """
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-from sklearn import datasets as sk
-from sklearn.model_selection import train_test_split
 
-__all__ = ["Split", "load", "names", "task"]
+__all__ = ["Split", "load", "names", "task", "summary"]
 
-# name -> (sklearn generator, task, minidl's defaults for its options)
-_GENERATED: dict[str, tuple[Callable[..., Any], str, dict[str, Any]]] = {
-    "moons": (sk.make_moons, "classification", {"n_samples": 1000, "noise": 0.2}),
-    "circles": (sk.make_circles, "classification",
+# scikit-learn is imported on the first load, not with this module: its import
+# takes about a second, which ``minidl --help`` and ``minidl datasets`` skip.
+# name -> (sklearn.datasets generator, task, minidl's defaults for its options)
+_GENERATED: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "moons": ("make_moons", "classification", {"n_samples": 1000, "noise": 0.2}),
+    "circles": ("make_circles", "classification",
                 {"n_samples": 1000, "noise": 0.1, "factor": 0.5}),
-    "blobs": (sk.make_blobs, "classification", {"n_samples": 1000, "centers": 3}),
-    "classification": (sk.make_classification, "classification", {"n_samples": 1000}),
-    "regression": (sk.make_regression, "regression",
+    "blobs": ("make_blobs", "classification", {"n_samples": 1000, "centers": 3}),
+    "classification": ("make_classification", "classification", {"n_samples": 1000}),
+    "regression": ("make_regression", "regression",
                    {"n_samples": 1000, "n_features": 10, "noise": 10.0}),
 }
 # Arguments of the generators that are not options: the seed sets random_state,
@@ -58,14 +57,22 @@ _NOT_OPTIONS = {"random_state", "return_centers", "return_X_y", "coef", "n_targe
 # The largest random_state scikit-learn accepts: 2^32 - 1.
 _MAX_SEED = 2**32 - 1
 
-# name -> (sklearn loader, task). diabetes is read unscaled: sklearn's scaled
-# copy is centred on all 442 rows, test rows included.
-_BUNDLED: dict[str, tuple[Callable[[], Any], str]] = {
-    "iris": (sk.load_iris, "classification"),
-    "wine": (sk.load_wine, "classification"),
-    "breast_cancer": (sk.load_breast_cancer, "classification"),
-    "digits": (sk.load_digits, "classification"),
-    "diabetes": (functools.partial(sk.load_diabetes, scaled=False), "regression"),
+# name -> (sklearn.datasets loader, task, its arguments). diabetes is read
+# unscaled: sklearn's scaled copy is centred on all 442 rows, test rows included.
+_BUNDLED: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "iris": ("load_iris", "classification", {}),
+    "wine": ("load_wine", "classification", {}),
+    "breast_cancer": ("load_breast_cancer", "classification", {}),
+    "digits": ("load_digits", "classification", {}),
+    "diabetes": ("load_diabetes", "regression", {"scaled": False}),
+}
+# name -> (samples, features, classes) as ``load(name)`` gives them with the
+# default options: what ``minidl datasets`` lists without loading anything.
+_SIZES: dict[str, tuple[int, int, int | None]] = {
+    "moons": (1000, 2, 2), "circles": (1000, 2, 2), "blobs": (1000, 2, 3),
+    "classification": (1000, 20, 2), "regression": (1000, 10, None),
+    "iris": (150, 4, 3), "wine": (178, 13, 3), "breast_cancer": (569, 30, 2),
+    "digits": (1797, 64, 10), "diabetes": (442, 10, None),
 }
 
 
@@ -106,6 +113,13 @@ def task(name: str) -> str:
     return (_GENERATED[name] if name in _GENERATED else _BUNDLED[name])[1]
 
 
+def summary(name: str) -> tuple[int, int, int | None]:
+    """(samples, features, classes or None) of ``load(name)`` with default
+    options, known without loading the data (or importing scikit-learn)."""
+    _check_name(name)
+    return _SIZES[name]
+
+
 def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = True,
          standardize_target: bool = False, **options: Any) -> Split:
     """Load dataset ``name`` and split it, stratified by class for classification.
@@ -122,6 +136,8 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
     if standardize_target and task != "regression":
         raise ValueError(f"standardize_target=True needs a regression dataset; "
                          f"{name!r} is a {task} dataset")
+    from sklearn.model_selection import train_test_split
+
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=float(test_size), random_state=int(seed),
         stratify=y if task == "classification" else None)
@@ -191,12 +207,13 @@ def _read(name: str, seed: int, options: dict[str, Any]
         if options:
             raise TypeError(f"load({name!r}) takes no options (it is bundled with "
                             f"scikit-learn); got {', '.join(map(repr, options))}")
-        read, task = _BUNDLED[name]
-        bunch = read()
+        read, task, arguments = _BUNDLED[name]
+        bunch = getattr(_sklearn_datasets(), read)(**arguments)
         class_names = [str(c) for c in bunch.target_names] if task == "classification" else None
         return bunch.data, bunch.target, task, [str(f) for f in bunch.feature_names], class_names
 
-    make, task, defaults = _GENERATED[name]
+    make_name, task, defaults = _GENERATED[name]
+    make = getattr(_sklearn_datasets(), make_name)
     valid = sorted(set(inspect.signature(make).parameters) - _NOT_OPTIONS)
     for option in options:
         if option not in valid:
@@ -211,6 +228,13 @@ def _read(name: str, seed: int, options: dict[str, Any]
     feature_names = [f"x{i}" for i in range(X.shape[1])]
     class_names = [str(c) for c in range(int(y.max()) + 1)] if task == "classification" else None
     return X, y, task, feature_names, class_names
+
+
+def _sklearn_datasets() -> Any:
+    """``sklearn.datasets``, imported on first use."""
+    from sklearn import datasets
+
+    return datasets
 
 
 def _nonzero(std: np.ndarray) -> np.ndarray:

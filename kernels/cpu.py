@@ -20,6 +20,7 @@ to rounding.
 from __future__ import annotations
 
 import math
+import threading
 import types
 import warnings
 from typing import Callable, NamedTuple
@@ -47,6 +48,8 @@ on_host = True
 # process, against 6..10 us serially).
 PARALLEL_THRESHOLD = 50_000
 
+_PARALLEL_LOCK = threading.Lock()
+
 CACHE_WARNING = ("minidl.kernels.cpu: numba found no writable cache directory, so the kernels "
                  "compile without a disk cache (set NUMBA_CACHE_DIR to a writable directory)")
 
@@ -72,6 +75,17 @@ class Loops(NamedTuple):
 
     def pick(self, size: int) -> numba.core.dispatcher.Dispatcher:
         return self.parallel if size >= PARALLEL_THRESHOLD else self.serial
+
+    def __call__(self, *args) -> None:
+        """Run the variant that suits the size of ``args[0]``. Parallel runs go
+        one at a time: numba's workqueue threading layer (its fallback where
+        neither OpenMP nor TBB loads) aborts the process when two threads enter
+        parallel code at once, and one parallel loop already uses every core."""
+        loop = self.pick(args[0].size)
+        if loop is self.serial:
+            return loop(*args)
+        with _PARALLEL_LOCK:
+            return loop(*args)
 
 
 def _compile(loop: Callable) -> Loops:
@@ -158,8 +172,8 @@ _sgd = _compile(_sgd_loop)
 def sgd(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
         nesterov, maximize, step) -> None:
     """The update of ``reference.sgd``."""
-    _sgd.pick(param.size)(*sgd_arguments(param, grad, momentum_buffer, lr, momentum, dampening,
-                                         weight_decay, nesterov, maximize, step))
+    _sgd(*sgd_arguments(param, grad, momentum_buffer, lr, momentum, dampening,
+                        weight_decay, nesterov, maximize, step))
 
 
 def _adagrad_loop(param, grad, state_sum, neg_clr, sign, weight_decay, eps):
@@ -176,8 +190,8 @@ _adagrad = _compile(_adagrad_loop)
 
 def adagrad(param, grad, state_sum, lr, lr_decay, weight_decay, eps, maximize, step) -> None:
     """The update of ``reference.adagrad``; ``clr`` is computed in float64 on the host."""
-    _adagrad.pick(param.size)(*adagrad_arguments(param, grad, state_sum, lr, lr_decay,
-                                                 weight_decay, eps, maximize, step))
+    _adagrad(*adagrad_arguments(param, grad, state_sum, lr, lr_decay,
+                                weight_decay, eps, maximize, step))
 
 
 def _rmsprop_loop(param, grad, square_avg, grad_avg, momentum_buffer, neg_lr, sign,
@@ -209,7 +223,7 @@ _rmsprop = _compile(_rmsprop_loop)
 def rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
             weight_decay, momentum, centered, maximize, eps_in_sqrt) -> None:
     """The update of ``reference.rmsprop`` (centered variance clamped at 0)."""
-    _rmsprop.pick(param.size)(*rmsprop_arguments(
+    _rmsprop(*rmsprop_arguments(
         param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
         momentum, centered, maximize, eps_in_sqrt))
 
@@ -242,7 +256,7 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps
     exact no-op, otherwise), and the coupled one adds ``weight_decay * p`` to
     g (0 when decoupled); the bias corrections are float64 host scalars.
     """
-    _adam.pick(param.size)(*adam_arguments(
+    _adam(*adam_arguments(
         param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
         decoupled_weight_decay, amsgrad, maximize, step))
 

@@ -22,7 +22,7 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
         and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
     __path__.append(_checkout)
 
-from . import data, ops, optim  # noqa: E402
+from . import data, nn, ops, optim  # noqa: E402
 from .checkpoint import load, save
 from .creation import ones, rand, randn, tensor, zeros
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones_like,

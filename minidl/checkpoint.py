@@ -34,6 +34,7 @@ draws the same numbers as one that was never interrupted.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -266,6 +267,8 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     naming the path and the problem; a missing file raises FileNotFoundError.
     """
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, _missing(path), path)
     arrays = _read_npz(path)
     try:
         return _contents(path, arrays)
@@ -296,6 +299,15 @@ def _contents(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     if not isinstance(meta.get("tree"), dict):
         raise CheckpointError(f"{path}: the checkpoint has no tree of contents")
     return _decode(meta["tree"], arrays, path)
+
+
+def _missing(path: str) -> str:
+    """The message for a checkpoint path that does not exist."""
+    message = os.strerror(errno.ENOENT)
+    if not os.path.splitext(path)[1] and os.sep not in path:
+        message += (f"; minidl.load reads checkpoints written by minidl.save: to load the "
+                    f"dataset, call minidl.datasets.load({path!r})")
+    return message
 
 
 def _read_npz(path: str) -> dict[str, np.ndarray]:

@@ -28,7 +28,6 @@ import tempfile
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from . import __version__, kernels, nn, optim
 from . import datasets as minidl_datasets
@@ -356,6 +355,7 @@ class _EpochLog:
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
         values = "  ".join(f"{key} {value:.4f}" for key, value in logs.items())
+        from tqdm.auto import tqdm
         tqdm.write(f"epoch {number:>{len(str(self.total))}}/{self.total}  {values}",
                    file=sys.stdout)
         if self.save_path is not None:
@@ -476,10 +476,9 @@ def _fit_run(model: nn.Module, loss_fn: nn.Module, optimizer: optim.Optimizer,
 def _datasets(args: argparse.Namespace) -> int:
     rows = [("name", "task", "samples", "features", "classes")]
     for name in minidl_datasets.names():
-        split = minidl_datasets.load(name)
-        classes = "-" if split.n_classes is None else str(split.n_classes)
-        rows.append((name, split.task, str(len(split.y_train) + len(split.y_test)),
-                     str(split.n_features), classes))
+        samples, features, classes = minidl_datasets.summary(name)
+        rows.append((name, minidl_datasets.task(name), str(samples), str(features),
+                     "-" if classes is None else str(classes)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) if i < 2 else cell.rjust(width)

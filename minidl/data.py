@@ -24,6 +24,9 @@ class DataLoader:
     """Iterate over ``X`` (and ``y``) in mini-batches of ``batch_size`` rows.
 
     Yields ``(Tensor X, Tensor y)``, or ``Tensor X`` alone when ``y`` is None.
+    ``X`` may also be a dataset object, as in PyTorch: ``len(X)`` items, item
+    ``X[i]`` an ``(x, y)`` pair (or ``x`` alone); its items are read once, here,
+    and stacked into arrays.
     X becomes ``dtype`` (float32 unless asked otherwise, as for a Tensor);
     integer labels become int64, float targets ``dtype`` too. Shuffling draws from the loader's own
     generator when ``seed`` is given (each epoch a new permutation, the whole
@@ -42,6 +45,11 @@ class DataLoader:
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"Invalid dtype: {dtype} (needs float32 or float64)")
+        if is_dataset(X):
+            if y is not None:
+                raise ValueError("y must be None when X is a dataset object: its items "
+                                 "are (x, y) pairs")
+            X, y = _from_dataset(X)
         self.X = _features(X, "X", dtype)
         self.y = None if y is None else _targets(y, dtype)
         if self.y is not None and len(self.y) != len(self.X):
@@ -105,3 +113,36 @@ def _targets(data: Any, dtype: np.dtype) -> np.ndarray:
     if array.ndim >= 1 and array.dtype.kind in "iub":
         return array.astype(np.int64, copy=False)
     return _features(array, "y", dtype)
+
+
+def is_dataset(data: Any) -> bool:
+    """A PyTorch-style dataset: ``__len__`` and ``__getitem__``, but not an array,
+    a list, a tuple or anything else numpy reads as an array (``__array__``)."""
+    return (hasattr(data, "__len__") and hasattr(data, "__getitem__")
+            and not hasattr(data, "__array__")
+            and not isinstance(data, (np.ndarray, Tensor, list, tuple, str, bytes, dict)))
+
+
+def _from_dataset(dataset: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every item of ``dataset``, stacked: (X, y) from (x, y) items, (X, None) from x items."""
+    items = [dataset[i] for i in range(len(dataset))]
+    if not items:
+        raise ValueError(f"X is an empty dataset: len({type(dataset).__name__}) is 0")
+    paired = isinstance(items[0], tuple)
+    for i, item in enumerate(items):
+        if isinstance(item, tuple) != paired or (paired and len(item) != 2):
+            raise ValueError(f"dataset item {i} is {type(item).__name__} {item!r:.80}; every "
+                             f"item must be an (x, y) tuple, or every item x alone")
+    if not paired:
+        return _stack(items, "x"), None
+    xs, ys = zip(*items)
+    return _stack(xs, "x"), _stack(ys, "y")
+
+
+def _stack(values: Any, name: str) -> np.ndarray:
+    arrays = [np.asarray(v.data if isinstance(v, Tensor) else v) for v in values]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise ValueError(f"the dataset's items give {name} of different shapes "
+                         f"{sorted(shapes)[:3]}; every {name} needs the same shape")
+    return np.stack(arrays)

@@ -18,29 +18,28 @@ the loss minimised per sample depend on the task:
 averaged over a mini-batch; ``weight_decay`` adds the optimizer's penalty.
 
 They follow scikit-learn's conventions: ``__init__`` only stores the
-parameters, ``fit`` validates them (``_parameter_constraints``) and the data,
+parameters, ``fit`` validates them (``_parameter_rules``) and the data,
 and learned state ends in ``_``. They work in ``Pipeline``, ``GridSearchCV``
 and ``clone``, pickle, and pass ``sklearn.utils.estimator_checks``. Training
 runs in float32; predictions are computed in float64 from the float32 weights.
 """
 from __future__ import annotations
 
-import contextlib
-from numbers import Integral, Real
-from typing import Any, Iterator
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _params as params
 from . import kernels, nn, optim
 from .data import DataLoader
-from .random import generator
+from .random import seeded
 from .train import DivergenceError, EarlyStopping, fit, predict
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -63,21 +62,6 @@ PREDICT_BATCH_SIZE = 1024
 _SEED_BOUND = np.iinfo(np.int32).max
 
 
-@contextlib.contextmanager
-def _minidl_seeded(seed: int) -> Iterator[None]:
-    """Inside the block minidl's global generator draws from PCG64(seed); after
-    it, the generator's state is put back. So weight initialisation depends on
-    ``random_state`` alone and leaves the user's ``minidl.manual_seed`` stream
-    where it was."""
-    bits = generator().bit_generator
-    saved = bits.state
-    bits.state = np.random.PCG64(seed).state
-    try:
-        yield
-    finally:
-        bits.state = saved
-
-
 class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, model, training.
 
@@ -86,21 +70,22 @@ class _BaseMLP(BaseEstimator):
     labels become training targets.
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "device": [StrOptions({"auto", *kernels.BACKENDS})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+    # What fit checks each parameter against (scikit-learn's wording, public API only).
+    _parameter_rules: dict[str, params.Rule] = {
+        "hidden_layer_sizes": params.either(params.ARRAY_LIKE, params.integer(1)),
+        "activation": params.options(*ACTIVATIONS),
+        "optimizer": params.options(*OPTIMIZERS),
+        "learning_rate": params.real(0, low_open=True),
+        "weight_decay": params.real(0),
+        "batch_size": params.either(params.integer(1), params.options("auto")),
+        "epochs": params.integer(1),
+        "early_stopping": params.BOOLEAN,
+        "validation_fraction": params.real(0, 1, low_open=True),
+        "n_iter_no_change": params.integer(1),
+        "tol": params.real(0),
+        "device": params.options("auto", *kernels.BACKENDS),
+        "random_state": params.RANDOM_STATE,
+        "verbose": params.VERBOSE,
     }
     _score_metric: str
 
@@ -140,7 +125,7 @@ class _BaseMLP(BaseEstimator):
 
     def _build_model(self, seed: int) -> nn.Sequential:
         """Linear layers of ``self._layer_sizes`` with the activation between them."""
-        with _minidl_seeded(seed):
+        with seeded(seed):   # this thread only: random_state alone sets the weights
             return nn.mlp(self._layer_sizes, ACTIVATIONS[self._activation])
 
     def _make_optimizer(self) -> optim.Optimizer:
@@ -320,7 +305,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train a new network for ``epochs`` epochs on (X, y)."""
-        self._validate_params()
+        params.check_parameters(self, self._parameter_rules)
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self._set_classes(y)
@@ -336,7 +321,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         does not apply, and the network's shape (``hidden_layer_sizes``,
         ``activation``) and ``optimizer`` stay as the first call made them.
         """
-        self._validate_params()
+        params.check_parameters(self, self._parameter_rules)
         first = not hasattr(self, "model_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit "
@@ -420,7 +405,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Train a new network for ``epochs`` epochs on (X, y)."""
-        self._validate_params()
+        params.check_parameters(self, self._parameter_rules)
         X, y = self._validate(X, y, reset=True)
         self._initialize(n_outputs=y.shape[1])
         self._train(X, y, self.epochs, self.early_stopping)
@@ -430,7 +415,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """One epoch on (X, y), continuing from the current weights and optimizer
         state (a new network on the first call). Early stopping does not apply;
         see ``MLPClassifier.partial_fit``."""
-        self._validate_params()
+        params.check_parameters(self, self._parameter_rules)
         first = not hasattr(self, "model_")
         X, y = self._validate(X, y, reset=first)
         if first:

@@ -15,32 +15,43 @@ result into ``.grad``, as in PyTorch; intermediate tensors keep nothing.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from .grad_fn import GradFn, public_caller
+from .hooks import RemovableHandle
 
 Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Grad mode, one per thread as in PyTorch: a thread's ``no_grad`` leaves
+    the graphs that other threads record alone. Every thread starts enabled."""
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Inside this block ops record no graph: outputs never require grad."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Inside this block ops record no graph: outputs never require grad.
+
+    It applies to the thread that entered it only.
+    """
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    """False inside a ``no_grad()`` block."""
-    return _grad_enabled
+    """False inside a ``no_grad()`` block of this thread."""
+    return _grad_mode.enabled
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
@@ -93,7 +104,7 @@ class Tensor:
         out = Tensor.__new__(Tensor)
         out._data, out._grad, out._grad_view, out._owner = np.asarray(data), None, None, None
         out._freed = False
-        out._requires_grad = _grad_enabled and any([p._requires_grad for p in parents])
+        out._requires_grad = _grad_mode.enabled and any([p._requires_grad for p in parents])
         out._parents = parents if out._requires_grad else ()
         out._backward = backward if out._requires_grad else None
         out._grad_fn_name = backward.__qualname__ if out._requires_grad else None
@@ -228,6 +239,65 @@ class Tensor:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 
+    # -- PyTorch's conveniences: numel, requires_grad_, numpy interop, grad hooks
+    _grad_hooks: dict[int, Callable[[Tensor], Any]] | None = None   # per instance once set
+
+    def numel(self) -> int:
+        """The number of elements: the product of the shape."""
+        return int(self._data.size)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return this tensor (leaves only)."""
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError("you can only change requires_grad of leaf tensors; use "
+                               "detach() to get a tensor cut from the graph")
+        self.requires_grad = requires_grad
+        return self
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)`` is the tensor's data (a copy when asked, as numpy does)."""
+        if copy:
+            return np.array(self._data, dtype=dtype)
+        return np.asarray(self._data, dtype=dtype)
+
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever ``backward`` has computed d loss / d self.
+
+        ``grad`` is a Tensor; a hook returning a Tensor or an array replaces the
+        gradient that flows on (and that a leaf accumulates). Hooks run in the
+        order registered; the returned handle's ``remove()`` takes the hook off.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._grad_hooks is None:
+            self._grad_hooks = {}
+        return RemovableHandle(self._grad_hooks, hook)
+
+    def _run_grad_hooks(self, g: np.ndarray) -> np.ndarray:
+        """``g`` passed through each hook in turn; a hook's non-None result replaces it."""
+        for hook in list(self._grad_hooks.values()):
+            result = hook(Tensor(g, dtype=g.dtype))
+            if result is not None:
+                result = np.asarray(result.data if isinstance(result, Tensor) else result,
+                                    dtype=g.dtype)
+                if result.shape != g.shape:
+                    raise RuntimeError(f"a gradient hook returned shape {result.shape} for "
+                                       f"a tensor of shape {g.shape}")
+                g = result
+        return g
+
+    # -- copying and pickling ---------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """What ``copy.deepcopy`` and ``pickle`` keep: data, grad, requires_grad.
+
+        The copy is a leaf of its own: in no optimizer's flat buffer (an
+        optimizer pickled along with it binds it again), and without the graph
+        that made it (its closures cannot be pickled).
+        """
+        state = dict(self.__dict__)
+        state.update(_grad_view=None, _owner=None, _parents=(), _backward=None, _freed=False)
+        return state
+
     # -- the engine -----------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d self / d leaf into every leaf's ``.grad``.
@@ -258,6 +328,8 @@ class Tensor:
                     "backward through a graph that was already freed: the first "
                     "backward() released it; pass retain_graph=True to the first call "
                     "to go through the graph twice")
+            if node._grad_hooks:
+                g = node._run_grad_hooks(g)
             if node._backward is None:
                 node._accumulate_grad(g)
                 continue

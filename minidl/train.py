@@ -21,9 +21,8 @@ import sys
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from .data import DataLoader
+from .data import DataLoader, is_dataset
 from .nn.utils import clip_grad_norm_
 from .tensor import Tensor, no_grad
 
@@ -337,8 +336,11 @@ def _loader(data: Data, batch_size: int, shuffle: bool, seed: int | None,
             raise ValueError("data: this DataLoader has no targets y; "
                              "fit and evaluate need (X, y)")
         return data
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"data must be a DataLoader or an (X, y) pair, not {type(data).__name__}")
+    if is_dataset(data):
+        data = (data, None)
+    elif not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"data must be a DataLoader or an (X, y) pair, or a dataset object, "
+                        f"not {type(data).__name__}")
     return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
                       dtype=dtype)
 
@@ -390,6 +392,7 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     callbacks = list(callbacks)
     history = History()
     _call_optional(callbacks, "on_train_begin", model)
+    from tqdm.auto import tqdm   # here, not at import: it slows every start by ~0.1 s
     lines = progress and not progress_bar_redraws()
     with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress or lines,
               file=sys.stderr, dynamic_ncols=True) as bar:

@@ -1,6 +1,7 @@
 """Shared test fixtures."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -12,11 +13,45 @@ from hypothesis import settings
 
 TESTS = Path(__file__).parent
 
+# Run from a source checkout (minidl imported from it, not installed), the
+# tests' subprocesses, which start elsewhere, must import the same minidl.
+_SOURCE = Path(importlib.util.find_spec("minidl").origin).parent.parent
+if (_SOURCE / "kernels" / "__init__.py").is_file():
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(_SOURCE), *filter(None, [os.environ.get("PYTHONPATH")])])
+
 # In CI (CI=true) hypothesis draws the same examples on every run, so a submission
 # is judged on the examples it was tested with here, never on a new draw.
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def jit_disabled() -> bool:
+    """NUMBA_DISABLE_JIT=1: numba runs every njit function as plain Python."""
+    return os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in ("", "0")
+
+
+def cudasim_problem() -> str | None:
+    """Why numba's CUDA simulator cannot run here, or None when it can."""
+    if importlib.util.find_spec("numba_cuda") is None:
+        return "numba-cuda is not installed (pip install 'minidl[cuda]')"
+    from minidl import kernels
+    return kernels._row_stack_problem()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_jit: inspects numba's compiled code (skipped, "
+                                       "with the reason, under NUMBA_DISABLE_JIT=1)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if jit_disabled():
+        skip = pytest.mark.skip(reason="NUMBA_DISABLE_JIT=1: this test inspects compiled "
+                                       "numba code, which is not made without the JIT")
+        for item in items:
+            if "needs_jit" in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture
@@ -26,8 +61,12 @@ def cudasim() -> Callable[..., subprocess.CompletedProcess]:
     ``NUMBA_ENABLE_CUDASIM`` must be set before numba is imported, so the
     simulator cannot share this process. ``cudasim("cudasim/x.py", *args)``
     runs ``tests/cudasim/x.py`` and fails the test, showing its output, unless
-    it exits 0.
+    it exits 0. Skips, saying why, where the simulator cannot run (no
+    numba-cuda, or a NumPy that this numba-cuda cannot import with).
     """
+    problem = cudasim_problem()
+    if problem is not None:
+        pytest.skip(f"the CUDA simulator cannot run here: {problem}")
     def run(script: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", MINIDL_DEVICE="")
         done = subprocess.run([sys.executable, str(TESTS / script), *args], env=env,

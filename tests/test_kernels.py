@@ -52,6 +52,7 @@ def test_cpu_matches_reference(small_threshold, update, options, dtype, n):
     assert not np.allclose(got[0], CHECK.run_case(cpu, update, options, n, dtype, 0)[0])
 
 
+@pytest.mark.needs_jit
 @pytest.mark.parametrize("update", ["sgd", "adagrad", "rmsprop", "adam"])
 def test_float32_loops_are_compiled_for_float32_scalars(small_threshold, update):
     options = next(o for u, o in CHECK.CASES if u == update)
@@ -75,6 +76,7 @@ def packed_sqrt_count(error_model: str) -> int:
     return len(re.findall(r"\bv?sqrtps\b", loop.inspect_asm(loop.signatures[0])))
 
 
+@pytest.mark.needs_jit
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 assembly check")
 def test_float32_loop_vectorises():
     assert "fastmath" not in cpu._rmsprop.serial.targetoptions
@@ -82,6 +84,7 @@ def test_float32_loop_vectorises():
     assert packed_sqrt_count("python") == 0  # numba's zero-division checks block SIMD
 
 
+@pytest.mark.needs_jit
 def test_parallel_variant_is_used_above_the_threshold(small_threshold):
     assert cpu._rmsprop.pick(SMALL_THRESHOLD - 1) is cpu._rmsprop.serial
     assert cpu._rmsprop.pick(SMALL_THRESHOLD) is cpu._rmsprop.parallel
@@ -267,6 +270,7 @@ def test_cuda_problem_reports_a_failing_numba_cuda_import():
     assert done.stdout.startswith("numba.cuda cannot be imported: ModuleNotFoundError: import of")
 
 
+@pytest.mark.needs_jit
 def test_cpu_kernels_work_without_a_cache_directory():
     done = python("""
         import warnings

@@ -466,6 +466,7 @@ def signature_count() -> int:
     return sum(len(loop.serial.signatures) + len(loop.parallel.signatures) for loop in loops)
 
 
+@pytest.mark.needs_jit
 def test_changing_lr_takes_effect_without_recompiling():
     param = Tensor(np.zeros(4, np.float32), requires_grad=True)
     opt = SGD([param], lr=0.1, device="cpu")

@@ -72,7 +72,7 @@ COMPOSED = {"relu6": "hardtanh", "softmin": "softmax"}
 
 @pytest.mark.parametrize("name", [*unary.__all__, *activations.__all__])
 def test_every_unary_op_and_activation_names_its_grad_fn(name):
-    out = getattr(ops, name)(X * 0.5 + 1.0)
+    out = getattr(ops, name)(X + 1.0 if name == "acosh" else X * 0.5)   # inside each domain
     assert out.grad_fn.name == COMPOSED.get(name, name)
 
 

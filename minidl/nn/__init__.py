@@ -1,20 +1,23 @@
 """minidl.nn: Modules, Parameters, layers, losses, initialisation and functional forms.
 
 ``import minidl.nn as nn`` for the Modules; ``import minidl.nn.functional as F``
-for the same computations as plain functions; ``nn.init`` to (re)initialise.
+for the same computations as plain functions; ``nn.init`` to (re)initialise;
+``nn.utils`` to clip gradients.
 """
 from . import functional, init, utils
+from .activation import (CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                         ReLU6, SiLU, Softmin, Softplus, Softsign)
+from .containers import ModuleDict, ModuleList
 from .layers import (GELU, BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU,
                      Sequential, Sigmoid, Softmax, Tanh, mlp)
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                      NLLLoss)
 from .module import Module, Parameter
-from .activation import (CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
-                         ReLU6, SiLU, Softmin, Softplus, Softsign)
 
-__all__ = ["Module", "Parameter", "Linear", "Sequential", "Identity", "Flatten", "ReLU",
-           "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "Dropout", "BatchNorm1d", "mlp",
-           "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
+__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "mlp",
+           "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d",
+           "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "ELU", "CELU", "SELU",
+           "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid",
+           "Hardswish", "LogSigmoid", "Softmin",
+           "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "functional", "init", "utils"]
-__all__ += ["ELU", "CELU", "SELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6",
-            "Hardsigmoid", "Hardswish", "LogSigmoid", "Softmin", "BCELoss"]

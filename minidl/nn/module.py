@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from ..hooks import RemovableHandle
 from ..tensor import Tensor
 
 
@@ -59,12 +60,37 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return note_call(self, args, self.forward(*args, **kwargs))
+        """``forward``, between the forward pre-hooks and the forward hooks."""
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
+        return note_call(self, args, output)
+
+    # -- hooks --------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a return value that
+        is not None replaces the positional inputs (a non-tuple is one input)."""
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; a return value
+        that is not None replaces the output."""
+        return RemovableHandle(self._forward_hooks, hook)
 
     # -- registration by attribute assignment ---------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -176,6 +202,59 @@ class Module:
 
     def eval(self) -> Module:
         return self.train(False)
+
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every sub-module, children before parents, then
+        on this module (as PyTorch does, e.g. to initialise weights); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` of every parameter (False freezes them); returns self."""
+        for parameter in self.parameters():
+            parameter.requires_grad_(requires_grad)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every parameter and floating-point buffer to ``dtype`` (float32 or
+        float64) in place, keeping the Parameter objects; returns self.
+
+        Parameters held by an optimizer live in its flat buffers of one dtype:
+        cast the model before building the optimizer.
+        """
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            target = None
+        if target not in (np.float32, np.float64):
+            raise ValueError(f"Invalid dtype: {dtype!r} (Module.to takes float32 or float64; "
+                             f"the device is the optimizer's: optim.SGD(..., device='cuda'))")
+        held = [name for name, p in self.named_parameters()
+                if p._owner is not None and p.dtype != target]
+        if held:
+            raise ValueError(f"cannot cast parameters {', '.join(held)} to {target}: an "
+                             f"optimizer holds them in its flat buffers of another dtype; "
+                             f"cast the model before building the optimizer")
+        for parameter in self.parameters():
+            grad = parameter.grad
+            parameter.data = parameter.data.astype(target, copy=False)
+            if grad is not None:
+                parameter.grad = grad
+        for module in self.modules():
+            for name, buffer in module._buffers.items():
+                if buffer.dtype.kind == "f":
+                    module._buffers[name] = buffer.astype(target, copy=False)
+        return self
+
+    def float(self) -> Module:
+        """``to(float32)``."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """``to(float64)``."""
+        return self.to(np.float64)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient, or fill it with zeros."""

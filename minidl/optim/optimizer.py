@@ -220,6 +220,16 @@ class Optimizer:
             group.update(new_group)
             write()
 
+    # -- copying and pickling --------------------------------------------------------
+    def __reduce__(self) -> tuple:
+        """Pickle and ``copy.deepcopy`` rebuild the optimizer from its public state:
+        its class, param groups (params and hyperparameters), defaults, device and
+        ``state_dict()``. The copy binds the copied params into flat buffers of its
+        own and steps on exactly as the original would."""
+        groups = [dict(group) for group in self.param_groups]
+        return (_rebuild, (type(self), groups, dict(self.defaults), self.device,
+                           self.state_dict()))
+
     # -- display ------------------------------------------------------------------
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} (", f"Device: {self.device}"]
@@ -227,6 +237,14 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _rebuild(cls: type, groups: list[dict[str, Any]], defaults: dict[str, Any], device: str,
+             state: dict[str, Any]) -> Optimizer:
+    """The optimizer that ``Optimizer.__reduce__`` describes."""
+    optimizer = cls(groups, **defaults, device=device)
+    optimizer.load_state_dict(state)
+    return optimizer
 
 
 # -- hyperparameter validation, shared by the optimizers ---------------------------
