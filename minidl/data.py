@@ -24,6 +24,8 @@ class DataLoader:
     """Iterate over ``X`` (and ``y``) in mini-batches of ``batch_size`` rows.
 
     Yields ``(Tensor X, Tensor y)``, or ``Tensor X`` alone when ``y`` is None.
+    Samples are the rows of X along its first axis, of any trailing shape: images
+    (n, C, H, W) give batches (B, C, H, W).
     X becomes ``dtype`` (float32 unless asked otherwise, as for a Tensor);
     integer labels become int64, float targets ``dtype`` too. Shuffling draws from the loader's own
     generator when ``seed`` is given (each epoch a new permutation, the whole
