@@ -101,6 +101,8 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     (the unbiased variance). Otherwise the running statistics are used as
     constants.
     """
+    if not isinstance(x, Tensor) or x.dtype.kind != "f":
+        x = Tensor(x, dtype=None if weight is None else weight.dtype)
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects input of shape (N, C, *), got shape {x.shape}")
     channels = x.shape[1]
