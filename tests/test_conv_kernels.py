@@ -21,7 +21,8 @@ fast = settings(max_examples=30, deadline=None)
 def conv_cases(draw):
     """(x, w, stride, dilation, groups) with a kernel that fits the input."""
     groups = draw(st.integers(1, 3))
-    cg, og = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    # few channels and many: the two im2col loops (cpu.FEW_CHANNELS)
+    cg, og = draw(st.sampled_from([1, 2, 3, 9])), draw(st.integers(1, 3))
     n = draw(st.integers(1, 3))
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -163,16 +164,19 @@ def test_max_pool_ties_go_to_the_first_element_and_nan_wins():
 def test_parallel_loops_match_serial(monkeypatch):
     monkeypatch.setattr(cpu, "PARALLEL_SIZE", 1)
     rng = np.random.default_rng(7)
-    x, w = rng.standard_normal((4, 6, 7, 7)), rng.standard_normal((4, 3, 3, 3))
-    y, context = cpu.conv2d(x, w, (1, 2), (1, 1), 2)
-    expected, ref_context = reference.conv2d(x, w, (1, 2), (1, 1), 2)
-    np.testing.assert_allclose(y, expected)
-    for mine, theirs in zip(cpu.conv2d_grad(np.ones_like(y), context),
-                            reference.conv2d_grad(np.ones_like(y), ref_context)):
-        np.testing.assert_allclose(mine, theirs)
+    for channels in (6, 20):   # both im2col loops
+        x, w = rng.standard_normal((4, channels, 7, 7)), rng.standard_normal((4, channels // 2,
+                                                                               3, 3))
+        y, context = cpu.conv2d(x, w, (1, 2), (1, 1), 2)
+        expected, ref_context = reference.conv2d(x, w, (1, 2), (1, 1), 2)
+        np.testing.assert_allclose(y, expected)
+        for mine, theirs in zip(cpu.conv2d_grad(np.ones_like(y), context),
+                                reference.conv2d_grad(np.ones_like(y), ref_context)):
+            np.testing.assert_allclose(mine, theirs)
     np.testing.assert_array_equal(cpu.max_pool2d(x, (2, 2), (2, 2))[0],
                                   reference.max_pool2d(x, (2, 2), (2, 2))[0])
-    assert cpu._im2col.parallel.signatures and cpu._max_pool.parallel.signatures
+    assert cpu._im2col.parallel.signatures and cpu._im2col_run.parallel.signatures
+    assert cpu._max_pool.parallel.signatures
 
 
 def test_float32_loops_take_float32_scalars():
