@@ -217,3 +217,12 @@ def test_cnn_output_shape_and_float32():
                           nn.Flatten(), nn.Linear(128, 10))
     out = model(np.zeros((5, 1, 8, 8)))
     assert out.shape == (5, 10) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_modes_pad_unbatched_input_too(mode):
+    minidl.manual_seed(0)
+    layer = nn.Conv2d(2, 3, 3, padding=1, padding_mode=mode, dtype=np.float64)
+    x = np.random.default_rng(0).standard_normal((2, 5, 4))
+    np.testing.assert_allclose(layer(x).data, layer(x[None]).data[0])
+    assert layer(x).shape == (3, 5, 4)

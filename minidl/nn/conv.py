@@ -240,15 +240,13 @@ class _ConvNd(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         convolve = conv2d if self.dims == 2 else conv1d
-        if self.padding_mode == "zeros":
-            return convolve(x, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups)
-        if isinstance(x, Tensor) and x.ndim != self.dims + 2:   # let convolve name the shapes
-            return convolve(x, self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        pairs = [p for pair in reversed(self._pads) for p in pair]
-        return convolve(pad(x, pairs, PADDING_MODES[self.padding_mode]), self.weight,
-                        self.bias, self.stride, 0, self.dilation, self.groups)
+        x, padding = as_float_input(type(self).__name__, x, self.weight), self.padding
+        # other modes pad here, batched or not; a wrong shape is left to convolve to name
+        if self.padding_mode != "zeros" and x.ndim in (self.dims + 1, self.dims + 2):
+            pairs = [p for pair in reversed(self._pads) for p in pair]
+            x, padding = pad(x, pairs, PADDING_MODES[self.padding_mode]), 0
+        return convolve(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
