@@ -11,8 +11,10 @@ timed over the same shuffled full batches for every row. Then forward +
 backward (input, weight and bias gradients, summed loss) of single Conv2d
 layers, 3x3 kernels, padding 1, batch 64, at three sizes. Each row runs with 1
 and with 2 threads (numpy's BLAS and numba's threads for minidl,
-torch.set_num_threads for PyTorch), rows interleaved so load on the machine
-spreads evenly; each cell is the median over ``--repeats`` passes. The two
+torch.set_num_threads for PyTorch), set once per thread count; within it the
+rows alternate pass by pass, so load on the machine spreads evenly over them.
+Each cell is the median over ``--repeats`` passes (a pass: one epoch of the CNN,
+or 10 calls of a layer). The two
 networks start from the same weights, and the script first checks that they
 take the same steps.
 
@@ -40,6 +42,7 @@ from training import table  # benchmarks/training.py: the same plain-text table
 LR, BATCH = 1e-3, 64
 LAYERS = [("8x8, 16 -> 32", 16, 32, 8), ("28x28, 1 -> 8", 1, 8, 28), ("32x32, 3 -> 16", 3, 16, 32)]
 THREADS = (1, 2)
+LAYER_CALLS = 10   # forward + backward passes of a single layer per timed call
 Step = Callable[[], None]
 
 
@@ -108,51 +111,56 @@ def same_steps(data: list[tuple[np.ndarray, np.ndarray]], torch) -> float:
 
 
 def layer_steps(channels_in: int, channels_out: int, size: int, torch) -> dict[str, Step]:
-    """name -> one forward + backward of Conv2d(channels_in, channels_out, 3, padding=1)."""
+    """name -> LAYER_CALLS forward + backward passes of Conv2d(channels_in, channels_out, 3,
+    padding=1)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, channels_in, size, size)).astype(np.float32)
     layer = nn.Conv2d(channels_in, channels_out, 3, padding=1)
     mine = minidl.Tensor(x, requires_grad=True)
 
     def minidl_step() -> None:
-        layer.zero_grad()
-        mine.grad = None
-        minidl.sum(layer(mine)).backward()
+        for _ in range(LAYER_CALLS):
+            layer.zero_grad()
+            mine.grad = None
+            minidl.sum(layer(mine)).backward()
     steps = {"minidl": minidl_step}
     if torch is not None:
         conv = torch.nn.Conv2d(channels_in, channels_out, 3, padding=1)
         theirs = torch.from_numpy(x).requires_grad_()
 
         def torch_step() -> None:
-            conv.zero_grad()
-            theirs.grad = None
-            conv(theirs).sum().backward()
+            for _ in range(LAYER_CALLS):
+                conv.zero_grad()
+                theirs.grad = None
+                conv(theirs).sum().backward()
         steps["PyTorch"] = torch_step
     return steps
 
 
-def with_threads(threads: int, torch, action: Callable[[], None]) -> float:
-    """Seconds ``action`` takes with ``threads`` BLAS, numba and torch threads."""
-    numba.set_num_threads(threads)
-    if torch is not None:
-        torch.set_num_threads(threads)
-    with threadpoolctl.threadpool_limits(threads):
-        start = time.perf_counter()
-        action()
-        return time.perf_counter() - start
-
-
 def measure(rows: dict[str, Callable[[], None]], torch, repeats: int, per: int
             ) -> dict[tuple[str, int], float]:
-    """Median microseconds per call / ``per`` of each row at each thread count."""
-    samples: dict[tuple[str, int], list[float]] = {
-        (name, threads): [] for name in rows for threads in THREADS}
-    for (name, threads) in samples:   # warm-up: compile, allocate, fill caches
-        with_threads(threads, torch, rows[name])
-    for _ in range(repeats):
-        for (name, threads), times in samples.items():
-            times.append(with_threads(threads, torch, rows[name]) / per)
-    return {key: statistics.median(times) * 1e6 for key, times in samples.items()}
+    """Median microseconds per call / ``per`` of each row at each thread count.
+
+    The thread count is set once for all the passes at that count (changing it
+    rebuilds the thread pools); within it the rows alternate, pass by pass.
+    """
+    result = {}
+    for threads in THREADS:
+        numba.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+        with threadpoolctl.threadpool_limits(threads):
+            samples: dict[str, list[float]] = {name: [] for name in rows}
+            for name, action in rows.items():   # warm-up: compile, allocate, fill caches
+                action()
+            for _ in range(repeats):
+                for name, action in rows.items():
+                    start = time.perf_counter()
+                    action()
+                    samples[name].append((time.perf_counter() - start) / per)
+        result.update({(name, threads): statistics.median(times) * 1e6
+                       for name, times in samples.items()})
+    return result
 
 
 def rows_for(label: str, times: dict[tuple[str, int], float]) -> list[list[str]]:
@@ -198,7 +206,7 @@ def main() -> None:
                                                          args.repeats, len(data)))
     for label, channels_in, channels_out, size in LAYERS:
         times = measure(layer_steps(channels_in, channels_out, size, torch), torch,
-                        args.repeats, 1)
+                        args.repeats, LAYER_CALLS)
         rows += rows_for(f"Conv2d {label}, fwd+bwd", times)
     print(table(["us per call", "threads", "minidl", "PyTorch", "PyTorch / minidl"], rows))
 

@@ -1,7 +1,7 @@
 """minidl.kernels.nn: the convolution and pooling kernels of the layers.
 
     reference   plain numpy, written for clarity: the test oracle
-    cpu         numba.njit loops (im2col into a BLAS matmul, or direct loops), the fast path
+    cpu         numba.njit loops (im2col into a BLAS matmul; pooling), the fast path
 
 Both modules export the same functions with the same positional arguments.
 They work on arrays in NCHW layout that the caller has already padded (the
