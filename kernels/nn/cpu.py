@@ -246,6 +246,9 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
 
 
 # -- pooling -------------------------------------------------------------------------------
+# The loops see (N C, H, W): one plane per image and channel, prange over the planes
+# (measured 2x faster than four indices for max pooling 64 x 16 x 8 x 8).
+
 def _max_pool_loop(x, kh, kw, sh, sw, y, argmax):
     """The first largest value of each window and its flat index i W + j.
 
@@ -254,63 +257,59 @@ def _max_pool_loop(x, kh, kw, sh, sw, y, argmax):
     window that holds one: on random data a branch mispredicts half the time
     (measured 2.5x slower).
     """
-    width = x.shape[3]
-    for n in prange(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(y.shape[2]):
-                for j in range(y.shape[3]):
-                    h0, w0 = i * sh, j * sw
-                    best, best_index, nan = x[n, c, h0, w0], h0 * width + w0, False
-                    for p in range(kh):
-                        for q in range(kw):
-                            value = x[n, c, h0 + p, w0 + q]
-                            better = value > best
-                            best = value if better else best
-                            best_index = (h0 + p) * width + w0 + q if better else best_index
-                            nan |= value != value
-                    if nan:
-                        for index in range(kh * kw):
-                            p, q = index // kw, index % kw
-                            if np.isnan(x[n, c, h0 + p, w0 + q]):
-                                best = x[n, c, h0 + p, w0 + q]
-                                best_index = (h0 + p) * width + w0 + q
-                                break
-                    y[n, c, i, j] = best
-                    argmax[n, c, i, j] = best_index
+    width = x.shape[2]
+    for m in prange(x.shape[0]):
+        for i in range(y.shape[1]):
+            for j in range(y.shape[2]):
+                h0, w0 = i * sh, j * sw
+                best, best_index, nan = x[m, h0, w0], h0 * width + w0, False
+                for p in range(kh):
+                    for q in range(kw):
+                        value = x[m, h0 + p, w0 + q]
+                        better = value > best
+                        best = value if better else best
+                        best_index = (h0 + p) * width + w0 + q if better else best_index
+                        nan |= value != value
+                if nan:
+                    for index in range(kh * kw):
+                        p, q = index // kw, index % kw
+                        if np.isnan(x[m, h0 + p, w0 + q]):
+                            best = x[m, h0 + p, w0 + q]
+                            best_index = (h0 + p) * width + w0 + q
+                            break
+                y[m, i, j] = best
+                argmax[m, i, j] = best_index
 
 
 def _max_pool_grad_loop(g, argmax, gx):
-    """gx[n, c, argmax[n, c, i, j]] += g[n, c, i, j] (gx flattened to (N, C, H W))."""
-    for n in prange(g.shape[0]):
-        for c in range(g.shape[1]):
-            for i in range(g.shape[2]):
-                for j in range(g.shape[3]):
-                    gx[n, c, argmax[n, c, i, j]] += g[n, c, i, j]
+    """gx[m, argmax[m, i, j]] += g[m, i, j] (gx flattened to (N C, H W))."""
+    for m in prange(g.shape[0]):
+        for i in range(g.shape[1]):
+            for j in range(g.shape[2]):
+                gx[m, argmax[m, i, j]] += g[m, i, j]
 
 
 def _avg_pool_loop(x, kh, kw, sh, sw, scale, y):
-    """y[n, c, i, j] = scale * sum of the window (scale = 1 / (KH KW), in x's dtype)."""
-    for n in prange(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(y.shape[2]):
-                for j in range(y.shape[3]):
-                    total = x.dtype.type(0)
-                    for p in range(kh):
-                        for q in range(kw):
-                            total += x[n, c, i * sh + p, j * sw + q]
-                    y[n, c, i, j] = total * scale
+    """y[m, i, j] = scale * sum of the window (scale = 1 / (KH KW), in x's dtype)."""
+    for m in prange(x.shape[0]):
+        for i in range(y.shape[1]):
+            for j in range(y.shape[2]):
+                total = x.dtype.type(0)
+                for p in range(kh):
+                    for q in range(kw):
+                        total += x[m, i * sh + p, j * sw + q]
+                y[m, i, j] = total * scale
 
 
 def _avg_pool_grad_loop(g, kh, kw, sh, sw, scale, gx):
-    """gx[window of (i, j)] += scale * g[n, c, i, j]."""
-    for n in prange(g.shape[0]):
-        for c in range(g.shape[1]):
-            for i in range(g.shape[2]):
-                for j in range(g.shape[3]):
-                    share = g[n, c, i, j] * scale
-                    for p in range(kh):
-                        for q in range(kw):
-                            gx[n, c, i * sh + p, j * sw + q] += share
+    """gx[window of (i, j)] += scale * g[m, i, j]."""
+    for m in prange(g.shape[0]):
+        for i in range(g.shape[1]):
+            for j in range(g.shape[2]):
+                share = g[m, i, j] * scale
+                for p in range(kh):
+                    for q in range(kw):
+                        gx[m, i * sh + p, j * sw + q] += share
 
 
 _max_pool = _Loop(_max_pool_loop)
@@ -319,32 +318,41 @@ _avg_pool = _Loop(_avg_pool_loop)
 _avg_pool_grad = _Loop(_avg_pool_grad_loop)
 
 
+def _planes(a: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (N C, H, W), a view of a contiguous array."""
+    return np.ascontiguousarray(a).reshape(-1, *a.shape[2:])
+
+
+def _pooled(x: np.ndarray, kernel: Pair, stride: Pair, dtype) -> np.ndarray:
+    """An empty (N, C, OH, OW) output for pooling x."""
+    return np.empty((*x.shape[:2], output_size(x.shape[2], kernel[0], stride[0]),
+                     output_size(x.shape[3], kernel[1], stride[1])), dtype)
+
+
 def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, np.ndarray]:
-    out_hw = (output_size(x.shape[2], kernel[0], stride[0]),
-              output_size(x.shape[3], kernel[1], stride[1]))
-    y = np.empty((*x.shape[:2], *out_hw), x.dtype)
-    argmax = np.empty(y.shape, np.int64)
-    _max_pool.pick(y.size * kernel[0] * kernel[1])(x, *kernel, *stride, y, argmax)
+    y, argmax = _pooled(x, kernel, stride, x.dtype), _pooled(x, kernel, stride, np.int64)
+    _max_pool.pick(y.size * kernel[0] * kernel[1])(_planes(x), *kernel, *stride, _planes(y),
+                                                   _planes(argmax))
     return y, argmax
 
 
 def max_pool2d_grad(g: np.ndarray, argmax: np.ndarray, input_hw: Pair) -> np.ndarray:
-    gx = np.zeros((*g.shape[:2], input_hw[0] * input_hw[1]), g.dtype)
-    _max_pool_grad.pick(g.size)(g, argmax, gx)
+    gx = np.zeros((g.shape[0] * g.shape[1], input_hw[0] * input_hw[1]), g.dtype)
+    _max_pool_grad.pick(g.size)(_planes(g), _planes(argmax), gx)
     return gx.reshape(*g.shape[:2], *input_hw)
 
 
 def avg_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
-    out_hw = (output_size(x.shape[2], kernel[0], stride[0]),
-              output_size(x.shape[3], kernel[1], stride[1]))
-    y = np.empty((*x.shape[:2], *out_hw), x.dtype)
+    y = _pooled(x, kernel, stride, x.dtype)
     scale = x.dtype.type(1 / (kernel[0] * kernel[1]))
-    _avg_pool.pick(y.size * kernel[0] * kernel[1])(x, *kernel, *stride, scale, y)
+    _avg_pool.pick(y.size * kernel[0] * kernel[1])(_planes(x), *kernel, *stride, scale,
+                                                   _planes(y))
     return y
 
 
 def avg_pool2d_grad(g: np.ndarray, input_hw: Pair, kernel: Pair, stride: Pair) -> np.ndarray:
     gx = np.zeros((*g.shape[:2], *input_hw), g.dtype)
     scale = g.dtype.type(1 / (kernel[0] * kernel[1]))
-    _avg_pool_grad.pick(g.size * kernel[0] * kernel[1])(g, *kernel, *stride, scale, gx)
+    _avg_pool_grad.pick(g.size * kernel[0] * kernel[1])(_planes(g), *kernel, *stride, scale,
+                                                        _planes(gx))
     return gx
