@@ -1,15 +1,11 @@
-"""The digits CNN: accuracy on fixed seeds, the example script, image-shaped data.
+"""The digits CNN: accuracy on fixed seeds, image-shaped data, trailing batch shapes.
+
+(tests/test_examples.py runs examples/digits_cnn.py.)
 
 Training runs with one BLAS thread: the result then does not depend on how a
 machine's BLAS splits the matmuls, and on a small machine it is also faster.
 """
 from __future__ import annotations
-
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,9 +16,6 @@ import minidl.datasets
 import minidl.nn as nn
 from minidl.data import DataLoader
 from minidl.optim import RMSprop
-
-EXAMPLES = Path(__file__).parent.parent / "examples"
-HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
 def digits_cnn() -> nn.Sequential:
@@ -77,16 +70,3 @@ def test_data_loader_keeps_trailing_shapes():
     assert [b.shape for b, _ in batches] == [(2, 2, 3, 4), (2, 2, 3, 4), (1, 2, 3, 4)]
     for X_batch, y_batch in batches:
         np.testing.assert_array_equal(X_batch.numpy(), X[y_batch.numpy()])
-
-
-@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="needs matplotlib for the plots")
-def test_example_runs_and_writes_its_plots(tmp_path):
-    done = subprocess.run([sys.executable, str(EXAMPLES / "digits_cnn.py"), "--epochs", "2",
-                           "--out", str(tmp_path)], capture_output=True, text=True,
-                          timeout=300, cwd=EXAMPLES.parent,
-                          env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
-    assert done.returncode == 0, done.stderr
-    for text in ("CNN 16-32 conv + linear", "MLP 64-128-128-10", "test accuracy"):
-        assert text in done.stdout
-    for name in ("filters", "confusion", "misclassified"):
-        assert (tmp_path / f"digits_cnn_{name}.png").stat().st_size > 1000
