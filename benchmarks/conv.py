@@ -202,13 +202,17 @@ def main() -> None:
     print(f"median of {args.repeats} passes; the digits CNN: {len(data)} steps of batch "
           f"{BATCH} per pass\n")
 
-    rows = rows_for("digits CNN training step", measure(cnn_steps(data, torch), torch,
-                                                         args.repeats, len(data)))
+    cnn = measure(cnn_steps(data, torch), torch, args.repeats, len(data))
+    rows = rows_for("digits CNN training step", cnn)
     for label, channels_in, channels_out, size in LAYERS:
         times = measure(layer_steps(channels_in, channels_out, size, torch), torch,
                         args.repeats, LAYER_CALLS)
         rows += rows_for(f"Conv2d {label}, fwd+bwd", times)
     print(table(["us per call", "threads", "minidl", "PyTorch", "PyTorch / minidl"], rows))
+    if torch is not None:
+        print("\ntarget, the digits CNN step at least 2x faster than PyTorch: " + ", ".join(
+            f"{'met' if cnn[('PyTorch', t)] >= 2 * cnn[('minidl', t)] else 'NOT met'} with "
+            f"{t} thread{'s' * (t > 1)}" for t in THREADS))
 
 
 if __name__ == "__main__":
