@@ -23,7 +23,11 @@ Standardisation fits on the training split only and maps both splits,
 
     z = (x - mean(X_train)) / std(X_train)      per feature; a zero std counts as 1,
 
-so nothing about the test split leaks into training. Regression targets keep
+so nothing about the test split leaks into training. ``load("digits", images=True)``
+gives X as images, (n, 1, 8, 8) (N, C, H, W), for convolutional networks, standardised
+by one mean and std over all the training split's pixels, so that every position
+keeps the same scale (a convolution applies the same filter everywhere).
+Regression targets keep
 their own units unless ``standardize_target=True``, which maps ``y`` the same
 way and records ``target_mean`` and ``target_std`` to undo it:
 ``y = z * target_std + target_mean``.
@@ -56,6 +60,9 @@ _GENERATED: dict[str, tuple[str, str, dict[str, Any]]] = {
 _NOT_OPTIONS = {"random_state", "return_centers", "return_X_y", "coef", "n_targets"}
 # The largest random_state scikit-learn accepts: 2^32 - 1.
 _MAX_SEED = 2**32 - 1
+
+# name -> (C, H, W) of its samples as images, for load(name, images=True).
+IMAGE_SHAPES = {"digits": (1, 8, 8)}
 
 # name -> (sklearn.datasets loader, task, its arguments). diabetes is read
 # unscaled: sklearn's scaled copy is centred on all 442 rows, test rows included.
@@ -121,7 +128,7 @@ def summary(name: str) -> tuple[int, int, int | None]:
 
 
 def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = True,
-         standardize_target: bool = False, **options: Any) -> Split:
+         standardize_target: bool = False, images: bool = False, **options: Any) -> Split:
     """Load dataset ``name`` and split it, stratified by class for classification.
 
     ``test_size`` is the fraction of samples held out (0 < test_size < 1), and
@@ -129,8 +136,12 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
     X by the training split's mean and std; ``standardize_target`` does the same
     for a regression target. ``options`` go to the sklearn generator
     (``n_samples``, ``noise``, ``centers``, ``n_features``, ``n_classes``...).
+    ``images=True`` (digits only) shapes X as (n, 1, 8, 8) images.
     """
     _check_arguments(name, test_size, seed)
+    if images and name not in IMAGE_SHAPES:
+        raise ValueError(f"images=True needs an image dataset ({', '.join(IMAGE_SHAPES)}); "
+                         f"{name!r} has no image shape")
     X, y, task, feature_names, class_names = _read(name, seed, options)
     _check_splittable(name, y, task, test_size)
     if standardize_target and task != "regression":
@@ -142,7 +153,9 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
         X, y, test_size=float(test_size), random_state=int(seed),
         stratify=y if task == "classification" else None)
     if standardize:
-        X_train, X_test = _standardize(X_train, X_test)
+        X_train, X_test = _standardize(X_train, X_test, per_feature=not images)
+    if images:
+        X_train, X_test = (X.reshape(-1, *IMAGE_SHAPES[name]) for X in (X_train, X_test))
     target_mean = target_std = None
     if task == "regression":
         target_mean, target_std = 0.0, 1.0
@@ -242,8 +255,10 @@ def _nonzero(std: np.ndarray) -> np.ndarray:
     return np.where(std == 0, 1.0, std)
 
 
-def _standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Map both splits by the per-feature mean and std of the training split."""
+def _standardize(X_train: np.ndarray, X_test: np.ndarray, per_feature: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Map both splits by the per-feature (else the overall) mean and std of the training split."""
     X_train = X_train.astype(np.float64)
-    mean, std = X_train.mean(axis=0), _nonzero(X_train.std(axis=0))
+    axis = 0 if per_feature else None
+    mean, std = X_train.mean(axis=axis), _nonzero(X_train.std(axis=axis))
     return (X_train - mean) / std, (X_test - mean) / std

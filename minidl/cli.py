@@ -2,12 +2,14 @@
 
     minidl train --dataset moons --hidden 64,64 --optimizer rmsprop --lr 0.01 --epochs 20
     minidl train --dataset digits --epochs 10 --save run.npz
+    minidl train --dataset digits --conv 16,32 --lr 1e-3 --batch-size 64   # a CNN
     minidl train --resume run.npz --epochs 30          # 20 more epochs of the same run
     minidl datasets                                     # what --dataset accepts
     minidl info                                         # versions, GPU, backends
 
 ``train`` fits an MLP (Linear, activation, ..., Linear) to a dataset of
-``minidl.datasets``: CrossEntropyLoss and accuracy for classification, MSELoss
+``minidl.datasets`` (with ``--conv``, a CNN: blocks of Conv2d 3x3, activation and
+MaxPool2d(2) on the images, then the MLP): CrossEntropyLoss and accuracy for classification, MSELoss
 and R^2 on a standardised target for regression. The test split is the
 validation data of every epoch and gives the final test metrics.
 
@@ -60,7 +62,8 @@ OPTIMIZER_OPTIONS = ("momentum", "dampening", "nesterov", "alpha", "centered", "
 
 # The settings that define a run: saved in a checkpoint, fixed when resuming.
 RUN_DEFAULTS: dict[str, Any] = {
-    "dataset": None, "hidden": (64, 64), "activation": "relu", "optimizer": "rmsprop",
+    "dataset": None, "hidden": (64, 64), "conv": (), "activation": "relu",
+    "optimizer": "rmsprop",
     "lr": None, **{option: None for option in OPTIMIZER_OPTIONS}, "batch_size": 32, "seed": 0,
     "clip_grad_norm": None}
 DEFAULT_EPOCHS = 20
@@ -90,6 +93,8 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
 
 
 def _hidden(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":
+        return ()
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
@@ -135,7 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--dataset", help="dataset name, one of those `minidl datasets` lists "
                        "(required unless --resume)")
     model.add_argument("--hidden", type=_hidden, help="widths of the hidden layers, comma "
-                       "separated (default: 64,64)")
+                       "separated, or none (default: 64,64; none with --conv)")
+    model.add_argument("--conv", type=_hidden, help="channels of the convolution blocks "
+                       "(Conv2d 3x3 padding 1, activation, MaxPool2d 2) that run on the images "
+                       "before the --hidden layers, comma separated, e.g. 16,32; image "
+                       "datasets only (digits); with --conv, --hidden defaults to none")
     model.add_argument("--activation", choices=ACTIVATIONS,
                        help="activation after each hidden layer (default: relu)")
     training = train.add_argument_group("optimizer")
@@ -262,6 +271,8 @@ def _settings(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[st
         if "dataset" not in given:
             raise UsageError("the following arguments are required: --dataset (or --resume)")
         settings = {**RUN_DEFAULTS, **given}
+        if settings["conv"] and "hidden" not in given:
+            settings["hidden"] = ()
     else:
         used = _effective(saved)
         for key, value in given.items():
@@ -296,6 +307,24 @@ def build_model(n_features: int, hidden: Sequence[int], activation: str, n_outpu
     return nn.mlp([n_features, *hidden, n_outputs], ACTIVATIONS[activation])
 
 
+def build_cnn(image_shape: Sequence[int], conv: Sequence[int], hidden: Sequence[int],
+              activation: str, n_outputs: int) -> nn.Sequential:
+    """Per entry c of ``conv``: Conv2d(previous, c, 3, padding=1), activation, MaxPool2d(2)
+    (which halves height and width); then Flatten and the MLP of ``build_model``."""
+    channels, height, width = image_shape
+    layers: list[nn.Module] = []
+    for out_channels in conv:
+        if height < 2 or width < 2:
+            raise UsageError(f"--conv {_shown(tuple(conv))}: each block halves the "
+                             f"{image_shape[1]}x{image_shape[2]} images, so at most "
+                             f"{len(layers) // 3} blocks fit")
+        layers += [nn.Conv2d(channels, out_channels, 3, padding=1), ACTIVATIONS[activation](),
+                   nn.MaxPool2d(2)]
+        channels, height, width = out_channels, height // 2, width // 2
+    return nn.Sequential(*layers, nn.Flatten(),
+                         *build_model(channels * height * width, hidden, activation, n_outputs))
+
+
 def build_optimizer(settings: dict[str, Any], parameters: Any, device: str) -> optim.Optimizer:
     """The optimizer of ``settings``: its own defaults, then the CLI's, then the options given."""
     cls, defaults, takes = OPTIMIZERS[settings["optimizer"]]
@@ -308,8 +337,9 @@ def _checkpoint(path: str) -> dict[str, Any]:
     """The checkpoint at ``path``; CheckpointError unless `minidl train --save` could
     have written it (the values the optimizer and the model check are left to them)."""
     checkpoint = load(path)
-    if isinstance(checkpoint.get("args"), dict):   # written before --clip-grad-norm existed
+    if isinstance(checkpoint.get("args"), dict):   # written before these options existed
         checkpoint["args"].setdefault("clip_grad_norm", None)
+        checkpoint["args"].setdefault("conv", ())
     problem = _not_from_train(checkpoint)
     if problem is not None:
         raise CheckpointError(f"{path}: not a checkpoint of `minidl train --save`: {problem}")
@@ -399,14 +429,23 @@ def _train(args: argparse.Namespace) -> int:
 
     name = settings["dataset"]
     classification = minidl_datasets.task(name) == "classification"
+    conv = settings["conv"]
+    if conv and name not in minidl_datasets.IMAGE_SHAPES:
+        raise UsageError(f"--conv needs an image dataset "
+                         f"({', '.join(minidl_datasets.IMAGE_SHAPES)}); {name!r} is not one")
     split = minidl_datasets.load(name, seed=settings["seed"],
-                                 standardize_target=not classification)
+                                 standardize_target=not classification, images=bool(conv))
     loss_fn = nn.CrossEntropyLoss() if classification else nn.MSELoss()
     metrics = ("accuracy",) if classification else ("r2",)
     n_outputs = split.n_classes if classification else 1
 
     manual_seed(settings["seed"])
-    model = build_model(split.n_features, settings["hidden"], settings["activation"], n_outputs)
+    if conv:
+        model = build_cnn(split.X_train.shape[1:], conv, settings["hidden"],
+                          settings["activation"], n_outputs)
+    else:
+        model = build_model(split.n_features, settings["hidden"], settings["activation"],
+                            n_outputs)
     optimizer = build_optimizer(settings, model.parameters(), device)
     loader = DataLoader(split.X_train, split.y_train, batch_size=settings["batch_size"],
                         shuffle=True, seed=settings["seed"])
@@ -420,7 +459,10 @@ def _train(args: argparse.Namespace) -> int:
             raise CheckpointError(f"{args.resume}: does not fit this run: {error}") from error
         start, history = checkpoint["epoch"], checkpoint["history"]
 
-    widths = "-".join(map(str, (split.n_features, *settings["hidden"], n_outputs)))
+    inputs = next(layer for layer in model if isinstance(layer, nn.Linear)).in_features
+    widths = "-".join(map(str, (inputs, *settings["hidden"], n_outputs)))
+    if conv:
+        widths = f"{widths} after conv {'-'.join(map(str, conv))}"
     print(f"{split.name}: {split.task}, {len(split.y_train)} train / {len(split.y_test)} test "
           f"samples | MLP {widths} {settings['activation']} | {settings['optimizer']} "
           f"lr={optimizer.param_groups[0]['lr']:g} on {optimizer.device} | "

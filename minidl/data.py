@@ -24,6 +24,8 @@ class DataLoader:
     """Iterate over ``X`` (and ``y``) in mini-batches of ``batch_size`` rows.
 
     Yields ``(Tensor X, Tensor y)``, or ``Tensor X`` alone when ``y`` is None.
+    Samples are the rows of X along its first axis, of any trailing shape: images
+    (n, C, H, W) give batches (B, C, H, W).
     ``X`` may also be a dataset object, as in PyTorch: ``len(X)`` items, item
     ``X[i]`` an ``(x, y)`` pair (or ``x`` alone); its items are read once, here,
     and stacked into arrays.

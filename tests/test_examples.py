@@ -52,6 +52,10 @@ CASES = {
     "cpu_vs_gpu.py": (["--epochs", "1"], ["reference", "cpu ", "test accuracy",
                                           "differ by float32 rounding only", "(holds)"],
                       ["cpu_vs_gpu.png"]),
+    "digits_cnn.py": (["--epochs", "1"], ["CNN 16-32 conv + linear", "MLP 64-128-128-10",
+                                          "test accuracy"],
+                      ["digits_cnn_filters.png", "digits_cnn_confusion.png",
+                       "digits_cnn_misclassified.png"]),
 }
 
 

@@ -21,3 +21,11 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "mlp
            "Hardswish", "LogSigmoid", "Softmin",
            "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "functional", "init", "utils"]
+
+from .conv import Conv1d, Conv2d  # noqa: E402
+from .embedding import Embedding  # noqa: E402
+from .normalization import BatchNorm2d, LayerNorm  # noqa: E402
+from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # noqa: E402
+
+__all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+            "AdaptiveAvgPool2d", "BatchNorm2d", "LayerNorm", "Embedding"]

@@ -91,11 +91,11 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each channel c (axis 1 of x, shape (N, C) or (N, C, L)):
+    """Normalise each channel c (axis 1 of x, shape (N, C), (N, C, L) or (N, C, H, W)):
 
         y = (x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c
 
-    In training mean_c and var_c are the batch's, over the n = N (* L) values
+    In training mean_c and var_c are the batch's, over the n = N (* L or * H W) values
     of the channel (var biased, divided by n), and the graph runs through
     them. Running statistics, when given, move toward the batch's in place:
 
@@ -105,16 +105,17 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     (the unbiased variance). Otherwise the running statistics are used as
     constants.
     """
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, L), "
-                         f"got shape {x.shape}")
+    if not isinstance(x, Tensor) or x.dtype.kind != "f":
+        x = Tensor(x, dtype=None if weight is None else weight.dtype)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C, *), got shape {x.shape}")
     channels = x.shape[1]
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if value is not None and value.shape != (channels,):
             raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
                              f"of shape {x.shape}, got shape {value.shape}")
-    axes = (0,) if x.ndim == 2 else (0, 2)
+    axes = (0, *range(2, x.ndim))
     shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         n = x.size // channels
@@ -142,3 +143,14 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     if bias is not None:
         normalized = normalized + ops.reshape(bias, shape)
     return normalized
+
+
+# Convolution, pooling, normalisation and embedding: written in their own files.
+from .conv import conv1d, conv2d, pad  # noqa: E402
+from .embedding import embedding  # noqa: E402
+from .normalization import layer_norm  # noqa: E402
+from .pooling import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,  # noqa: E402
+                      max_pool2d)
+
+__all__ += ["conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+            "adaptive_avg_pool2d", "layer_norm", "embedding"]

@@ -1,0 +1,187 @@
+"""minidl.kernels.nn: the njit kernels against the numpy reference, and the reference
+against finite differences of its own forward.
+
+Hypothesis draws the shapes, strides, dilations and groups (1x1 kernels, kernels
+as large as the input and batch size 1 included); the kernels see already padded
+input, so padding is tested with the layers (test_conv_layers.py).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from minidl.kernels.nn import cpu, reference
+
+fast = settings(max_examples=30, deadline=None)
+
+
+@st.composite
+def conv_cases(draw):
+    """(x, w, stride, dilation, groups) with a kernel that fits the input."""
+    groups = draw(st.integers(1, 3))
+    # few channels and many: the two im2col loops (cpu.FEW_CHANNELS)
+    cg, og = draw(st.sampled_from([1, 2, 3, 9])), draw(st.integers(1, 3))
+    n = draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    reach = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    size = [r + draw(st.integers(0, 4)) for r in reach]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, cg * groups, *size))
+    w = rng.standard_normal((og * groups, cg, *kernel))
+    return x, w, stride, dilation, groups
+
+
+@st.composite
+def pool_cases(draw):
+    """(x, kernel, stride) with the kernel inside the input; ties on request."""
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    size = [k + draw(st.integers(0, 4)) for k in kernel]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((draw(st.integers(1, 3)), draw(st.integers(1, 3)), *size))
+    if draw(st.booleans()):   # few distinct values: many ties inside a window
+        x = np.round(x)
+    return x, kernel, stride
+
+
+@fast
+@given(conv_cases(), st.sampled_from([np.float32, np.float64]))
+def test_cpu_conv2d_matches_reference(case, dtype):
+    x, w, stride, dilation, groups = case
+    x, w = x.astype(dtype), w.astype(dtype)
+    expected, ref_context = reference.conv2d(x, w, stride, dilation, groups)
+    got, context = cpu.conv2d(x, w, stride, dilation, groups)
+    tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10}
+    assert got.dtype == dtype and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, **tolerance)
+    g = np.random.default_rng(1).standard_normal(expected.shape).astype(dtype)
+    for mine, theirs in zip(cpu.conv2d_grad(g, context), reference.conv2d_grad(g, ref_context)):
+        assert mine.dtype == dtype
+        np.testing.assert_allclose(mine, theirs, **tolerance)
+
+
+def test_conv2d_grad_computes_only_what_is_asked():
+    x, w = np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3))
+    for backend in (cpu, reference):
+        y, context = backend.conv2d(x, w, (1, 1), (1, 1), 1)
+        g = np.ones_like(y)
+        assert backend.conv2d_grad(g, context, False, True)[0] is None
+        assert backend.conv2d_grad(g, context, True, False)[1] is None
+
+
+def numeric_gradient(f, x: np.ndarray, g: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """d sum(f(x) * g) / dx by central differences."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        original = x[index]
+        x[index] = original + eps
+        above = np.sum(f(x) * g)
+        x[index] = original - eps
+        below = np.sum(f(x) * g)
+        x[index] = original
+        grad[index] = (above - below) / (2 * eps)
+    return grad
+
+
+@settings(max_examples=10, deadline=None)
+@given(conv_cases())
+def test_reference_conv2d_grads_match_finite_differences(case):
+    x, w, stride, dilation, groups = case
+    y, context = reference.conv2d(x, w, stride, dilation, groups)
+    g = np.random.default_rng(2).standard_normal(y.shape)
+    grad_x, grad_w = reference.conv2d_grad(g, context)
+    np.testing.assert_allclose(
+        grad_x, numeric_gradient(lambda v: reference.conv2d(v, w, stride, dilation, groups)[0],
+                                 x, g), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        grad_w, numeric_gradient(lambda v: reference.conv2d(x, v, stride, dilation, groups)[0],
+                                 w, g), rtol=1e-6, atol=1e-6)
+
+
+def test_reference_conv2d_by_its_definition():
+    """One output element written out: y[n, o, i, j] = sum w[o, c, p, q] x[n, c, i s + p d, ...]."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 4, 9, 8)), rng.standard_normal((6, 2, 2, 3))
+    y, _ = reference.conv2d(x, w, (2, 1), (3, 2), 2)
+    n, o, i, j = 1, 4, 1, 2     # output channel 4 is in group 1: input channels 2, 3
+    expected = sum(w[o, c, p, q] * x[n, 2 + c, i * 2 + p * 3, j * 1 + q * 2]
+                   for c in range(2) for p in range(2) for q in range(3))
+    assert y.shape == (2, 6, 3, 4)
+    assert y[n, o, i, j] == pytest.approx(expected)
+
+
+@fast
+@given(pool_cases(), st.sampled_from([np.float32, np.float64]))
+def test_cpu_pooling_matches_reference(case, dtype):
+    x, kernel, stride = case
+    x = x.astype(dtype)
+    expected, expected_argmax = reference.max_pool2d(x, kernel, stride)
+    got, argmax = cpu.max_pool2d(x, kernel, stride)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(argmax, expected_argmax)   # ties: the same (first) element
+    g = np.random.default_rng(4).standard_normal(got.shape).astype(dtype)
+    np.testing.assert_allclose(cpu.max_pool2d_grad(g, argmax, x.shape[2:]),
+                               reference.max_pool2d_grad(g, argmax, x.shape[2:]), rtol=1e-6)
+    np.testing.assert_allclose(cpu.avg_pool2d(x, kernel, stride),
+                               reference.avg_pool2d(x, kernel, stride), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cpu.avg_pool2d_grad(g, x.shape[2:], kernel, stride),
+                               reference.avg_pool2d_grad(g, x.shape[2:], kernel, stride),
+                               rtol=1e-5, atol=1e-6)
+    assert cpu.avg_pool2d(x, kernel, stride).dtype == dtype
+
+
+@settings(max_examples=10, deadline=None)
+@given(pool_cases())
+def test_reference_pooling_grads_match_finite_differences(case):
+    x, kernel, stride = case
+    x = x + np.random.default_rng(5).uniform(0, 0.1, x.shape)   # no ties: max is smooth there
+    y, argmax = reference.max_pool2d(x, kernel, stride)
+    g = np.random.default_rng(6).standard_normal(y.shape)
+    np.testing.assert_allclose(
+        reference.max_pool2d_grad(g, argmax, x.shape[2:]),
+        numeric_gradient(lambda v: reference.max_pool2d(v, kernel, stride)[0], x, g),
+        rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        reference.avg_pool2d_grad(g, x.shape[2:], kernel, stride),
+        numeric_gradient(lambda v: reference.avg_pool2d(v, kernel, stride), x, g),
+        rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_ties_go_to_the_first_element_and_nan_wins():
+    x = np.array([[[[1.0, 3.0, 3.0, 0.0],
+                    [3.0, 2.0, np.nan, 5.0]]]])
+    for backend in (cpu, reference):
+        y, argmax = backend.max_pool2d(x, (2, 2), (2, 2))
+        np.testing.assert_array_equal(y, [[[[3.0, np.nan]]]])
+        np.testing.assert_array_equal(argmax, [[[[1, 6]]]])   # flat index in the 2x4 plane
+
+
+def test_parallel_loops_match_serial(monkeypatch):
+    monkeypatch.setattr(cpu, "PARALLEL_SIZE", 1)
+    rng = np.random.default_rng(7)
+    for channels in (6, 20):   # both im2col loops
+        x, w = rng.standard_normal((4, channels, 7, 7)), rng.standard_normal((4, channels // 2,
+                                                                               3, 3))
+        y, context = cpu.conv2d(x, w, (1, 2), (1, 1), 2)
+        expected, ref_context = reference.conv2d(x, w, (1, 2), (1, 1), 2)
+        np.testing.assert_allclose(y, expected)
+        for mine, theirs in zip(cpu.conv2d_grad(np.ones_like(y), context),
+                                reference.conv2d_grad(np.ones_like(y), ref_context)):
+            np.testing.assert_allclose(mine, theirs)
+    np.testing.assert_array_equal(cpu.max_pool2d(x, (2, 2), (2, 2))[0],
+                                  reference.max_pool2d(x, (2, 2), (2, 2))[0])
+    assert cpu._im2col.parallel.signatures and cpu._im2col_run.parallel.signatures
+    assert cpu._max_pool.parallel.signatures
+
+
+def test_float32_loops_take_float32_scalars():
+    """avg pooling's 1 / (KH KW) is passed in the array's dtype: no float64 signature."""
+    x = np.ones((1, 1, 4, 4), np.float32)
+    cpu.avg_pool2d(x, (2, 2), (2, 2))
+    float32 = [s for s in cpu._avg_pool.serial.signatures if s[0].dtype == numba.float32]
+    assert float32 and all(numba.float64 not in signature for signature in float32)
