@@ -462,8 +462,8 @@ def test_zero_grad_both_modes():
 # -- hyperparameters -------------------------------------------------------------------
 
 def signature_count() -> int:
-    loops = (cpu_kernels._sgd, cpu_kernels._adagrad, cpu_kernels._rmsprop, cpu_kernels._adam)
-    return sum(len(loop.serial.signatures) + len(loop.parallel.signatures) for loop in loops)
+    return sum(len(loop.serial.signatures) + len(loop.parallel.signatures)
+               for loop in cpu_kernels.LOOPS.values())
 
 
 def test_changing_lr_takes_effect_without_recompiling():
