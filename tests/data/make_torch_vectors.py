@@ -182,7 +182,7 @@ def events_trajectory(optimizer: str, options: dict, param0: np.ndarray, grads: 
                                           for group in state_dict["param_groups"]])
             for index, entry in state_dict["state"].items():
                 for name, value in entry.items():
-                    saved[f"{index}__{name}"] = np.asarray(
+                    saved[f"{index}__{name}"] = np.array(  # a copy: torch returns live state
                         value.detach().numpy() if torch.is_tensor(value) else value)
     return np.stack(out), saved
 
