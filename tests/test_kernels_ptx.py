@@ -9,8 +9,8 @@ numba-cuda or NVVM is missing.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
+import runpy
 import types
 from pathlib import Path
 
@@ -84,14 +84,6 @@ def test_every_update_has_a_kernel():
     assert tuple(cuda_kernels.KERNELS) == cpu.UPDATES == UPDATES
 
 
-def load_check():
-    path = Path(__file__).parent / "cudasim" / "kernels_check.py"
-    spec = importlib.util.spec_from_file_location("kernels_check", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class Recorder:
     """A stand-in backend: ``backend.X(*args)`` records ``rules.X_arguments(*args)``."""
 
@@ -109,13 +101,14 @@ def test_signature_matches_the_rule_arguments(update, dtype):
     returns, in that order, and every constant has the array's dtype."""
     from minidl.kernels import cuda_kernels
 
-    check = load_check()
+    check = runpy.run_path(str(Path(__file__).parent / "cudasim" / "kernels_check.py"))
     recorder = Recorder()
-    for case_update, options in check.CASES:
+    for case_update, options in check["CASES"]:
         if case_update == update:
             n = 4
-            states = [np.zeros(size, dtype) for size in check.state_sizes(update, options, n)]
-            check.call(recorder, update, options, np.ones(n, dtype), np.ones(n, dtype), states, 2)
+            states = [np.zeros(size, dtype) for size in check["state_sizes"](update, options, n)]
+            check["call"](recorder, update, options, np.ones(n, dtype), np.ones(n, dtype),
+                          states, 2)
     assert recorder.calls
     arrays, constants, flags = cuda_kernels.ARITY[update]
     for call in recorder.calls:

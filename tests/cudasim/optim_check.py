@@ -1,8 +1,9 @@
 """The optimizers on device="cuda" under numba's CUDA simulator, against device="cpu".
 
 Run by tests/test_optim_cudasim.py with NUMBA_ENABLE_CUDASIM=1 (it must be set
-before numba is imported, hence a process of its own). Exits non-zero, with
-the failing assertion, when anything disagrees.
+before numba is imported, hence a process of its own), and as a script on a
+real GPU by benchmarks/gpu_check.sh. Exits non-zero, with the failing
+assertion, when anything disagrees.
 """
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import os
 
 import numpy as np
 
-assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", "run me with NUMBA_ENABLE_CUDASIM=1"
+from minidl.kernels import cuda_problem
+
+assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or cuda_problem() is None, (
+    f"run me with NUMBA_ENABLE_CUDASIM=1 or on a GPU ({cuda_problem()})")
 
 from minidl import Tensor  # noqa: E402  (after the environment check)
 from minidl.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,  # noqa: E402
@@ -160,7 +164,8 @@ def main() -> None:
     check_state_dict_moves_between_cuda_and_cpu()
     check_a_failed_launch_leaves_host_params_untouched()
     assert RMSprop(make_params()).device == "cuda", "auto should pick the (simulated) GPU"
-    print("optim under the CUDA simulator: ok")
+    where = "the CUDA simulator" if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else "a GPU"
+    print(f"optim under {where}: ok")
 
 
 if __name__ == "__main__":
