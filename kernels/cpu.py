@@ -101,6 +101,11 @@ def _put(buffer, i, value):
         buffer[i] = value
 
 
+# The updates whose options can switch a state buffer off, and those buffers' positions
+# among the loop's arguments.
+OPTIONAL_BUFFERS = {"sgd": (2,), "rmsprop": (3, 4), "adam": (4,)}
+
+
 def loop_arguments(update: str, *args) -> tuple:
     """The arguments of ``update``'s loop for the backend function's ``args``:
     ``rules.<update>_arguments(*args)``, with each state buffer the options
@@ -108,17 +113,28 @@ def loop_arguments(update: str, *args) -> tuple:
     without it: a load guarded by a run-time flag would keep LLVM from
     vectorising the loop."""
     loop_args = getattr(rules, f"{update}_arguments")(*args)
-    return tuple(None if isinstance(a, np.ndarray) and a.size == 0 and i > 1 else a
-                 for i, a in enumerate(loop_args))
+    return _switch_off(loop_args, OPTIONAL_BUFFERS.get(update, ()))
+
+
+def _switch_off(loop_args: tuple, optional: tuple[int, ...]) -> tuple:
+    """``loop_args`` with the zero-length arrays at the positions ``optional`` set to None."""
+    for i in optional:
+        if loop_args[i].size == 0:
+            loop_args = loop_args[:i] + (None,) + loop_args[i + 1:]
+    return loop_args
 
 
 def _wrap(update: str) -> Callable[..., None]:
-    """The backend function: ``loop_arguments``, then the loop, serial or parallel by size."""
-    loops = LOOPS[update]
+    """The backend function: the rule's arguments with the switched-off buffers as
+    None (``loop_arguments``), then the loop, serial or parallel by size."""
+    loops, arguments = LOOPS[update], getattr(rules, f"{update}_arguments")
+    optional = OPTIONAL_BUFFERS.get(update, ())
 
-    @functools.wraps(getattr(rules, f"{update}_arguments"))
+    @functools.wraps(arguments)
     def run(*args) -> None:
-        loop_args = loop_arguments(update, *args)
+        loop_args = arguments(*args)
+        if optional:
+            loop_args = _switch_off(loop_args, optional)
         loops.pick(loop_args[0].size)(*loop_args)
 
     run.__name__ = run.__qualname__ = update

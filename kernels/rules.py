@@ -127,12 +127,13 @@ def rmsprop_arguments(param, grad, square_avg, grad_avg, momentum_buffer, lr, al
     check_arrays(param, grad, (square_avg, True), (grad_avg, centered),
                  (momentum_buffer, use_momentum))
     t = param.dtype.type
-    one_minus_alpha, lerp_rest, lerp_small = _lerp_constants(1 - alpha, t)
-    in_scale, out_scale = (lr, -1) if lr_in_momentum else (1, -lr)
-    return (param, grad, square_avg, grad_avg, momentum_buffer, t(-lr), t(-1 if maximize else 1),
-            t(weight_decay), t(alpha), one_minus_alpha, lerp_rest, t(eps if eps_in_sqrt else 0),
-            t(0 if eps_in_sqrt else eps), t(momentum), t(in_scale), t(out_scale), t(0),
-            lerp_small, bool(centered), use_momentum)
+    one, zero, neg_lr = t(1), t(0), t(-lr)
+    in_scale, out_scale = (t(lr), t(-1)) if lr_in_momentum else (one, neg_lr)
+    return (param, grad, square_avg, grad_avg, momentum_buffer, neg_lr, -one if maximize else one,
+            t(weight_decay), t(alpha), t(1 - alpha), t(1 - (1 - alpha)),
+            t(eps) if eps_in_sqrt else zero,
+            zero if eps_in_sqrt else t(eps), t(momentum), in_scale, out_scale, zero,
+            abs(1 - alpha) < 0.5, bool(centered), use_momentum)
 
 
 @_rule
