@@ -127,3 +127,14 @@ def test_float32_and_float64_kernels_compile_to_ptx(compile_ptx, update):
     assert F64.search(ptx["float64"]), "the pattern finds no f64 instruction in float64 PTX"
     found = F64.search(ptx["float32"])
     assert found is None, f"{update}: float32 kernel has the f64 instruction {found.group()!r}"
+
+
+def test_a_missing_nvvm_is_named_in_the_skip_reason(monkeypatch):
+    from numba.cuda.cudadrv import nvvm
+
+    def missing():
+        raise OSError("libnvvm.so: cannot open shared object file")
+
+    monkeypatch.setattr(nvvm, "NVVM", missing)
+    assert _compiler_problem() == ("NVVM is unavailable: OSError: libnvvm.so: cannot open "
+                                   "shared object file")

@@ -148,7 +148,7 @@ def test_sgd_state_holds_only_the_momentum_buffer():
     assert set(heavy.state[param]) == {"momentum_buffer"}
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "NAdam", "Rprop", "Adadelta"])
+@pytest.mark.parametrize("name", CLASSES)
 def test_state_dict_round_trip_through_torch(name):
     """Where torch is installed: minidl -> torch -> minidl continues one trajectory."""
     torch = pytest.importorskip("torch")
