@@ -299,3 +299,28 @@ def test_centered_rmsprop_on_a_constant_gradient_steps_lr_g_over_eps():
         assert np.isfinite(param.data).all()
     np.testing.assert_allclose(steps[False], lr * g / eps)          # 5e5 per step
     np.testing.assert_allclose(steps[True], lr * g / np.sqrt(1e-4))  # 0.5 per step
+
+
+def test_rmsprop_lr_in_momentum_is_keras_form_through_the_optimizer():
+    """b = momentum * b + lr * g / denom; p -= b: a halved lr halves only the new steps."""
+    grads = DATA["grads"][:20, :4]
+    results = {}
+    for lr_in_momentum in (False, True):
+        param = Tensor(np.zeros(4), requires_grad=True, dtype=np.float64)
+        opt = RMSprop([param], lr=0.01, alpha=0.9, momentum=0.9, lr_in_momentum=lr_in_momentum,
+                      device="cpu")
+        for step, grad in enumerate(grads):
+            if step == 10:
+                opt.param_groups[0]["lr"] = 0.005
+            param.grad = grad
+            opt.step()
+        results[lr_in_momentum] = param.data.copy()
+        assert opt.state_dict()["param_groups"][0]["lr_in_momentum"] is lr_in_momentum
+    v, b, p = np.zeros(4), np.zeros(4), np.zeros(4)
+    for step, g in enumerate(grads):
+        lr = 0.01 if step < 10 else 0.005
+        v = 0.9 * v + 0.1 * g * g
+        b = 0.9 * b + lr * g / (np.sqrt(v) + 1e-8)
+        p = p - b
+    np.testing.assert_allclose(results[True], p, rtol=1e-12)
+    assert not np.allclose(results[False], p, rtol=1e-3)
