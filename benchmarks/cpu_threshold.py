@@ -55,8 +55,8 @@ def time_rmsprop(size: int, threshold: int, repeats: int) -> float:
 def wrapper_overhead(size: int, repeats: int) -> tuple[float, float]:
     """(seconds per wrapper call, seconds per direct call of the same compiled loop)."""
     arrays = rmsprop_arrays(size)
-    loop = cpu._rmsprop.pick(size)
-    loop_arguments = cpu.rmsprop_arguments(*arrays, *RMSPROP_OPTIONS)
+    loop = cpu.LOOPS["rmsprop"].pick(size)
+    loop_arguments = cpu.loop_arguments("rmsprop", *arrays, *RMSPROP_OPTIONS)
     wrapped = seconds_per_call(lambda: cpu.rmsprop(*arrays, *RMSPROP_OPTIONS), repeats)
     direct = seconds_per_call(lambda: loop(*loop_arguments), repeats)
     return wrapped, direct

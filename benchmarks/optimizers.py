@@ -25,8 +25,9 @@ bytes the update must move: read param, grad and square_avg, write param and
 square_avg: 5 x 4 bytes per element. The memcpy row copies 2.5 x 4 bytes per
 element (read + write = the same 20 bytes).
 
-A second table sets RMSprop beside SGD(momentum=0.9), Adagrad, Adam and AdamW
-(lr 1e-2, otherwise each one's defaults) on "mlp 200" and one tensor of 1e6:
+A second table sets RMSprop beside SGD(momentum=0.9), Adagrad, Adam, AdamW,
+Rprop, Adadelta, Adamax, NAdam and RAdam (lr 1e-2, otherwise each one's
+defaults) on "mlp 200" and one tensor of 1e6:
 minidl cpu, the raw njit kernel of the same update and torch foreach, timed as
 above (one process per implementation; each cell the best of 3 medians, from
 3 passes through all its cells), with GB/s from the bytes each update must
@@ -88,6 +89,20 @@ COMPARED = [
     Compared("AdamW", "AdamW", dict(lr=LR), 2,           # weight_decay 1e-2, decoupled
              lambda p, g, m, v: cpu_kernels.adam(p, g, m, v, NONE, LR, 0.9, 0.999, 1e-8, 1e-2,
                                                  True, False, False, 2)),
+    Compared("Rprop", "Rprop", dict(lr=LR), 2,
+             lambda p, g, prev, size: cpu_kernels.rprop(p, g, prev, size, LR, 0.5, 1.2, 1e-6,
+                                                        50.0, False, 2)),
+    Compared("Adadelta", "Adadelta", dict(lr=LR), 2,
+             lambda p, g, v, u: cpu_kernels.adadelta(p, g, v, u, LR, 0.9, 1e-6, 0.0, False)),
+    Compared("Adamax", "Adamax", dict(lr=LR), 2,
+             lambda p, g, m, u: cpu_kernels.adamax(p, g, m, u, LR, 0.9, 0.999, 1e-8, 0.0, False,
+                                                   2)),
+    Compared("NAdam", "NAdam", dict(lr=LR), 2,
+             lambda p, g, m, v: cpu_kernels.nadam(p, g, m, v, LR, 0.9, 0.999, 1e-8, 0.0, 4e-3,
+                                                  False, False, 2)),
+    Compared("RAdam", "RAdam", dict(lr=LR), 2,           # step 100: the rectified branch
+             lambda p, g, m, v: cpu_kernels.radam(p, g, m, v, LR, 0.9, 0.999, 1e-8, 0.0, False,
+                                                  False, 100)),
 ]
 RMSPROP = COMPARED[2]
 
@@ -279,7 +294,26 @@ def run(quick: bool) -> str:
     lines += ["", *targets(ratio_times)]
     lines += ["", "optimizers compared, cpu: time per step (us), ratios, minidl cpu GB/s", ""]
     lines += compared_table(compared, compared_columns)
+    lines += ["", *compared_targets(compared)]
     return "\n".join(lines)
+
+
+def compared_targets(times: dict[str, dict[tuple[str, str], float]]) -> list[str]:
+    """Every optimizer on "mlp 200": minidl within 1.2x of its raw kernel, and at
+    least 15x faster than torch foreach."""
+    lines = ["targets, every optimizer on mlp 200 (minidl / raw <= 1.2x, "
+             "torch / minidl >= 15x):"]
+    for spec in COMPARED:
+        cell = (spec.name, "mlp 200")
+        minidl_time = times["minidl cpu"][cell]
+        raw = minidl_time / times["raw njit"][cell]
+        line = f"  {spec.label}: minidl / raw {raw:.2f}x ({'met' if raw <= 1.2 else 'MISSED'})"
+        if "torch foreach" in times:
+            torch_ratio = times["torch foreach"][cell] / minidl_time
+            line += (f", torch / minidl {torch_ratio:.1f}x "
+                     f"({'met' if torch_ratio >= 15 else 'MISSED'})")
+        lines.append(line)
+    return lines
 
 
 def compared_table(times: dict[str, dict[tuple[str, str], float]], columns) -> list[str]:

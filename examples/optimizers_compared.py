@@ -1,15 +1,20 @@
-"""Five optimizers on the same network, data and seed: handwritten digits.
+"""Ten optimizers on the same network, data and seed: handwritten digits.
 
 A 64-128-128-10 ReLU MLP starts from the same initial weights and sees the
 same mini-batches in the same order under SGD, SGD with momentum, Adagrad,
-RMSprop and Adam, each with a customary learning rate. Only the update rule
-differs:
+RMSprop, Adam and RMSprop's family (Rprop, Adadelta, Adamax, NAdam, RAdam),
+each with a customary learning rate. Only the update rule differs:
 
     SGD        p -= lr * g
     momentum   b = mu * b + g;             p -= lr * b
     Adagrad    s += g^2;                   p -= lr * g / (sqrt(s) + eps)
     RMSprop    v = a * v + (1 - a) * g^2;  p -= lr * g / (sqrt(v) + eps)
     Adam       RMSprop's v plus a momentum m, both bias-corrected
+    Rprop      a step size per coordinate, moved by the sign of g only
+    Adadelta   RMSprop with lr replaced by the RMS of past updates
+    Adamax     Adam with max(beta2 * u, |g|) in place of the RMS
+    NAdam      Adam with Nesterov momentum
+    RAdam      Adam that takes momentum steps until its v is trustworthy
 
 The plot shows the training loss and the test accuracy per epoch; the table
 gives the final values and the training time (after an untimed warm-up epoch in
@@ -28,7 +33,7 @@ import minidl.datasets
 import minidl.nn as nn
 from common import integer_epochs, parser, pyplot, save_figure, table
 from minidl.datasets import Split
-from minidl.optim import SGD, Adagrad, Adam, RMSprop
+from minidl.optim import SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam, RMSprop, Rprop
 from minidl.train import History
 
 MakeOptimizer = Callable[[Any], Any]
@@ -38,6 +43,11 @@ OPTIMIZERS: dict[str, tuple[str, MakeOptimizer]] = {
     "Adagrad": ("lr=0.01", lambda params: Adagrad(params, lr=0.01)),
     "RMSprop": ("lr=0.001, alpha=0.99", lambda params: RMSprop(params, lr=1e-3)),
     "Adam": ("lr=0.001, betas=(0.9, 0.999)", lambda params: Adam(params, lr=1e-3)),
+    "Rprop": ("lr=0.001 (initial step)", lambda params: Rprop(params, lr=1e-3)),
+    "Adadelta": ("lr=1, rho=0.9", lambda params: Adadelta(params, lr=1.0)),
+    "Adamax": ("lr=0.002", lambda params: Adamax(params, lr=2e-3)),
+    "NAdam": ("lr=0.002", lambda params: NAdam(params, lr=2e-3)),
+    "RAdam": ("lr=0.001", lambda params: RAdam(params, lr=1e-3)),
 }
 
 

@@ -1,12 +1,17 @@
 """minidl.kernels: the optimizer update kernels, one flat API on three backends.
 
     reference   plain numpy, written for clarity: the test oracle
+    rules       each update's per-element math, written once as numba.njit
+                functions, with the host code that prepares their constants
     cpu         numba.njit loops (serial, or parallel above a size threshold)
-    cuda        numba.cuda kernels (imported only when chosen)
+                that apply the rules
+    cuda        numba.cuda grid-stride kernels (``cuda_kernels``) that apply
+                the same rules (imported only when chosen)
 
 Each backend module exports the same update functions with the same positional
-arguments (``sgd``, ``adagrad``, ``rmsprop``, ``adam``; see ``reference`` for
-their equations), which work in place on flat 1-D arrays, and a small array API
+arguments (``sgd``, ``adagrad``, ``rmsprop``, ``adam``, ``rprop``, ``adadelta``,
+``adamax``, ``nadam``, ``radam``; see ``reference`` for their equations), which
+work in place on flat 1-D arrays, and a small array API
 (``name``, ``on_host``, ``to_device``, ``zeros``, ``full``, ``copy_from_host``,
 ``copy_to_host``, ``synchronize``) so an optimizer can stay backend-generic:
 

@@ -1,35 +1,33 @@
 """Optimizer updates as numba.njit loops on the CPU.
 
-Each update is one Python wrapper and one loop. The wrapper checks the arrays,
-casts every scalar to the array dtype (``t = param.dtype.type``: a float64
-scalar would silently promote a float32 loop and cost 4x), folds the options
-into loop constants, and calls the loop compiled either serially or with
-``parallel=True`` (``numba.prange`` split over the cores), by size against
-``PARALLEL_THRESHOLD``. The loops compile on first call, once per dtype, and
-numba caches the machine code on disk.
+Each update is a loop that applies one rule of ``rules.py`` to every element:
+it reads element i of the param, the grad and each state buffer, calls the
+rule, and writes the results back. The backend function (``sgd``, ``rmsprop``,
+...) first calls the rule's ``X_arguments`` (which checks the arrays and casts
+every constant to the array dtype), then the loop compiled either serially or
+with ``parallel=True`` (``numba.prange`` split over the cores), by size
+against ``PARALLEL_THRESHOLD``. In a ``prange`` loop the rule inlines: the
+loop runs as fast as one written out by hand. The loops compile on first
+call, once per dtype and set of buffers in use, and numba caches the machine
+code on disk. No fastmath: results match ``reference`` to rounding.
 
-The options become arithmetic where that is exact, so the loop has no branch
-for them: ``g = sign * grad + weight_decay * p`` (sign = -1 when maximizing,
-``0 * p`` adds nothing), ``sqrt(d + eps_inside) + eps_outside`` (one of the two
-is 0). The remaining flags (centered, momentum, amsgrad, ...) are the same for
-every element: LLVM hoists them out of the loop and still vectorises it, which
-``error_model="numpy"`` allows (numba's default "python" model checks every
-division for zero and blocks SIMD). No fastmath: results match ``reference``
-to rounding.
+numba's disk cache tracks the file of the cached function only: after
+editing ``rules.py`` clear the cache (``__pycache__/cpu.*.nbi``/``.nbc`` or
+``NUMBA_CACHE_DIR``) or touch this file, or stale loops keep running.
 """
 from __future__ import annotations
 
-import math
+import functools
 import threading
 import types
 import warnings
 from typing import Callable, NamedTuple
 
 import numba
-import numpy as np
 from numba import prange
 
-from .reference import (check_arrays, copy_from_host, copy_to_host, full, synchronize, to_device,
+from . import rules
+from .reference import (copy_from_host, copy_to_host, full, synchronize, to_device,
                         zeros)
 
 name = "cpu"
@@ -48,8 +46,6 @@ on_host = True
 # process, against 6..10 us serially).
 PARALLEL_THRESHOLD = 50_000
 
-_PARALLEL_LOCK = threading.Lock()
-
 CACHE_WARNING = ("minidl.kernels.cpu: numba found no writable cache directory, so the kernels "
                  "compile without a disk cache (set NUMBA_CACHE_DIR to a writable directory)")
 
@@ -65,6 +61,9 @@ def _jit(function: Callable, **options) -> numba.core.dispatcher.Dispatcher:
     except RuntimeError:
         warnings.warn(CACHE_WARNING, RuntimeWarning, stacklevel=2)
         return numba.njit(function, error_model="numpy", **options)
+
+
+_PARALLEL_LOCK = threading.Lock()
 
 
 class Loops(NamedTuple):
@@ -100,166 +99,133 @@ def _compile(loop: Callable) -> Loops:
     return Loops(_jit(loop), _jit(twin, parallel=True))
 
 
-def _lerp_constants(weight: float, t) -> tuple:
-    """(w, 1 - w, small) for the two forms of PyTorch's lerp (see ``reference._lerp_``)."""
-    return t(weight), t(1 - weight), abs(weight) < 0.5
+@numba.njit
+def _at(buffer, i, zero):
+    """``buffer[i]``, or ``zero`` for a buffer switched off (None: the branch is
+    resolved at compile time, so the loop reads nothing and stays vectorised)."""
+    if buffer is None:
+        return zero
+    return buffer[i]
 
 
-# -- loop arguments: arrays, then scalars cast to the array dtype, then flags.
-# cuda.py launches its kernels with the same arguments.
-
-def sgd_arguments(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                  nesterov, maximize, step) -> tuple:
-    use_momentum = momentum != 0
-    check_arrays(param, grad, (momentum_buffer, use_momentum))
-    t = param.dtype.type
-    return (param, grad, momentum_buffer, t(-lr), t(-1 if maximize else 1), t(weight_decay),
-            t(momentum), t(1 - dampening), use_momentum, step == 1, bool(nesterov))
+@numba.njit
+def _put(buffer, i, value):
+    """``buffer[i] = value`` unless the buffer is switched off (None)."""
+    if buffer is not None:
+        buffer[i] = value
 
 
-def adagrad_arguments(param, grad, state_sum, lr, lr_decay, weight_decay, eps, maximize,
-                      step) -> tuple:
-    check_arrays(param, grad, (state_sum, True))
-    t = param.dtype.type
-    clr = lr / (1 + (step - 1) * lr_decay)
-    return (param, grad, state_sum, t(-clr), t(-1 if maximize else 1), t(weight_decay), t(eps))
+# The updates whose options can switch a state buffer off, and those buffers' positions
+# among the loop's arguments.
+OPTIONAL_BUFFERS = {"sgd": (2,), "rmsprop": (3, 4), "adam": (4,)}
 
 
-def rmsprop_arguments(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
-                      weight_decay, momentum, centered, maximize, eps_in_sqrt) -> tuple:
-    use_momentum = momentum > 0
-    check_arrays(param, grad, (square_avg, True), (grad_avg, centered),
-                 (momentum_buffer, use_momentum))
-    t = param.dtype.type
-    one_minus_alpha, lerp_rest, lerp_small = _lerp_constants(1 - alpha, t)
-    return (param, grad, square_avg, grad_avg, momentum_buffer, t(-lr), t(-1 if maximize else 1),
-            t(weight_decay), t(alpha), one_minus_alpha, lerp_rest, t(eps if eps_in_sqrt else 0),
-            t(0 if eps_in_sqrt else eps), t(momentum), lerp_small, bool(centered), use_momentum)
+def loop_arguments(update: str, *args) -> tuple:
+    """The arguments of ``update``'s loop for the backend function's ``args``:
+    ``rules.<update>_arguments(*args)``, with each state buffer the options
+    switch off (a zero-length array) replaced by None, which compiles a loop
+    without it: a load guarded by a run-time flag would keep LLVM from
+    vectorising the loop."""
+    loop_args = getattr(rules, f"{update}_arguments")(*args)
+    return _switch_off(loop_args, OPTIONAL_BUFFERS.get(update, ()))
 
 
-def adam_arguments(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
-                   weight_decay, decoupled_weight_decay, amsgrad, maximize, step) -> tuple:
-    check_arrays(param, grad, (exp_avg, True), (exp_avg_sq, True), (max_exp_avg_sq, amsgrad))
-    t = param.dtype.type
-    decay = 1 - lr * weight_decay if decoupled_weight_decay else 1
-    one_minus_beta1, lerp_rest, lerp_small = _lerp_constants(1 - beta1, t)
-    return (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, t(-lr / (1 - beta1 ** step)),
-            t(-1 if maximize else 1), t(decay), t(0 if decoupled_weight_decay else weight_decay),
-            one_minus_beta1, lerp_rest, t(beta2), t(1 - beta2), t(math.sqrt(1 - beta2 ** step)),
-            t(eps), lerp_small, bool(amsgrad))
+def _switch_off(loop_args: tuple, optional: tuple[int, ...]) -> tuple:
+    """``loop_args`` with the zero-length arrays at the positions ``optional`` set to None."""
+    for i in optional:
+        if loop_args[i].size == 0:
+            loop_args = loop_args[:i] + (None,) + loop_args[i + 1:]
+    return loop_args
 
 
-# -- the loops and their wrappers ---------------------------------------------
+def _wrap(update: str) -> Callable[..., None]:
+    """The backend function: the rule's arguments with the switched-off buffers as
+    None (``loop_arguments``), then the loop, serial or parallel by size."""
+    loops, arguments = LOOPS[update], getattr(rules, f"{update}_arguments")
+    optional = OPTIONAL_BUFFERS.get(update, ())
 
-def _sgd_loop(param, grad, momentum_buffer, neg_lr, sign, weight_decay, momentum,
-              one_minus_dampening, use_momentum, first_step, nesterov):
-    for i in prange(param.size):
-        p = param[i]
-        g = sign * grad[i] + weight_decay * p
-        if use_momentum:
-            if first_step:
-                b = g
-            else:
-                b = momentum_buffer[i] * momentum + one_minus_dampening * g
-            momentum_buffer[i] = b
-            g = g + momentum * b if nesterov else b
-        param[i] = p + neg_lr * g
+    @functools.wraps(arguments)
+    def run(*args) -> None:
+        loop_args = arguments(*args)
+        if optional:
+            loop_args = _switch_off(loop_args, optional)
+        loops(*loop_args)
 
-
-_sgd = _compile(_sgd_loop)
+    run.__name__ = run.__qualname__ = update
+    run.__doc__ = f"The update of ``reference.{update}`` (rule: ``rules.{update}``)."
+    return run
 
 
-def sgd(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-        nesterov, maximize, step) -> None:
-    """The update of ``reference.sgd``."""
-    _sgd(*sgd_arguments(param, grad, momentum_buffer, lr, momentum, dampening,
-                        weight_decay, nesterov, maximize, step))
+# -- the loops: read element i, apply the rule, write it back ---------------------
 
-
-def _adagrad_loop(param, grad, state_sum, neg_clr, sign, weight_decay, eps):
-    for i in prange(param.size):
-        p = param[i]
-        g = sign * grad[i] + weight_decay * p
-        s = state_sum[i] + g * g
-        state_sum[i] = s
-        param[i] = p + neg_clr * g / (np.sqrt(s) + eps)
-
-
-_adagrad = _compile(_adagrad_loop)
-
-
-def adagrad(param, grad, state_sum, lr, lr_decay, weight_decay, eps, maximize, step) -> None:
-    """The update of ``reference.adagrad``; ``clr`` is computed in float64 on the host."""
-    _adagrad(*adagrad_arguments(param, grad, state_sum, lr, lr_decay,
-                                weight_decay, eps, maximize, step))
-
-
-def _rmsprop_loop(param, grad, square_avg, grad_avg, momentum_buffer, neg_lr, sign,
-                  weight_decay, alpha, one_minus_alpha, lerp_rest, eps_inside, eps_outside,
-                  momentum, lerp_small, centered, use_momentum):
+def _sgd_loop(param, grad, momentum_buffer, *constants):
     zero = param.dtype.type(0)
     for i in prange(param.size):
-        p = param[i]
-        g = sign * grad[i] + weight_decay * p
-        v = square_avg[i] * alpha + one_minus_alpha * g * g
-        square_avg[i] = v
-        if centered:
-            m = grad_avg[i]
-            m = m + one_minus_alpha * (g - m) if lerp_small else g - (g - m) * lerp_rest
-            grad_avg[i] = m
-            v = max(v - m * m, zero)
-        denom = np.sqrt(v + eps_inside) + eps_outside
-        if use_momentum:
-            b = momentum_buffer[i] * momentum + g / denom
-            momentum_buffer[i] = b
-            param[i] = p + neg_lr * b
-        else:
-            param[i] = p + neg_lr * g / denom
+        param[i], b = rules.sgd(param[i], grad[i], _at(momentum_buffer, i, zero), *constants)
+        _put(momentum_buffer, i, b)
 
 
-_rmsprop = _compile(_rmsprop_loop)
-
-
-def rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
-            weight_decay, momentum, centered, maximize, eps_in_sqrt) -> None:
-    """The update of ``reference.rmsprop`` (centered variance clamped at 0)."""
-    _rmsprop(*rmsprop_arguments(
-        param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
-        momentum, centered, maximize, eps_in_sqrt))
-
-
-def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, neg_step_size, sign, decay,
-               weight_decay, one_minus_beta1, lerp_rest, beta2, one_minus_beta2,
-               bias_correction2_sqrt, eps, lerp_small, amsgrad):
+def _adagrad_loop(param, grad, state_sum, *constants):
     for i in prange(param.size):
-        p = param[i] * decay
-        g = sign * grad[i] + weight_decay * p
-        m = exp_avg[i]
-        m = m + one_minus_beta1 * (g - m) if lerp_small else g - (g - m) * lerp_rest
-        exp_avg[i] = m
-        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
-        exp_avg_sq[i] = v
-        if amsgrad:
-            v = max(max_exp_avg_sq[i], v)
-            max_exp_avg_sq[i] = v
-        param[i] = p + neg_step_size * m / (np.sqrt(v) / bias_correction2_sqrt + eps)
+        param[i], state_sum[i] = rules.adagrad(param[i], grad[i], state_sum[i], *constants)
 
 
-_adam = _compile(_adam_loop)
+def _rmsprop_loop(param, grad, square_avg, grad_avg, momentum_buffer, *constants):
+    zero = param.dtype.type(0)
+    for i in prange(param.size):
+        param[i], square_avg[i], m, b = rules.rmsprop(
+            param[i], grad[i], square_avg[i], _at(grad_avg, i, zero),
+            _at(momentum_buffer, i, zero), *constants)
+        _put(grad_avg, i, m)
+        _put(momentum_buffer, i, b)
 
 
-def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
-         weight_decay, decoupled_weight_decay, amsgrad, maximize, step) -> None:
-    """The update of ``reference.adam``.
-
-    The decoupled decay multiplies p by ``1 - lr * weight_decay`` (by 1, an
-    exact no-op, otherwise), and the coupled one adds ``weight_decay * p`` to
-    g (0 when decoupled); the bias corrections are float64 host scalars.
-    """
-    _adam(*adam_arguments(
-        param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
-        decoupled_weight_decay, amsgrad, maximize, step))
+def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *constants):
+    zero = param.dtype.type(0)
+    for i in prange(param.size):
+        param[i], exp_avg[i], exp_avg_sq[i], vmax = rules.adam(
+            param[i], grad[i], exp_avg[i], exp_avg_sq[i], _at(max_exp_avg_sq, i, zero),
+            *constants)
+        _put(max_exp_avg_sq, i, vmax)
 
 
-__all__ = ["name", "on_host", "PARALLEL_THRESHOLD", "sgd", "adagrad", "rmsprop", "adam",
+def _rprop_loop(param, grad, prev, step_size, *constants):
+    for i in prange(param.size):
+        param[i], prev[i], step_size[i] = rules.rprop(param[i], grad[i], prev[i], step_size[i],
+                                                      *constants)
+
+
+def _adadelta_loop(param, grad, square_avg, acc_delta, *constants):
+    for i in prange(param.size):
+        param[i], square_avg[i], acc_delta[i] = rules.adadelta(
+            param[i], grad[i], square_avg[i], acc_delta[i], *constants)
+
+
+def _adamax_loop(param, grad, exp_avg, exp_inf, *constants):
+    for i in prange(param.size):
+        param[i], exp_avg[i], exp_inf[i] = rules.adamax(param[i], grad[i], exp_avg[i],
+                                                        exp_inf[i], *constants)
+
+
+def _nadam_loop(param, grad, exp_avg, exp_avg_sq, *constants):
+    for i in prange(param.size):
+        param[i], exp_avg[i], exp_avg_sq[i] = rules.nadam(param[i], grad[i], exp_avg[i],
+                                                          exp_avg_sq[i], *constants)
+
+
+def _radam_loop(param, grad, exp_avg, exp_avg_sq, *constants):
+    for i in prange(param.size):
+        param[i], exp_avg[i], exp_avg_sq[i] = rules.radam(param[i], grad[i], exp_avg[i],
+                                                          exp_avg_sq[i], *constants)
+
+
+LOOPS = {"sgd": _compile(_sgd_loop), "adagrad": _compile(_adagrad_loop),
+         "rmsprop": _compile(_rmsprop_loop), "adam": _compile(_adam_loop),
+         "rprop": _compile(_rprop_loop), "adadelta": _compile(_adadelta_loop),
+         "adamax": _compile(_adamax_loop), "nadam": _compile(_nadam_loop),
+         "radam": _compile(_radam_loop)}
+UPDATES = tuple(LOOPS)
+sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam = map(_wrap, UPDATES)
+
+__all__ = ["name", "on_host", "PARALLEL_THRESHOLD", "UPDATES", *UPDATES,
            "to_device", "zeros", "full", "copy_from_host", "copy_to_host", "synchronize"]

@@ -130,7 +130,7 @@ def adagrad(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, lr: floa
 def rmsprop(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, grad_avg: np.ndarray,
             momentum_buffer: np.ndarray, lr: float, alpha: float, eps: float,
             weight_decay: float, momentum: float, centered: bool, maximize: bool,
-            eps_in_sqrt: bool) -> None:
+            eps_in_sqrt: bool, lr_in_momentum: bool = False) -> None:
     """RMSprop: divide the gradient by a running root mean square of its history.
 
         g    = ±grad + weight_decay * p
@@ -141,7 +141,10 @@ def rmsprop(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, grad_av
         else:
             d = v
         denom = sqrt(d) + eps            or  sqrt(d + eps) when eps_in_sqrt
-        if momentum > 0:
+        if momentum > 0 and lr_in_momentum:            (TensorFlow/Keras)
+            buf = momentum * buf + lr * g / denom
+            p   = p - buf
+        elif momentum > 0:                              (PyTorch)
             buf = momentum * buf + g / denom
             p   = p - lr * buf
         else:
@@ -165,7 +168,11 @@ def rmsprop(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, grad_av
     else:
         d = square_avg
     denom = np.sqrt(d + cast(eps)) if eps_in_sqrt else np.sqrt(d) + cast(eps)
-    if momentum > 0:
+    if momentum > 0 and lr_in_momentum:
+        momentum_buffer *= cast(momentum)
+        momentum_buffer += cast(lr) * g / denom
+        param -= momentum_buffer
+    elif momentum > 0:
         momentum_buffer *= cast(momentum)
         momentum_buffer += g / denom
         param += cast(-lr) * momentum_buffer
@@ -211,6 +218,150 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
         v = exp_avg_sq
     denom = np.sqrt(v) / cast(bias_correction2_sqrt) + cast(eps)
     param += cast(-step_size) * exp_avg / denom
+
+
+def rprop(param: np.ndarray, grad: np.ndarray, prev: np.ndarray, step_size: np.ndarray,
+          lr: float, etaminus: float, etaplus: float, step_size_min: float,
+          step_size_max: float, maximize: bool, step: int) -> None:
+    """Rprop: each coordinate moves by its own step size, in the direction of
+    the gradient's sign; the step size grows while the sign holds, shrinks when
+    it flips.
+
+        g = -grad if maximize else grad
+        at step 1:  prev = 0,  step_size = lr
+        s = sign(g * prev)
+        step_size = clamp(step_size * (etaplus if s > 0, etaminus if s < 0,
+                          1 if s == 0), step_size_min, step_size_max)
+        g = 0 where s < 0          (the previous step overshot: no move now)
+        p = p - sign(g) * step_size
+        prev = g
+    """
+    check_arrays(param, grad, (prev, True), (step_size, True))
+    cast = param.dtype.type
+    g = -grad if maximize else grad.copy()
+    if step == 1:
+        prev[...] = 0
+        step_size[...] = cast(lr)
+    s = np.sign(g * prev)
+    factor = np.where(s > 0, cast(etaplus), np.where(s < 0, cast(etaminus), cast(1)))
+    np.clip(step_size * factor, cast(step_size_min), cast(step_size_max), out=step_size)
+    g[s < 0] = 0
+    param -= np.sign(g) * step_size
+    prev[...] = g
+
+
+def adadelta(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
+             acc_delta: np.ndarray, lr: float, rho: float, eps: float, weight_decay: float,
+             maximize: bool) -> None:
+    """Adadelta: RMSprop whose step is rescaled by the RMS of past steps.
+
+        g     = ±grad + weight_decay * p
+        v     = rho * v + (1 - rho) * g * g              (square_avg)
+        delta = sqrt(u + eps) / sqrt(v + eps) * g
+        u     = rho * u + (1 - rho) * delta * delta      (acc_delta)
+        p     = p - lr * delta
+    """
+    check_arrays(param, grad, (square_avg, True), (acc_delta, True))
+    cast = param.dtype.type
+    g = _effective_grad(param, grad, weight_decay, maximize)
+    square_avg *= cast(rho)
+    square_avg += cast(1 - rho) * g * g
+    delta = np.sqrt(acc_delta + cast(eps)) / np.sqrt(square_avg + cast(eps)) * g
+    acc_delta *= cast(rho)
+    acc_delta += cast(1 - rho) * delta * delta
+    param += cast(-lr) * delta
+
+
+def adamax(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_inf: np.ndarray,
+           lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+           maximize: bool, step: int) -> None:
+    """Adamax: Adam with the infinity norm in place of the RMS.
+
+        g = ±grad + weight_decay * p
+        m = m + (1 - beta1) * (g - m)                   (exp_avg, a lerp)
+        u = max(beta2 * u, |g| + eps)                   (exp_inf)
+        p = p - lr / (1 - beta1 ** step) * (m / u)
+    """
+    check_arrays(param, grad, (exp_avg, True), (exp_inf, True))
+    cast = param.dtype.type
+    g = _effective_grad(param, grad, weight_decay, maximize)
+    _lerp_(exp_avg, g, 1 - beta1)
+    exp_inf *= cast(beta2)
+    np.maximum(exp_inf, np.abs(g) + cast(eps), out=exp_inf)
+    param += cast(-lr / (1 - beta1 ** step)) * (exp_avg / exp_inf)
+
+
+def _decay_or_couple(param: np.ndarray, grad: np.ndarray, lr: float, weight_decay: float,
+                     decoupled: bool, maximize: bool) -> np.ndarray:
+    """Decoupled: p *= 1 - lr * weight_decay and g = ±grad; else g = ±grad + wd * p."""
+    if decoupled:
+        if weight_decay != 0:
+            param *= param.dtype.type(1 - lr * weight_decay)
+        return _effective_grad(param, grad, 0, maximize)
+    return _effective_grad(param, grad, weight_decay, maximize)
+
+
+def nadam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+          lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+          momentum_decay: float, decoupled_weight_decay: bool, maximize: bool,
+          step: int) -> None:
+    """NAdam: Adam with Nesterov momentum, with Dozat's momentum schedule.
+
+        mu_k  = beta1 * (1 - 0.5 * 0.96 ** (k * momentum_decay))
+        P_k   = mu_1 * mu_2 * ... * mu_k
+        g, p  as in Adam/AdamW (coupled or decoupled weight decay)
+        m     = m + (1 - beta1) * (g - m)               (exp_avg, a lerp)
+        v     = beta2 * v + (1 - beta2) * g * g         (exp_avg_sq)
+        denom = sqrt(v / (1 - beta2 ** step)) + eps
+        p     = p - lr * (1 - mu_t) / (1 - P_t) * (g / denom)
+        p     = p - lr * mu_{t+1} / (1 - P_{t+1}) * (m / denom)
+    """
+    check_arrays(param, grad, (exp_avg, True), (exp_avg_sq, True))
+    cast = param.dtype.type
+    g = _decay_or_couple(param, grad, lr, weight_decay, decoupled_weight_decay, maximize)
+    mus = [beta1 * (1 - 0.5 * 0.96 ** (k * momentum_decay)) for k in range(1, step + 2)]
+    product = math.prod(mus[:step])
+    _lerp_(exp_avg, g, 1 - beta1)
+    exp_avg_sq *= cast(beta2)
+    exp_avg_sq += cast(1 - beta2) * g * g
+    denom = np.sqrt(exp_avg_sq / cast(1 - beta2 ** step)) + cast(eps)
+    param += cast(-lr * (1 - mus[step - 1]) / (1 - product)) * (g / denom)
+    param += cast(-lr * mus[step] / (1 - product * mus[step])) * (exp_avg / denom)
+
+
+def radam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+          lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+          decoupled_weight_decay: bool, maximize: bool, step: int) -> None:
+    """RAdam: Adam whose adaptive step is switched on, and rectified, only once
+    the variance estimate has enough history.
+
+        g, p  as in Adam/AdamW (coupled or decoupled weight decay)
+        m     = m + (1 - beta1) * (g - m);   v = beta2 * v + (1 - beta2) * g * g
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t   = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+        m_hat   = m / (1 - beta1 ** t)
+        if rho_t > 5:
+            r = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+            p = p - m_hat * lr * sqrt(1 - beta2 ** t) / (sqrt(v) + eps) * r
+        else:
+            p = p - m_hat * lr
+    """
+    check_arrays(param, grad, (exp_avg, True), (exp_avg_sq, True))
+    cast = param.dtype.type
+    g = _decay_or_couple(param, grad, lr, weight_decay, decoupled_weight_decay, maximize)
+    _lerp_(exp_avg, g, 1 - beta1)
+    exp_avg_sq *= cast(beta2)
+    exp_avg_sq += cast(1 - beta2) * g * g
+    m_hat = exp_avg / cast(1 - beta1 ** step)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * beta2 ** step / (1 - beta2 ** step)
+    if rho_t > 5:
+        r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                      / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        adaptive = cast(math.sqrt(1 - beta2 ** step)) / (np.sqrt(exp_avg_sq) + cast(eps))
+        param -= m_hat * cast(lr) * adaptive * cast(r)
+    else:
+        param -= m_hat * cast(lr)
 
 
 # -- the array API an optimizer uses to stay backend-generic -----------------

@@ -55,6 +55,11 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any], tuple[str, ...]]] = {
                                     "weight_decay", "initial_accumulator_value")),
     "adam": (optim.Adam, {}, ("betas", "eps", "amsgrad", "weight_decay")),
     "adamw": (optim.AdamW, {}, ("betas", "eps", "amsgrad", "weight_decay")),
+    "rprop": (optim.Rprop, {}, ()),
+    "adadelta": (optim.Adadelta, {}, ("eps", "weight_decay")),
+    "adamax": (optim.Adamax, {}, ("betas", "eps", "weight_decay")),
+    "nadam": (optim.NAdam, {}, ("betas", "eps", "weight_decay")),
+    "radam": (optim.RAdam, {}, ("betas", "eps", "weight_decay")),
 }
 OPTIMIZER_OPTIONS = ("momentum", "dampening", "nesterov", "alpha", "centered", "eps_in_sqrt",
                      "lr_decay", "initial_accumulator_value", "betas", "eps", "amsgrad",
@@ -151,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule; momentum is "
                           "SGD with --momentum 0.9 (default: rmsprop)")
     training.add_argument("--lr", type=float, help="learning rate (default: the optimizer's "
-                          "own: 1e-3 for sgd, momentum, adam, adamw; 1e-2 for adagrad, rmsprop)")
+                          "own: 1e-3 for sgd, momentum, adam, adamw, radam; 1e-2 for adagrad, rmsprop, rprop; "
+                          "2e-3 for adamax, nadam; 1 for adadelta)")
     training.add_argument("--momentum", type=float, help="momentum factor (sgd, momentum, "
                           "rmsprop; default 0, 0.9 for momentum)")
     training.add_argument("--dampening", type=float, help="dampening of the momentum "
@@ -169,12 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--initial-accumulator-value", type=float, help="initial value of "
                           "the squared gradient accumulator (adagrad, rmsprop; default 0)")
     training.add_argument("--betas", type=_betas, help="the two averaging coefficients, "
-                          "comma separated (adam, adamw; default 0.9,0.999)")
+                          "comma separated (adam, adamw, adamax, nadam, radam; default 0.9,0.999)")
     training.add_argument("--eps", type=float, help="term added to the denominator "
-                          "(adagrad 1e-10, rmsprop 1e-8, adam, adamw 1e-8)")
+                          "(adagrad 1e-10, rmsprop, adam, adamw, adamax, nadam, radam 1e-8, "
+                          "adadelta 1e-6)")
     training.add_argument("--amsgrad", action="store_true", default=None,
                           help="AMSGrad variant (adam, adamw)")
-    training.add_argument("--weight-decay", type=float, help="weight decay (all; default 0, "
+    training.add_argument("--weight-decay", type=float, help="weight decay (all but rprop; "
+                          "default 0, "
                           "1e-2 for adamw, which decouples it)")
     training.add_argument("--clip-grad-norm", type=_positive_float, metavar="MAX",
                           help="clip the gradients' joint 2-norm to MAX before every step "

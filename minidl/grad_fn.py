@@ -22,7 +22,7 @@ the leaf); an input that needs no gradient appears as ``None``.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["GradFn", "AccumulateGrad", "op_name", "public_caller"]
 

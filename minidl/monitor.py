@@ -104,16 +104,17 @@ EFFECTIVE_LR: dict[str, EffectiveLR] = {
 
 def effective_lr(optimizer: Any, param: Any) -> np.ndarray | None:
     """The effective learning rate of each coordinate of ``param``, shaped like it;
-    None before its first step or for an optimizer without a rule (see above)."""
+    None for an optimizer without a rule (see above), or before the first step
+    of one whose rule reads its state (SGD's does not: it may keep no state)."""
     rule = getattr(optimizer, "effective_lr", None)
     if rule is None:
         rule = next((EFFECTIVE_LR[c.__name__] for c in type(optimizer).__mro__
                      if c.__name__ in EFFECTIVE_LR), None)
     state = optimizer.state.get(param)
-    if rule is None or state is None:
+    if rule is None or (state is None and rule is not _sgd):
         return None
     group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
-    lr = np.asarray(rule(group, state), dtype=np.float64)
+    lr = np.asarray(rule(group, state or {}), dtype=np.float64)
     return np.broadcast_to(lr, param.shape)
 
 

@@ -41,6 +41,7 @@ CASES = {
                                ["optimizers_compared.png"]),
     "rmsprop_vs_adagrad.py": (["--steps", "1000"], ["4 of 4 claims hold."],
                               ["rmsprop_vs_adagrad.png"]),
+    "rmsprop_family.py": (["--steps", "300"], ["4 of 4 claims hold."], ["rmsprop_family.png"]),
     "trajectories.py": ([], ["Rosenbrock", "RMSprop damps the oscillation across the ravine",
                              "Adam's momentum averages it out", "Adam ends nearest",
                              "(holds)"], ["trajectories.png"]),

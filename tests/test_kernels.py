@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import minidl.kernels as kernels
-from minidl.kernels import cpu, reference
+from minidl.kernels import cpu, reference, rules
 
 
 def load_script(path: Path) -> types.ModuleType:
@@ -53,12 +53,12 @@ def test_cpu_matches_reference(small_threshold, update, options, dtype, n):
 
 
 @pytest.mark.needs_jit
-@pytest.mark.parametrize("update", ["sgd", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("update", cpu.UPDATES)
 def test_float32_loops_are_compiled_for_float32_scalars(small_threshold, update):
     options = next(o for u, o in CHECK.CASES if u == update)
     for n in SIZES:
         assert CHECK.run_case(cpu, update, options, n, np.float32, 2)[0].dtype == np.float32
-    for dispatcher in getattr(cpu, f"_{update}"):
+    for dispatcher in cpu.LOOPS[update]:
         float32_signatures = [s for s in dispatcher.signatures if str(s[0].dtype) == "float32"]
         assert float32_signatures, f"{update} was not compiled for float32"
         for signature in float32_signatures:
@@ -67,29 +67,37 @@ def test_float32_loops_are_compiled_for_float32_scalars(small_threshold, update)
 
 def packed_sqrt_count(error_model: str) -> int:
     """Packed float32 square roots (vsqrtps) in the serial RMSprop loop compiled anew,
-    with the module's jit options but ``error_model``, for float32 arguments."""
-    options = dict(cpu._rmsprop.serial.targetoptions, error_model=error_model)
+    with the module's jit options, around the RMSprop rule compiled with
+    ``error_model`` (the divisions are in the rule), for float32 arguments."""
+    rules_copy = types.ModuleType("rules_copy")
+    rules_copy.rmsprop = numba.njit(rules.rmsprop.py_func, error_model=error_model)
+    function = cpu._rmsprop_loop
+    options = dict(cpu.LOOPS["rmsprop"].serial.targetoptions)
     options.pop("nopython")  # implied by njit
-    loop = numba.njit(cpu._rmsprop_loop, **options)
+    loop = numba.njit(types.FunctionType(function.__code__,
+                                         {**function.__globals__, "rules": rules_copy}),
+                      **options)
     arrays = [np.ones(64, np.float32)] * 3 + [np.zeros(0, np.float32)] * 2
-    loop(*cpu.rmsprop_arguments(*arrays, 0.01, 0.99, 1e-8, 0.0, 0.0, False, False, False))
+    loop(*cpu.loop_arguments("rmsprop", *arrays, 0.01, 0.99, 1e-8, 0.0, 0.0, False, False,
+                             False))
     return len(re.findall(r"\bv?sqrtps\b", loop.inspect_asm(loop.signatures[0])))
 
 
 @pytest.mark.needs_jit
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 assembly check")
 def test_float32_loop_vectorises():
-    assert "fastmath" not in cpu._rmsprop.serial.targetoptions
-    assert packed_sqrt_count(cpu._rmsprop.serial.targetoptions["error_model"]) > 0
+    assert "fastmath" not in cpu.LOOPS["rmsprop"].serial.targetoptions
+    assert "fastmath" not in rules.rmsprop.targetoptions
+    assert packed_sqrt_count(rules.rmsprop.targetoptions["error_model"]) > 0
     assert packed_sqrt_count("python") == 0  # numba's zero-division checks block SIMD
 
 
 @pytest.mark.needs_jit
 def test_parallel_variant_is_used_above_the_threshold(small_threshold):
-    assert cpu._rmsprop.pick(SMALL_THRESHOLD - 1) is cpu._rmsprop.serial
-    assert cpu._rmsprop.pick(SMALL_THRESHOLD) is cpu._rmsprop.parallel
-    assert cpu._rmsprop.parallel.targetoptions.get("parallel")
-    assert not cpu._rmsprop.serial.targetoptions.get("parallel")
+    assert cpu.LOOPS["rmsprop"].pick(SMALL_THRESHOLD - 1) is cpu.LOOPS["rmsprop"].serial
+    assert cpu.LOOPS["rmsprop"].pick(SMALL_THRESHOLD) is cpu.LOOPS["rmsprop"].parallel
+    assert cpu.LOOPS["rmsprop"].parallel.targetoptions.get("parallel")
+    assert not cpu.LOOPS["rmsprop"].serial.targetoptions.get("parallel")
 
 
 def test_centered_rmsprop_stays_finite_on_near_constant_gradients():
@@ -279,7 +287,7 @@ def test_cpu_kernels_work_without_a_cache_directory():
         caching.CacheImpl._locator_classes = []  # no cache directory anywhere
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            from minidl.kernels import cpu, reference
+            from minidl.kernels import cpu, reference, rules
         assert any("no writable cache directory" in str(w.message) for w in caught), caught
         results = []
         for backend in (cpu, reference):
@@ -290,7 +298,7 @@ def test_cpu_kernels_work_without_a_cache_directory():
                 backend.rmsprop(p, g, v, empty, empty, 0.01, 0.9, 1e-8, 0, 0, False, False, False)
             results.append(p)
         np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
-        assert not cpu._rmsprop.serial._cache.__class__.__name__ == "FunctionCache"
+        assert not cpu.LOOPS["rmsprop"].serial._cache.__class__.__name__ == "FunctionCache"
         print("ok")
         """)
     assert done.stdout.strip() == "ok"

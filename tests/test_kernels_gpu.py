@@ -10,6 +10,7 @@ import numba
 import pytest
 
 import minidl.kernels as kernels
+from minidl.kernels.cpu import UPDATES
 
 pytestmark = pytest.mark.gpu
 
@@ -48,9 +49,9 @@ def test_every_update_matches_reference(cuda, n):
     assert load_check().mismatches(cuda, n=size, steps=50) == []
 
 
-@pytest.mark.parametrize("update", ["sgd", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("update", UPDATES)
 def test_float32_ptx_has_no_float64_arithmetic(cuda, update):
-    ptx_by_signature = cuda.KERNELS[update].inspect_asm()
+    ptx_by_signature = cuda.compiled(update).inspect_asm()
     float32 = [ptx for signature, ptx in ptx_by_signature.items() if "float32" in str(signature[0])]
     float64 = [ptx for signature, ptx in ptx_by_signature.items() if "float64" in str(signature[0])]
     assert float32 and float64

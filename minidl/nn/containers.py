@@ -5,7 +5,6 @@ model that holds one decides how its modules are called.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
 from .module import Module

@@ -2,6 +2,7 @@
 
     Optimizer           the base: param groups, step, zero_grad, state_dict
     SGD, Adagrad, RMSprop, Adam, AdamW
+    Rprop, Adadelta, Adamax, NAdam, RAdam     RMSprop's family: its ancestor and relatives
     lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau,
                         LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts,
                         SequentialLR
@@ -12,10 +13,14 @@ its update as a ``minidl.kernels`` kernel on the backend chosen at run time
 attribute says which one it got).
 """
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adam_variants import Adamax, NAdam, RAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Rprop", "Adadelta",
+           "Adamax", "NAdam", "RAdam", "lr_scheduler"]

@@ -7,6 +7,14 @@ from ..tensor import Tensor
 from .optimizer import Optimizer, check_common, check_flag, check_number
 
 
+def check_betas(betas: Any) -> None:
+    """ValueError unless ``betas`` is a pair of numbers in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"Invalid betas value: {betas!r} (expected a pair (beta1, beta2))")
+    for index, beta in enumerate(betas):
+        check_number(beta, f"Invalid beta parameter at index {index}", high=1.0, high_open=True)
+
+
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015), PyTorch's ``torch.optim.Adam``.
 
@@ -41,12 +49,7 @@ class Adam(Optimizer):
     def _check(self, group: Mapping[str, Any]) -> None:
         check_common(group)
         check_number(group["eps"], "Invalid eps value")
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Invalid betas value: {betas!r} (expected a pair (beta1, beta2))")
-        for index, beta in enumerate(betas):
-            check_number(beta, f"Invalid beta parameter at index {index}", high=1.0,
-                         high_open=True)
+        check_betas(group["betas"])
         check_flag(group["amsgrad"], "amsgrad")
 
     def _state_init(self, group: Mapping[str, Any]) -> dict[str, float]:

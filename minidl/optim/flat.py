@@ -272,6 +272,10 @@ class FlatGroup:
                 if shape != param.shape:
                     raise ValueError(f"state '{name}' of {where(i)} has shape {shape}, "
                                      f"the parameter has shape {param.shape}")
+                kind = np.asarray(entry[name]).dtype
+                if kind.kind not in "fiu":
+                    raise TypeError(f"state '{name}' of {where(i)} has dtype {kind}, "
+                                    f"expected real numbers (the parameter is {self.dtype})")
                 if name not in names:
                     names.append(name)
 

@@ -69,9 +69,10 @@ class Optimizer:
         self._kernel = getattr(self._backend, self._kernel_name)
         self.param_groups: list[dict[str, Any]] = []
         self._flat: list[FlatGroup] = []
-        if isinstance(params, Tensor):
+        if isinstance(params, Tensor) or not isinstance(params, Iterable):
             raise TypeError("params argument given to the optimizer should be an iterable "
-                            "of Tensors or dicts, but got a Tensor")
+                            f"of Tensors or dicts, but got {type(params).__name__}: "
+                            f"{_short_repr(params)}")
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -87,6 +88,15 @@ class Optimizer:
 
     def _scalars(self, group: Mapping[str, Any]) -> tuple:
         raise NotImplementedError
+
+    def _state_out(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+        """A param's state as ``state`` and ``state_dict()`` show it, in PyTorch's
+        keys (a subclass adds or hides entries; an empty result is not listed)."""
+        return entry
+
+    def _state_in(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+        """A loaded state entry (PyTorch's keys) as the flat buffers keep it."""
+        return entry
 
     # -- param groups -------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -124,6 +134,7 @@ class Optimizer:
         copies, so that an in-place edit of ``group["betas"]`` shows up as a change.
         """
         self._check(group)
+        check_representable(group, flat.dtype)
         snapshot = tuple(list(v) if isinstance(v, list) else v for v in self._hyper(group))
         flat.configure(snapshot, self._state_init(group), self._scalars(group))
 
@@ -153,9 +164,10 @@ class Optimizer:
         param that has taken a step. On host backends the arrays are views of
         the live state; on cuda they are host copies."""
         state: dict[Tensor, dict[str, Any]] = {}
-        for flat in self._flat:
+        for group, flat in zip(self.param_groups, self._flat):
             for param, entry in zip(flat.params, flat.param_states(copy=False)):
-                if entry is not None:
+                entry = None if entry is None else self._state_out(group, entry)
+                if entry:
                     state[param] = entry
         return state
 
@@ -174,7 +186,8 @@ class Optimizer:
         index = 0
         for group, flat in zip(self.param_groups, self._flat):
             for offset, entry in enumerate(flat.param_states(copy=True)):
-                if entry is not None:
+                entry = None if entry is None else self._state_out(group, entry)
+                if entry:
                     state[index + offset] = entry
             packed = {key: value for key, value in group.items() if key != "params"}
             packed["params"] = list(range(index, index + len(flat.params)))
@@ -186,8 +199,14 @@ class Optimizer:
         """Load a ``state_dict()``: hyperparameters and state, for these params.
 
         Saved params are matched to this optimizer's by position. Everything is
-        checked (group and parameter counts, hyperparameters, state shapes)
-        before anything changes.
+        checked (group and parameter counts, hyperparameters, state shapes and
+        dtypes) before anything changes.
+
+        A ``torch.optim`` state dict of the same optimizer loads too, once its
+        tensors are numpy arrays (``{k: v.numpy() ...}``); its PyTorch-only group
+        keys (``foreach``, ``capturable``, ``differentiable``, ``fused``,
+        ``param_names``) are dropped. The reverse holds as well: turn the arrays
+        into tensors and ``torch_optimizer.load_state_dict`` takes it.
         """
         if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("a state dict must be a mapping with exactly the keys "
@@ -204,9 +223,13 @@ class Optimizer:
             if len(indices) != len(flat.params):
                 raise ValueError(f"loaded parameter group {g} has {len(indices)} parameters, "
                                  f"this optimizer's group {g} has {len(flat.params)}")
-            new_group = {**group, **saved, "params": group["params"]}
+            new_group = {**group, **{key: value for key, value in saved.items()
+                                     if key not in TORCH_ONLY_KEYS}, "params": group["params"]}
             self._check(new_group)
+            check_representable(new_group, flat.dtype)
             entries = [saved_state.get(index) for index in indices]
+            entries = [None if entry is None else self._state_in(new_group, dict(entry))
+                       for entry in entries]
             writers.append(flat.load_states(
                 entries, lambda i, ids=indices, g=g: f"parameter {ids[i]} (group {g})"))
             new_groups.append(new_group)
@@ -248,6 +271,32 @@ def _rebuild(cls: type, groups: list[dict[str, Any]], defaults: dict[str, Any], 
 
 
 # -- hyperparameter validation, shared by the optimizers ---------------------------
+
+# Keys of a torch.optim param group that configure PyTorch's implementation, not the update.
+TORCH_ONLY_KEYS = frozenset({"foreach", "capturable", "differentiable", "fused", "param_names"})
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_representable(group: Mapping[str, Any], dtype: np.dtype) -> None:
+    """ValueError unless every numeric hyperparameter (also inside tuples such as
+    ``betas``) is finite in the parameters' dtype: lr=1e39 is a finite float64
+    but inf in float32, and would turn float32 parameters into NaN in one step."""
+    limit = float(np.finfo(dtype).max)
+    for key, value in group.items():
+        if key == "params":
+            continue
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            number = isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(
+                item, (bool, np.bool_))
+            if number and abs(float(item)) > limit:
+                name = "learning rate" if key == "lr" else f"{key} value"
+                raise ValueError(f"Invalid {name}: {item!r} (overflows {dtype}, the "
+                                 f"parameters' dtype, whose largest value is {limit:.4g})")
+
 
 def check_number(value: Any, message: str, low: float = 0.0, high: float = math.inf,
                  high_open: bool = False) -> None:

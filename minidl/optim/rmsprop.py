@@ -42,19 +42,35 @@ class RMSprop(Optimizer):
         if momentum > 0:
             b = momentum * b + g / denom                   (momentum_buffer)
             p = p - lr * b
+            (lr_in_momentum:  b = momentum * b + lr * g / denom;  p = p - b)
         else:
             p = p - lr * g / denom
 
     Centered (Graves, 2013): v - m^2 estimates the *variance* of the gradient
     rather than its raw second moment, so a gradient with a large constant part
-    is not scaled down as if it were noisy. In floating point ``v - m*m`` can
-    come out slightly negative when the gradient is nearly constant (v and m^2
-    are then nearly equal); PyTorch takes the sqrt of it and gets NaN, minidl
-    clamps it at 0.
+    is not scaled down as if it were noisy. On a nearly constant gradient v and
+    m^2 are nearly equal and ``v - m*m`` rounds to 0 or slightly below it.
+    PyTorch takes the sqrt of a negative number there and the parameter
+    becomes NaN; minidl clamps at 0, which keeps it finite, but is no cure: the
+    denominator is then eps alone and the step is ``lr * g / eps``, with
+    eps = 1e-8 a step 1e8 times g. Parameters run off to huge values (an audit
+    saw 3.6e8 where PyTorch's still-finite coordinates stayed near 2e3).
+    Where gradients can be nearly constant, use a larger eps (1e-4 .. 1e-2)
+    or ``eps_in_sqrt=True`` (Graves's own form, sqrt(v - m^2 + eps): with
+    eps = 1e-4 the step is at most lr * g * 100), or the uncentered form.
 
-    Momentum: b accumulates the *scaled* steps ``g / denom``, as PyTorch does
-    (TensorFlow accumulates ``lr * g / denom``; the two agree while lr is
-    constant).
+    Momentum: b accumulates the *scaled* steps ``g / denom``, as PyTorch does.
+    TensorFlow/Keras accumulate ``lr * g / denom`` instead:
+    ``lr_in_momentum=True``. The two agree while lr is constant and differ as
+    soon as it changes, as under every scheduler: PyTorch's form applies a
+    new lr to the whole accumulated buffer at once, Keras's only to new steps.
+
+    Keras's ``keras.optimizers.RMSprop(learning_rate=0.001, rho=0.9,
+    momentum=0.0, epsilon=1e-7, centered=False)``: Keras's ``rho`` is
+    ``alpha`` here, and its update is ``RMSprop(lr=1e-3, alpha=0.9, eps=1e-7,
+    eps_in_sqrt=True, lr_in_momentum=True)`` (PyTorch's defaults differ: lr
+    1e-2, alpha 0.99, eps 1e-8 outside the root). Keras's centered form
+    does not clamp.
 
     TensorFlow-style variants: ``eps_in_sqrt=True`` divides by sqrt(d + eps)
     instead of sqrt(d) + eps (TensorFlow/Keras, optax's ``eps_in_sqrt``,
@@ -77,11 +93,12 @@ class RMSprop(Optimizer):
                  alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0,
                  momentum: float = 0, centered: bool = False, maximize: bool = False,
                  eps_in_sqrt: bool = False, initial_accumulator_value: float = 0.0,
-                 device: str = "auto"):
+                 lr_in_momentum: bool = False, device: str = "auto"):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize,
                         eps_in_sqrt=eps_in_sqrt,
-                        initial_accumulator_value=initial_accumulator_value)
+                        initial_accumulator_value=initial_accumulator_value,
+                        lr_in_momentum=lr_in_momentum)
         super().__init__(params, defaults, device)
 
     def _check(self, group: Mapping[str, Any]) -> None:
@@ -93,6 +110,7 @@ class RMSprop(Optimizer):
                      "Invalid initial_accumulator_value value")
         check_flag(group["centered"], "centered")
         check_flag(group["eps_in_sqrt"], "eps_in_sqrt")
+        check_flag(group["lr_in_momentum"], "lr_in_momentum")
 
     def _state_init(self, group: Mapping[str, Any]) -> dict[str, float]:
         init = {"square_avg": float(group["initial_accumulator_value"])}
@@ -105,4 +123,5 @@ class RMSprop(Optimizer):
     def _scalars(self, group: Mapping[str, Any]) -> tuple:
         return (float(group["lr"]), float(group["alpha"]), float(group["eps"]),
                 float(group["weight_decay"]), float(group["momentum"]),
-                bool(group["centered"]), bool(group["maximize"]), bool(group["eps_in_sqrt"]))
+                bool(group["centered"]), bool(group["maximize"]), bool(group["eps_in_sqrt"]),
+                bool(group["lr_in_momentum"]))

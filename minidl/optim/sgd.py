@@ -20,13 +20,16 @@ class SGD(Optimizer):
             g = g + momentum * b   if nesterov   else   g = b
         p   = p - lr * g
 
-    The buffer b is ``state["momentum_buffer"]``. The update runs as
-    ``minidl.kernels.<backend>.sgd`` (see ``minidl.kernels.reference.sgd``).
-    Unlike PyTorch's, the state also keeps the step count ``"step"`` (the
-    kernel needs it to start the momentum buffer at t = 1). So momentum
-    switched on mid-run (``group["momentum"]`` set after some steps) starts
-    from b = 0, i.e. b = (1 - dampening) * g, where PyTorch starts from b = g:
-    the two agree unless dampening != 0.
+    The buffer b is ``state["momentum_buffer"]``, the only state, as in
+    PyTorch (no ``"step"``; with momentum 0 a param has no state at all). The
+    update runs as ``minidl.kernels.<backend>.sgd`` (see
+    ``minidl.kernels.reference.sgd``). The flat group counts steps internally,
+    to start b at t = 1; a loaded state with a ``momentum_buffer`` counts as
+    past t = 1, one without as before it, which is PyTorch's "is there a
+    buffer yet". Known difference: momentum switched on mid-run
+    (``group["momentum"]`` set after some steps) starts from b = 0, i.e.
+    b = (1 - dampening) * g, where PyTorch starts from b = g: the two agree
+    unless dampening != 0.
     """
 
     _kernel_name = "sgd"
@@ -51,6 +54,16 @@ class SGD(Optimizer):
 
     def _state_init(self, group: Mapping[str, Any]) -> dict[str, float]:
         return {"momentum_buffer": 0.0} if group["momentum"] != 0 else {}
+
+    def _state_out(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+        """PyTorch's SGD state: the momentum buffer alone."""
+        entry.pop("step", None)
+        return entry
+
+    def _state_in(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+        """A buffer means the first step is behind (PyTorch creates it then)."""
+        entry.setdefault("step", 1 if "momentum_buffer" in entry else 0)
+        return entry
 
     def _scalars(self, group: Mapping[str, Any]) -> tuple:
         return (float(group["lr"]), float(group["momentum"]), float(group["dampening"]),

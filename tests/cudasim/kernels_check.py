@@ -38,13 +38,27 @@ CASES = (
                                     weight_decay=(0.0, 0.01), maximize=(False, True))]
     + [("adam", o) for o in grid(beta1=(0.9, 0.3), amsgrad=(False, True),
                                  decoupled_weight_decay=(False, True), weight_decay=(0.0, 0.01),
-                                 maximize=(False, True))])
+                                 maximize=(False, True))]
+    + [("rmsprop", dict(o, lr_in_momentum=True)) for o in grid(
+        alpha=(0.9,), momentum=(0.9,), centered=(False, True), eps_in_sqrt=(True,),
+        weight_decay=(0.0,), maximize=(False,))]
+    + [("rprop", o) for o in grid(etas=((0.5, 1.2), (0.3, 1.5)), maximize=(False, True))]
+    + [("adadelta", o) for o in grid(rho=(0.9, 0.3), weight_decay=(0.0, 0.01),
+                                     maximize=(False, True))]
+    + [("adamax", o) for o in grid(beta1=(0.9, 0.3), weight_decay=(0.0, 0.01),
+                                   maximize=(False, True))]
+    + [("nadam", o) for o in grid(beta1=(0.9, 0.3), decoupled_weight_decay=(False, True),
+                                  weight_decay=(0.0, 0.01), maximize=(False, True))]
+    + [("radam", o) for o in grid(beta1=(0.9, 0.3), decoupled_weight_decay=(False, True),
+                                  weight_decay=(0.0, 0.01), maximize=(False, True))])
 
 
 def state_sizes(update: str, o: dict, n: int) -> list[int]:
     used = {"sgd": [o.get("momentum", 0) != 0], "adagrad": [True],
             "rmsprop": [True, o.get("centered"), o.get("momentum", 0) > 0],
-            "adam": [True, True, o.get("amsgrad")]}[update]
+            "adam": [True, True, o.get("amsgrad")], "rprop": [True, True],
+            "adadelta": [True, True], "adamax": [True, True], "nadam": [True, True],
+            "radam": [True, True]}[update]
     return [n if flag else 0 for flag in used]
 
 
@@ -57,10 +71,25 @@ def call(backend, update: str, o: dict, param, grad, states, step: int) -> None:
                         o["maximize"], step)
     elif update == "rmsprop":
         backend.rmsprop(param, grad, *states, 0.01, o["alpha"], 1e-8, o["weight_decay"],
-                        o["momentum"], o["centered"], o["maximize"], o["eps_in_sqrt"])
-    else:
+                        o["momentum"], o["centered"], o["maximize"], o["eps_in_sqrt"],
+                        o.get("lr_in_momentum", False))
+    elif update == "adam":
         backend.adam(param, grad, *states, 0.01, o["beta1"], 0.999, 1e-8, o["weight_decay"],
                      o["decoupled_weight_decay"], o["amsgrad"], o["maximize"], step)
+    elif update == "rprop":
+        backend.rprop(param, grad, *states, 0.01, *o["etas"], 1e-6, 50.0, o["maximize"], step)
+    elif update == "adadelta":
+        backend.adadelta(param, grad, *states, 1.0, o["rho"], 1e-6, o["weight_decay"],
+                         o["maximize"])
+    elif update == "adamax":
+        backend.adamax(param, grad, *states, 0.01, o["beta1"], 0.999, 1e-8, o["weight_decay"],
+                       o["maximize"], step)
+    elif update == "nadam":
+        backend.nadam(param, grad, *states, 0.01, o["beta1"], 0.999, 1e-8, o["weight_decay"],
+                      4e-3, o["decoupled_weight_decay"], o["maximize"], step)
+    else:
+        backend.radam(param, grad, *states, 0.01, o["beta1"], 0.999, 1e-8, o["weight_decay"],
+                      o["decoupled_weight_decay"], o["maximize"], step)
 
 
 def run_case(backend, update: str, o: dict, n: int, dtype, steps: int) -> list[np.ndarray]:
@@ -144,7 +173,7 @@ def main() -> int:
     print(f"{len(CASES)} cases x 2 dtypes, n={args.n}, {args.steps} steps: "
           f"{len(failures)} failures; launcher cache: {launches.hits} hits, "
           f"{launches.misses} misses")
-    return 1 if failures or launches.misses > len(backend.KERNELS) * 2 else 0
+    return 1 if failures or launches.misses > len(backend.UPDATES) * 2 else 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The optimizers on device="cuda" under numba's CUDA simulator, against device="cpu".
 
 Run by tests/test_optim_cudasim.py with NUMBA_ENABLE_CUDASIM=1 (it must be set
-before numba is imported, hence a process of its own). Exits non-zero, with
-the failing assertion, when anything disagrees.
+before numba is imported, hence a process of its own), and as a script on a
+real GPU by benchmarks/gpu_check.sh. Exits non-zero, with the failing
+assertion, when anything disagrees.
 """
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import os
 
 import numpy as np
 
-assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", "run me with NUMBA_ENABLE_CUDASIM=1"
+from minidl.kernels import cuda_problem
+
+assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or cuda_problem() is None, (
+    f"run me with NUMBA_ENABLE_CUDASIM=1 or on a GPU ({cuda_problem()})")
 
 from minidl import Tensor  # noqa: E402  (after the environment check)
-from minidl.optim import SGD, Adagrad, Adam, AdamW, RMSprop  # noqa: E402
+from minidl.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,  # noqa: E402
+                          RAdam, RMSprop, Rprop)
 
 SHAPES = [(3, 2), (4,), (2, 2)]
 CASES = [
@@ -23,6 +28,12 @@ CASES = [
     (RMSprop, dict(lr=0.01, eps_in_sqrt=True, initial_accumulator_value=1.0, maximize=True)),
     (Adam, dict(lr=0.01, amsgrad=True)),
     (AdamW, dict(lr=0.01, weight_decay=0.1)),
+    (RMSprop, dict(lr=0.01, momentum=0.9, lr_in_momentum=True)),
+    (Rprop, dict(lr=0.01, etas=(0.4, 1.3))),
+    (Adadelta, dict(lr=1.0, weight_decay=0.01)),
+    (Adamax, dict(lr=0.01)),
+    (NAdam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    (RAdam, dict(lr=0.01, betas=(0.9, 0.99))),
 ]
 STEPS = 10
 
@@ -143,7 +154,7 @@ def check_a_failed_launch_leaves_host_params_untouched() -> None:
         raise AssertionError("the error did not propagate")
     assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
     assert opt._flat[0].host_dirty, "the host params must be re-sent before the next step"
-    assert [opt.state[p]["step"] for p in params] == [2, 2, 2]
+    assert list(opt._flat[0].step_counts()) == [2, 2, 2]   # SGD's state shows no step
 
 
 def main() -> None:
@@ -153,7 +164,8 @@ def main() -> None:
     check_state_dict_moves_between_cuda_and_cpu()
     check_a_failed_launch_leaves_host_params_untouched()
     assert RMSprop(make_params()).device == "cuda", "auto should pick the (simulated) GPU"
-    print("optim under the CUDA simulator: ok")
+    where = "the CUDA simulator" if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else "a GPU"
+    print(f"optim under {where}: ok")
 
 
 if __name__ == "__main__":
