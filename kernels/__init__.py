@@ -53,12 +53,35 @@ def _row_stack_problem() -> str | None:
     return None
 
 
+# Where numba looks for the CUDA driver besides the loader's path (WSL keeps it apart).
+_DRIVER_NAMES = ("libcuda.so.1", "libcuda.so", "/usr/lib/wsl/lib/libcuda.so.1")
+
+
+def _no_driver_library() -> bool:
+    """True when the CUDA driver library cannot be loaded: the dlopen that numba
+    would make, without importing numba.cuda (about 0.7 s on a 2-core machine).
+    The simulator needs no driver, and ``NUMBA_CUDA_DRIVER`` names one of its own."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0") \
+            or os.environ.get("NUMBA_CUDA_DRIVER"):
+        return False
+    import ctypes
+
+    for name in _DRIVER_NAMES:
+        try:
+            ctypes.CDLL(name)
+            return False
+        except OSError:
+            continue
+    return True
+
+
 def cuda_problem() -> str | None:
     """Why the cuda backend cannot run here, or None when it can.
 
     Never raises and compiles nothing: checks that numba-cuda is installed and
-    importable with this NumPy, then asks numba whether a driver and a device
-    are there. Under ``NUMBA_ENABLE_CUDASIM=1`` the simulator counts as a GPU.
+    importable with this NumPy and that the CUDA driver library loads, then asks
+    numba whether a driver and a device are there. Under ``NUMBA_ENABLE_CUDASIM=1``
+    the simulator counts as a GPU.
     """
     if importlib.util.find_spec("numba_cuda") is None:
         return "numba-cuda is not installed (pip install 'minidl[cuda]')"
@@ -66,6 +89,9 @@ def cuda_problem() -> str | None:
         problem = _row_stack_problem()
         if problem is not None:
             return problem
+        if _no_driver_library():
+            return ("no CUDA driver: the library libcuda.so cannot be loaded "
+                    "(install NVIDIA's driver, or set NUMBA_CUDA_DRIVER to its path)")
         from numba import cuda
     except Exception as error:  # an import that fails inside numba must not escape
         return f"numba.cuda cannot be imported: {type(error).__name__}: {error}"

@@ -274,8 +274,23 @@ def test_cuda_problem_reports_a_failing_numba_cuda_import():
         sys.modules["numba.cuda"] = None  # makes `from numba import cuda` raise ImportError
         import minidl.kernels as kernels
         print(kernels.cuda_problem())
-        """)
+        """, NUMBA_CUDA_DRIVER="/a/driver/libcuda.so")   # past the driver check, to the import
     assert done.stdout.startswith("numba.cuda cannot be imported: ModuleNotFoundError: import of")
+
+
+def test_a_missing_driver_library_is_found_without_importing_numba_cuda():
+    done = python("""
+        import sys
+        import minidl.kernels as kernels
+        kernels._DRIVER_NAMES = ("libcuda-that-is-not-there.so",)
+        print(kernels.cuda_problem())
+        print(sorted(m for m in sys.modules if m == "numba.cuda" or m.startswith("numba.cuda.")))
+        """, NUMBA_ENABLE_CUDASIM="0", NUMBA_CUDA_DRIVER="")
+    problem, imported = done.stdout.strip().splitlines()
+    if "numba-cuda is not installed" in problem or "row_stack" in problem:
+        pytest.skip(problem)
+    assert problem.startswith("no CUDA driver: the library libcuda.so cannot be loaded")
+    assert imported == "[]"
 
 
 @pytest.mark.needs_jit
