@@ -55,6 +55,8 @@ def test_bce_refuses_a_nan_target(bad):
         binary_cross_entropy_with_logits(Tensor([0.5, 0.5]), Tensor([1.0, bad]))
     with pytest.raises(ValueError, match="out of range"):
         nn.BCEWithLogitsLoss()(Tensor([0.5, 0.5]), Tensor([1.0, bad]))
+    with pytest.raises(ValueError, match=rf"binary_cross_entropy: target\[1\] = {bad} is out"):
+        nn.BCELoss()(Tensor([0.5, 0.5]), Tensor([1.0, bad]))
 
 
 @pytest.mark.parametrize("name", [["moons"], ("moons",), None, 3])

@@ -302,6 +302,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
     target = _same_shape_target("binary_cross_entropy", input, target)
     x, y = input.data, target.data
     _check_unit_interval("binary_cross_entropy", "input", x)
+    _check_unit_interval("binary_cross_entropy", "target", y)
     w = 1 if weight is None else np.asarray(
         weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
     with np.errstate(divide="ignore"):  # log 0 = -inf, clamped to -100 next
@@ -318,12 +319,13 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
 
 
 def _check_unit_interval(name: str, what: str, values: np.ndarray) -> None:
+    """Raise naming the first element of ``values`` outside [0, 1]; nan is outside too."""
     bad = np.flatnonzero(~((values >= 0) & (values <= 1)))
     if bad.size:
         i = np.unravel_index(bad[0], values.shape)
         where = ", ".join(str(int(k)) for k in i)
         raise ValueError(f"{name}: {what}[{where}] = {values[i]} is out of range: "
-                         f"{what} values must be in [0, 1]")
+                         f"{what}s must be in [0, 1]")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean", *,
@@ -348,12 +350,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     _check_reduction(reduction)
     target = _same_shape_target("binary_cross_entropy_with_logits", input, target)
     x, y = input.data, target.data
-    bad = np.flatnonzero(~((y >= 0) & (y <= 1)))  # nan fails both
-    if bad.size:
-        i = np.unravel_index(bad[0], y.shape)
-        where = ", ".join(str(int(k)) for k in i)
-        raise ValueError(f"binary_cross_entropy_with_logits: target[{where}] = {y[i]} "
-                         f"is out of range: targets must be in [0, 1]")
+    _check_unit_interval("binary_cross_entropy_with_logits", "target", y)
     if weight is not None or pos_weight is not None:
         return _reduce(_weighted_bce_with_logits(input, target, weight, pos_weight), reduction)
     decay = np.exp(-np.abs(x))
