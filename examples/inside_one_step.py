@@ -264,6 +264,7 @@ def plot_rmsprop(plt, out, v, rates, updates, predicted, lr) -> None:
     check.plot([low, high], [low, high], "k--", lw=0.8, label="p_new - p_old = formula")
     check.set(xlabel="-lr g / (sqrt(v) + eps)", ylabel="p_new - p_old",
               title="the update is the formula, element for element")
+    check.locator_params(axis="x", nbins=4)  # five tick labels of -0.075 overlap
     check.legend(fontsize="small", loc="upper left")
     save_figure(figure, out, "inside_one_step_rmsprop.png")
 
