@@ -48,9 +48,11 @@ def training_curves(history: Mapping[str, Sequence[float]], path: str, metric: s
         axes.set(xlabel="epoch", ylabel=key, title=key)
     if layers:
         _layer_panels(panels, stats, layers, first_epoch)
-    for axes in panels.values():
+    for name, axes in panels.items():
         integer_epochs(axes)
-        axes.legend(fontsize="small")
+        # The lr bands fill their panel: a legend inside would hide them.
+        outside = {"loc": "upper left", "bbox_to_anchor": (1, 1)} if name == "lr" else {}
+        axes.legend(fontsize="small", **outside)
     figure.savefig(path, dpi=100)
 
 
