@@ -193,3 +193,11 @@ def test_invalid_arguments(make, message):
 def test_needs_an_optimizer():
     with pytest.raises(TypeError, match="not an Optimizer"):
         StepLR(object(), step_size=1)
+
+
+@pytest.mark.parametrize("metric", [None, "0.5", True])
+def test_plateau_step_names_a_metric_that_is_not_a_number(metric):
+    scheduler = ReduceLROnPlateau(two_group_sgd())
+    with pytest.raises(TypeError, match="metrics must be a number or a one-element Tensor"):
+        scheduler.step(metric)
+    assert scheduler.last_epoch == 0

@@ -126,7 +126,8 @@ def test_sequential_state_dict_round_trip_continues_the_sequence():
 @pytest.mark.parametrize("build, message", [
     (lambda o: S.LambdaLR(o, [lambda e: 1.0, lambda e: 1.0]), "expected 1 functions"),
     (lambda o: S.LinearLR(o, start_factor=0), "start_factor value: 0"),
-    (lambda o: S.LinearLR(o, start_factor=1.5), "start_factor value: 1.5"),
+    (lambda o: S.LinearLR(o, start_factor=1.5),
+     r"start_factor value: 1.5 \(expected a number in \(0, 1\]"),
     (lambda o: S.LinearLR(o, end_factor=-0.1), "end_factor value: -0.1"),
     (lambda o: S.LinearLR(o, total_iters=0), "total_iters value: 0"),
     (lambda o: S.OneCycleLR(o, max_lr=1.0), "needs total_steps, or epochs and steps_per"),

@@ -207,9 +207,10 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5):
-        check_number(start_factor, "Invalid start_factor value", high=1.0)
-        if start_factor == 0:
-            raise ValueError("Invalid start_factor value: 0 (expected a number in (0, 1])")
+        real = isinstance(start_factor, numbers.Real) and not isinstance(start_factor, bool)
+        if not (real and 0 < start_factor <= 1):  # nan fails too; 0 would divide by zero
+            raise ValueError(f"Invalid start_factor value: {start_factor!r} "
+                             f"(expected a number in (0, 1])")
         check_number(end_factor, "Invalid end_factor value", high=1.0)
         _check_positive_int(total_iters, "total_iters")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
@@ -515,7 +516,15 @@ class ReduceLROnPlateau:
     def step(self, metrics: float | Tensor) -> None:
         """Record this epoch's metric (a number, or a one-element Tensor such as
         a loss); reduce the lrs after a plateau."""
-        current = float(metrics.item() if isinstance(metrics, Tensor) else metrics)
+        current = metrics.item() if isinstance(metrics, Tensor) else metrics
+        try:  # a str such as "0.5" would convert, but is a caller's mistake
+            if isinstance(current, (str, bytes, bool)):
+                raise TypeError
+            current = float(current)
+        except (TypeError, ValueError):
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number or a "
+                            f"one-element Tensor, not {type(metrics).__name__} "
+                            f"{metrics!r}") from None
         self.last_epoch += 1
         if self.is_better(current, self.best):
             self.best = current
