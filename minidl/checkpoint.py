@@ -165,8 +165,13 @@ def _decode(value: Any, arrays: Mapping[str, np.ndarray], path: str) -> Any:
 
 
 # -- save and load ----------------------------------------------------------------------------
-def _state(obj: Any) -> Any:
-    return obj.state_dict() if hasattr(obj, "state_dict") else obj
+def _state(obj: Any, name: str) -> Any:
+    if hasattr(obj, "state_dict"):
+        return obj.state_dict()
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"save: {name} must have state_dict() or be a state dict, "
+                        f"not {type(obj).__name__} {obj!r:.60}")
+    return obj
 
 
 def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
@@ -181,11 +186,14 @@ def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
     """
     if "rng" in extra:
         raise ValueError("save: 'rng' is reserved for the random generator states")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {os.fspath(path)!r} is a directory; give the "
+                                f"checkpoint a file name, e.g. {os.path.join(path, 'run.npz')!r}")
     tree: dict[str, Any] = {}
     if model is not None:
-        tree["model"] = _state(model)
+        tree["model"] = _state(model, "model")
     if optimizer is not None:
-        tree["optimizer"] = _state(optimizer)
+        tree["optimizer"] = _state(optimizer, "optimizer")
     tree["rng"] = rng_state(loader)
     tree.update(extra)
     encoder = _Encoder()

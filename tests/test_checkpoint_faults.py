@@ -110,6 +110,17 @@ def test_a_zip_member_of_raw_bytes_is_refused(tmp_path):
         load(path)
 
 
+def test_save_names_a_directory_path_and_a_model_without_state(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory; give the checkpoint a file"):
+        save(tmp_path, nn.Linear(2, 3))
+    with pytest.raises(TypeError, match="model must have state_dict\\(\\) or be a state dict, "
+                                        "not str 'x'"):
+        save(tmp_path / "run.npz", model="x")
+    with pytest.raises(TypeError, match="optimizer must have state_dict"):
+        save(tmp_path / "run.npz", nn.Linear(2, 3), optimizer=[1.0])
+    assert os.listdir(tmp_path) == []
+
+
 def trained_run(tmp_path: Path, epochs: int = 1, *extra: str) -> Path:
     path = tmp_path / "run.npz"
     assert main([*SMALL, "--epochs", str(epochs), "--save", str(path), *extra]) == 0
