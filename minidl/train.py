@@ -390,6 +390,12 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     train_loader = _loader(train_data, batch_size, shuffle=True, seed=seed, dtype=dtype)
     val_loader = None if val_data is None else _loader(val_data, batch_size, False, None, dtype)
     callbacks = list(callbacks)
+    for callback in callbacks:   # before training, not after the first epoch
+        if not callable(getattr(callback, "on_epoch_end", None)):
+            raise TypeError(f"Invalid callback: {callback!r:.60} (a {type(callback).__name__}) "
+                            f"has no on_epoch_end(epoch, logs) method")
+    if not isinstance(stop_on_nonfinite, (bool, np.bool_)):
+        raise TypeError(f"stop_on_nonfinite must be True or False, not {stop_on_nonfinite!r}")
     history = History()
     _call_optional(callbacks, "on_train_begin", model)
     from tqdm.auto import tqdm   # here, not at import: it slows every start by ~0.1 s
