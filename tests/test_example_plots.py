@@ -144,3 +144,19 @@ def test_training_curves_of_the_cli_are_labelled(tmp_path):
         assert problems_of(figure) == []
     lr_panel = next(a for a in panels(with_stats) if "learning rate" in a.get_title())
     np.testing.assert_array_equal(lr_panel.get_lines()[0].get_xdata(), [2, 3])
+
+
+def test_the_checker_finds_what_a_reader_would_miss():
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    bare, image = figure.subplots(1, 2)
+    bare.plot([1, 2, 3], [3, 1, 2])
+    bare.set(title="bare", xlabel="epoch")
+    bare.set_xlim(0.5, 2.5)
+    image.imshow(np.eye(3))
+    image.set(title="image", xlabel="x", ylabel="y")
+    label, legend, ticks, colour_bar = problems_of(figure)
+    assert (label, legend) == ("bare: an axis without a label", "bare: no legend")
+    assert ticks.startswith("bare: epoch ticks") and ticks.endswith("are not whole numbers")
+    assert colour_bar == "1 images but only 0 colour bars"
