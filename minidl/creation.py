@@ -47,6 +47,10 @@ def _default_dtype(*values: Any) -> np.dtype:
     """PyTorch's inference from Python values: float32 if any is a float, else int64
     (bool if all are bools)."""
     kinds = {np.asarray(v).dtype.kind for v in values}
+    if not kinds <= set("biuf"):
+        value = next(v for v in values if np.asarray(v).dtype.kind not in "biuf")
+        raise TypeError(f"expected a number (bool, int or float), got "
+                        f"{type(value).__name__} {value!r}")
     if kinds & {"f"}:
         return np.dtype(np.float32)
     return np.dtype(bool) if kinds == {"b"} else np.dtype(np.int64)

@@ -137,3 +137,19 @@ def test_fit_refuses_a_stop_on_nonfinite_that_is_not_a_bool():
     with pytest.raises(TypeError, match="stop_on_nonfinite must be True or False, not 'no'"):
         fit(model, nn.CrossEntropyLoss(), minidl.optim.SGD(model.parameters(), lr=0.1),
             (np.ones((4, 2), np.float32), np.array([0, 1, 0, 1])), stop_on_nonfinite="no")
+
+
+@pytest.mark.parametrize("shifts", [1.5, (1, 0.5), True, "1"])
+def test_roll_names_a_shift_that_is_not_an_int(shifts):
+    # numpy's roll truncated 1.5 to 1: a silently different answer
+    with pytest.raises(TypeError, match="roll: shifts must be an int or a tuple of ints"):
+        Tensor(np.arange(6.0).reshape(2, 3)).roll(shifts, dims=(0, 1) if
+                                                  isinstance(shifts, tuple) else None)
+
+
+@pytest.mark.parametrize("make", [lambda: minidl.full((2,), "a"), lambda: minidl.arange("a"),
+                                  lambda: minidl.full((2,), None)])
+def test_creation_names_a_value_that_is_not_a_number(make):
+    with pytest.raises(TypeError, match=r"expected a number \(bool, int or float\), got "
+                                        r"(str 'a'|NoneType None)"):
+        make()

@@ -197,6 +197,9 @@ def flip(x: Tensor, dims: Any) -> Tensor:
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """x shifted cyclically by ``shifts`` along ``dims`` (the flattened x if None);  the
     gradient is g rolled back by -shifts."""
+    items = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in items):
+        raise TypeError(f"roll: shifts must be an int or a tuple of ints, not {shifts!r}")
     if dims is not None:
         dims = _dims("roll", dims, x.ndim)
         back = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
