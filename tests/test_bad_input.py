@@ -153,3 +153,10 @@ def test_creation_names_a_value_that_is_not_a_number(make):
     with pytest.raises(TypeError, match=r"expected a number \(bool, int or float\), got "
                                         r"(str 'a'|NoneType None)"):
         make()
+
+
+@pytest.mark.parametrize("bias", ["no", None, 0])
+def test_linear_refuses_a_bias_flag_that_is_not_a_bool(bias):
+    with pytest.raises(TypeError, match=f"Invalid bias: {re.escape(repr(bias))} "
+                                        f"\\(needs True or False\\)"):
+        nn.Linear(2, 3, bias=bias)

@@ -37,6 +37,8 @@ class Linear(Module):
         super().__init__()
         _check_positive_int("in_features", in_features)
         _check_positive_int("out_features", out_features)
+        if not isinstance(bias, (bool, np.bool_)):   # bias="no" would be truthy
+            raise TypeError(f"Invalid bias: {bias!r} (needs True or False)")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
