@@ -16,10 +16,11 @@ __all__ = ["training_curves", "integer_epochs"]
 
 
 def integer_epochs(axes: Any) -> None:
-    """Epoch axes get whole-number ticks only."""
+    """Epoch axes get whole-number ticks only (also for a single epoch, where the
+    default of two ticks at least would fall between whole numbers)."""
     from matplotlib.ticker import MaxNLocator
 
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def training_curves(history: Mapping[str, Sequence[float]], path: str, metric: str,
@@ -50,6 +51,8 @@ def training_curves(history: Mapping[str, Sequence[float]], path: str, metric: s
         _layer_panels(panels, stats, layers, first_epoch)
     for name, axes in panels.items():
         integer_epochs(axes)
+        if not axes.axison:   # the lr panel of an optimizer without a rule
+            continue
         # The lr bands fill their panel: a legend inside would hide them.
         outside = {"loc": "upper left", "bbox_to_anchor": (1, 1)} if name == "lr" else {}
         axes.legend(fontsize="small", **outside)
@@ -81,3 +84,5 @@ def _layer_panels(panels: Mapping[str, Any], stats: Mapping[str, Sequence[float]
     panels["lr"].set(xlabel="epoch", ylabel="effective learning rate (log)", yscale="log",
                      title="effective learning rate per coordinate" if quantiles
                      else "effective learning rate: not defined for this optimizer")
+    if not quantiles:
+        panels["lr"].set_axis_off()

@@ -160,3 +160,20 @@ def test_the_checker_finds_what_a_reader_would_miss():
     assert (label, legend) == ("bare: an axis without a label", "bare: no legend")
     assert ticks.startswith("bare: epoch ticks") and ticks.endswith("are not whole numbers")
     assert colour_bar == "1 images but only 0 colour bars"
+
+
+def test_one_epoch_of_training_curves_has_whole_number_ticks(tmp_path):
+    from matplotlib.figure import Figure
+
+    from minidl.plots import training_curves
+    saved = []
+    original = Figure.savefig
+    Figure.savefig = lambda self, *args, **kwargs: saved.append(self)
+    try:
+        training_curves({"loss": [1.0], "val_loss": [1.1], "r2": [0.5], "val_r2": [0.4]},
+                        str(tmp_path / "a.png"), "r2",
+                        {"loss": [1.0], "0.grad_norm": [1.0], "0.update_ratio": [0.1]})
+    finally:
+        Figure.savefig = original
+    figure, = saved
+    assert problems_of(figure) == []
