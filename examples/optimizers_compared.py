@@ -85,8 +85,9 @@ def main() -> None:
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for name, history in histories.items():
         epochs = range(1, history.epochs + 1)
-        loss_axis.plot(epochs, history.loss, label=name)
-        accuracy_axis.plot(epochs, history.val_accuracy, label=name)
+        marker = "o" if history.epochs == 1 else None   # one point draws no line
+        loss_axis.plot(epochs, history.loss, label=name, marker=marker)
+        accuracy_axis.plot(epochs, history.val_accuracy, label=name, marker=marker)
     loss_axis.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss (log)",
                   title="training loss")
     accuracy_axis.set(xlabel="epoch", ylabel="accuracy", title="test accuracy")

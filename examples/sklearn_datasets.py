@@ -88,8 +88,10 @@ def main() -> None:
     figure, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.8), squeeze=False,
                                 layout="constrained")
     for axis, (row, history) in zip(axes[0], results):
-        axis.plot(range(1, history.epochs + 1), history.loss, label="train loss")
-        axis.plot(range(1, history.epochs + 1), history.val_loss, label="test loss")
+        marker = "o" if history.epochs == 1 else None   # one point draws no line
+        axis.plot(range(1, history.epochs + 1), history.loss, label="train loss", marker=marker)
+        axis.plot(range(1, history.epochs + 1), history.val_loss, label="test loss",
+                  marker=marker)
         axis.set_title(f"{row[0]}: test {row[5]} {row[7]:.3f}")
         loss_name = "MSE (standardised target)" if SETUPS[row[0]].regression else "cross-entropy"
         axis.set(xlabel="epoch", ylabel=f"{loss_name} loss")
