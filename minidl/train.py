@@ -454,8 +454,10 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
         optimizer.zero_grad()
         output, loss, targets = _batch_loss(model, loss_fn, X, y)
         if stop_on_nonfinite and not np.isfinite(loss.data).all():
+            data = ("" if _all_finite([getattr(v, "data", v) for v in (X, y)])
+                    else " (this batch's X or y holds nan or inf)")
             raise _diverged(optimizer, epoch, f"the training loss is {loss.item()} at epoch "
-                            f"{epoch}, batch {batch}", batch=batch, loss=loss.item())
+                            f"{epoch}, batch {batch}{data}", batch=batch, loss=loss.item())
         loss.backward()
         if clip_grad_norm is not None:
             clip_grad_norm_(model.parameters(), clip_grad_norm)

@@ -43,7 +43,8 @@ def test_fit_stops_at_the_first_nonfinite_loss_naming_epoch_and_batch():
     error = caught.value
     assert (error.epoch, error.batch) == (1, 3) and np.isnan(error.loss)
     message = str(error)
-    assert "the training loss is nan at epoch 1, batch 3" in message
+    assert "the training loss is nan at epoch 1, batch 3 (this batch's X or y holds nan or " \
+           "inf)" in message
     assert "smaller learning rate (lr=0.1)" in message and "stop_on_nonfinite=False" in message
     assert all(np.isfinite(value).all() for value in weights(model).values())
 
