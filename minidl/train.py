@@ -213,7 +213,8 @@ class Callback(Protocol):
     """What ``fit`` calls. Only ``on_epoch_end`` is required; it returns True to stop.
 
     ``on_train_begin(model)`` and ``on_train_end(model)``, when defined, run
-    before the first and after the last epoch. ``epoch`` counts from 0 within
+    before the first and after the last epoch; ``on_train_end`` also runs when
+    training stops with an error (a DivergenceError, Ctrl-C). ``epoch`` counts from 0 within
     the ``fit`` call; ``logs`` holds that epoch's values (as in History).
     """
 
@@ -398,25 +399,27 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
         raise TypeError(f"stop_on_nonfinite must be True or False, not {stop_on_nonfinite!r}")
     history = History()
     _call_optional(callbacks, "on_train_begin", model)
-    from tqdm.auto import tqdm   # here, not at import: it slows every start by ~0.1 s
-    lines = progress and not progress_bar_redraws()
-    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress or lines,
-              file=sys.stderr, dynamic_ncols=True) as bar:
-        for epoch in bar:
-            logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names,
-                                epoch + 1, stop_on_nonfinite, clip_grad_norm)
-            if val_loader is not None:
-                val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
-                logs.update((f"val_{key}", value) for key, value in val_logs.items())
-            history.append(logs)
-            bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)
-            if lines:
-                print(f"fit: epoch {epoch + 1}/{epochs}: " + ", ".join(
-                    f"{key}={value:.4f}" for key, value in logs.items()), file=sys.stderr)
-            stop = [bool(callback.on_epoch_end(epoch, logs)) for callback in callbacks]
-            if any(stop):
-                break
-    _call_optional(callbacks, "on_train_end", model)
+    try:
+        from tqdm.auto import tqdm   # here, not at import: it slows every start by ~0.1 s
+        lines = progress and not progress_bar_redraws()
+        with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress or lines,
+                  file=sys.stderr, dynamic_ncols=True) as bar:
+            for epoch in bar:
+                logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names,
+                                    epoch + 1, stop_on_nonfinite, clip_grad_norm)
+                if val_loader is not None:
+                    val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
+                    logs.update((f"val_{key}", value) for key, value in val_logs.items())
+                history.append(logs)
+                bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)
+                if lines:
+                    print(f"fit: epoch {epoch + 1}/{epochs}: " + ", ".join(
+                        f"{key}={value:.4f}" for key, value in logs.items()), file=sys.stderr)
+                stop = [bool(callback.on_epoch_end(epoch, logs)) for callback in callbacks]
+                if any(stop):
+                    break
+    finally:   # also after an error: EarlyStopping restores, OptimizerStats unhooks
+        _call_optional(callbacks, "on_train_end", model)
     return history
 
 
