@@ -4,10 +4,13 @@ Each row is one command, run ``--repeats`` times in a fresh interpreter, the
 rows interleaved so that load on the machine spreads over all of them; a cell
 is the median wall time. Two columns:
 
-    cold   NUMBA_CACHE_DIR a new empty folder for every run: the kernels compile
-    warm   NUMBA_CACHE_DIR a folder that one earlier run has filled
+    cold   NUMBA_CACHE_DIR and MINIDL_CACHE_DIR new empty folders for every run:
+           the kernels compile, and the dataset is made with scikit-learn
+    warm   both folders filled by one earlier run: the kernels load from numba's
+           cache, the dataset split from minidl's (no scikit-learn)
 
-Only ``train`` calls numba kernels, so only its row differs between the two.
+Only ``train`` calls numba kernels and loads a dataset, so only its row differs
+between the two.
 ``--baseline DIR`` runs every command in another source tree too (e.g. a
 ``git worktree`` of an older commit), in the same interleaved loop, and adds
 its columns and the ratio of the warm times.
@@ -46,7 +49,7 @@ COMMANDS: list[tuple[str, list[str], str]] = [
 
 def wall_time(args: list[str], cache: str, tree: Path) -> float:
     env = {**os.environ, "PYTHONPATH": str(tree), "NUMBA_CACHE_DIR": cache,
-           "MINIDL_DEVICE": "cpu"}
+           "MINIDL_CACHE_DIR": os.path.join(cache, "minidl")}
     start = time.perf_counter()
     subprocess.run([sys.executable, *args], env=env, cwd=tree, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -137,11 +137,31 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
     for a regression target. ``options`` go to the sklearn generator
     (``n_samples``, ``noise``, ``centers``, ``n_features``, ``n_classes``...).
     ``images=True`` (digits only) shapes X as (n, 1, 8, 8) images.
+
+    The split is kept on disk (``minidl.datasets.cache``), so that loading it
+    again, in a later process too, needs no scikit-learn.
     """
+    from . import cache
+
     _check_arguments(name, test_size, seed)
     if images and name not in IMAGE_SHAPES:
         raise ValueError(f"images=True needs an image dataset ({', '.join(IMAGE_SHAPES)}); "
                          f"{name!r} has no image shape")
+    entry = cache.entry({"name": name, "test_size": float(test_size), "seed": int(seed),
+                         "standardize": bool(standardize),
+                         "standardize_target": bool(standardize_target),
+                         "images": bool(images), "options": options})
+    stored = cache.read(entry)
+    if stored is not None:
+        return Split(**stored)
+    split = _split(name, test_size, seed, standardize, standardize_target, images, options)
+    cache.write(entry, {field.name: getattr(split, field.name) for field in fields(Split)})
+    return split
+
+
+def _split(name: str, test_size: float, seed: int, standardize: bool,
+           standardize_target: bool, images: bool, options: dict[str, Any]) -> Split:
+    """What ``load`` returns, made with scikit-learn."""
     X, y, task, feature_names, class_names = _read(name, seed, options)
     _check_splittable(name, y, task, test_size)
     if standardize_target and task != "regression":

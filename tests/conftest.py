@@ -5,6 +5,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +20,10 @@ _SOURCE = Path(importlib.util.find_spec("minidl").origin).parent.parent
 if (_SOURCE / "kernels" / "__init__.py").is_file():
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(_SOURCE), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+# The dataset cache of this test run, its processes included: a new empty folder,
+# so no test reads what an earlier run or the user left in ~/.cache.
+os.environ["MINIDL_CACHE_DIR"] = tempfile.mkdtemp(prefix="minidl-test-cache-")
 
 # In CI (CI=true) hypothesis draws the same examples on every run, so a submission
 # is judged on the examples it was tested with here, never on a new draw.
