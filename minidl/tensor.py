@@ -296,6 +296,7 @@ class Tensor:
         """
         state = dict(self.__dict__)
         state.update(_grad_view=None, _owner=None, _parents=(), _backward=None, _freed=False)
+        state.pop("_module_call", None)   # minidl.viz's record of the Module that made it
         return state
 
     # -- the engine -----------------------------------------------------------
