@@ -163,23 +163,15 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                          f"{tuple(reach)}, more than the padded input {tuple(padded)} "
                          f"(input of shape {x.shape}, padding {padding!r})")
 
-    data = x.data if not any(lo or hi for lo, hi in pads) else \
-        np.pad(x.data, [(0, 0), (0, 0), *pads])
-    out, context = _kernels().conv2d(np.ascontiguousarray(data),
-                                     np.ascontiguousarray(weight.data),
-                                     stride, dilation, groups)
-    if bias is not None:
-        out += bias.data[:, None, None]
-    inside = (slice(None), slice(None), *(slice(lo, lo + n) for (lo, _), n in
-                                          zip(pads, x.shape[2:])))
+    out, context = _kernels().conv2d(np.ascontiguousarray(x.data),
+                                     np.ascontiguousarray(weight.data), stride, dilation,
+                                     groups, pads, None if bias is None else bias.data)
 
     def backward(g: np.ndarray):
-        g = np.ascontiguousarray(g)
-        grad_x, grad_w = _kernels().conv2d_grad(g, context, x.requires_grad, weight.requires_grad)
-        grads = (None if grad_x is None else grad_x[inside], grad_w)
-        if bias is None:
-            return grads
-        return (*grads, g.sum(axis=(0, 2, 3)) if bias.requires_grad else None)
+        grad_x, grad_w, grad_b = _kernels().conv2d_grad(
+            np.ascontiguousarray(g), context, x.requires_grad, weight.requires_grad,
+            bias is not None and bias.requires_grad)
+        return (grad_x, grad_w) if bias is None else (grad_x, grad_w, grad_b)
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._make(out, parents, backward)
 
