@@ -157,49 +157,68 @@ def _im2col_into(x_nhwc: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pa
 
 def _col2im_into(cols: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pair,
                  out_hw: Pair, gx_nhwc: np.ndarray) -> None:
-    """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose."""
-    if dilation[1] == 1 and gx_nhwc.shape[3] < FEW_CHANNELS:
+    """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose (the per-column
+    loop where gx_nhwc is a group's channel slice, which the run loop cannot merge)."""
+    if dilation[1] == 1 and gx_nhwc.shape[3] < FEW_CHANNELS and gx_nhwc.flags.c_contiguous:
         _col2im_run.pick(cols.size)(cols, *kernel_hw, *stride, dilation[0], *out_hw,
                                     gx_nhwc.reshape(gx_nhwc.shape[0], gx_nhwc.shape[1], -1))
     else:
         _col2im.pick(cols.size)(cols, *kernel_hw, *stride, *dilation, *out_hw, gx_nhwc)
 
 
-# -- layout copies ----------------------------------------------------------------------------
-def _to_nhwc_loop(x, top, left, out, sums):
-    """out[n, top + h, left + w, c] = x[n, c, h, w] and zero on the border that is left
-    (x in NCHW, out in NHWC, zero-padded); sums[c] = sum over n, h, w of x[n, c, h, w]."""
-    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
-    zero = out.dtype.type(0)
-    sums[:] = zero
+# -- layout copies ---------------------------------------------------------------------------
+def _pad_nhwc_loop(x, top, left, out):
+    """out[n, top + h, left + w, c] = x[n, c, h, w], zero on the rest of out's border
+    (x in NCHW, out in NHWC, zero-padded)."""
+    out[:] = out.dtype.type(0)
     for n in range(x.shape[0]):
-        for h in range(out.shape[1]):
-            for w in range(out.shape[2]):
-                inside = top <= h < top + height and left <= w < left + width
-                for c in range(channels):
-                    value = x[n, c, h - top, w - left] if inside else zero
-                    out[n, h, w, c] = value
-                    sums[c] += value
+        for h in range(x.shape[2]):
+            for w in range(x.shape[3]):
+                for c in range(x.shape[1]):
+                    out[n, top + h, left + w, c] = x[n, c, h, w]
 
 
-def _to_nchw_loop(a, top, left, shift, out):
-    """out[n, c, h, w] = a[n, top + h, left + w, c] + shift[c] (a in NHWC, out in NCHW,
-    cropped to out's size)."""
+def _crop_nchw_loop(a, top, left, out):
+    """out[n, c, h, w] = a[n, top + h, left + w, c] (a in NHWC, out in NCHW, a cropped
+    to out's size)."""
     for n in range(out.shape[0]):
         for h in range(out.shape[2]):
             for w in range(out.shape[3]):
                 for c in range(out.shape[1]):
-                    out[n, c, h, w] = a[n, top + h, left + w, c] + shift[c]
+                    out[n, c, h, w] = a[n, top + h, left + w, c]
 
 
-_to_nhwc = _jit(_to_nhwc_loop)
-_to_nchw = _jit(_to_nchw_loop)
+def _batch_major_loop(a, shift, out):
+    """out[n, o, k] = a[o, n, k] + shift[o]: (O, N, OH OW) -> (N, O, OH OW), runs of OH OW."""
+    for n in range(out.shape[0]):
+        for o in range(out.shape[1]):
+            for k in range(out.shape[2]):
+                out[n, o, k] = a[o, n, k] + shift[o]
+
+
+def _channel_major_loop(g, out, sums):
+    """out[o, n, k] = g[n, o, k] and sums[o] = sum over n, k of g[n, o, k]:
+    (N, O, OH OW) -> (O, N, OH OW)."""
+    sums[:] = sums.dtype.type(0)
+    for n in range(g.shape[0]):
+        for o in range(g.shape[1]):
+            total = sums.dtype.type(0)
+            for k in range(g.shape[2]):
+                out[o, n, k] = g[n, o, k]
+                total += g[n, o, k]
+            sums[o] += total
+
+
+_pad_nhwc = _jit(_pad_nhwc_loop)
+_crop_nchw = _jit(_crop_nchw_loop)
+_batch_major = _jit(_batch_major_loop)
+_channel_major = _jit(_channel_major_loop)
 
 
 # -- convolution --------------------------------------------------------------------------
 class Context(NamedTuple):
     """What the backward of one convolution needs from its forward."""
-    cols: list[np.ndarray]      # im2col of each group's input channels
+    cols: np.ndarray            # im2col of the input, (N OH OW, KH KW C/G) per group
     weight_rows: np.ndarray     # the weight as (O, KH KW C/G), in the columns' order
     input_shape: tuple[int, ...]
     padding: tuple[Pair, Pair]
@@ -218,6 +237,12 @@ def _merged(a: np.ndarray) -> np.ndarray:
 def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: int,
            padding: tuple[Pair, Pair] = ((0, 0), (0, 0)), bias: np.ndarray | None = None
            ) -> tuple[np.ndarray, Context]:
+    """y = conv(x, w) + bias, x zero-padded by ``padding`` ((top, bottom), (left, right)).
+
+    Per group k: y_k^T (O/G, N OH OW) = w_k (O/G, KH KW C/G) @ cols_k^T, one BLAS
+    matmul; its rows are output channels, so y (N, O, OH, OW) is a copy of runs of
+    OH OW values, with the bias added on the way.
+    """
     n, c, h, width = x.shape
     o, cg, kh, kw = w.shape
     (top, bottom), (left, right) = padding
@@ -226,48 +251,49 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     ow = output_size(padded_hw[1], kw, stride[1], dilation[1])
     og = o // groups
     x_nhwc = np.empty((n, *padded_hw, c), x.dtype)
-    _to_nhwc(x, top, left, x_nhwc, np.empty(c, x.dtype))
+    _pad_nhwc(x, top, left, x_nhwc)
     weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
-    rows = np.empty((n * oh * ow, o), x.dtype)   # one row per output pixel: NHWC
-    all_cols = []
+    cols = np.empty((groups, n * oh * ow, kh * kw * cg), x.dtype)
+    y_t = np.empty((o, n * oh * ow), x.dtype)     # y with the channels first: (O, N, OH, OW)
     for k in range(groups):
-        cols = np.empty((n * oh * ow, kh * kw * cg), x.dtype)
         _im2col_into(x_nhwc[..., k * cg:(k + 1) * cg], (kh, kw), stride, dilation, (oh, ow),
-                     cols)
-        np.matmul(cols, weight_rows[k * og:(k + 1) * og].T, out=rows[:, k * og:(k + 1) * og])
-        all_cols.append(cols)
+                     cols[k])
+        np.matmul(weight_rows[k * og:(k + 1) * og], cols[k].T, out=y_t[k * og:(k + 1) * og])
     y = np.empty((n, o, oh, ow), x.dtype)
-    _to_nchw(rows.reshape(n, oh, ow, o), 0, 0, np.zeros(o, x.dtype) if bias is None else bias, y)
-    return y, Context(all_cols, weight_rows, x.shape, padding, (kh, kw), (oh, ow), stride,
+    _batch_major(y_t.reshape(o, n, -1), np.zeros(o, x.dtype) if bias is None else bias,
+                 y.reshape(n, o, -1))
+    return y, Context(cols, weight_rows, x.shape, padding, (kh, kw), (oh, ow), stride,
                       dilation, groups)
 
 
 def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
                 weight_grad: bool = True, bias_grad: bool = False
                 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """(dL/dx, dL/dw, dL/db) from g = dL/dy; each None when not asked for."""
+    """(dL/dx, dL/dw, dL/db) from g = dL/dy; each None when not asked for.
+
+    With g^T (O, N OH OW) the channels-first copy of g, per group k:
+    dL/dw_k = g_k^T @ cols_k and dL/dcols_k = (g_k^T)^T @ w_k, scattered back
+    onto the padded input by col2im; dL/db = the row sums of g^T.
+    """
     n, c, h, w = context.input_shape
     (top, bottom), (left, right) = context.padding
     o, groups, (kh, kw), (oh, ow) = g.shape[1], context.groups, context.kernel_hw, context.out_hw
     og, cg = o // groups, c // groups
-    rows, gb = np.empty((n, oh, ow, o), g.dtype), np.empty(o, g.dtype)
-    _to_nhwc(g, 0, 0, rows, gb)
-    rows = rows.reshape(-1, o)
+    g_t, gb = np.empty((o, n * oh * ow), g.dtype), np.empty(o, g.dtype)
+    _channel_major(g.reshape(n, o, -1), g_t.reshape(o, n, -1), gb)
     gx = gw = None
     if input_grad:
-        gx_groups = []
+        gx_nhwc = np.zeros((n, h + top + bottom, w + left + right, c), g.dtype)
         for k in range(groups):
-            cols = rows[:, k * og:(k + 1) * og] @ context.weight_rows[k * og:(k + 1) * og]
-            gx_group = np.zeros((n, h + top + bottom, w + left + right, cg), g.dtype)
-            _col2im_into(cols, (kh, kw), context.stride, context.dilation, (oh, ow), gx_group)
-            gx_groups.append(gx_group)
+            cols = g_t[k * og:(k + 1) * og].T @ context.weight_rows[k * og:(k + 1) * og]
+            _col2im_into(cols, (kh, kw), context.stride, context.dilation, (oh, ow),
+                         gx_nhwc[..., k * cg:(k + 1) * cg])
         gx = np.empty(context.input_shape, g.dtype)
-        _to_nchw(gx_groups[0] if groups == 1 else np.concatenate(gx_groups, axis=3), top, left,
-                 np.zeros(c, g.dtype), gx)
+        _crop_nchw(gx_nhwc, top, left, gx)
     if weight_grad:
         gw_rows = np.empty((o, kh * kw * cg), g.dtype)
         for k in range(groups):
-            np.matmul(rows[:, k * og:(k + 1) * og].T, context.cols[k],
+            np.matmul(g_t[k * og:(k + 1) * og], context.cols[k],
                       out=gw_rows[k * og:(k + 1) * og])
         gw = np.ascontiguousarray(gw_rows.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2))
     return gx, gw, gb if bias_grad else None
