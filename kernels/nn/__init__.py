@@ -14,7 +14,7 @@ weight w of shape (O, C / groups, KH, KW), stride (sh, sw) and dilation
 
     conv2d(x, w, stride, dilation, groups)             y, context (what backward needs)
     conv2d_grad(g, context, input_grad, weight_grad)   dL/dx, dL/dw from g = dL/dy
-    max_pool2d(x, kernel, stride)                                y, argmax (flat index in H*W)
+    max_pool2d(x, kernel, stride)                                y, argmax (int32, flat in H*W)
     max_pool2d_grad(g, argmax, input_hw)                         dL/dx
     avg_pool2d(x, kernel, stride)                                y
     avg_pool2d_grad(g, input_hw, kernel, stride)                 dL/dx

@@ -254,7 +254,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     _pad_nhwc(x, top, left, x_nhwc)
     weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
     cols = np.empty((groups, n * oh * ow, kh * kw * cg), x.dtype)
-    y_t = np.empty((o, n * oh * ow), x.dtype)     # y with the channels first: (O, N, OH, OW)
+    y_t = np.empty((o, n * oh * ow), x.dtype)    # y with the channels first: (O, N, OH, OW)
     for k in range(groups):
         _im2col_into(x_nhwc[..., k * cg:(k + 1) * cg], (kh, kw), stride, dilation, (oh, ow),
                      cols[k])
@@ -410,7 +410,7 @@ def _pooled(x: np.ndarray, kernel: Pair, stride: Pair, dtype) -> np.ndarray:
 
 
 def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, np.ndarray]:
-    y, argmax = _pooled(x, kernel, stride, x.dtype), _pooled(x, kernel, stride, np.int64)
+    y, argmax = _pooled(x, kernel, stride, x.dtype), _pooled(x, kernel, stride, np.int32)
     size = y.size * kernel[0] * kernel[1]
     if tuple(kernel) == (2, 2):
         _max_pool_2x2.pick(size)(_planes(x), *stride, _planes(y), _planes(argmax))

@@ -108,7 +108,7 @@ def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, n
     p, q = np.divmod(best, kernel[1])
     rows = np.arange(oh)[:, None] * stride[0] + p
     cols = np.arange(ow)[None, :] * stride[1] + q
-    return y, (rows * x.shape[3] + cols).astype(np.int64)
+    return y, (rows * x.shape[3] + cols).astype(np.int32)
 
 
 def max_pool2d_grad(g: np.ndarray, argmax: np.ndarray, input_hw: Pair) -> np.ndarray:
