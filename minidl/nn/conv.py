@@ -9,9 +9,9 @@ group of output channel o (G groups split the channels into G independent
 convolutions). Its gradients (see ``minidl.kernels.nn``) are again sums over
 the same windows: dL/dx scatters g back through them, dL/dw correlates g with
 them, dL/db sums g over n, i, j. The kernels run as numba loops and a BLAS
-matmul (``minidl.kernels.nn.cpu``); this file checks the arguments, pads, and
-ties the kernels into the autograd graph. A 1-d convolution is the 2-d one on
-inputs of height 1.
+matmul (``minidl.kernels.nn.cpu``, which also pads with zeros and adds the
+bias); this file checks the arguments and ties the kernels into the autograd
+graph. A 1-d convolution is the 2-d one on inputs of height 1.
 """
 from __future__ import annotations
 
