@@ -14,11 +14,13 @@ and with 2 threads (numpy's BLAS and numba's threads for minidl,
 torch.set_num_threads for PyTorch), set once per thread count; within it the
 rows alternate pass by pass, so load on the machine spreads evenly over them.
 Each cell is the median over ``--repeats`` passes (a pass: one epoch of the CNN,
-or 10 calls of a layer). The two
+or 10 calls of a layer); with ``--rounds R`` the whole measurement runs R times
+and each cell is the least of its R medians (on a shared machine the least is
+the run that other jobs disturbed least, for both libraries alike). The two
 networks start from the same weights, and the script first checks that they
 take the same steps.
 
-    python benchmarks/conv.py [--repeats 15]
+    python benchmarks/conv.py [--repeats 15] [--rounds 1]
 """
 from __future__ import annotations
 
@@ -179,9 +181,12 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15, help="timed passes per cell "
                         "(default 15)")
+    parser.add_argument("--rounds", type=int, default=1, help="whole measurements; each "
+                        "cell is the least of their medians (default 1)")
     args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error(f"--repeats needs an int >= 1, got {args.repeats}")
+    for name in ("repeats", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} needs an int >= 1, got {getattr(args, name)}")
     try:
         import torch
     except ImportError:
@@ -199,15 +204,21 @@ def main() -> None:
     if torch is not None:
         print(f"minidl vs PyTorch after 3 identical steps: max |param difference| = "
               f"{same_steps(data, torch):.2g}")
-    print(f"median of {args.repeats} passes; the digits CNN: {len(data)} steps of batch "
-          f"{BATCH} per pass\n")
+    print(f"median of {args.repeats} passes, least over {args.rounds} round"
+          f"{'s' * (args.rounds > 1)}; the digits CNN: {len(data)} steps of batch {BATCH} "
+          f"per pass\n")
 
-    cnn = measure(cnn_steps(data, torch), torch, args.repeats, len(data))
-    rows = rows_for("digits CNN training step", cnn)
-    for label, channels_in, channels_out, size in LAYERS:
-        times = measure(layer_steps(channels_in, channels_out, size, torch), torch,
-                        args.repeats, LAYER_CALLS)
-        rows += rows_for(f"Conv2d {label}, fwd+bwd", times)
+    cases = [("digits CNN training step", lambda: cnn_steps(data, torch), len(data))] + [
+        (f"Conv2d {label}, fwd+bwd", lambda c=c, o=o, s=s: layer_steps(c, o, s, torch),
+         LAYER_CALLS) for label, c, o, s in LAYERS]
+    least: dict[str, dict[tuple[str, int], float]] = {}
+    for _ in range(args.rounds):
+        for label, make_rows, per in cases:
+            times = measure(make_rows(), torch, args.repeats, per)
+            least[label] = {key: min(value, least.get(label, times)[key])
+                            for key, value in times.items()}
+    cnn = least["digits CNN training step"]
+    rows = [row for label, times in least.items() for row in rows_for(label, times)]
     print(table(["us per call", "threads", "minidl", "PyTorch", "PyTorch / minidl"], rows))
     if torch is not None:
         print("\ntarget, the digits CNN step at least 2x faster than PyTorch: " + ", ".join(

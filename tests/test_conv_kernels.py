@@ -1,9 +1,10 @@
 """minidl.kernels.nn: the njit kernels against the numpy reference, and the reference
 against finite differences of its own forward.
 
-Hypothesis draws the shapes, strides, dilations and groups (1x1 kernels, kernels
-as large as the input and batch size 1 included); the kernels see already padded
-input, so padding is tested with the layers (test_conv_layers.py).
+Hypothesis draws the shapes, strides, dilations, groups and zero paddings (1x1
+kernels, kernels as large as the input and batch size 1 included); pooling kernels
+see already padded input, so pooling's padding is tested with the layers
+(test_conv_layers.py).
 """
 from __future__ import annotations
 
@@ -48,18 +49,25 @@ def pool_cases(draw):
     return x, kernel, stride
 
 
+paddings = st.tuples(st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                     st.tuples(st.integers(0, 2), st.integers(0, 2)))
+
+
 @fast
-@given(conv_cases(), st.sampled_from([np.float32, np.float64]))
-def test_cpu_conv2d_matches_reference(case, dtype):
+@given(conv_cases(), st.sampled_from([np.float32, np.float64]), paddings, st.booleans())
+def test_cpu_conv2d_matches_reference(case, dtype, padding, with_bias):
     x, w, stride, dilation, groups = case
     x, w = x.astype(dtype), w.astype(dtype)
-    expected, ref_context = reference.conv2d(x, w, stride, dilation, groups)
-    got, context = cpu.conv2d(x, w, stride, dilation, groups)
+    bias = np.linspace(-1, 1, w.shape[0]).astype(dtype) if with_bias else None
+    expected, ref_context = reference.conv2d(x, w, stride, dilation, groups, padding, bias)
+    got, context = cpu.conv2d(x, w, stride, dilation, groups, padding, bias)
     tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10}
     assert got.dtype == dtype and got.shape == expected.shape
     np.testing.assert_allclose(got, expected, **tolerance)
     g = np.random.default_rng(1).standard_normal(expected.shape).astype(dtype)
-    for mine, theirs in zip(cpu.conv2d_grad(g, context), reference.conv2d_grad(g, ref_context)):
+    grads = cpu.conv2d_grad(g, context, True, True, True)
+    assert grads[0].shape == x.shape and grads[1].shape == w.shape
+    for mine, theirs in zip(grads, reference.conv2d_grad(g, ref_context, True, True, True)):
         assert mine.dtype == dtype
         np.testing.assert_allclose(mine, theirs, **tolerance)
 
@@ -71,6 +79,7 @@ def test_conv2d_grad_computes_only_what_is_asked():
         g = np.ones_like(y)
         assert backend.conv2d_grad(g, context, False, True)[0] is None
         assert backend.conv2d_grad(g, context, True, False)[1] is None
+        assert backend.conv2d_grad(g, context)[2] is None   # no bias gradient unless asked
 
 
 def numeric_gradient(f, x: np.ndarray, g: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -88,18 +97,19 @@ def numeric_gradient(f, x: np.ndarray, g: np.ndarray, eps: float = 1e-6) -> np.n
 
 
 @settings(max_examples=10, deadline=None)
-@given(conv_cases())
-def test_reference_conv2d_grads_match_finite_differences(case):
+@given(conv_cases(), paddings)
+def test_reference_conv2d_grads_match_finite_differences(case, padding):
     x, w, stride, dilation, groups = case
-    y, context = reference.conv2d(x, w, stride, dilation, groups)
+    b = np.linspace(-1, 1, w.shape[0])
+    y, context = reference.conv2d(x, w, stride, dilation, groups, padding, b)
     g = np.random.default_rng(2).standard_normal(y.shape)
-    grad_x, grad_w = reference.conv2d_grad(g, context)
-    np.testing.assert_allclose(
-        grad_x, numeric_gradient(lambda v: reference.conv2d(v, w, stride, dilation, groups)[0],
-                                 x, g), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(
-        grad_w, numeric_gradient(lambda v: reference.conv2d(x, v, stride, dilation, groups)[0],
-                                 w, g), rtol=1e-6, atol=1e-6)
+    grad_x, grad_w, grad_b = reference.conv2d_grad(g, context, True, True, True)
+    for grad, argument, convolve in (
+            (grad_x, x, lambda v: reference.conv2d(v, w, stride, dilation, groups, padding, b)),
+            (grad_w, w, lambda v: reference.conv2d(x, v, stride, dilation, groups, padding, b)),
+            (grad_b, b, lambda v: reference.conv2d(x, w, stride, dilation, groups, padding, v))):
+        np.testing.assert_allclose(grad, numeric_gradient(lambda v: convolve(v)[0], argument, g),
+                                   rtol=1e-6, atol=1e-6)
 
 
 def test_reference_conv2d_by_its_definition():
@@ -159,6 +169,10 @@ def test_max_pool_ties_go_to_the_first_element_and_nan_wins():
         y, argmax = backend.max_pool2d(x, (2, 2), (2, 2))
         np.testing.assert_array_equal(y, [[[[3.0, np.nan]]]])
         np.testing.assert_array_equal(argmax, [[[[1, 6]]]])   # flat index in the 2x4 plane
+        # the general loop (a 2 x 3 window) and two NaNs: the first wins
+        y, argmax = backend.max_pool2d(np.array([[[[1.0, np.nan, 3.0], [np.nan, 4.0, 0.0]]]]),
+                                       (2, 3), (1, 1))
+        assert np.isnan(y).all() and argmax.item() == 1
 
 
 def test_parallel_loops_match_serial(monkeypatch):
@@ -170,13 +184,14 @@ def test_parallel_loops_match_serial(monkeypatch):
         y, context = cpu.conv2d(x, w, (1, 2), (1, 1), 2)
         expected, ref_context = reference.conv2d(x, w, (1, 2), (1, 1), 2)
         np.testing.assert_allclose(y, expected)
-        for mine, theirs in zip(cpu.conv2d_grad(np.ones_like(y), context),
-                                reference.conv2d_grad(np.ones_like(y), ref_context)):
+        for mine, theirs in zip(cpu.conv2d_grad(np.ones_like(y), context)[:2],
+                                reference.conv2d_grad(np.ones_like(y), ref_context)[:2]):
             np.testing.assert_allclose(mine, theirs)
-    np.testing.assert_array_equal(cpu.max_pool2d(x, (2, 2), (2, 2))[0],
-                                  reference.max_pool2d(x, (2, 2), (2, 2))[0])
+    for kernel in ((2, 2), (3, 2)):   # the 2 x 2 loop and the general one
+        np.testing.assert_array_equal(cpu.max_pool2d(x, kernel, (2, 2))[0],
+                                      reference.max_pool2d(x, kernel, (2, 2))[0])
     assert cpu._im2col.parallel.signatures and cpu._im2col_run.parallel.signatures
-    assert cpu._max_pool.parallel.signatures
+    assert cpu._max_pool.parallel.signatures and cpu._max_pool_2x2.parallel.signatures
 
 
 def test_float32_loops_take_float32_scalars():

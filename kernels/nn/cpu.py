@@ -3,12 +3,22 @@
 A convolution is im2col and a matmul: every receptive field is copied into a
 row of a matrix ("columns", one row per output pixel), of shape
 (N OH OW, KH KW C/G), and multiplied by the weight, (O/G, KH KW C/G), in one
-BLAS matmul per group. The copy reads the input in NHWC layout (one transposed
-copy per call), so the channels of a kernel position are contiguous on both
-sides; the rows of the product are the output in NHWC, transposed back at the
-end. Backward: dL/dw = g^T cols (a matmul again, on the columns the forward
-kept in its context) and dL/dcols = g w, scattered back onto the input by
-``col2im``, im2col's adjoint.
+BLAS matmul per group. The data path of a forward, for x in NCHW:
+
+    x --(pad, to NHWC)--> xp --(im2col)--> cols
+    y^T = w_rows @ cols^T           (O, N OH OW): the output with its channels first
+    y[n, o] = y^T[o, n] + b[o]      runs of OH OW values back to NCHW
+
+The copy into xp writes the zero padding too (no separate ``np.pad``), and the
+im2col loops read NHWC, where the channels of a kernel position are contiguous
+on both sides. Choosing y^T rather than y's NHWC rows as the matmul's product
+turns the copy back into NCHW from a transpose of single values into a copy of
+runs of OH OW (measured 31 -> 8 us for 64 x 16 x 8 x 8), and the bias rides
+along. Backward, from g^T (O, N OH OW), the channels-first copy of g, whose row
+sums are dL/db: dL/dw = g^T @ cols (on the columns the forward kept in its
+context, already in w's row order), and dL/dcols = (g^T)^T @ w_rows, scattered
+back onto a padded NHWC gradient by ``col2im``, im2col's adjoint, and copied
+into NCHW without the padding.
 
 Measured against the direct seven-loop convolution (njit, innermost loop over
 the output row), float32, batch 64, 3x3 kernels, padding 1, one thread, us for
@@ -19,12 +29,17 @@ forward / grad input / grad weight:
     28x28, 1 -> 8 channels       im2col 954 / 1059 / 1553    direct  1884 /  1812 /  2071
     32x32, 3 -> 16 channels      im2col 4105 / 4105 / 4249   direct 14493 / 13960 / 16471
 
-im2col won at every size, so it is the only algorithm here. The copy loops
-(and the pooling loops) run in parallel over the batch when they touch at
-least ``PARALLEL_SIZE`` elements; the matmul threads as the BLAS library does.
-The threshold is high because on two cores shared with other work a parallel
-loop waits for its second thread: the forward of 16 -> 32 channels at 4x4 took
-7.9 ms with parallel copies against 0.28 ms serial, measured beside a busy process.
+(the timings are the first version's; the copies around the matmul have been
+trimmed since). im2col won at every size, so it is the only algorithm here. An
+im2col with one row per kernel entry, (C KH KW, N OH OW), read straight from
+NCHW, lost too (us, batch 64: 65 against 47 at 1 channel 8x8, 355 against 24
+at 16 channels 4x4): its contiguous runs are only OW long. The im2col loops (and
+the pooling loops) run in parallel over the batch when they touch at least
+``PARALLEL_SIZE`` elements; the layout copies run serially; the matmul threads
+as the BLAS library does. The threshold is high because on two cores shared
+with other work a parallel loop waits for its second thread: the forward of
+16 -> 32 channels at 4x4 took 7.9 ms with parallel copies against 0.28 ms
+serial, measured beside a busy process.
 Compiled with ``error_model="numpy"`` (no zero-division checks that block SIMD),
 no fastmath, the float constants in the arrays' dtype, and ``cache=True``; where
 no cache directory is writable they compile without a cache.
@@ -157,20 +172,71 @@ def _im2col_into(x_nhwc: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pa
 
 def _col2im_into(cols: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pair,
                  out_hw: Pair, gx_nhwc: np.ndarray) -> None:
-    """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose."""
-    if dilation[1] == 1 and gx_nhwc.shape[3] < FEW_CHANNELS:
+    """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose (the per-column
+    loop where gx_nhwc is a group's channel slice, which the run loop cannot merge)."""
+    if dilation[1] == 1 and gx_nhwc.shape[3] < FEW_CHANNELS and gx_nhwc.flags.c_contiguous:
         _col2im_run.pick(cols.size)(cols, *kernel_hw, *stride, dilation[0], *out_hw,
                                     gx_nhwc.reshape(gx_nhwc.shape[0], gx_nhwc.shape[1], -1))
     else:
         _col2im.pick(cols.size)(cols, *kernel_hw, *stride, *dilation, *out_hw, gx_nhwc)
 
 
+# -- layout copies ---------------------------------------------------------------------------
+def _pad_nhwc_loop(x, top, left, out):
+    """out[n, top + h, left + w, c] = x[n, c, h, w], zero on the rest of out's border
+    (x in NCHW, out in NHWC, zero-padded)."""
+    out[:] = out.dtype.type(0)
+    for n in range(x.shape[0]):
+        for h in range(x.shape[2]):
+            for w in range(x.shape[3]):
+                for c in range(x.shape[1]):
+                    out[n, top + h, left + w, c] = x[n, c, h, w]
+
+
+def _crop_nchw_loop(a, top, left, out):
+    """out[n, c, h, w] = a[n, top + h, left + w, c] (a in NHWC, out in NCHW, a cropped
+    to out's size)."""
+    for n in range(out.shape[0]):
+        for h in range(out.shape[2]):
+            for w in range(out.shape[3]):
+                for c in range(out.shape[1]):
+                    out[n, c, h, w] = a[n, top + h, left + w, c]
+
+
+def _batch_major_loop(a, shift, out):
+    """out[n, o, k] = a[o, n, k] + shift[o]: (O, N, OH OW) -> (N, O, OH OW), runs of OH OW."""
+    for n in range(out.shape[0]):
+        for o in range(out.shape[1]):
+            for k in range(out.shape[2]):
+                out[n, o, k] = a[o, n, k] + shift[o]
+
+
+def _channel_major_loop(g, out, sums):
+    """out[o, n, k] = g[n, o, k] and sums[o] = sum over n, k of g[n, o, k]:
+    (N, O, OH OW) -> (O, N, OH OW)."""
+    sums[:] = sums.dtype.type(0)
+    for n in range(g.shape[0]):
+        for o in range(g.shape[1]):
+            total = sums.dtype.type(0)
+            for k in range(g.shape[2]):
+                out[o, n, k] = g[n, o, k]
+                total += g[n, o, k]
+            sums[o] += total
+
+
+_pad_nhwc = _jit(_pad_nhwc_loop)
+_crop_nchw = _jit(_crop_nchw_loop)
+_batch_major = _jit(_batch_major_loop)
+_channel_major = _jit(_channel_major_loop)
+
+
 # -- convolution --------------------------------------------------------------------------
 class Context(NamedTuple):
     """What the backward of one convolution needs from its forward."""
-    cols: list[np.ndarray]      # im2col of each group's input channels
+    cols: np.ndarray            # im2col of the input, (N OH OW, KH KW C/G) per group
     weight_rows: np.ndarray     # the weight as (O, KH KW C/G), in the columns' order
     input_shape: tuple[int, ...]
+    padding: tuple[Pair, Pair]
     kernel_hw: Pair
     out_hw: Pair
     stride: Pair
@@ -178,71 +244,74 @@ class Context(NamedTuple):
     groups: int
 
 
-def _nhwc(a: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> (N, H, W, C); free when C = 1."""
-    if a.shape[1] == 1:
-        return a.reshape(a.shape[0], *a.shape[2:], 1)
-    return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
-
-
 def _merged(a: np.ndarray) -> np.ndarray:
     """(N, H, W, C) -> (N, H, W C), contiguous (a copy only for a group's channel slice)."""
     return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
 
 
-def _nchw(a: np.ndarray) -> np.ndarray:
-    """(N, H, W, C) -> (N, C, H, W); free when C = 1."""
-    if a.shape[3] == 1:
-        return a.reshape(a.shape[0], 1, *a.shape[1:3])
-    return np.ascontiguousarray(a.transpose(0, 3, 1, 2))
-
-
-def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: int
+def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: int,
+           padding: tuple[Pair, Pair] = ((0, 0), (0, 0)), bias: np.ndarray | None = None
            ) -> tuple[np.ndarray, Context]:
-    n = x.shape[0]
+    """y = conv(x, w) + bias, x zero-padded by ``padding`` ((top, bottom), (left, right)).
+
+    Per group k: y_k^T (O/G, N OH OW) = w_k (O/G, KH KW C/G) @ cols_k^T, one BLAS
+    matmul; its rows are output channels, so y (N, O, OH, OW) is a copy of runs of
+    OH OW values, with the bias added on the way.
+    """
+    n, c, h, width = x.shape
     o, cg, kh, kw = w.shape
-    oh = output_size(x.shape[2], kh, stride[0], dilation[0])
-    ow = output_size(x.shape[3], kw, stride[1], dilation[1])
+    (top, bottom), (left, right) = padding
+    padded_hw = (h + top + bottom, width + left + right)
+    oh = output_size(padded_hw[0], kh, stride[0], dilation[0])
+    ow = output_size(padded_hw[1], kw, stride[1], dilation[1])
     og = o // groups
-    x_nhwc = _nhwc(x)
+    x_nhwc = np.empty((n, *padded_hw, c), x.dtype)
+    _pad_nhwc(x, top, left, x_nhwc)
     weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
-    rows = np.empty((n * oh * ow, o), x.dtype)   # one row per output pixel: NHWC
-    all_cols = []
+    cols = np.empty((groups, n * oh * ow, kh * kw * cg), x.dtype)
+    y_t = np.empty((o, n * oh * ow), x.dtype)    # y with the channels first: (O, N, OH, OW)
     for k in range(groups):
-        cols = np.empty((n * oh * ow, kh * kw * cg), x.dtype)
         _im2col_into(x_nhwc[..., k * cg:(k + 1) * cg], (kh, kw), stride, dilation, (oh, ow),
-                     cols)
-        np.matmul(cols, weight_rows[k * og:(k + 1) * og].T, out=rows[:, k * og:(k + 1) * og])
-        all_cols.append(cols)
-    y = _nchw(rows.reshape(n, oh, ow, o))
-    return y, Context(all_cols, weight_rows, x.shape, (kh, kw), (oh, ow), stride, dilation,
-                      groups)
+                     cols[k])
+        np.matmul(weight_rows[k * og:(k + 1) * og], cols[k].T, out=y_t[k * og:(k + 1) * og])
+    y = np.empty((n, o, oh, ow), x.dtype)
+    _batch_major(y_t.reshape(o, n, -1), np.zeros(o, x.dtype) if bias is None else bias,
+                 y.reshape(n, o, -1))
+    return y, Context(cols, weight_rows, x.shape, padding, (kh, kw), (oh, ow), stride,
+                      dilation, groups)
 
 
 def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
-                weight_grad: bool = True) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(dL/dx, dL/dw) from g = dL/dy; each None when not asked for."""
+                weight_grad: bool = True, bias_grad: bool = False
+                ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(dL/dx, dL/dw, dL/db) from g = dL/dy; each None when not asked for.
+
+    With g^T (O, N OH OW) the channels-first copy of g, per group k:
+    dL/dw_k = g_k^T @ cols_k and dL/dcols_k = (g_k^T)^T @ w_k, scattered back
+    onto the padded input by col2im; dL/db = the row sums of g^T.
+    """
     n, c, h, w = context.input_shape
-    o, groups, (kh, kw) = g.shape[1], context.groups, context.kernel_hw
+    (top, bottom), (left, right) = context.padding
+    o, groups, (kh, kw), (oh, ow) = g.shape[1], context.groups, context.kernel_hw, context.out_hw
     og, cg = o // groups, c // groups
-    rows = _nhwc(g).reshape(-1, o)
+    g_t, gb = np.empty((o, n * oh * ow), g.dtype), np.empty(o, g.dtype)
+    _channel_major(g.reshape(n, o, -1), g_t.reshape(o, n, -1), gb)
     gx = gw = None
     if input_grad:
-        gx_groups = []
+        gx_nhwc = np.zeros((n, h + top + bottom, w + left + right, c), g.dtype)
         for k in range(groups):
-            cols = rows[:, k * og:(k + 1) * og] @ context.weight_rows[k * og:(k + 1) * og]
-            gx_group = np.zeros((n, h, w, cg), g.dtype)
-            _col2im_into(cols, (kh, kw), context.stride, context.dilation, context.out_hw,
-                         gx_group)
-            gx_groups.append(gx_group)
-        gx = _nchw(gx_groups[0] if groups == 1 else np.concatenate(gx_groups, axis=3))
+            cols = g_t[k * og:(k + 1) * og].T @ context.weight_rows[k * og:(k + 1) * og]
+            _col2im_into(cols, (kh, kw), context.stride, context.dilation, (oh, ow),
+                         gx_nhwc[..., k * cg:(k + 1) * cg])
+        gx = np.empty(context.input_shape, g.dtype)
+        _crop_nchw(gx_nhwc, top, left, gx)
     if weight_grad:
         gw_rows = np.empty((o, kh * kw * cg), g.dtype)
         for k in range(groups):
-            np.matmul(rows[:, k * og:(k + 1) * og].T, context.cols[k],
+            np.matmul(g_t[k * og:(k + 1) * og], context.cols[k],
                       out=gw_rows[k * og:(k + 1) * og])
         gw = np.ascontiguousarray(gw_rows.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2))
-    return gx, gw
+    return gx, gw, gb if bias_grad else None
 
 
 # -- pooling -------------------------------------------------------------------------------
@@ -281,6 +350,36 @@ def _max_pool_loop(x, kh, kw, sh, sw, y, argmax):
                 argmax[m, i, j] = best_index
 
 
+def _max_pool_2x2_loop(x, sh, sw, y, argmax):
+    """``_max_pool_loop`` for 2 x 2 windows, unrolled so that the three comparisons
+    compile to selects, not branches. On fresh data a branch mispredicts about
+    half the time: the general loop took 198 us against 46 for 64 x 16 x 8 x 8
+    (timed on changing inputs; a benchmark that repeats one input trains the
+    branch predictor and hides the difference). A NaN makes the window's sum
+    NaN, and only then (also for +inf beside -inf, where the search finds no
+    NaN and changes nothing) the window is searched for its first NaN."""
+    width = x.shape[2]
+    for m in prange(x.shape[0]):
+        for i in range(y.shape[1]):
+            for j in range(y.shape[2]):
+                h0, w0 = i * sh, j * sw
+                a, b = x[m, h0, w0], x[m, h0, w0 + 1]
+                c, d = x[m, h0 + 1, w0], x[m, h0 + 1, w0 + 1]
+                best, k = a, 0                     # k = 2 p + q, the window offset
+                if b > best:
+                    best, k = b, 1
+                if c > best:
+                    best, k = c, 2
+                if d > best:
+                    best, k = d, 3
+                total = a + b + c + d
+                if total != total:
+                    k = 0 if a != a else 1 if b != b else 2 if c != c else 3 if d != d else k
+                    best = x[m, h0 + k // 2, w0 + k % 2]
+                y[m, i, j] = best
+                argmax[m, i, j] = (h0 + k // 2) * width + w0 + k % 2
+
+
 def _max_pool_grad_loop(g, argmax, gx):
     """gx[m, argmax[m, i, j]] += g[m, i, j] (gx flattened to (N C, H W))."""
     for m in prange(g.shape[0]):
@@ -313,6 +412,7 @@ def _avg_pool_grad_loop(g, kh, kw, sh, sw, scale, gx):
 
 
 _max_pool = _Loop(_max_pool_loop)
+_max_pool_2x2 = _Loop(_max_pool_2x2_loop)
 _max_pool_grad = _Loop(_max_pool_grad_loop)
 _avg_pool = _Loop(_avg_pool_loop)
 _avg_pool_grad = _Loop(_avg_pool_grad_loop)
@@ -330,9 +430,12 @@ def _pooled(x: np.ndarray, kernel: Pair, stride: Pair, dtype) -> np.ndarray:
 
 
 def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, np.ndarray]:
-    y, argmax = _pooled(x, kernel, stride, x.dtype), _pooled(x, kernel, stride, np.int64)
-    _max_pool.pick(y.size * kernel[0] * kernel[1])(_planes(x), *kernel, *stride, _planes(y),
-                                                   _planes(argmax))
+    y, argmax = _pooled(x, kernel, stride, x.dtype), _pooled(x, kernel, stride, np.int32)
+    size = y.size * kernel[0] * kernel[1]
+    if tuple(kernel) == (2, 2):
+        _max_pool_2x2.pick(size)(_planes(x), *stride, _planes(y), _planes(argmax))
+    else:
+        _max_pool.pick(size)(_planes(x), *kernel, *stride, _planes(y), _planes(argmax))
     return y, argmax
 
 

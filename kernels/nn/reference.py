@@ -38,11 +38,14 @@ def _groups(channels: int, outputs: int, groups: int) -> list[tuple[slice, slice
     return [(slice(k * cg, (k + 1) * cg), slice(k * og, (k + 1) * og)) for k in range(groups)]
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: int
+def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: int,
+           padding: tuple[Pair, Pair] = ((0, 0), (0, 0)), bias: np.ndarray | None = None
            ) -> tuple[np.ndarray, tuple]:
-    """y[n, o, i, j] = sum_{c, p, q} w[o, c, p, q] x[n, c, i sh + p dh, j sw + q dw] (per group),
-    and the context that ``conv2d_grad`` needs."""
-    n, c, h, width = x.shape
+    """y[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] xp[n, c, i sh + p dh, j sw + q dw]
+    (per group), xp being x with ``padding`` ((top, bottom), (left, right)) zeros around
+    its planes; and the context that ``conv2d_grad`` needs."""
+    xp = np.pad(x, ((0, 0), (0, 0), *padding))
+    n, c, h, width = xp.shape
     o, _, kh, kw = w.shape
     out_hw = (output_size(h, kh, stride[0], dilation[0]),
               output_size(width, kw, stride[1], dilation[1]))
@@ -50,31 +53,39 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     for cs, os_ in _groups(c, o, groups):
         for p in range(kh):
             for q in range(kw):
-                patch = x[:, cs][_window(p, q, out_hw, stride, dilation)]
+                patch = xp[:, cs][_window(p, q, out_hw, stride, dilation)]
                 y[:, os_] += np.einsum("ncij,oc->noij", patch, w[os_, :, p, q])
-    return y, (x, w, stride, dilation, groups)
+    if bias is not None:
+        y += bias[:, None, None]
+    return y, (xp, w, stride, dilation, groups, padding)
 
 
 def conv2d_grad(g: np.ndarray, context: tuple, input_grad: bool = True,
-                weight_grad: bool = True) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """dL/dx and dL/dw from g = dL/dy (each None when not asked for):
+                weight_grad: bool = True, bias_grad: bool = False
+                ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """dL/dx, dL/dw and dL/db from g = dL/dy (each None when not asked for):
 
-        dL/dx[n, c, i sh + p dh, j sw + q dw] += sum_o g[n, o, i, j] w[o, c, p, q]
-        dL/dw[o, c, p, q] = sum_{n, i, j} g[n, o, i, j] x[n, c, i sh + p dh, j sw + q dw]
+        dL/dxp[n, c, i sh + p dh, j sw + q dw] += sum_o g[n, o, i, j] w[o, c, p, q]
+        dL/dw[o, c, p, q] = sum_{n, i, j} g[n, o, i, j] xp[n, c, i sh + p dh, j sw + q dw]
+        dL/db[o] = sum_{n, i, j} g[n, o, i, j]
+
+    and dL/dx is dL/dxp without the padding.
     """
-    x, w, stride, dilation, groups = context
+    xp, w, stride, dilation, groups, ((top, bottom), (left, right)) = context
     out_hw = g.shape[2:]
-    gx = np.zeros_like(x) if input_grad else None
+    gx = np.zeros_like(xp) if input_grad else None
     gw = np.zeros_like(w) if weight_grad else None
-    for cs, os_ in _groups(x.shape[1], w.shape[0], groups):
+    for cs, os_ in _groups(xp.shape[1], w.shape[0], groups):
         for p in range(w.shape[2]):
             for q in range(w.shape[3]):
                 window = _window(p, q, out_hw, stride, dilation)
                 if input_grad:
                     gx[:, cs][window] += np.einsum("noij,oc->ncij", g[:, os_], w[os_, :, p, q])
                 if weight_grad:
-                    gw[os_, :, p, q] = np.einsum("noij,ncij->oc", g[:, os_], x[:, cs][window])
-    return gx, gw
+                    gw[os_, :, p, q] = np.einsum("noij,ncij->oc", g[:, os_], xp[:, cs][window])
+    if input_grad:
+        gx = gx[:, :, top:gx.shape[2] - bottom, left:gx.shape[3] - right]
+    return gx, gw, g.sum(axis=(0, 2, 3)) if bias_grad else None
 
 
 def _windows(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, Pair]:
@@ -97,7 +108,7 @@ def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, n
     p, q = np.divmod(best, kernel[1])
     rows = np.arange(oh)[:, None] * stride[0] + p
     cols = np.arange(ow)[None, :] * stride[1] + q
-    return y, (rows * x.shape[3] + cols).astype(np.int64)
+    return y, (rows * x.shape[3] + cols).astype(np.int32)
 
 
 def max_pool2d_grad(g: np.ndarray, argmax: np.ndarray, input_hw: Pair) -> np.ndarray:

@@ -9,9 +9,9 @@ group of output channel o (G groups split the channels into G independent
 convolutions). Its gradients (see ``minidl.kernels.nn``) are again sums over
 the same windows: dL/dx scatters g back through them, dL/dw correlates g with
 them, dL/db sums g over n, i, j. The kernels run as numba loops and a BLAS
-matmul (``minidl.kernels.nn.cpu``); this file checks the arguments, pads, and
-ties the kernels into the autograd graph. A 1-d convolution is the 2-d one on
-inputs of height 1.
+matmul (``minidl.kernels.nn.cpu``, which also pads with zeros and adds the
+bias); this file checks the arguments and ties the kernels into the autograd
+graph. A 1-d convolution is the 2-d one on inputs of height 1.
 """
 from __future__ import annotations
 
@@ -163,23 +163,15 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                          f"{tuple(reach)}, more than the padded input {tuple(padded)} "
                          f"(input of shape {x.shape}, padding {padding!r})")
 
-    data = x.data if not any(lo or hi for lo, hi in pads) else \
-        np.pad(x.data, [(0, 0), (0, 0), *pads])
-    out, context = _kernels().conv2d(np.ascontiguousarray(data),
-                                     np.ascontiguousarray(weight.data),
-                                     stride, dilation, groups)
-    if bias is not None:
-        out += bias.data[:, None, None]
-    inside = (slice(None), slice(None), *(slice(lo, lo + n) for (lo, _), n in
-                                          zip(pads, x.shape[2:])))
+    out, context = _kernels().conv2d(np.ascontiguousarray(x.data),
+                                     np.ascontiguousarray(weight.data), stride, dilation,
+                                     groups, pads, None if bias is None else bias.data)
 
     def backward(g: np.ndarray):
-        g = np.ascontiguousarray(g)
-        grad_x, grad_w = _kernels().conv2d_grad(g, context, x.requires_grad, weight.requires_grad)
-        grads = (None if grad_x is None else grad_x[inside], grad_w)
-        if bias is None:
-            return grads
-        return (*grads, g.sum(axis=(0, 2, 3)) if bias.requires_grad else None)
+        grad_x, grad_w, grad_b = _kernels().conv2d_grad(
+            np.ascontiguousarray(g), context, x.requires_grad, weight.requires_grad,
+            bias is not None and bias.requires_grad)
+        return (grad_x, grad_w) if bias is None else (grad_x, grad_w, grad_b)
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._make(out, parents, backward)
 
