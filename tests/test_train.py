@@ -333,3 +333,35 @@ def test_fit_and_predict_feed_the_model_its_own_dtype() -> None:
         minidl.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=1, progress=False)
         assert model.weight.grad.dtype == dtype
         assert minidl.predict(model, X).dtype == dtype
+
+
+class _FailsAtEpoch:
+    """A callback that raises at the end of one epoch, as a diverged run or Ctrl-C would."""
+
+    def __init__(self, epoch: int, model):
+        self.epoch, self.model, self.weights = epoch, model, None
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            self.weights = {key: value.copy() for key, value in self.model.state_dict().items()}
+            raise KeyboardInterrupt
+        return False
+
+
+def test_on_train_end_runs_after_an_error_so_callbacks_clean_up():
+    from minidl.monitor import OptimizerStats
+
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    minidl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    optimizer = optim.SGD(model.parameters(), lr=0.5)
+    # mode="max" makes the first epoch the best, so restoring it changes the weights
+    stopping = EarlyStopping(monitor="loss", mode="max", patience=10)
+    stats, failing = OptimizerStats(optimizer), _FailsAtEpoch(3, model)
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, nn.CrossEntropyLoss(), optimizer, (X.astype(np.float32), y), epochs=5,
+            progress=False, callbacks=[stats, stopping, failing])
+    assert "step" not in optimizer.__dict__            # OptimizerStats took its wrapper off
+    restored = model.state_dict()                        # EarlyStopping put epoch 1's back
+    assert all(np.array_equal(restored[key], value) for key, value in stopping._best_state.items())
+    assert not all(np.array_equal(restored[key], value) for key, value in failing.weights.items())
