@@ -82,18 +82,19 @@ def main() -> None:
                  "seconds"], rows))
     if plt is None:
         return
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for name, history in histories.items():
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained")
+    for index, (name, history) in enumerate(histories.items()):
         epochs = range(1, history.epochs + 1)
         marker = "o" if history.epochs == 1 else None   # one point draws no line
-        loss_axis.plot(epochs, history.loss, label=name, marker=marker)
-        accuracy_axis.plot(epochs, history.val_accuracy, label=name, marker=marker)
+        style = "-" if index < 5 else "--"   # the five classics solid, RMSprop's family dashed
+        loss_axis.plot(epochs, history.loss, style, label=name, marker=marker)
+        accuracy_axis.plot(epochs, history.val_accuracy, style, label=name, marker=marker)
     loss_axis.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss (log)",
                   title="training loss")
     accuracy_axis.set(xlabel="epoch", ylabel="accuracy", title="test accuracy")
     for axis in (loss_axis, accuracy_axis):
         integer_epochs(axis)
-        axis.legend()
+        axis.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")  # beside
     save_figure(figure, args.out, "optimizers_compared.png")
 
 
