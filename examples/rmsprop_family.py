@@ -104,7 +104,7 @@ def main() -> None:
     plt = pyplot()
     if plt is None:
         return
-    figure, (drift_axis, step_axis) = plt.subplots(1, 2, figsize=(11, 4))
+    figure, (drift_axis, step_axis) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for name, values in drift.items():
         drift_axis.plot(np.arange(len(values)), values, label=name)
     drift_axis.set(yscale="symlog", xlabel="step", ylabel="parameter",
