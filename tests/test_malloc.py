@@ -1,14 +1,11 @@
 """minidl.malloc: after import minidl, re-allocating a step's large arrays reuses memory
 instead of mapping (and page-faulting) fresh pages each time."""
 import os
-import resource
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-import minidl
 from minidl import malloc
 
 pytestmark = pytest.mark.skipif(not malloc._glibc(), reason="mallopt is glibc's")
@@ -19,7 +16,7 @@ FAULTS = """
 import resource, sys
 import numpy as np
 if sys.argv[1] == "minidl":
-    import minidl
+    import minidl  # noqa: F401
 arrays = [np.ones(1 << 20, np.float32) for _ in range(3)]
 del arrays
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -31,7 +28,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
 
 def faults(*args: str, env: dict[str, str] | None = None) -> int:
-    env = {**os.environ, **(env or {})}
+    env = {**{k: v for k, v in os.environ.items() if k not in malloc.MALLOC_ENV}, **(env or {})}
     out = subprocess.run([sys.executable, "-c", FAULTS, *args], env=env, check=True,
                          capture_output=True, text=True)
     return int(out.stdout)
@@ -47,6 +44,8 @@ def test_the_environment_keeps_its_choice():
 
 
 def test_the_call_reports_what_it_did(monkeypatch):
+    for name in malloc.MALLOC_ENV:
+        monkeypatch.delenv(name, raising=False)
     assert malloc.keep_freed_memory_by_default() is True
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
     assert malloc.keep_freed_memory_by_default() is False
