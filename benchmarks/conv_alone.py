@@ -1,9 +1,10 @@
 """Time the digits CNN training step of benchmarks/conv.py in a process without torch.
 
 benchmarks/conv.py times minidl beside PyTorch, so torch is imported, and
-importing torch changes the process: on glibc its libraries leave malloc
-reusing freed blocks, where minidl alone page-faulted fresh pages for each
-step's megabytes of temporaries (see minidl/malloc.py). This script times
+importing torch changes the process: with torch loaded, glibc's malloc reused
+the freed blocks of minidl's step (how torch brings that about was not looked
+into), where minidl alone page-faulted fresh pages for each step's megabytes
+of temporaries (see minidl/malloc.py). This script times
 minidl as a user's script runs it: the same network, batches, optimizer and
 thread settings, torch never imported. Each cell is the median over
 ``--repeats`` epochs of 22 steps.

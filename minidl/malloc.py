@@ -8,8 +8,9 @@ allocation then maps fresh pages and touches each of them once (a page fault
 per 4 KiB). glibc raises both thresholds as it sees large blocks freed, but
 only partly, and on the digits CNN (benchmarks/conv.py) a step spent about
 half its time in those faults: 1.8 ms a step, 0.91 ms with the thresholds set
-here. (Importing torch happens to avoid the faults as well, which is why the
-benchmark, run beside PyTorch, did not show them.)
+here. (A process that has imported torch did not show the faults either, which
+is why benchmarks/conv.py, run beside PyTorch, missed them; see
+benchmarks/conv_alone.py.)
 
 ``import minidl`` sets, on glibc only and unless the environment already sets
 ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_``:
