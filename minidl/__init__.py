@@ -29,6 +29,7 @@ from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace
                        rand_like, randint, randn_like, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
+from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import manual_seed
 from . import viz  # noqa: F401  (minidl.viz.graph, minidl.viz.render)
@@ -39,3 +40,4 @@ from .train import EarlyStopping, History, evaluate, fit, predict
 __version__ = "0.1.0"
 
 limit_blas_by_default()   # one BLAS thread unless OPENBLAS_NUM_THREADS & co say otherwise
+keep_freed_memory_by_default()   # no page faults on each step's large arrays: minidl/malloc.py
