@@ -22,20 +22,19 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
         and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
     __path__.append(_checkout)
 
-from . import data, nn, ops, optim  # noqa: E402
-from .checkpoint import load, save
-from .creation import ones, rand, randn, tensor, zeros
-from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones_like,
-                       rand_like, randint, randn_like, zeros_like)
+from . import data, nn, ops, optim, viz  # noqa: E402
+from .checkpoint import CheckpointError, load, save
+from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
+                       ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros,
+                       zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import manual_seed
-from . import viz  # noqa: F401  (minidl.viz.graph, minidl.viz.render)
 from .tensor import Tensor, is_grad_enabled, no_grad
 from .threads import get_num_threads, limit_blas_by_default, set_num_threads
-from .train import EarlyStopping, History, evaluate, fit, predict
+from .train import DivergenceError, EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"
 
