@@ -4,9 +4,9 @@ Each update is a loop that applies one rule of ``rules.py`` to every element:
 it reads element i of the param, the grad and each state buffer, calls the
 rule, and writes the results back. The backend function (``sgd``, ``rmsprop``,
 ...) first calls the rule's ``X_arguments`` (which checks the arrays and casts
-every constant to the array dtype), then the loop compiled either serially or
-with ``parallel=True`` (``numba.prange`` split over the cores), by size
-against ``PARALLEL_THRESHOLD``. In a ``prange`` loop the rule inlines: the
+every constant to the array dtype), then the loop compiled (``jit.py``) either
+serially or with ``parallel=True`` (``numba.prange`` split over the cores), by
+size against ``PARALLEL_THRESHOLD``. In a ``prange`` loop the rule inlines: the
 loop runs as fast as one written out by hand. The loops compile on first
 call, once per dtype and set of buffers in use, and numba caches the machine
 code on disk. No fastmath: results match ``reference`` to rounding.
@@ -18,15 +18,13 @@ editing ``rules.py`` clear the cache (``__pycache__/cpu.*.nbi``/``.nbc`` or
 from __future__ import annotations
 
 import functools
-import threading
-import types
-import warnings
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numba
 from numba import prange
 
 from . import rules
+from .jit import Loops
 from .reference import (copy_from_host, copy_to_host, full, synchronize, to_device,
                         zeros)
 
@@ -46,57 +44,11 @@ on_host = True
 # process, against 6..10 us serially).
 PARALLEL_THRESHOLD = 50_000
 
-CACHE_WARNING = ("minidl.kernels.cpu: numba found no writable cache directory, so the kernels "
-                 "compile without a disk cache (set NUMBA_CACHE_DIR to a writable directory)")
-
-
-def _jit(function: Callable, **options) -> numba.core.dispatcher.Dispatcher:
-    """numba.njit(function, error_model="numpy", cache=True, **options).
-
-    Where no cache directory is writable numba raises RuntimeError ("no
-    locator available") at decoration time: compile without a cache then.
-    """
-    try:
-        return numba.njit(function, error_model="numpy", cache=True, **options)
-    except RuntimeError:
-        warnings.warn(CACHE_WARNING, RuntimeWarning, stacklevel=2)
-        return numba.njit(function, error_model="numpy", **options)
-
-
-_PARALLEL_LOCK = threading.Lock()
-
-
-class Loops(NamedTuple):
-    """The two compiled variants of one loop."""
-
-    serial: numba.core.dispatcher.Dispatcher
-    parallel: numba.core.dispatcher.Dispatcher
-
-    def pick(self, size: int) -> numba.core.dispatcher.Dispatcher:
-        return self.parallel if size >= PARALLEL_THRESHOLD else self.serial
-
-    def __call__(self, *args) -> None:
-        """Run the variant that suits the size of ``args[0]``. Parallel runs go
-        one at a time: numba's workqueue threading layer (its fallback where
-        neither OpenMP nor TBB loads) aborts the process when two threads enter
-        parallel code at once, and one parallel loop already uses every core."""
-        loop = self.pick(args[0].size)
-        if loop is self.serial:
-            return loop(*args)
-        with _PARALLEL_LOCK:
-            return loop(*args)
-
 
 def _compile(loop: Callable) -> Loops:
-    """Serial and parallel variants of ``loop`` (whose ``prange`` is a plain
-    ``range`` in the serial one).
-
-    numba's disk cache keys a function by its qualified name and bytecode,
-    not by ``parallel``, so the parallel variant compiles a renamed copy.
-    """
-    twin = types.FunctionType(loop.__code__, loop.__globals__, loop.__name__ + "_parallel")
-    twin.__qualname__ = loop.__qualname__ + "_parallel"
-    return Loops(_jit(loop), _jit(twin, parallel=True))
+    """``loop`` compiled serially and in parallel, run in parallel from
+    ``PARALLEL_THRESHOLD`` elements (read at each call)."""
+    return Loops(loop, lambda: PARALLEL_THRESHOLD)
 
 
 @numba.njit
@@ -149,7 +101,7 @@ def _wrap(update: str) -> Callable[..., None]:
         loop_args = arguments(*args)
         if optional:
             loop_args = _switch_off(loop_args, optional)
-        loops(*loop_args)
+        loops.run(loop_args[0].size, *loop_args)
 
     run.__name__ = run.__qualname__ = update
     run.__doc__ = f"The update of ``reference.{update}`` (rule: ``rules.{update}``)."

@@ -40,20 +40,19 @@ as the BLAS library does. The threshold is high because on two cores shared
 with other work a parallel loop waits for its second thread: the forward of
 16 -> 32 channels at 4x4 took 7.9 ms with parallel copies against 0.28 ms
 serial, measured beside a busy process.
-Compiled with ``error_model="numpy"`` (no zero-division checks that block SIMD),
-no fastmath, the float constants in the arrays' dtype, and ``cache=True``; where
-no cache directory is writable they compile without a cache.
+Compiled by ``kernels/jit.py``, as the update loops are: ``error_model="numpy"``
+(no zero-division checks that block SIMD), no fastmath, ``cache=True`` (none
+where no cache directory is writable), and the float constants in the arrays'
+dtype.
 """
 from __future__ import annotations
 
-import types
-import warnings
 from typing import Callable, NamedTuple
 
-import numba
 import numpy as np
 from numba import prange
 
+from ..jit import Loops, njit
 from .reference import output_size
 
 Pair = tuple[int, int]
@@ -65,32 +64,12 @@ PARALLEL_SIZE = 1_000_000
 # im2col copies a whole kernel row in one loop below this many channels (see _im2col_into).
 FEW_CHANNELS = 8
 
-CACHE_WARNING = ("minidl.kernels.nn.cpu: numba found no writable cache directory, so the "
-                 "kernels compile without a disk cache (set NUMBA_CACHE_DIR to a writable "
-                 "directory)")
 
 
-def _jit(function: Callable, **options) -> numba.core.dispatcher.Dispatcher:
-    """numba.njit(error_model="numpy", cache=True); without a cache where none is writable."""
-    try:
-        return numba.njit(function, error_model="numpy", cache=True, **options)
-    except RuntimeError:  # numba: "no locator available" for the cache
-        warnings.warn(CACHE_WARNING, RuntimeWarning, stacklevel=2)
-        return numba.njit(function, error_model="numpy", **options)
-
-
-class _Loop:
-    """A loop compiled serially and with ``parallel=True`` (its ``prange`` split over
-    the cores); ``pick(size)`` chooses by the number of elements it touches."""
-
-    def __init__(self, loop: Callable):
-        # numba's disk cache keys a function by name, not by options: rename the twin.
-        twin = types.FunctionType(loop.__code__, loop.__globals__, loop.__name__ + "_parallel")
-        twin.__qualname__ = loop.__qualname__ + "_parallel"
-        self.serial, self.parallel = _jit(loop), _jit(twin, parallel=True)
-
-    def pick(self, size: int) -> numba.core.dispatcher.Dispatcher:
-        return self.parallel if size >= PARALLEL_SIZE else self.serial
+def _loops(loop: Callable) -> Loops:
+    """``loop`` compiled serially and in parallel, run in parallel from
+    ``PARALLEL_SIZE`` elements touched (read at each call)."""
+    return Loops(loop, lambda: PARALLEL_SIZE)
 
 
 # -- im2col ---------------------------------------------------------------------------------
@@ -152,10 +131,10 @@ def _col2im_run_loop(cols, kh, kw, sh, sw, dh, oh, ow, gx):
                         gx[n, h, first + t] += cols[row, start + t]
 
 
-_im2col = _Loop(_im2col_loop)
-_col2im = _Loop(_col2im_loop)
-_im2col_run = _Loop(_im2col_run_loop)
-_col2im_run = _Loop(_col2im_run_loop)
+_im2col = _loops(_im2col_loop)
+_col2im = _loops(_col2im_loop)
+_im2col_run = _loops(_im2col_run_loop)
+_col2im_run = _loops(_col2im_run_loop)
 
 
 def _im2col_into(x_nhwc: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pair,
@@ -164,10 +143,10 @@ def _im2col_into(x_nhwc: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pa
     batch 64, 3x3, us, run loop vs loop per kernel column: C = 1 at 8x8, 37 vs 78;
     C = 3 at 32x32, 1378 vs 1778; C = 16 at 4x4, 58 vs 37)."""
     if dilation[1] == 1 and x_nhwc.shape[3] < FEW_CHANNELS:
-        _im2col_run.pick(cols.size)(_merged(x_nhwc), *kernel_hw, *stride, dilation[0],
+        _im2col_run.run(cols.size, _merged(x_nhwc), *kernel_hw, *stride, dilation[0],
                                     *out_hw, cols)
     else:
-        _im2col.pick(cols.size)(x_nhwc, *kernel_hw, *stride, *dilation, *out_hw, cols)
+        _im2col.run(cols.size, x_nhwc, *kernel_hw, *stride, *dilation, *out_hw, cols)
 
 
 def _col2im_into(cols: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pair,
@@ -175,10 +154,10 @@ def _col2im_into(cols: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pair
     """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose (the per-column
     loop where gx_nhwc is a group's channel slice, which the run loop cannot merge)."""
     if dilation[1] == 1 and gx_nhwc.shape[3] < FEW_CHANNELS and gx_nhwc.flags.c_contiguous:
-        _col2im_run.pick(cols.size)(cols, *kernel_hw, *stride, dilation[0], *out_hw,
+        _col2im_run.run(cols.size, cols, *kernel_hw, *stride, dilation[0], *out_hw,
                                     gx_nhwc.reshape(gx_nhwc.shape[0], gx_nhwc.shape[1], -1))
     else:
-        _col2im.pick(cols.size)(cols, *kernel_hw, *stride, *dilation, *out_hw, gx_nhwc)
+        _col2im.run(cols.size, cols, *kernel_hw, *stride, *dilation, *out_hw, gx_nhwc)
 
 
 # -- layout copies ---------------------------------------------------------------------------
@@ -224,10 +203,10 @@ def _channel_major_loop(g, out, sums):
             sums[o] += total
 
 
-_pad_nhwc = _jit(_pad_nhwc_loop)
-_crop_nchw = _jit(_crop_nchw_loop)
-_batch_major = _jit(_batch_major_loop)
-_channel_major = _jit(_channel_major_loop)
+_pad_nhwc = njit(_pad_nhwc_loop)
+_crop_nchw = njit(_crop_nchw_loop)
+_batch_major = njit(_batch_major_loop)
+_channel_major = njit(_channel_major_loop)
 
 
 # -- convolution --------------------------------------------------------------------------
@@ -411,11 +390,11 @@ def _avg_pool_grad_loop(g, kh, kw, sh, sw, scale, gx):
                         gx[m, i * sh + p, j * sw + q] += share
 
 
-_max_pool = _Loop(_max_pool_loop)
-_max_pool_2x2 = _Loop(_max_pool_2x2_loop)
-_max_pool_grad = _Loop(_max_pool_grad_loop)
-_avg_pool = _Loop(_avg_pool_loop)
-_avg_pool_grad = _Loop(_avg_pool_grad_loop)
+_max_pool = _loops(_max_pool_loop)
+_max_pool_2x2 = _loops(_max_pool_2x2_loop)
+_max_pool_grad = _loops(_max_pool_grad_loop)
+_avg_pool = _loops(_avg_pool_loop)
+_avg_pool_grad = _loops(_avg_pool_grad_loop)
 
 
 def _planes(a: np.ndarray) -> np.ndarray:
@@ -433,22 +412,22 @@ def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, n
     y, argmax = _pooled(x, kernel, stride, x.dtype), _pooled(x, kernel, stride, np.int32)
     size = y.size * kernel[0] * kernel[1]
     if tuple(kernel) == (2, 2):
-        _max_pool_2x2.pick(size)(_planes(x), *stride, _planes(y), _planes(argmax))
+        _max_pool_2x2.run(size, _planes(x), *stride, _planes(y), _planes(argmax))
     else:
-        _max_pool.pick(size)(_planes(x), *kernel, *stride, _planes(y), _planes(argmax))
+        _max_pool.run(size, _planes(x), *kernel, *stride, _planes(y), _planes(argmax))
     return y, argmax
 
 
 def max_pool2d_grad(g: np.ndarray, argmax: np.ndarray, input_hw: Pair) -> np.ndarray:
     gx = np.zeros((g.shape[0] * g.shape[1], input_hw[0] * input_hw[1]), g.dtype)
-    _max_pool_grad.pick(g.size)(_planes(g), _planes(argmax), gx)
+    _max_pool_grad.run(g.size, _planes(g), _planes(argmax), gx)
     return gx.reshape(*g.shape[:2], *input_hw)
 
 
 def avg_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
     y = _pooled(x, kernel, stride, x.dtype)
     scale = x.dtype.type(1 / (kernel[0] * kernel[1]))
-    _avg_pool.pick(y.size * kernel[0] * kernel[1])(_planes(x), *kernel, *stride, scale,
+    _avg_pool.run(y.size * kernel[0] * kernel[1], _planes(x), *kernel, *stride, scale,
                                                    _planes(y))
     return y
 
@@ -456,6 +435,6 @@ def avg_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
 def avg_pool2d_grad(g: np.ndarray, input_hw: Pair, kernel: Pair, stride: Pair) -> np.ndarray:
     gx = np.zeros((*g.shape[:2], *input_hw), g.dtype)
     scale = g.dtype.type(1 / (kernel[0] * kernel[1]))
-    _avg_pool_grad.pick(g.size * kernel[0] * kernel[1])(_planes(g), *kernel, *stride, scale,
+    _avg_pool_grad.run(g.size * kernel[0] * kernel[1], _planes(g), *kernel, *stride, scale,
                                                         _planes(gx))
     return gx
