@@ -324,3 +324,29 @@ def test_shape_ops_values():
 def test_errors_name_the_problem(op, error, pattern):
     with pytest.raises(error, match=pattern):
         op(Tensor(np.ones((2, 3))))
+
+
+# -- dtypes and argument checks found in review --------------------------------------
+def test_joining_ops_give_an_int_tensor_the_float_tensors_dtype():
+    ints, floats = minidl.tensor(np.arange(3)), minidl.tensor([1.0, 2.0])
+    assert minidl.outer(ints, floats).dtype == np.float32
+    assert minidl.einsum("i,j->ij", ints, floats).dtype == np.float32
+    assert minidl.cat([ints, floats]).dtype == np.float32
+
+
+def test_masked_fill_and_scatter_keep_the_tensors_dtype_as_pytorch():
+    ints = minidl.tensor(np.arange(3))
+    filled = ints.masked_fill(np.array([True, False, True]), 0.5)
+    assert filled.dtype == np.int64 and filled.data.tolist() == [0, 1, 0]
+    scattered = ints.scatter(0, np.array([1]), value=2.5)
+    assert scattered.dtype == np.int64 and scattered.data.tolist() == [0, 2, 2]
+    with pytest.raises(TypeError, match="src has dtype float64, the tensor float32"):
+        minidl.tensor([1.0, 2.0]).scatter(0, np.array([0]), minidl.tensor([5.0], dtype=np.float64))
+
+
+def test_roll_needs_dims_for_several_shifts_and_any_all_reduce_0d():
+    with pytest.raises(ValueError, match="give dims as well"):
+        minidl.tensor([1.0, 2.0]).roll((1,))
+    assert minidl.tensor(3.0).any(dim=0).item() and minidl.tensor(0.0).all(dim=-1).item() is False
+    with pytest.raises(TypeError, match="axis or dim, not both"):
+        minidl.tensor([1, 0]).any(axis=0, dim=0)

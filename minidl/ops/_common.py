@@ -46,13 +46,21 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 
 def _sequence_operands(op: str, items: Sequence[Any]) -> list[Tensor]:
-    """The items of concatenate/stack as Tensors; non-Tensors take the first Tensor's dtype."""
+    """The items of cat/stack/einsum/outer as Tensors; non-Tensors take the first Tensor's
+    dtype, and integer or bool Tensors beside float ones take the floats' dtype, as in
+    ``_operands`` (numpy would widen int64 + float32 to float64)."""
     items = list(items)
     if not items:
         raise ValueError(f"{op}: needs at least one tensor, got an empty sequence")
     first = next((t for t in items if isinstance(t, Tensor)), None)
     like = (first if first is not None else Tensor(items[0])).dtype
-    return [_constant(t, like) for t in items]
+    tensors = [_constant(t, like) for t in items]
+    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
+    if floats and len(floats) < len(tensors):
+        to = np.result_type(*floats)
+        tensors = [t if t.dtype.kind == "f" else Tensor(t.data.astype(to), dtype=to)
+                   for t in tensors]
+    return tensors
 
 
 def _broadcasting(op: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:

@@ -9,7 +9,8 @@ import numpy as np
 from ..tensor import Tensor, unbroadcast
 from ._common import _broadcasting, _constant, _float_dtype, _floating, _operands
 
-__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "clip", "maximum", "minimum", "where"]
+__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "clip",
+           "maximum", "minimum", "where"]
 
 
 def exp(x: Tensor) -> Tensor:

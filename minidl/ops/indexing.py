@@ -86,8 +86,11 @@ def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> T
         window = tuple(slice(0, n) for n in index.shape)
     else:
         window = ()
-    values = np.broadcast_to(src.data[window], index.shape)
-    out = np.array(x.data, dtype=np.result_type(x.data, src.data))
+    if src.ndim and src.dtype != x.dtype:   # PyTorch casts a scalar, never a tensor src
+        raise TypeError(f"{op}: src has dtype {src.dtype}, the tensor {x.dtype}: they must "
+                        f"match")
+    values = np.broadcast_to(src.data[window].astype(x.dtype, copy=False), index.shape)
+    out = np.array(x.data)
     if add:
         np.add.at(out, lanes, values)
     else:
@@ -176,7 +179,7 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     if value.ndim:
         raise ValueError(f"masked_fill: value must be a scalar or 0-d tensor, "
                          f"not of shape {value.shape}")
-    out = np.where(mask, value.data, x.data).astype(np.result_type(x.data, value.data))
+    out = np.where(mask, value.data, x.data).astype(x.dtype, copy=False)   # x's dtype
     return Tensor._make(out, (x, value), lambda g: (
         np.where(mask, 0, g) if x.requires_grad else None,
         np.sum(g, where=np.broadcast_to(mask, g.shape)).astype(value.dtype)

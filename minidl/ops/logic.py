@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import Axis, _axes, _broadcasting, _operands
+from ._common import Axis, _alias, _broadcasting, _operands, _reduction_axes
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "isclose",
            "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
@@ -132,12 +132,12 @@ def bitwise_xor(a: Any, b: Any) -> Tensor:
 def any(x: Tensor, axis: Axis = None, keepdims: bool = False, *,
         dim: Axis = None, keepdim: bool | None = None) -> Tensor:
     """True where any element over axis (``dim``) is nonzero; an empty one gives False."""
-    axes = _axes("any", dim if dim is not None else axis, x.ndim)
+    axes = _reduction_axes("any", _alias("any", axis, dim), x.ndim)
     return Tensor(np.any(x.data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))
 
 
 def all(x: Tensor, axis: Axis = None, keepdims: bool = False, *,
         dim: Axis = None, keepdim: bool | None = None) -> Tensor:
     """True where every element over axis (``dim``) is nonzero; an empty one gives True."""
-    axes = _axes("all", dim if dim is not None else axis, x.ndim)
+    axes = _reduction_axes("all", _alias("all", axis, dim), x.ndim)
     return Tensor(np.all(x.data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))

@@ -203,6 +203,8 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if dims is not None:
         dims = _dims("roll", dims, x.ndim)
         back = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
+    elif isinstance(shifts, (tuple, list)):
+        raise ValueError(f"roll: shifts {shifts!r} name several axes: give dims as well")
     else:
         back = -shifts
     return Tensor._make(np.roll(x.data, shifts, dims), (x,),
