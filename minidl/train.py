@@ -332,18 +332,17 @@ def _dtype(model: Any) -> np.dtype:
 
 def _loader(data: Data, batch_size: int, shuffle: bool, seed: int | None,
             dtype: np.dtype) -> DataLoader:
-    if isinstance(data, DataLoader):
-        if data.y is None:
-            raise ValueError("data: this DataLoader has no targets y; "
-                             "fit and evaluate need (X, y)")
-        return data
-    if is_dataset(data):
-        data = (data, None)
-    elif not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"data must be a DataLoader or an (X, y) pair, or a dataset object, "
-                        f"not {type(data).__name__}")
-    return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
-                      dtype=dtype)
+    if not isinstance(data, DataLoader):
+        if is_dataset(data):
+            data = (data, None)
+        elif not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise TypeError(f"data must be a DataLoader or an (X, y) pair, or a dataset "
+                            f"object, not {type(data).__name__}")
+        data = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed,
+                          dtype=dtype)
+    if data.y is None:   # a DataLoader, or a dataset, without targets
+        raise ValueError("data: it has no targets y; fit and evaluate need (X, y)")
+    return data
 
 
 def _batch_loss(model: Any, loss_fn: Callable[..., Tensor], X: Tensor, y: Tensor

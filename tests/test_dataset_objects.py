@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import minidl
+import minidl.nn as nn
+
 
 # -- dataset objects (PyTorch style) ---------------------------------------------------
 class _Pairs:
@@ -77,3 +80,17 @@ def test_bad_dataset_objects_say_what_is_wrong():
         DataLoader(_Pairs(4), y=np.zeros(4))
     with pytest.raises(ValueError, match="empty dataset"):
         DataLoader(_Pairs(0))
+
+
+def test_fit_refuses_a_dataset_whose_items_have_no_targets():
+    class Inputs:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return np.full(2, float(i), np.float32)
+
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="has no targets y"):
+        minidl.fit(model, nn.CrossEntropyLoss(), minidl.optim.SGD(model.parameters(), lr=0.1),
+                   Inputs(), batch_size=2, progress=False)
