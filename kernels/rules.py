@@ -129,11 +129,12 @@ def rmsprop_arguments(param, grad, square_avg, grad_avg, momentum_buffer, lr, al
     t = param.dtype.type
     one, zero, neg_lr = t(1), t(0), t(-lr)
     in_scale, out_scale = (t(lr), t(-1)) if lr_in_momentum else (one, neg_lr)
+    one_minus_alpha, lerp_rest, lerp_small = _lerp_constants(1 - alpha, t)
     return (param, grad, square_avg, grad_avg, momentum_buffer, neg_lr, -one if maximize else one,
-            t(weight_decay), t(alpha), t(1 - alpha), t(1 - (1 - alpha)),
+            t(weight_decay), t(alpha), one_minus_alpha, lerp_rest,
             t(eps) if eps_in_sqrt else zero,
             zero if eps_in_sqrt else t(eps), t(momentum), in_scale, out_scale, zero,
-            abs(1 - alpha) < 0.5, bool(centered), use_momentum)
+            lerp_small, bool(centered), use_momentum)
 
 
 @_rule
@@ -316,6 +317,9 @@ def adamax(p, g, m, u, neg_clr, sign, weight_decay, one_minus_beta1, lerp_rest, 
 # -- NAdam --------------------------------------------------------------------------
 
 _MU_PRODUCTS: dict[tuple[float, float], list[float]] = {}
+# A schedule that moves beta1 every step (OneCycleLR's cycle_momentum) makes a new
+# key each step: keep only the most recent keys, so memory stays bounded.
+_MU_PRODUCT_KEYS = 4
 
 
 def nadam_mu(beta1: float, momentum_decay: float, step: int) -> float:
@@ -325,8 +329,11 @@ def nadam_mu(beta1: float, momentum_decay: float, step: int) -> float:
 
 def nadam_mu_product(beta1: float, momentum_decay: float, step: int) -> float:
     """mu_1 * mu_2 * ... * mu_step (float64), remembered per (beta1, momentum_decay)
-    so that each step costs one multiplication."""
-    products = _MU_PRODUCTS.setdefault((beta1, momentum_decay), [1.0])
+    (the last few pairs) so that each step costs one multiplication."""
+    key = (beta1, momentum_decay)
+    if key not in _MU_PRODUCTS and len(_MU_PRODUCTS) >= _MU_PRODUCT_KEYS:
+        del _MU_PRODUCTS[next(iter(_MU_PRODUCTS))]   # the oldest key
+    products = _MU_PRODUCTS.setdefault(key, [1.0])
     while len(products) <= step:
         products.append(products[-1] * nadam_mu(beta1, momentum_decay, len(products)))
     return products[step]

@@ -324,3 +324,13 @@ def test_rmsprop_lr_in_momentum_is_keras_form_through_the_optimizer():
         p = p - b
     np.testing.assert_allclose(results[True], p, rtol=1e-12)
     assert not np.allclose(results[False], p, rtol=1e-3)
+
+
+def test_nadam_mu_products_stay_bounded_when_beta1_moves_every_step():
+    from minidl.kernels import rules
+
+    for step in range(1, 200):   # as OneCycleLR's cycle_momentum moves beta1
+        rules.nadam_mu_product(0.9 - step * 1e-4, 4e-3, step)
+    assert len(rules._MU_PRODUCTS) <= rules._MU_PRODUCT_KEYS
+    expected = np.prod([rules.nadam_mu(0.9, 4e-3, t) for t in range(1, 51)])
+    assert rules.nadam_mu_product(0.9, 4e-3, 50) == pytest.approx(expected, rel=1e-12)
