@@ -12,8 +12,9 @@ stale entry:
 ``MINIDL_CACHE_DIR`` names the folder (default ``$XDG_CACHE_HOME/minidl/datasets``,
 else ``~/.cache/minidl/datasets``); ``MINIDL_CACHE_DIR=off`` turns the cache off.
 Where the folder cannot be written, or an entry cannot be read, ``load`` works
-as without a cache. Entries are written atomically (a temporary file, then
-``os.replace``), so two processes never see half an entry.
+as without a cache. Entries are written as checkpoints are (``minidl.checkpoint.
+write_atomically``: a temporary file, fsync, ``os.replace``), so two processes
+never see half an entry.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -77,17 +77,12 @@ def write(path: Path | None, fields: dict[str, Any]) -> None:
     leaves things as they were."""
     if path is None:
         return
+    from ..checkpoint import write_atomically
+
     arrays = {name: fields[name] for name in ARRAYS}
     others = json.dumps({key: value for key, value in fields.items() if key not in ARRAYS})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
-                                                suffix=".tmp", delete=False)
+        write_atomically(str(path), {"fields": np.array(others), **arrays})
     except OSError:
-        return
-    try:
-        with temporary:
-            np.savez(temporary, fields=np.array(others), **arrays)
-        os.replace(temporary.name, path)
-    except OSError:
-        Path(temporary.name).unlink(missing_ok=True)
+        pass

@@ -207,11 +207,12 @@ def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
                          f"the file is left as it was (allow_nonfinite=True writes it)")
     text = json.dumps(meta, allow_nan=True)
     arrays = {**encoder.arrays, META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
-    _write_atomically(os.fspath(path), arrays)
+    write_atomically(os.fspath(path), arrays)
 
 
-def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez into a temporary sibling file, fsync, then os.replace it onto ``path``."""
+def write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez into a temporary sibling file, fsync, then os.replace it onto ``path``
+    (also the dataset cache's writer: ``minidl.datasets.cache``)."""
     directory = os.path.dirname(os.path.abspath(path))
     _remove_stale_temporaries(directory, os.path.basename(path))
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}."
