@@ -38,14 +38,20 @@ def conv_cases(draw):
 
 @st.composite
 def pool_cases(draw):
-    """(x, kernel, stride) with the kernel inside the input; ties on request."""
-    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    """(x, kernel, stride) with the kernel inside the input; ties and NaNs on request.
+    A third of the cases are 2 x 2 windows at stride 2, which have loops of their own."""
+    if draw(st.integers(0, 2)) == 0:
+        kernel, stride = (2, 2), (2, 2)
+    else:
+        kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+        stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     size = [k + draw(st.integers(0, 4)) for k in kernel]
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     x = rng.standard_normal((draw(st.integers(1, 3)), draw(st.integers(1, 3)), *size))
     if draw(st.booleans()):   # few distinct values: many ties inside a window
         x = np.round(x)
+    if draw(st.booleans()):   # a few NaNs, sometimes two in a window
+        x[rng.random(x.shape) < 0.15] = np.nan
     return x, kernel, stride
 
 
@@ -129,14 +135,16 @@ def test_reference_conv2d_by_its_definition():
 def test_cpu_pooling_matches_reference(case, dtype):
     x, kernel, stride = case
     x = x.astype(dtype)
-    expected, expected_argmax = reference.max_pool2d(x, kernel, stride)
-    got, argmax = cpu.max_pool2d(x, kernel, stride)
+    expected, expected_choice = reference.max_pool2d(x, kernel, stride)
+    got, choice = cpu.max_pool2d(x, kernel, stride)
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(argmax, expected_argmax)   # ties: the same (first) element
+    np.testing.assert_array_equal(choice, expected_choice)   # ties and NaNs: the same element
     g = np.random.default_rng(4).standard_normal(got.shape).astype(dtype)
-    np.testing.assert_allclose(cpu.max_pool2d_grad(g, argmax, x.shape[2:]),
-                               reference.max_pool2d_grad(g, argmax, x.shape[2:]), rtol=1e-6)
+    np.testing.assert_allclose(cpu.max_pool2d_grad(g, choice, x.shape[2:], kernel, stride),
+                               reference.max_pool2d_grad(g, choice, x.shape[2:], kernel, stride),
+                               rtol=1e-6)
+    x = np.nan_to_num(x)   # the average of a window with a NaN is NaN: compare the rest
     np.testing.assert_allclose(cpu.avg_pool2d(x, kernel, stride),
                                reference.avg_pool2d(x, kernel, stride), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(cpu.avg_pool2d_grad(g, x.shape[2:], kernel, stride),
@@ -149,11 +157,12 @@ def test_cpu_pooling_matches_reference(case, dtype):
 @given(pool_cases())
 def test_reference_pooling_grads_match_finite_differences(case):
     x, kernel, stride = case
-    x = x + np.random.default_rng(5).uniform(0, 0.1, x.shape)   # no ties: max is smooth there
-    y, argmax = reference.max_pool2d(x, kernel, stride)
+    # no ties and no NaN: max is smooth there
+    x = np.nan_to_num(x) + np.random.default_rng(5).uniform(0, 0.1, x.shape)
+    y, choice = reference.max_pool2d(x, kernel, stride)
     g = np.random.default_rng(6).standard_normal(y.shape)
     np.testing.assert_allclose(
-        reference.max_pool2d_grad(g, argmax, x.shape[2:]),
+        reference.max_pool2d_grad(g, choice, x.shape[2:], kernel, stride),
         numeric_gradient(lambda v: reference.max_pool2d(v, kernel, stride)[0], x, g),
         rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(
@@ -162,17 +171,19 @@ def test_reference_pooling_grads_match_finite_differences(case):
         rtol=1e-6, atol=1e-6)
 
 
-def test_max_pool_ties_go_to_the_first_element_and_nan_wins():
-    x = np.array([[[[1.0, 3.0, 3.0, 0.0],
-                    [3.0, 2.0, np.nan, 5.0]]]])
+def test_max_pool_ties_go_to_the_first_element_and_nan_to_the_last_nan():
+    """PyTorch's rule (torch 2.13: max_pool2d(..., return_indices=True) gives index 3 for
+    the 2 x 3 window below and 2 for [[1, nan], [nan, 4]])."""
+    x = np.array([[[[1.0, 3.0, 3.0, 0.0, 1.0, np.nan],
+                    [3.0, 2.0, np.nan, 5.0, np.nan, 4.0]]]])
     for backend in (cpu, reference):
-        y, argmax = backend.max_pool2d(x, (2, 2), (2, 2))
-        np.testing.assert_array_equal(y, [[[[3.0, np.nan]]]])
-        np.testing.assert_array_equal(argmax, [[[[1, 6]]]])   # flat index in the 2x4 plane
-        # the general loop (a 2 x 3 window) and two NaNs: the first wins
-        y, argmax = backend.max_pool2d(np.array([[[[1.0, np.nan, 3.0], [np.nan, 4.0, 0.0]]]]),
+        y, choice = backend.max_pool2d(x, (2, 2), (2, 2))
+        np.testing.assert_array_equal(y, [[[[3.0, np.nan, np.nan]]]])
+        np.testing.assert_array_equal(choice, [[[[1, 2, 2]]]])   # offsets p KW + q
+        # the general loop (a 2 x 3 window) and two NaNs: the last wins
+        y, choice = backend.max_pool2d(np.array([[[[1.0, np.nan, 3.0], [np.nan, 4.0, 0.0]]]]),
                                        (2, 3), (1, 1))
-        assert np.isnan(y).all() and argmax.item() == 1
+        assert np.isnan(y).all() and choice.item() == 3
 
 
 def test_parallel_loops_match_serial(monkeypatch):

@@ -16,8 +16,9 @@ output is (N, O, OH, OW) with
     conv2d(x, w, stride, dilation, groups, padding, bias)    y, context (for backward)
     conv2d_grad(g, context, input_grad, weight_grad, bias_grad)
                                                  dL/dx, dL/dw, dL/db from g = dL/dy
-    max_pool2d(x, kernel, stride)                y, argmax (int32, flat index in H W)
-    max_pool2d_grad(g, argmax, input_hw)         dL/dx
+    max_pool2d(x, kernel, stride)                y, choice (offset p KW + q in the window)
+    max_pool2d_grad(g, choice, input_hw, kernel, stride)
+                                                 dL/dx
     avg_pool2d(x, kernel, stride)                y
     avg_pool2d_grad(g, input_hw, kernel, stride) dL/dx
 

@@ -97,26 +97,38 @@ def _windows(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, Pai
     return np.stack(patches, axis=-1), out_hw
 
 
-def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """y = the largest value of each window; argmax = its flat index i * W + j in x's plane.
+def choice_dtype(kernel: Pair) -> type:
+    """The integer type of max pooling's choices: int8 where a window has at most 127
+    elements (a quarter of int32's memory traffic), else int32."""
+    return np.int8 if kernel[0] * kernel[1] <= 127 else np.int32
 
-    Ties go to the first maximum in row-major window order, as in PyTorch.
+
+def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """y = the largest value of each window; choice = its offset p KW + q in the window.
+
+    PyTorch's rule: scanning the window in row-major order, a value replaces the
+    best so far when it is larger or NaN. So ties go to the first maximum, and a
+    window holding NaN gives NaN and its last NaN.
     """
-    windows, (oh, ow) = _windows(x, kernel, stride)
-    best = np.argmax(windows, axis=-1)           # first occurrence of the maximum
-    y = np.take_along_axis(windows, best[..., None], axis=-1)[..., 0]
-    p, q = np.divmod(best, kernel[1])
+    windows, _ = _windows(x, kernel, stride)
+    nan = np.isnan(windows)
+    last_nan = windows.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    choice = np.where(nan.any(axis=-1), last_nan, np.argmax(windows, axis=-1))
+    y = np.take_along_axis(windows, choice[..., None], axis=-1)[..., 0]
+    return y, choice.astype(choice_dtype(kernel))
+
+
+def max_pool2d_grad(g: np.ndarray, choice: np.ndarray, input_hw: Pair, kernel: Pair,
+                    stride: Pair) -> np.ndarray:
+    """dL/dx: each g goes to the input element its window chose (summed where windows
+    overlap): window (i, j)'s offset (p, q) is element (i sh + p, j sw + q)."""
+    n, c, oh, ow = g.shape
+    p, q = np.divmod(choice.astype(np.intp), kernel[1])
     rows = np.arange(oh)[:, None] * stride[0] + p
     cols = np.arange(ow)[None, :] * stride[1] + q
-    return y, (rows * x.shape[3] + cols).astype(np.int32)
-
-
-def max_pool2d_grad(g: np.ndarray, argmax: np.ndarray, input_hw: Pair) -> np.ndarray:
-    """dL/dx: each g goes to the input element its window chose (summed where windows overlap)."""
-    n, c = g.shape[:2]
     gx = np.zeros((n, c, input_hw[0] * input_hw[1]), dtype=g.dtype)
     np.add.at(gx, (np.arange(n)[:, None, None], np.arange(c)[None, :, None],
-                   argmax.reshape(n, c, -1)), g.reshape(n, c, -1))
+                   (rows * input_hw[1] + cols).reshape(n, c, -1)), g.reshape(n, c, -1))
     return gx.reshape(n, c, *input_hw)
 
 

@@ -7,7 +7,8 @@ For x (N, C, H, W), a window of size (KH, KW), stride (sh, sw) and padding:
 
 where xp is x padded with -inf (max) or zeros (average; the padding counts in the
 mean, PyTorch's default ``count_include_pad=True``). The max's gradient goes to
-the element each window chose (the first of equal maxima, as PyTorch), the
+the element each window chose (as PyTorch: the first of equal maxima, and in a
+window holding NaN, which gives NaN, the last NaN), the
 average's to every element of the window, divided by KH KW. Padding may be at
 most half the kernel, so that every window holds a real element. The kernels are
 ``minidl.kernels.nn.cpu``; 1-d pooling is 2-d pooling of height 1.
@@ -61,10 +62,11 @@ def _pool2d(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
     data = np.ascontiguousarray(data)
     inside = (slice(None), slice(None), *(slice(p, p + n) for p, n in zip(padding, x.shape[2:])))
     if maximum:
-        out, argmax = _kernels().max_pool2d(data, kernel, stride)
+        out, choice = _kernels().max_pool2d(data, kernel, stride)
 
         def backward(g: np.ndarray):
-            return (_kernels().max_pool2d_grad(np.ascontiguousarray(g), argmax, padded)[inside],)
+            return (_kernels().max_pool2d_grad(np.ascontiguousarray(g), choice, padded, kernel,
+                                               stride)[inside],)
     else:
         out = _kernels().avg_pool2d(data, kernel, stride)
 
