@@ -22,8 +22,8 @@ fast = settings(max_examples=30, deadline=None)
 def conv_cases(draw):
     """(x, w, stride, dilation, groups) with a kernel that fits the input."""
     groups = draw(st.integers(1, 3))
-    # few channels and many: the two im2col loops (cpu.FEW_CHANNELS)
-    cg, og = draw(st.sampled_from([1, 2, 3, 9])), draw(st.integers(1, 3))
+    # channels per group on both sides of cpu.FEW_CHANNELS: both layouts of the columns
+    cg, og = draw(st.sampled_from([1, 2, 3, 4, 9])), draw(st.integers(1, 3))
     n = draw(st.integers(1, 3))
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -189,7 +189,7 @@ def test_max_pool_ties_go_to_the_first_element_and_nan_to_the_last_nan():
 def test_parallel_loops_match_serial(monkeypatch):
     monkeypatch.setattr(cpu, "PARALLEL_SIZE", 1)
     rng = np.random.default_rng(7)
-    for channels in (6, 20):   # both im2col loops
+    for channels in (6, 20):   # 3 and 10 per group: both layouts of the columns
         x, w = rng.standard_normal((4, channels, 7, 7)), rng.standard_normal((4, channels // 2,
                                                                                3, 3))
         y, context = cpu.conv2d(x, w, (1, 2), (1, 1), 2)
@@ -201,7 +201,8 @@ def test_parallel_loops_match_serial(monkeypatch):
     for kernel in ((2, 2), (3, 2)):   # the 2 x 2 loop and the general one
         np.testing.assert_array_equal(cpu.max_pool2d(x, kernel, (2, 2))[0],
                                       reference.max_pool2d(x, kernel, (2, 2))[0])
-    assert cpu._im2col.parallel.signatures and cpu._im2col_run.parallel.signatures
+    assert all(loop.parallel.signatures for loop in (cpu._im2col, cpu._im2col_t, cpu._col2im,
+                                                      cpu._col2im_t))
     assert cpu._max_pool.parallel.signatures and cpu._max_pool_2x2.parallel.signatures
 
 

@@ -20,27 +20,37 @@ context, already in w's row order), and dL/dcols = (g^T)^T @ w_rows, scattered
 back onto a padded NHWC gradient by ``col2im``, im2col's adjoint, and copied
 into NCHW without the padding.
 
-Measured against the direct seven-loop convolution (njit, innermost loop over
-the output row), float32, batch 64, 3x3 kernels, padding 1, one thread, us for
-forward / grad input / grad weight:
+Below ``FEW_CHANNELS`` input channels per group the columns are stored
+transposed, one row per kernel entry: cols^T (KH KW C/G, N OH OW), copied from
+the padded NCHW input in runs of OW values, so y^T = w_rows @ cols^T is a
+plain matmul and dL/dw = g^T @ cols reads cols^T transposed. Few channels make
+short NHWC rows (KH KW C/G = 9 values for the digits CNN's first layer), which
+OpenBLAS multiplies slowly. Measured, float32, batch 64, 3x3 kernels, padding
+1, one thread, OpenBLAS 0.3.31 on its AVX-512 kernels, us, rows layout against
+transposed:
 
-    8x8,   1 -> 16 channels      im2col  99 /  106 /  112    direct   503 /   487 /   441
-    4x4,  16 -> 32 channels      im2col 278 /  272 /  282    direct  4338 /  4386 /  4103
-    28x28, 1 -> 8 channels       im2col 954 / 1059 / 1553    direct  1884 /  1812 /  2071
-    32x32, 3 -> 16 channels      im2col 4105 / 4105 / 4249   direct 14493 / 13960 / 16471
+    channels, size        forward        dL/dw, dL/db    dL/dx, dL/dw, dL/db
+    1 -> 16, 8x8          121 /   62        59 /   37        149 /   95
+    1 -> 8, 28x28        1094 /  513       511 /  640       1583 / 1300
+    3 -> 16, 32x32       4565 / 2742      1921 / 2258       5335 / 5172
+    4 -> 16, 8x8          321 /  221        92 /  135        297 /  406
+    16 -> 32, 4x4         197 /  298       100 /  146        227 /  473
 
-(the timings are the first version's; the copies around the matmul have been
-trimmed since). im2col won at every size, so it is the only algorithm here. An
-im2col with one row per kernel entry, (C KH KW, N OH OW), read straight from
-NCHW, lost too (us, batch 64: 65 against 47 at 1 channel 8x8, 355 against 24
-at 16 channels 4x4): its contiguous runs are only OW long. The im2col loops (and
+so the transposed columns win up to 3 channels and lose from 4 on. A direct
+convolution (no columns: each weight times a shifted copy of the input
+plane, vectorised over the output rows) took 70-83 us for the first of these
+forwards, no clear win over the columns, and is not kept. The im2col loops (and
 the pooling loops) run in parallel over the batch when they touch at least
 ``PARALLEL_SIZE`` elements; the layout copies run serially; the matmul threads
 as the BLAS library does. The threshold is high because on two cores shared
 with other work a parallel loop waits for its second thread: the forward of
 16 -> 32 channels at 4x4 took 7.9 ms with parallel copies against 0.28 ms
 serial, measured beside a busy process.
-Compiled by ``kernels/jit.py``, as the update loops are: ``error_model="numpy"``
+An inner loop indexes a slice from 0 (``target[j] = source[start + j]`` over
+``source = row[...]``), not ``row[start + j]``: numba wraps a negative index
+around, and where LLVM cannot prove ``start + j >= 0`` the check stays in the
+loop and keeps it scalar (measured 3-5x slower for the direct convolution
+above). Compiled by ``kernels/jit.py``, as the update loops are: ``error_model="numpy"``
 (no zero-division checks that block SIMD), no fastmath, ``cache=True`` (none
 where no cache directory is writable), and the float constants in the arrays'
 dtype.
@@ -61,9 +71,8 @@ name = "cpu"
 
 # Elements a loop touches from which it runs in parallel (see the measurements above).
 PARALLEL_SIZE = 1_000_000
-# im2col copies a whole kernel row in one loop below this many channels (see _im2col_into).
-FEW_CHANNELS = 8
-
+# Below this many input channels per group, the columns are stored transposed (see above).
+FEW_CHANNELS = 4
 
 
 def _loops(loop: Callable) -> Loops:
@@ -101,63 +110,43 @@ def _col2im_loop(cols, kh, kw, sh, sw, dh, dw, oh, ow, gx):
                             gx[n, h, w, c] += cols[row, start + c]
 
 
-def _im2col_run_loop(x, kh, kw, sh, sw, dh, oh, ow, cols):
-    """im2col for few channels and no dilation along W, on x as (N, H, W C): the KW C
-    values of a kernel row are one contiguous run on both sides, copied by one loop
-    that vectorises even when C = 1."""
-    run = cols.shape[1] // kh
-    channels = run // kw
+def _im2col_t_loop(x, first, kh, kw, sh, sw, dh, dw, oh, ow, cols_t):
+    """The columns transposed, from NCHW x, for the group of channels from ``first``:
+    cols_t[(p KW + q) C + c, (n OH + i) OW + j] = x[n, first + c, i sh + p dh, j sw + q dw]
+    (C = rows / (KH KW)); each (row, n, i) copies a run of OW values."""
+    channels = cols_t.shape[0] // (kh * kw)
     for n in prange(x.shape[0]):
-        for i in range(oh):
-            for j in range(ow):
-                row = (n * oh + i) * ow + j
-                for p in range(kh):
-                    h, start, first = i * sh + p * dh, p * run, j * sw * channels
-                    for t in range(run):
-                        cols[row, start + t] = x[n, h, first + t]
+        for p in range(kh):
+            for q in range(kw):
+                for c in range(channels):
+                    row = cols_t[(p * kw + q) * channels + c]
+                    for i in range(oh):
+                        source = x[n, first + c, i * sh + p * dh]
+                        target = row[(n * oh + i) * ow:(n * oh + i + 1) * ow]
+                        for j in range(ow):
+                            target[j] = source[q * dw + j * sw]
 
 
-def _col2im_run_loop(cols, kh, kw, sh, sw, dh, oh, ow, gx):
-    """The adjoint of ``_im2col_run_loop``, on gx as (N, H, W C)."""
-    run = cols.shape[1] // kh
-    channels = run // kw
+def _col2im_t_loop(cols_t, first, kh, kw, sh, sw, dh, dw, oh, ow, gx):
+    """The adjoint of ``_im2col_t_loop``: gx[n, first + c, i sh + p dh, j sw + q dw] +=
+    cols_t[(p KW + q) C + c, (n OH + i) OW + j] (NCHW gx)."""
+    channels = cols_t.shape[0] // (kh * kw)
     for n in prange(gx.shape[0]):
-        for i in range(oh):
-            for j in range(ow):
-                row = (n * oh + i) * ow + j
-                for p in range(kh):
-                    h, start, first = i * sh + p * dh, p * run, j * sw * channels
-                    for t in range(run):
-                        gx[n, h, first + t] += cols[row, start + t]
+        for p in range(kh):
+            for q in range(kw):
+                for c in range(channels):
+                    row = cols_t[(p * kw + q) * channels + c]
+                    for i in range(oh):
+                        target = gx[n, first + c, i * sh + p * dh]
+                        source = row[(n * oh + i) * ow:(n * oh + i + 1) * ow]
+                        for j in range(ow):
+                            target[q * dw + j * sw] += source[j]
 
 
 _im2col = _loops(_im2col_loop)
 _col2im = _loops(_col2im_loop)
-_im2col_run = _loops(_im2col_run_loop)
-_col2im_run = _loops(_col2im_run_loop)
-
-
-def _im2col_into(x_nhwc: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pair,
-                 out_hw: Pair, cols: np.ndarray) -> None:
-    """cols = im2col(x_nhwc), by the loop that is faster for its channel count (measured,
-    batch 64, 3x3, us, run loop vs loop per kernel column: C = 1 at 8x8, 37 vs 78;
-    C = 3 at 32x32, 1378 vs 1778; C = 16 at 4x4, 58 vs 37)."""
-    if dilation[1] == 1 and x_nhwc.shape[3] < FEW_CHANNELS:
-        _im2col_run.run(cols.size, _merged(x_nhwc), *kernel_hw, *stride, dilation[0],
-                                    *out_hw, cols)
-    else:
-        _im2col.run(cols.size, x_nhwc, *kernel_hw, *stride, *dilation, *out_hw, cols)
-
-
-def _col2im_into(cols: np.ndarray, kernel_hw: Pair, stride: Pair, dilation: Pair,
-                 out_hw: Pair, gx_nhwc: np.ndarray) -> None:
-    """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose (the per-column
-    loop where gx_nhwc is a group's channel slice, which the run loop cannot merge)."""
-    if dilation[1] == 1 and gx_nhwc.shape[3] < FEW_CHANNELS and gx_nhwc.flags.c_contiguous:
-        _col2im_run.run(cols.size, cols, *kernel_hw, *stride, dilation[0], *out_hw,
-                                    gx_nhwc.reshape(gx_nhwc.shape[0], gx_nhwc.shape[1], -1))
-    else:
-        _col2im.run(cols.size, cols, *kernel_hw, *stride, *dilation, *out_hw, gx_nhwc)
+_im2col_t = _loops(_im2col_t_loop)
+_col2im_t = _loops(_col2im_t_loop)
 
 
 # -- layout copies ---------------------------------------------------------------------------
@@ -212,7 +201,8 @@ _channel_major = njit(_channel_major_loop)
 # -- convolution --------------------------------------------------------------------------
 class Context(NamedTuple):
     """What the backward of one convolution needs from its forward."""
-    cols: np.ndarray            # im2col of the input, (N OH OW, KH KW C/G) per group
+    cols: np.ndarray            # per group: im2col of the input, transposed or not
+    transposed: bool            # cols[k] is (KH KW C/G, N OH OW), else (N OH OW, KH KW C/G)
     weight_rows: np.ndarray     # the weight as (O, KH KW C/G), in the columns' order
     input_shape: tuple[int, ...]
     padding: tuple[Pair, Pair]
@@ -223,9 +213,13 @@ class Context(NamedTuple):
     groups: int
 
 
-def _merged(a: np.ndarray) -> np.ndarray:
-    """(N, H, W, C) -> (N, H, W C), contiguous (a copy only for a group's channel slice)."""
-    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+def _padded_nchw(x: np.ndarray, padding: tuple[Pair, Pair]) -> np.ndarray:
+    """x with zeros around its planes, still NCHW."""
+    (top, bottom), (left, right) = padding
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, h + top + bottom, w + left + right), x.dtype)
+    out[:, :, top:top + h, left:left + w] = x
+    return out
 
 
 def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: int,
@@ -234,7 +228,8 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     """y = conv(x, w) + bias, x zero-padded by ``padding`` ((top, bottom), (left, right)).
 
     Per group k: y_k^T (O/G, N OH OW) = w_k (O/G, KH KW C/G) @ cols_k^T, one BLAS
-    matmul; its rows are output channels, so y (N, O, OH, OW) is a copy of runs of
+    matmul (with the columns stored transposed below ``FEW_CHANNELS`` channels per
+    group); its rows are output channels, so y (N, O, OH, OW) is a copy of runs of
     OH OW values, with the bias added on the way.
     """
     n, c, h, width = x.shape
@@ -243,21 +238,35 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     padded_hw = (h + top + bottom, width + left + right)
     oh = output_size(padded_hw[0], kh, stride[0], dilation[0])
     ow = output_size(padded_hw[1], kw, stride[1], dilation[1])
-    og = o // groups
-    x_nhwc = np.empty((n, *padded_hw, c), x.dtype)
-    _pad_nhwc(x, top, left, x_nhwc)
+    og, transposed = o // groups, cg < FEW_CHANNELS
     weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
-    cols = np.empty((groups, n * oh * ow, kh * kw * cg), x.dtype)
     y_t = np.empty((o, n * oh * ow), x.dtype)    # y with the channels first: (O, N, OH, OW)
+    geometry = ((kh, kw), stride, dilation, (oh, ow))
+    if transposed:
+        xp = _padded_nchw(x, padding)
+        cols = np.empty((groups, kh * kw * cg, n * oh * ow), x.dtype)
+    else:
+        xp = np.empty((n, *padded_hw, c), x.dtype)
+        _pad_nhwc(x, top, left, xp)
+        cols = np.empty((groups, n * oh * ow, kh * kw * cg), x.dtype)
     for k in range(groups):
-        _im2col_into(x_nhwc[..., k * cg:(k + 1) * cg], (kh, kw), stride, dilation, (oh, ow),
-                     cols[k])
-        np.matmul(weight_rows[k * og:(k + 1) * og], cols[k].T, out=y_t[k * og:(k + 1) * og])
+        rows = weight_rows[k * og:(k + 1) * og]
+        if transposed:
+            _im2col_t.run(cols[k].size, xp, k * cg, *_flat(geometry), cols[k])
+            np.matmul(rows, cols[k], out=y_t[k * og:(k + 1) * og])
+        else:
+            _im2col.run(cols[k].size, xp[..., k * cg:(k + 1) * cg], *_flat(geometry), cols[k])
+            np.matmul(rows, cols[k].T, out=y_t[k * og:(k + 1) * og])
     y = np.empty((n, o, oh, ow), x.dtype)
     _batch_major(y_t.reshape(o, n, -1), np.zeros(o, x.dtype) if bias is None else bias,
                  y.reshape(n, o, -1))
-    return y, Context(cols, weight_rows, x.shape, padding, (kh, kw), (oh, ow), stride,
-                      dilation, groups)
+    return y, Context(cols, transposed, weight_rows, x.shape, padding, (kh, kw), (oh, ow),
+                      stride, dilation, groups)
+
+
+def _flat(geometry: tuple[Pair, ...]) -> tuple[int, ...]:
+    """((kh, kw), (sh, sw), (dh, dw), (oh, ow)) as the im2col loops take it: one flat tuple."""
+    return tuple(v for pair in geometry for v in pair)
 
 
 def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
@@ -266,28 +275,37 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
     """(dL/dx, dL/dw, dL/db) from g = dL/dy; each None when not asked for.
 
     With g^T (O, N OH OW) the channels-first copy of g, per group k:
-    dL/dw_k = g_k^T @ cols_k and dL/dcols_k = (g_k^T)^T @ w_k, scattered back
-    onto the padded input by col2im; dL/db = the row sums of g^T.
+    dL/dw_k = g_k^T @ cols_k and dL/dcols_k = (g_k^T)^T @ w_k (both transposed
+    where the columns are), scattered back onto the padded input by col2im;
+    dL/db = the row sums of g^T.
     """
     n, c, h, w = context.input_shape
     (top, bottom), (left, right) = context.padding
-    o, groups, (kh, kw), (oh, ow) = g.shape[1], context.groups, context.kernel_hw, context.out_hw
-    og, cg = o // groups, c // groups
-    g_t, gb = np.empty((o, n * oh * ow), g.dtype), np.empty(o, g.dtype)
+    o, groups, (kh, kw) = g.shape[1], context.groups, context.kernel_hw
+    og, cg, cols, transposed = o // groups, c // groups, context.cols, context.transposed
+    geometry = _flat((context.kernel_hw, context.stride, context.dilation, context.out_hw))
+    g_t, gb = np.empty((o, g.size // o), g.dtype), np.empty(o, g.dtype)
     _channel_major(g.reshape(n, o, -1), g_t.reshape(o, n, -1), gb)
     gx = gw = None
     if input_grad:
-        gx_nhwc = np.zeros((n, h + top + bottom, w + left + right, c), g.dtype)
+        padded_hw = (h + top + bottom, w + left + right)
+        gxp = np.zeros((n, c, *padded_hw) if transposed else (n, *padded_hw, c), g.dtype)
         for k in range(groups):
-            cols = g_t[k * og:(k + 1) * og].T @ context.weight_rows[k * og:(k + 1) * og]
-            _col2im_into(cols, (kh, kw), context.stride, context.dilation, (oh, ow),
-                         gx_nhwc[..., k * cg:(k + 1) * cg])
-        gx = np.empty(context.input_shape, g.dtype)
-        _crop_nchw(gx_nhwc, top, left, gx)
+            g_k, rows = g_t[k * og:(k + 1) * og], context.weight_rows[k * og:(k + 1) * og]
+            if transposed:
+                _col2im_t.run(cols[k].size, rows.T @ g_k, k * cg, *geometry, gxp)
+            else:
+                _col2im.run(cols[k].size, g_k.T @ rows, *geometry,
+                            gxp[..., k * cg:(k + 1) * cg])
+        if transposed:
+            gx = np.ascontiguousarray(gxp[:, :, top:top + h, left:left + w])
+        else:
+            gx = np.empty(context.input_shape, g.dtype)
+            _crop_nchw(gxp, top, left, gx)
     if weight_grad:
         gw_rows = np.empty((o, kh * kw * cg), g.dtype)
         for k in range(groups):
-            np.matmul(g_t[k * og:(k + 1) * og], context.cols[k],
+            np.matmul(g_t[k * og:(k + 1) * og], cols[k].T if transposed else cols[k],
                       out=gw_rows[k * og:(k + 1) * og])
         gw = np.ascontiguousarray(gw_rows.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2))
     return gx, gw, gb if bias_grad else None
