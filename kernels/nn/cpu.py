@@ -6,19 +6,21 @@ row of a matrix ("columns", one row per output pixel), of shape
 BLAS matmul per group. The data path of a forward, for x in NCHW:
 
     x --(pad, to NHWC)--> xp --(im2col)--> cols
-    y^T = w_rows @ cols^T           (O, N OH OW): the output with its channels first
-    y[n, o] = y^T[o, n] + b[o]      runs of OH OW values back to NCHW
+    y_rows = cols @ w_rows^T        (N OH OW, O): the output in NHWC
+    y[n, o] = y_rows[n, :, o] + b[o]    back to NCHW, the bias on the way
 
 The copy into xp writes the zero padding too (no separate ``np.pad``), and the
 im2col loops read NHWC, where the channels of a kernel position are contiguous
-on both sides. Choosing y^T rather than y's NHWC rows as the matmul's product
-turns the copy back into NCHW from a transpose of single values into a copy of
-runs of OH OW (measured 31 -> 8 us for 64 x 16 x 8 x 8), and the bias rides
-along. Backward, from g^T (O, N OH OW), the channels-first copy of g, whose row
-sums are dL/db: dL/dw = g^T @ cols (on the columns the forward kept in its
-context, already in w's row order), and dL/dcols = (g^T)^T @ w_rows, scattered
-back onto a padded NHWC gradient by ``col2im``, im2col's adjoint, and copied
-into NCHW without the padding.
+on both sides. The product could be y^T = w_rows @ cols^T as well, (O, N OH
+OW), whose copy back to NCHW moves runs of OH OW values instead of single
+ones; but OpenBLAS's AVX-512 kernels multiply (1024 x 144) @ (144 x 32) in 52
+us and (32 x 144) @ (144 x 1024) in 97 (conv2 of the digits CNN), and the
+transposing copy costs 7 us against 5. (OpenBLAS's AVX2 kernels take about
+105 us either way.) Backward, from g^T (O, N OH OW), the channels-first copy
+of g, whose row sums are dL/db: dL/dw = g^T @ cols (on the columns the forward
+kept in its context, already in w's row order), and dL/dcols = (g^T)^T @
+w_rows, scattered back onto a padded NHWC gradient by ``col2im``, im2col's
+adjoint, and copied into NCHW without the padding.
 
 Below ``FEW_CHANNELS`` input channels per group the columns are stored
 transposed, one row per kernel entry: cols^T (KH KW C/G, N OH OW), copied from
@@ -179,22 +181,39 @@ def _batch_major_loop(a, shift, out):
                 out[n, o, k] = a[o, n, k] + shift[o]
 
 
-def _channel_major_loop(g, out, sums):
-    """out[o, n, k] = g[n, o, k] and sums[o] = sum over n, k of g[n, o, k]:
-    (N, O, OH OW) -> (O, N, OH OW)."""
-    sums[:] = sums.dtype.type(0)
+def _to_nchw_loop(a, shift, out):
+    """out[n, o, k] = a[n, k, o] + shift[o]: (N, OH OW, O) -> (N, O, OH OW)."""
+    for n in range(out.shape[0]):
+        source, target = a[n], out[n]
+        for o in range(out.shape[1]):
+            row, add = target[o], shift[o]
+            for k in range(out.shape[2]):
+                row[k] = source[k, o] + add
+
+
+def _channel_major_loop(g, out, sums, partial):
+    """out[o, n, k] = g[n, o, k], (N, O, OH OW) -> (O, N, OH OW), and sums[o] = the sum
+    over n and k of g[n, o, k]. The sum runs in OH OW lanes, partial[o, k] = sum over
+    n, which vectorise with the copy (a single running total per channel does not:
+    without fastmath the additions keep their order), and then over the lanes."""
+    partial[:] = partial.dtype.type(0)
     for n in range(g.shape[0]):
         for o in range(g.shape[1]):
-            total = sums.dtype.type(0)
+            source, target, lanes = g[n, o], out[o, n], partial[o]
             for k in range(g.shape[2]):
-                out[o, n, k] = g[n, o, k]
-                total += g[n, o, k]
-            sums[o] += total
+                target[k] = source[k]
+                lanes[k] += source[k]
+    for o in range(g.shape[1]):
+        total = sums.dtype.type(0)
+        for k in range(g.shape[2]):
+            total += partial[o, k]
+        sums[o] = total
 
 
 _pad_nhwc = njit(_pad_nhwc_loop)
 _crop_nchw = njit(_crop_nchw_loop)
 _batch_major = njit(_batch_major_loop)
+_to_nchw = njit(_to_nchw_loop)
 _channel_major = njit(_channel_major_loop)
 
 
@@ -227,10 +246,10 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
            ) -> tuple[np.ndarray, Context]:
     """y = conv(x, w) + bias, x zero-padded by ``padding`` ((top, bottom), (left, right)).
 
-    Per group k: y_k^T (O/G, N OH OW) = w_k (O/G, KH KW C/G) @ cols_k^T, one BLAS
-    matmul (with the columns stored transposed below ``FEW_CHANNELS`` channels per
-    group); its rows are output channels, so y (N, O, OH, OW) is a copy of runs of
-    OH OW values, with the bias added on the way.
+    Per group k, one BLAS matmul: y_k (N OH OW, O/G) = cols_k @ w_k^T, w_k being
+    (O/G, KH KW C/G); below ``FEW_CHANNELS`` channels per group, from the columns
+    stored transposed, y_k^T (O/G, N OH OW) = w_k @ cols_k^T. Either is copied into
+    y (N, O, OH, OW) with the bias added on the way.
     """
     n, c, h, width = x.shape
     o, cg, kh, kw = w.shape
@@ -240,26 +259,30 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     ow = output_size(padded_hw[1], kw, stride[1], dilation[1])
     og, transposed = o // groups, cg < FEW_CHANNELS
     weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
-    y_t = np.empty((o, n * oh * ow), x.dtype)    # y with the channels first: (O, N, OH, OW)
     geometry = ((kh, kw), stride, dilation, (oh, ow))
     if transposed:
         xp = _padded_nchw(x, padding)
         cols = np.empty((groups, kh * kw * cg, n * oh * ow), x.dtype)
+        product = np.empty((o, n * oh * ow), x.dtype)     # y^T: (O, N, OH, OW)
     else:
         xp = np.empty((n, *padded_hw, c), x.dtype)
         _pad_nhwc(x, top, left, xp)
         cols = np.empty((groups, n * oh * ow, kh * kw * cg), x.dtype)
+        product = np.empty((n * oh * ow, o), x.dtype)     # y in NHWC: (N, OH, OW, O)
     for k in range(groups):
-        rows = weight_rows[k * og:(k + 1) * og]
+        rows, outputs = weight_rows[k * og:(k + 1) * og], slice(k * og, (k + 1) * og)
         if transposed:
             _im2col_t.run(cols[k].size, xp, k * cg, *_flat(geometry), cols[k])
-            np.matmul(rows, cols[k], out=y_t[k * og:(k + 1) * og])
+            np.matmul(rows, cols[k], out=product[outputs])
         else:
             _im2col.run(cols[k].size, xp[..., k * cg:(k + 1) * cg], *_flat(geometry), cols[k])
-            np.matmul(rows, cols[k].T, out=y_t[k * og:(k + 1) * og])
+            np.matmul(cols[k], rows.T, out=product[:, outputs])
     y = np.empty((n, o, oh, ow), x.dtype)
-    _batch_major(y_t.reshape(o, n, -1), np.zeros(o, x.dtype) if bias is None else bias,
-                 y.reshape(n, o, -1))
+    shift = np.zeros(o, x.dtype) if bias is None else bias
+    if transposed:
+        _batch_major(product.reshape(o, n, -1), shift, y.reshape(n, o, -1))
+    else:
+        _to_nchw(product.reshape(n, -1, o), shift, y.reshape(n, o, -1))
     return y, Context(cols, transposed, weight_rows, x.shape, padding, (kh, kw), (oh, ow),
                       stride, dilation, groups)
 
@@ -285,7 +308,8 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
     og, cg, cols, transposed = o // groups, c // groups, context.cols, context.transposed
     geometry = _flat((context.kernel_hw, context.stride, context.dilation, context.out_hw))
     g_t, gb = np.empty((o, g.size // o), g.dtype), np.empty(o, g.dtype)
-    _channel_major(g.reshape(n, o, -1), g_t.reshape(o, n, -1), gb)
+    _channel_major(g.reshape(n, o, -1), g_t.reshape(o, n, -1), gb,
+                   np.empty((o, g.size // (n * o)), g.dtype))
     gx = gw = None
     if input_grad:
         padded_hw = (h + top + bottom, w + left + right)
