@@ -15,6 +15,7 @@ graph. A 1-d convolution is the 2-d one on inputs of height 1.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence
 
@@ -26,6 +27,7 @@ from . import init
 from .module import Module, Parameter
 
 
+@functools.cache
 def _kernels() -> Any:
     """``minidl.kernels.nn.cpu``, imported on first use: it loads numba, which
     ``import minidl`` leaves out to start quickly."""
@@ -43,6 +45,12 @@ PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replic
 
 def as_tuple(name: str, value: Any, n: int, minimum: int = 1) -> tuple[int, ...]:
     """An int or a sequence of ``n`` ints, each >= ``minimum``, as an n-tuple."""
+    # the usual cases first, fast (``type(v) is int`` leaves bool out)
+    if type(value) is int and value >= minimum:
+        return (value,) * n
+    if type(value) is tuple and len(value) == n and all(type(v) is int and v >= minimum
+                                                         for v in value):
+        return value
     values = (value,) * n if isinstance(value, (int, np.integer)) else value
     if (not isinstance(values, (tuple, list)) or len(values) != n
             or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum

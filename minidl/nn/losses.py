@@ -180,7 +180,9 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *, weight
         d l_i / d x_ic = p_ic sum_k q_ik - q_ic,    d l_i / d y_ic = -(1 - e) w_c log p_ic
 
     Plain class targets (no weight, smoothing or ignored sample) take a sparse path:
-    l_i = log sum_k exp(s_ik) - s_{i, t_i}, gradient p_i - onehot(t_i).
+    l_i = log sum_k exp(s_ik) - s_{i, t_i}, gradient p_i - onehot(t_i), with the
+    reduction inside the op: its graph node is ``cross_entropy``, with no ``mean``
+    after it (PyTorch's is likewise one node, NllLossBackward0).
     """
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -209,15 +211,21 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *, weight
     shifted = x - x.max(axis=1, keepdims=True)
     exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
+    losses = np.log(totals[:, 0]) - shifted[rows, classes]
+    # The reduction is part of this op, as in PyTorch's nll_loss: one node, not two.
+    if reduction == "none":
+        loss, per_row = losses.reshape(samples), lambda g: g.reshape(-1, 1)
+    else:
+        divisor = n_rows if reduction == "mean" else 1
+        loss, per_row = np.asarray(losses.sum() / divisor, x.dtype), lambda g: g / divisor
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         grad = exps / totals
         grad[rows, classes] -= 1.0
-        grad *= g.reshape(-1, 1)
+        grad *= per_row(g)
         return (_unrows(grad, input.shape),)
 
-    loss = (np.log(totals[:, 0]) - shifted[rows, classes]).reshape(samples)
-    return _reduce(Tensor._make(loss, (input,), backward), reduction)
+    return Tensor._make(loss, (input,), backward)
 
 
 def _soft_cross_entropy(input: Tensor, samples: tuple[int, ...], q: np.ndarray, reduction: str,
