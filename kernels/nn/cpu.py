@@ -225,10 +225,7 @@ class Context(NamedTuple):
     weight_rows: np.ndarray     # the weight as (O, KH KW C/G), in the columns' order
     input_shape: tuple[int, ...]
     padding: tuple[Pair, Pair]
-    kernel_hw: Pair
-    out_hw: Pair
-    stride: Pair
-    dilation: Pair
+    geometry: tuple[int, ...]   # (kh, kw, sh, sw, dh, dw, oh, ow), as the im2col loops take it
     groups: int
 
 
@@ -259,7 +256,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     ow = output_size(padded_hw[1], kw, stride[1], dilation[1])
     og, transposed = o // groups, cg < FEW_CHANNELS
     weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
-    geometry = ((kh, kw), stride, dilation, (oh, ow))
+    geometry = (kh, kw, *stride, *dilation, oh, ow)
     if transposed:
         xp = _padded_nchw(x, padding)
         cols = np.empty((groups, kh * kw * cg, n * oh * ow), x.dtype)
@@ -272,10 +269,10 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     for k in range(groups):
         rows, outputs = weight_rows[k * og:(k + 1) * og], slice(k * og, (k + 1) * og)
         if transposed:
-            _im2col_t.run(cols[k].size, xp, k * cg, *_flat(geometry), cols[k])
+            _im2col_t.run(cols[k].size, xp, k * cg, *geometry, cols[k])
             np.matmul(rows, cols[k], out=product[outputs])
         else:
-            _im2col.run(cols[k].size, xp[..., k * cg:(k + 1) * cg], *_flat(geometry), cols[k])
+            _im2col.run(cols[k].size, xp[..., k * cg:(k + 1) * cg], *geometry, cols[k])
             np.matmul(cols[k], rows.T, out=product[:, outputs])
     y = np.empty((n, o, oh, ow), x.dtype)
     shift = np.zeros(o, x.dtype) if bias is None else bias
@@ -283,13 +280,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
         _batch_major(product.reshape(o, n, -1), shift, y.reshape(n, o, -1))
     else:
         _to_nchw(product.reshape(n, -1, o), shift, y.reshape(n, o, -1))
-    return y, Context(cols, transposed, weight_rows, x.shape, padding, (kh, kw), (oh, ow),
-                      stride, dilation, groups)
-
-
-def _flat(geometry: tuple[Pair, ...]) -> tuple[int, ...]:
-    """((kh, kw), (sh, sw), (dh, dw), (oh, ow)) as the im2col loops take it: one flat tuple."""
-    return tuple(v for pair in geometry for v in pair)
+    return y, Context(cols, transposed, weight_rows, x.shape, padding, geometry, groups)
 
 
 def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
@@ -304,9 +295,9 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
     """
     n, c, h, w = context.input_shape
     (top, bottom), (left, right) = context.padding
-    o, groups, (kh, kw) = g.shape[1], context.groups, context.kernel_hw
+    o, groups, geometry = g.shape[1], context.groups, context.geometry
     og, cg, cols, transposed = o // groups, c // groups, context.cols, context.transposed
-    geometry = _flat((context.kernel_hw, context.stride, context.dilation, context.out_hw))
+    kh, kw = geometry[:2]
     g_t, gb = np.empty((o, g.size // o), g.dtype), np.empty(o, g.dtype)
     _channel_major(g.reshape(n, o, -1), g_t.reshape(o, n, -1), gb,
                    np.empty((o, g.size // (n * o)), g.dtype))
