@@ -337,7 +337,7 @@ class Tensor:
             for parent, parent_grad in zip(node._parents, node._backward(g)):
                 if parent_grad is None or not parent._requires_grad:
                     continue
-                if parent_grad.shape != parent.shape:
+                if parent_grad.shape != parent._data.shape:
                     raise RuntimeError(
                         f"an op's backward returned a gradient of shape {parent_grad.shape} "
                         f"for an input of shape {parent.shape}")
