@@ -61,13 +61,17 @@ def blas_libraries() -> list[dict[str, Any]]:
 
 
 def blas_report() -> str:
-    """One line: each BLAS library, its threads, and what chose them."""
+    """One line: each BLAS library, its threads, the CPU kernels it picked (OpenBLAS
+    names them: "SkylakeX" uses AVX-512, "Haswell" AVX2; OPENBLAS_CORETYPE overrides
+    its choice), and what chose the threads."""
     libraries = blas_libraries()
     if not libraries:
         return "none loaded"
     shown = ", ".join(f"{info['internal_api']} {info.get('version') or ''} of "
                       f"{_package(info['filepath'])}: "
                       f"{info['num_threads']} thread{'s' * (info['num_threads'] != 1)}"
+                      + (f" on its {info['architecture']} kernels" if info.get("architecture")
+                         else "")
                       for info in libraries)
     set_vars = [f"{name}={os.environ[name]}" for name in BLAS_ENV if os.environ.get(name)]
     chosen = _blas_chosen_by + (f" {', '.join(set_vars)}" if set_vars

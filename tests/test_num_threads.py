@@ -79,5 +79,5 @@ def test_info_reports_threads_and_blas_also_without_jit(disable_jit):
     assert any(name in layer for name in ("omp", "tbb", "workqueue"))
     assert ("NUMBA_DISABLE_JIT=1" in layer) == (disable_jit == "1")
     assert rows["threads"].startswith(f"{MAXIMUM} (NUMBA_NUM_THREADS={MAXIMUM}")
-    assert re.search(r"openblas [\d.]+ of numpy: 1 thread[,;]", rows["blas"])
+    assert re.search(r"openblas [\d.]+ of numpy: 1 thread on its \w+ kernels[,;]", rows["blas"])
     assert "chosen by minidl's default" in rows["blas"]
