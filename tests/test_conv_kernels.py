@@ -189,7 +189,7 @@ def test_max_pool_ties_go_to_the_first_element_and_nan_to_the_last_nan():
 def test_parallel_loops_match_serial(monkeypatch):
     monkeypatch.setattr(cpu, "PARALLEL_SIZE", 1)
     rng = np.random.default_rng(7)
-    for channels in (6, 20):   # 3 and 10 per group: both layouts of the columns
+    for channels in (4, 20):   # 2 and 10 per group: both layouts of the columns
         x, w = rng.standard_normal((4, channels, 7, 7)), rng.standard_normal((4, channels // 2,
                                                                                3, 3))
         y, context = cpu.conv2d(x, w, (1, 2), (1, 1), 2)

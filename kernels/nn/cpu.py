@@ -25,37 +25,42 @@ adjoint, and copied into NCHW without the padding.
 Below ``FEW_CHANNELS`` input channels per group the columns are stored
 transposed, one row per kernel entry: cols^T (KH KW C/G, N OH OW), copied from
 the padded NCHW input in runs of OW values, so y^T = w_rows @ cols^T is a
-plain matmul and dL/dw = g^T @ cols reads cols^T transposed. Few channels make
-short NHWC rows (KH KW C/G = 9 values for the digits CNN's first layer), which
-OpenBLAS multiplies slowly. Measured, float32, batch 64, 3x3 kernels, padding
-1, one thread, OpenBLAS 0.3.31 on its AVX-512 kernels, us, rows layout against
-transposed:
+plain matmul and dL/dw = g^T @ cols reads cols^T transposed. With one channel
+a row of the NHWC columns holds only KH KW values (9 for the digits CNN's
+first layer), each copied on its own and multiplied slowly by OpenBLAS.
+Measured, float32, batch 64, 3x3 kernels, padding 1, one thread, OpenBLAS
+0.3.31 on its AVX-512 kernels, us, rows layout / transposed:
 
-    channels, size        forward        dL/dw, dL/db    dL/dx, dL/dw, dL/db
-    1 -> 16, 8x8          121 /   62        59 /   37        149 /   95
-    1 -> 8, 28x28        1094 /  513       511 /  640       1583 / 1300
-    3 -> 16, 32x32       4565 / 2742      1921 / 2258       5335 / 5172
-    4 -> 16, 8x8          321 /  221        92 /  135        297 /  406
-    16 -> 32, 4x4         197 /  298       100 /  146        227 /  473
+    channels, size        forward       dL/dw, dL/db    dL/dx, dL/dw, dL/db
+    1 -> 16, 8x8          119 /   51       33 /   23       148 /   69
+    2 -> 16, 8x8          138 /  106       46 /   63       174 /  166
+    3 -> 16, 8x8          153 /  150       68 /   97       224 /  269
+    4 -> 16, 8x8          174 /  187       64 /  104       233 /  306
+    8 -> 16, 8x8          199 /  409      103 /  195       311 /  646
+    16 -> 32, 4x4         102 /  228       91 /  130       189 /  338
+    1 -> 8, 28x28        1254 /  414      339 /  434      1649 /  856
+    3 -> 16, 32x32       2710 / 2238     1204 / 1606      3473 / 4270
 
-so the transposed columns win up to 3 channels and lose from 4 on. A direct
-convolution (no columns: each weight times a shifted copy of the input
-plane, vectorised over the output rows) took 70-83 us for the first of these
-forwards, no clear win over the columns, and is not kept. The im2col loops (and
+so the transposed columns win a forward and backward at 1 and 2 channels and
+lose from 3 on. A direct convolution (no columns: each weight times a shifted
+copy of the input plane, vectorised over the output rows) took 70-83 us for
+the first of these forwards, no clear win over the columns, and is not kept.
+The im2col loops (and
 the pooling loops) run in parallel over the batch when they touch at least
 ``PARALLEL_SIZE`` elements; the layout copies run serially; the matmul threads
 as the BLAS library does. The threshold is high because on two cores shared
 with other work a parallel loop waits for its second thread: the forward of
 16 -> 32 channels at 4x4 took 7.9 ms with parallel copies against 0.28 ms
 serial, measured beside a busy process.
+
 An inner loop indexes a slice from 0 (``target[j] = source[start + j]`` over
 ``source = row[...]``), not ``row[start + j]``: numba wraps a negative index
 around, and where LLVM cannot prove ``start + j >= 0`` the check stays in the
 loop and keeps it scalar (measured 3-5x slower for the direct convolution
-above). Compiled by ``kernels/jit.py``, as the update loops are: ``error_model="numpy"``
-(no zero-division checks that block SIMD), no fastmath, ``cache=True`` (none
-where no cache directory is writable), and the float constants in the arrays'
-dtype.
+above). Compiled by ``kernels/jit.py``, as the update loops are:
+``error_model="numpy"`` (no zero-division checks that block SIMD), no
+fastmath, ``cache=True`` (none where no cache directory is writable), and the
+float constants in the arrays' dtype.
 """
 from __future__ import annotations
 
@@ -74,7 +79,7 @@ name = "cpu"
 # Elements a loop touches from which it runs in parallel (see the measurements above).
 PARALLEL_SIZE = 1_000_000
 # Below this many input channels per group, the columns are stored transposed (see above).
-FEW_CHANNELS = 4
+FEW_CHANNELS = 3
 
 
 def _loops(loop: Callable) -> Loops:
