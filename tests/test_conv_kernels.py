@@ -22,7 +22,7 @@ fast = settings(max_examples=30, deadline=None)
 def conv_cases(draw):
     """(x, w, stride, dilation, groups) with a kernel that fits the input."""
     groups = draw(st.integers(1, 3))
-    # channels per group on both sides of cpu.FEW_CHANNELS: both layouts of the columns
+    # channels per group around cpu.FEW_CHANNELS and cpu.SHORT_ROWS: every im2col loop
     cg, og = draw(st.sampled_from([1, 2, 3, 4, 9])), draw(st.integers(1, 3))
     n = draw(st.integers(1, 3))
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
@@ -189,11 +189,12 @@ def test_max_pool_ties_go_to_the_first_element_and_nan_to_the_last_nan():
 def test_parallel_loops_match_serial(monkeypatch):
     monkeypatch.setattr(cpu, "PARALLEL_SIZE", 1)
     rng = np.random.default_rng(7)
-    for channels in (4, 20):   # 2 and 10 per group: both layouts of the columns
-        x, w = rng.standard_normal((4, channels, 7, 7)), rng.standard_normal((4, channels // 2,
-                                                                               3, 3))
-        y, context = cpu.conv2d(x, w, (1, 2), (1, 1), 2)
-        expected, ref_context = reference.conv2d(x, w, (1, 2), (1, 1), 2)
+    # 1 and 10 channels per group: both layouts of the columns; 3 in one group: the run loops
+    for channels, groups in ((2, 2), (20, 2), (3, 1)):
+        x = rng.standard_normal((4, channels, 7, 7))
+        w = rng.standard_normal((4, channels // groups, 3, 3))
+        y, context = cpu.conv2d(x, w, (1, 2), (1, 1), groups)
+        expected, ref_context = reference.conv2d(x, w, (1, 2), (1, 1), groups)
         np.testing.assert_allclose(y, expected)
         for mine, theirs in zip(cpu.conv2d_grad(np.ones_like(y), context)[:2],
                                 reference.conv2d_grad(np.ones_like(y), ref_context)[:2]):
@@ -201,8 +202,8 @@ def test_parallel_loops_match_serial(monkeypatch):
     for kernel in ((2, 2), (3, 2)):   # the 2 x 2 loop and the general one
         np.testing.assert_array_equal(cpu.max_pool2d(x, kernel, (2, 2))[0],
                                       reference.max_pool2d(x, kernel, (2, 2))[0])
-    assert all(loop.parallel.signatures for loop in (cpu._im2col, cpu._im2col_t, cpu._col2im,
-                                                      cpu._col2im_t))
+    assert all(loop.parallel.signatures for loop in (cpu._im2col, cpu._im2col_t, cpu._im2col_run,
+                                                      cpu._col2im, cpu._col2im_t, cpu._col2im_run))
     assert cpu._max_pool.parallel.signatures and cpu._max_pool_2x2.parallel.signatures
 
 

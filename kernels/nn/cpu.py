@@ -27,31 +27,32 @@ transposed, one row per kernel entry: cols^T (KH KW C/G, N OH OW), copied from
 the padded NCHW input in runs of OW values, so y^T = w_rows @ cols^T is a
 plain matmul and dL/dw = g^T @ cols reads cols^T transposed. With one channel
 a row of the NHWC columns holds only KH KW values (9 for the digits CNN's
-first layer), each copied on its own and multiplied slowly by OpenBLAS.
-Measured, float32, batch 64, 3x3 kernels, padding 1, one thread, OpenBLAS
-0.3.31 on its AVX-512 kernels, us, rows layout / transposed:
+first layer), which OpenBLAS multiplies slowly. (From ``FEW_CHANNELS`` to
+``SHORT_ROWS`` channels, im2col copies each kernel row, KW C values, as one
+run.) Measured, float32, batch 64, 3x3 kernels, padding 1, one thread,
+OpenBLAS 0.3.31 on its AVX-512 kernels, us, rows layout / transposed:
 
     channels, size        forward       dL/dw, dL/db    dL/dx, dL/dw, dL/db
-    1 -> 16, 8x8          119 /   51       33 /   23       148 /   69
-    2 -> 16, 8x8          138 /  106       46 /   63       174 /  166
-    3 -> 16, 8x8          153 /  150       68 /   97       224 /  269
-    4 -> 16, 8x8          174 /  187       64 /  104       233 /  306
-    8 -> 16, 8x8          199 /  409      103 /  195       311 /  646
-    16 -> 32, 4x4         102 /  228       91 /  130       189 /  338
-    1 -> 8, 28x28        1254 /  414      339 /  434      1649 /  856
-    3 -> 16, 32x32       2710 / 2238     1204 / 1606      3473 / 4270
+    1 -> 16, 8x8           74 /   50       32 /   22       103 /   69
+    2 -> 16, 8x8          110 /  108       46 /   63       135 /  166
+    3 -> 16, 8x8          130 /  142       69 /   95       185 /  268
+    8 -> 16, 8x8          288 /  472      114 /  241       414 /  557
+    16 -> 32, 4x4          99 /  257       89 /  125       188 /  365
+    1 -> 8, 28x28         763 /  364      324 /  432       986 /  808
+    3 -> 16, 32x32       2161 / 2007     1219 / 1647      3655 / 4324
 
-so the transposed columns win a forward and backward at 1 and 2 channels and
-lose from 3 on. A direct convolution (no columns: each weight times a shifted
-copy of the input plane, vectorised over the output rows) took 70-83 us for
-the first of these forwards, no clear win over the columns, and is not kept.
-The im2col loops (and
-the pooling loops) run in parallel over the batch when they touch at least
-``PARALLEL_SIZE`` elements; the layout copies run serially; the matmul threads
-as the BLAS library does. The threshold is high because on two cores shared
-with other work a parallel loop waits for its second thread: the forward of
-16 -> 32 channels at 4x4 took 7.9 ms with parallel copies against 0.28 ms
-serial, measured beside a busy process.
+so the transposed columns win a forward and backward with one channel per
+group and lose from two on. A direct convolution (no columns: each weight
+times a shifted copy of the input plane, vectorised over the output rows) took
+70-83 us for the first of these forwards, no clear win over the columns, and
+is not kept.
+
+The im2col loops (and the pooling loops) run in parallel over the batch when
+they touch at least ``PARALLEL_SIZE`` elements; the layout copies run
+serially; the matmul threads as the BLAS library does. The threshold is high
+because on two cores shared with other work a parallel loop waits for its
+second thread: the forward of 16 -> 32 channels at 4x4 took 7.9 ms with
+parallel copies against 0.28 ms serial, measured beside a busy process.
 
 An inner loop indexes a slice from 0 (``target[j] = source[start + j]`` over
 ``source = row[...]``), not ``row[start + j]``: numba wraps a negative index
@@ -79,7 +80,9 @@ name = "cpu"
 # Elements a loop touches from which it runs in parallel (see the measurements above).
 PARALLEL_SIZE = 1_000_000
 # Below this many input channels per group, the columns are stored transposed (see above).
-FEW_CHANNELS = 3
+FEW_CHANNELS = 2
+# Below this many (and from FEW_CHANNELS), im2col copies a whole kernel row in one loop.
+SHORT_ROWS = 8
 
 
 def _loops(loop: Callable) -> Loops:
@@ -117,6 +120,36 @@ def _col2im_loop(cols, kh, kw, sh, sw, dh, dw, oh, ow, gx):
                             gx[n, h, w, c] += cols[row, start + c]
 
 
+def _im2col_run_loop(x, kh, kw, sh, sw, dh, oh, ow, cols):
+    """im2col for few channels and no dilation along W, on x as (N, H, W C): the KW C
+    values of a kernel row are one contiguous run on both sides, copied by one loop
+    that vectorises even when C = 1."""
+    run = cols.shape[1] // kh
+    channels = run // kw
+    for n in prange(x.shape[0]):
+        for i in range(oh):
+            for j in range(ow):
+                row = (n * oh + i) * ow + j
+                for p in range(kh):
+                    h, start, first = i * sh + p * dh, p * run, j * sw * channels
+                    for t in range(run):
+                        cols[row, start + t] = x[n, h, first + t]
+
+
+def _col2im_run_loop(cols, kh, kw, sh, sw, dh, oh, ow, gx):
+    """The adjoint of ``_im2col_run_loop``, on gx as (N, H, W C)."""
+    run = cols.shape[1] // kh
+    channels = run // kw
+    for n in prange(gx.shape[0]):
+        for i in range(oh):
+            for j in range(ow):
+                row = (n * oh + i) * ow + j
+                for p in range(kh):
+                    h, start, first = i * sh + p * dh, p * run, j * sw * channels
+                    for t in range(run):
+                        gx[n, h, first + t] += cols[row, start + t]
+
+
 def _im2col_t_loop(x, first, kh, kw, sh, sw, dh, dw, oh, ow, cols_t):
     """The columns transposed, from NCHW x, for the group of channels from ``first``:
     cols_t[(p KW + q) C + c, (n OH + i) OW + j] = x[n, first + c, i sh + p dh, j sw + q dw]
@@ -152,8 +185,37 @@ def _col2im_t_loop(cols_t, first, kh, kw, sh, sw, dh, dw, oh, ow, gx):
 
 _im2col = _loops(_im2col_loop)
 _col2im = _loops(_col2im_loop)
+_im2col_run = _loops(_im2col_run_loop)
+_col2im_run = _loops(_col2im_run_loop)
 _im2col_t = _loops(_im2col_t_loop)
 _col2im_t = _loops(_col2im_t_loop)
+
+
+def _short_rows(x_nhwc: np.ndarray, geometry: tuple[int, ...]) -> bool:
+    """Whether the run loops apply and pay: fewer than ``SHORT_ROWS`` channels and no
+    dilation along W (measured, batch 64, 3x3, us, run loop vs loop per kernel column:
+    C = 1 at 8x8, 37 vs 78; C = 3 at 32x32, 1378 vs 1778; C = 16 at 4x4, 58 vs 37)."""
+    return x_nhwc.shape[3] < SHORT_ROWS and geometry[5] == 1 and x_nhwc.flags.c_contiguous
+
+
+def _im2col_into(x_nhwc: np.ndarray, geometry: tuple[int, ...], cols: np.ndarray) -> None:
+    """cols = im2col(x_nhwc), by the loop that is faster for its channel count."""
+    if _short_rows(x_nhwc, geometry):
+        kh, kw, sh, sw, dh, _, oh, ow = geometry
+        _im2col_run.run(cols.size, x_nhwc.reshape(*x_nhwc.shape[:2], -1), kh, kw, sh, sw, dh,
+                        oh, ow, cols)
+    else:
+        _im2col.run(cols.size, x_nhwc, *geometry, cols)
+
+
+def _col2im_into(cols: np.ndarray, geometry: tuple[int, ...], gx_nhwc: np.ndarray) -> None:
+    """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose."""
+    if _short_rows(gx_nhwc, geometry):
+        kh, kw, sh, sw, dh, _, oh, ow = geometry
+        _col2im_run.run(cols.size, cols, kh, kw, sh, sw, dh, oh, ow,
+                        gx_nhwc.reshape(*gx_nhwc.shape[:2], -1))
+    else:
+        _col2im.run(cols.size, cols, *geometry, gx_nhwc)
 
 
 # -- layout copies ---------------------------------------------------------------------------
@@ -277,7 +339,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
             _im2col_t.run(cols[k].size, xp, k * cg, *geometry, cols[k])
             np.matmul(rows, cols[k], out=product[outputs])
         else:
-            _im2col.run(cols[k].size, xp[..., k * cg:(k + 1) * cg], *geometry, cols[k])
+            _im2col_into(xp[..., k * cg:(k + 1) * cg], geometry, cols[k])
             np.matmul(cols[k], rows.T, out=product[:, outputs])
     y = np.empty((n, o, oh, ow), x.dtype)
     shift = np.zeros(o, x.dtype) if bias is None else bias
@@ -315,8 +377,7 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
             if transposed:
                 _col2im_t.run(cols[k].size, rows.T @ g_k, k * cg, *geometry, gxp)
             else:
-                _col2im.run(cols[k].size, g_k.T @ rows, *geometry,
-                            gxp[..., k * cg:(k + 1) * cg])
+                _col2im_into(g_k.T @ rows, geometry, gxp[..., k * cg:(k + 1) * cg])
         if transposed:
             gx = np.ascontiguousarray(gxp[:, :, top:top + h, left:left + w])
         else:
