@@ -1,6 +1,6 @@
 """Parity with PyTorch in float64: outputs and every gradient of the new layers match
 vectors that tests/data/make_conv_vectors.py generated with torch 2.13.0 (the suite
-does not need torch). Max-pool ties, "same" padding with an even kernel, the
+does not need torch). Max-pool ties and NaNs, "same" padding with an even kernel, the
 padding modes and the running statistics of BatchNorm2d are among the cases.
 """
 from __future__ import annotations
@@ -40,9 +40,9 @@ def replay(kind: str, settings: dict, v: dict[str, np.ndarray]
                           **settings)
         layer.weight.data, layer.bias.data = v["w"].copy(), v["b"].copy()
         return layer(x), {"x": x, "w": layer.weight, "b": layer.bias}
-    if kind in ("max_pool2d", "max_pool2d_ties", "avg_pool2d", "max_pool1d", "avg_pool1d",
-                "adaptive_avg_pool2d"):
-        return getattr(F, kind.replace("_ties", ""))(x, **settings), {"x": x}
+    if kind in ("max_pool2d", "max_pool2d_ties", "max_pool2d_nan", "avg_pool2d", "max_pool1d",
+                "avg_pool1d", "adaptive_avg_pool2d"):
+        return getattr(F, kind.removesuffix("_ties").removesuffix("_nan"))(x, **settings), {"x": x}
     if kind == "layer_norm":
         w, b = leaf(v["w"]), leaf(v["b"])
         return F.layer_norm(x, settings["normalized_shape"], w, b), {"x": x, "w": w, "b": b}

@@ -50,6 +50,9 @@ CASES = [
     ("pad", {"pad": [2, 0, 1, 3], "mode": "replicate"}, [2, 3, 4, 5]),
     ("pad", {"pad": [3, 1], "mode": "circular"}, [2, 3, 4]),
     ("pad", {"pad": [1, 1, 0, 2], "mode": "constant", "value": 0.5}, [2, 4, 3]),
+    # last, so that the cases above keep their random inputs
+    ("max_pool2d_nan", {"kernel_size": 2}, [2, 3, 6, 6]),
+    ("max_pool2d_nan", {"kernel_size": [2, 3], "stride": 1, "padding": 1}, [1, 2, 5, 6]),
 ]
 
 
@@ -76,6 +79,12 @@ def run(kind: str, settings: dict, shape: list, rng: np.random.Generator, extra:
     elif kind == "max_pool2d_ties":
         with torch.no_grad():
             x.copy_(torch.tensor(np.round(rng.standard_normal(shape))))   # many equal values
+        y = F.max_pool2d(x, **settings)
+    elif kind == "max_pool2d_nan":   # ties and NaNs, some windows with two: the last NaN wins
+        values = np.round(rng.standard_normal(shape))
+        values[rng.random(shape) < 0.2] = np.nan
+        with torch.no_grad():
+            x.copy_(torch.tensor(values))
         y = F.max_pool2d(x, **settings)
     elif kind in ("max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool2d"):
         y = getattr(F, kind)(x, **settings)
