@@ -211,6 +211,19 @@ def test_bad_input_names_the_argument_and_shapes(call, message):
         call()
 
 
+@pytest.mark.parametrize("channels", [1, 3, 12])   # each layout of the im2col columns
+def test_an_empty_batch_flows_through_conv_and_pooling(channels):
+    """As in PyTorch, a batch of 0 images gives 0 outputs and zero weight gradients."""
+    conv = nn.Conv2d(channels, 4, 3, padding=1)
+    x = minidl.Tensor(np.zeros((0, channels, 6, 6), np.float32), requires_grad=True)
+    y = nn.AvgPool2d(3, 1)(nn.MaxPool2d(2)(conv(x)))
+    assert y.shape == (0, 4, 1, 1)
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(conv.weight.grad, 0)
+    np.testing.assert_array_equal(conv.bias.grad, 0)
+
+
 def test_cnn_output_shape_and_float32():
     model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),

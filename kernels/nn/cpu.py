@@ -191,6 +191,12 @@ _im2col_t = _loops(_im2col_t_loop)
 _col2im_t = _loops(_col2im_t_loop)
 
 
+def _merged(a: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) -> (N, H, W C), a view of a contiguous array (explicit sizes, not -1:
+    a batch of 0 images has no size to infer)."""
+    return a.reshape(a.shape[0], a.shape[1], a.shape[2] * a.shape[3])
+
+
 def _short_rows(x_nhwc: np.ndarray, geometry: tuple[int, ...]) -> bool:
     """Whether the run loops apply and pay: fewer than ``SHORT_ROWS`` channels and no
     dilation along W (measured, batch 64, 3x3, us, run loop vs loop per kernel column:
@@ -202,7 +208,7 @@ def _im2col_into(x_nhwc: np.ndarray, geometry: tuple[int, ...], cols: np.ndarray
     """cols = im2col(x_nhwc), by the loop that is faster for its channel count."""
     if _short_rows(x_nhwc, geometry):
         kh, kw, sh, sw, dh, _, oh, ow = geometry
-        _im2col_run.run(cols.size, x_nhwc.reshape(*x_nhwc.shape[:2], -1), kh, kw, sh, sw, dh,
+        _im2col_run.run(cols.size, _merged(x_nhwc), kh, kw, sh, sw, dh,
                         oh, ow, cols)
     else:
         _im2col.run(cols.size, x_nhwc, *geometry, cols)
@@ -213,7 +219,7 @@ def _col2im_into(cols: np.ndarray, geometry: tuple[int, ...], gx_nhwc: np.ndarra
     if _short_rows(gx_nhwc, geometry):
         kh, kw, sh, sw, dh, _, oh, ow = geometry
         _col2im_run.run(cols.size, cols, kh, kw, sh, sw, dh, oh, ow,
-                        gx_nhwc.reshape(*gx_nhwc.shape[:2], -1))
+                        _merged(gx_nhwc))
     else:
         _col2im.run(cols.size, cols, *geometry, gx_nhwc)
 
@@ -322,7 +328,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     oh = output_size(padded_hw[0], kh, stride[0], dilation[0])
     ow = output_size(padded_hw[1], kw, stride[1], dilation[1])
     og, transposed = o // groups, cg < FEW_CHANNELS
-    weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, -1)
+    weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, kh * kw * cg)
     geometry = (kh, kw, *stride, *dilation, oh, ow)
     if transposed:
         xp = _padded_nchw(x, padding)
@@ -344,9 +350,9 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     y = np.empty((n, o, oh, ow), x.dtype)
     shift = np.zeros(o, x.dtype) if bias is None else bias
     if transposed:
-        _batch_major(product.reshape(o, n, -1), shift, y.reshape(n, o, -1))
+        _batch_major(product.reshape(o, n, oh * ow), shift, y.reshape(n, o, oh * ow))
     else:
-        _to_nchw(product.reshape(n, -1, o), shift, y.reshape(n, o, -1))
+        _to_nchw(product.reshape(n, oh * ow, o), shift, y.reshape(n, o, oh * ow))
     return y, Context(cols, transposed, weight_rows, x.shape, padding, geometry, groups)
 
 
@@ -365,9 +371,10 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
     o, groups, geometry = g.shape[1], context.groups, context.geometry
     og, cg, cols, transposed = o // groups, c // groups, context.cols, context.transposed
     kh, kw = geometry[:2]
-    g_t, gb = np.empty((o, g.size // o), g.dtype), np.empty(o, g.dtype)
-    _channel_major(g.reshape(n, o, -1), g_t.reshape(o, n, -1), gb,
-                   np.empty((o, g.size // (n * o)), g.dtype))
+    positions = geometry[6] * geometry[7]   # OH OW
+    g_t, gb = np.empty((o, n * positions), g.dtype), np.empty(o, g.dtype)
+    _channel_major(g.reshape(n, o, positions), g_t.reshape(o, n, positions), gb,
+                   np.empty((o, positions), g.dtype))
     gx = gw = None
     if input_grad:
         padded_hw = (h + top + bottom, w + left + right)
@@ -500,7 +507,7 @@ _avg_pool_grad = _loops(_avg_pool_grad_loop)
 
 def _planes(a: np.ndarray) -> np.ndarray:
     """(N, C, H, W) -> (N C, H, W), a view of a contiguous array."""
-    return np.ascontiguousarray(a).reshape(-1, *a.shape[2:])
+    return np.ascontiguousarray(a).reshape(a.shape[0] * a.shape[1], *a.shape[2:])
 
 
 def _pooled(x: np.ndarray, kernel: Pair, stride: Pair, dtype) -> np.ndarray:
