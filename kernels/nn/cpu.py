@@ -208,8 +208,7 @@ def _im2col_into(x_nhwc: np.ndarray, geometry: tuple[int, ...], cols: np.ndarray
     """cols = im2col(x_nhwc), by the loop that is faster for its channel count."""
     if _short_rows(x_nhwc, geometry):
         kh, kw, sh, sw, dh, _, oh, ow = geometry
-        _im2col_run.run(cols.size, _merged(x_nhwc), kh, kw, sh, sw, dh,
-                        oh, ow, cols)
+        _im2col_run.run(cols.size, _merged(x_nhwc), kh, kw, sh, sw, dh, oh, ow, cols)
     else:
         _im2col.run(cols.size, x_nhwc, *geometry, cols)
 
@@ -218,8 +217,7 @@ def _col2im_into(cols: np.ndarray, geometry: tuple[int, ...], gx_nhwc: np.ndarra
     """gx_nhwc += col2im(cols), by the loop ``_im2col_into`` would choose."""
     if _short_rows(gx_nhwc, geometry):
         kh, kw, sh, sw, dh, _, oh, ow = geometry
-        _col2im_run.run(cols.size, cols, kh, kw, sh, sw, dh, oh, ow,
-                        _merged(gx_nhwc))
+        _col2im_run.run(cols.size, cols, kh, kw, sh, sw, dh, oh, ow, _merged(gx_nhwc))
     else:
         _col2im.run(cols.size, cols, *geometry, gx_nhwc)
 
