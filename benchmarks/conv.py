@@ -18,10 +18,11 @@ or 10 calls of a layer); with ``--rounds R`` the whole measurement runs R times
 and each cell is the least of its R medians (on a shared machine the least is
 the run that other jobs disturbed least, for both libraries alike). The two
 networks start from the same weights, and the script first checks that they
-take the same steps. The header says which kernels numpy's OpenBLAS runs: it
-picks them from the CPU, and OPENBLAS_CORETYPE in the environment overrides the
-choice (some machines set it to "Haswell", AVX2, for old OpenBLAS builds; the
-conv matmuls run up to twice as fast on the AVX-512 "SkylakeX" ones).
+take the same steps. The header says which kernels numpy's OpenBLAS runs
+(``minidl.threads.blas_report``): it picks them from the CPU, and OPENBLAS_CORETYPE
+in the environment overrides the choice (some machines set it to "Haswell", AVX2,
+for old OpenBLAS builds; the conv matmuls run up to twice as fast on the AVX-512
+"SkylakeX" ones).
 
     python benchmarks/conv.py [--repeats 15] [--rounds 1]
 """
@@ -49,20 +50,6 @@ LAYERS = [("8x8, 16 -> 32", 16, 32, 8), ("28x28, 1 -> 8", 1, 8, 28), ("32x32, 3 
 THREADS = (1, 2)
 LAYER_CALLS = 10   # forward + backward passes of a single layer per timed call
 Step = Callable[[], None]
-
-
-def blas_kernels() -> str:
-    """Which kernels numpy's BLAS runs: OpenBLAS picks them from the CPU ("SkylakeX"
-    uses AVX-512, "Haswell" AVX2) unless OPENBLAS_CORETYPE names them, and the conv
-    matmuls take up to twice as long on the AVX2 ones (see kernels/nn/cpu.py)."""
-    kernels = ", ".join(f"{info['internal_api']} {info.get('version')}: "
-                        f"{info.get('architecture') or 'unknown'} kernels"
-                        for info in threadpoolctl.threadpool_info()
-                        if info.get("user_api") == "blas")
-    chosen = os.environ.get("OPENBLAS_CORETYPE")
-    return f"BLAS: {kernels or 'none found'}" + (
-        f" (OPENBLAS_CORETYPE={chosen} in the environment chose them)" if chosen else
-        " (chosen by OpenBLAS from the CPU)")
 
 
 def minidl_cnn() -> nn.Sequential:
@@ -218,7 +205,7 @@ def main() -> None:
     print(f"python {platform.python_version()}, numpy {np.__version__}, numba "
           f"{numba.__version__}, torch {'-' if torch is None else torch.__version__}, "
           f"{os.cpu_count()} cores; threads per row: BLAS = numba = torch threads")
-    print(blas_kernels())
+    print(f"BLAS at start: {minidl.threads.blas_report()}")
     if torch is not None:
         print(f"minidl vs PyTorch after 3 identical steps: max |param difference| = "
               f"{same_steps(data, torch):.2g}")

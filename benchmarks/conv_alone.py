@@ -23,7 +23,7 @@ import numpy as np
 import threadpoolctl
 
 import minidl.datasets
-from conv import BATCH, THREADS, blas_kernels, cnn_steps   # benchmarks/conv.py
+from conv import BATCH, THREADS, cnn_steps   # benchmarks/conv.py
 from training import table                   # benchmarks/training.py
 
 
@@ -54,7 +54,7 @@ def main() -> None:
         rows.append(["digits CNN training step", str(threads),
                      f"{statistics.median(times) * 1e6:.0f}"])
     assert "torch" not in sys.modules, "torch was imported: the point of this script is lost"
-    print(blas_kernels())
+    print(f"BLAS at start: {minidl.threads.blas_report()}")
     print(f"median of {args.repeats} epochs of {len(data)} steps; torch not imported\n")
     print(table(["us per step", "threads", "minidl"], rows))
 

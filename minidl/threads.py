@@ -61,9 +61,9 @@ def blas_libraries() -> list[dict[str, Any]]:
 
 
 def blas_report() -> str:
-    """One line: each BLAS library, its threads, the CPU kernels it picked (OpenBLAS
-    names them: "SkylakeX" uses AVX-512, "Haswell" AVX2; OPENBLAS_CORETYPE overrides
-    its choice), and what chose the threads."""
+    """One line: each BLAS library, its threads and the CPU kernels it runs (OpenBLAS
+    names them: "SkylakeX" uses AVX-512, "Haswell" AVX2), what chose the threads, and
+    whether OPENBLAS_CORETYPE chose the kernels (OpenBLAS picks them from the CPU)."""
     libraries = blas_libraries()
     if not libraries:
         return "none loaded"
@@ -76,7 +76,10 @@ def blas_report() -> str:
     set_vars = [f"{name}={os.environ[name]}" for name in BLAS_ENV if os.environ.get(name)]
     chosen = _blas_chosen_by + (f" {', '.join(set_vars)}" if set_vars
                                 and _blas_chosen_by == "the environment" else "")
-    return f"{shown}; chosen by {chosen}"
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    kernels = (f"; OPENBLAS_CORETYPE={coretype} chose the kernels" if coretype
+               else "; OpenBLAS chose its kernels from the CPU")
+    return f"{shown}; chosen by {chosen}{kernels}"
 
 
 def _package(path: str) -> str:

@@ -81,3 +81,5 @@ def test_info_reports_threads_and_blas_also_without_jit(disable_jit):
     assert rows["threads"].startswith(f"{MAXIMUM} (NUMBA_NUM_THREADS={MAXIMUM}")
     assert re.search(r"openblas [\d.]+ of numpy: 1 thread on its \w+ kernels[,;]", rows["blas"])
     assert "chosen by minidl's default" in rows["blas"]
+    assert re.search(r"; (OPENBLAS_CORETYPE=\w+ chose the|OpenBLAS chose its) kernels",
+                     rows["blas"])
