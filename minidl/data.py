@@ -99,7 +99,7 @@ class DataLoader:
 
 def _features(data: Any, argument: str, dtype: np.dtype) -> np.ndarray:
     """Floats, integers and booleans as ``dtype``."""
-    array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    array = np.asarray(data._data if isinstance(data, Tensor) else data)
     if array.ndim == 0:
         raise ValueError(f"{argument} must be at least 1-D, got a scalar: {array!r}")
     if len(array) == 0:
@@ -111,7 +111,7 @@ def _features(data: Any, argument: str, dtype: np.dtype) -> np.ndarray:
 
 def _targets(data: Any, dtype: np.dtype) -> np.ndarray:
     """Integer and boolean labels become int64; float targets ``dtype``."""
-    array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    array = np.asarray(data._data if isinstance(data, Tensor) else data)
     if array.ndim >= 1 and array.dtype.kind in "iub":
         return array.astype(np.int64, copy=False)
     return _features(array, "y", dtype)
@@ -142,7 +142,7 @@ def _from_dataset(dataset: Any) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _stack(values: Any, name: str) -> np.ndarray:
-    arrays = [np.asarray(v.data if isinstance(v, Tensor) else v) for v in values]
+    arrays = [np.asarray(v._data if isinstance(v, Tensor) else v) for v in values]
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(f"the dataset's items give {name} of different shapes "

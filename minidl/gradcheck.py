@@ -17,7 +17,7 @@ def _float64(value: Any) -> Any:
     if isinstance(value, Tensor):
         if value.dtype.kind != "f":
             return value
-        return Tensor(np.array(value.data, dtype=np.float64), value.requires_grad, dtype=np.float64)
+        return Tensor(np.array(value._data, dtype=np.float64), value.requires_grad, dtype=np.float64)
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
         return value.astype(np.float64)
     return value
@@ -59,18 +59,18 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6,
 
     def scalar() -> float:
         with no_grad():
-            return float(np.sum(fn(*inputs).data * cotangent))
+            return float(np.sum(fn(*inputs)._data * cotangent))
 
     for i in checked:
         x = inputs[i]
         analytic = x.grad if x.grad is not None else np.zeros(x.shape)
         for index in np.ndindex(*x.shape):
-            original = x.data[index]
-            x.data[index] = original + eps
+            original = x._data[index]
+            x._data[index] = original + eps
             above = scalar()
-            x.data[index] = original - eps
+            x._data[index] = original - eps
             below = scalar()
-            x.data[index] = original
+            x._data[index] = original
             numeric = (above - below) / (2 * eps)
             if not abs(analytic[index] - numeric) <= atol + rtol * abs(numeric):
                 raise GradcheckError(

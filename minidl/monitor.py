@@ -176,13 +176,13 @@ class OptimizerStats:
         self._steps = 0
 
     def _measured(self, closure: Any) -> Any:
-        before = {layer: [p.data.copy() for p in params] for layer, params in self.layers.items()}
+        before = {layer: [p._data.copy() for p in params] for layer, params in self.layers.items()}
         grads = {layer: math.sqrt(sum(float(np.sum(np.square(p.grad, dtype=np.float64)))
                                       for p in params if p.grad is not None))
                  for layer, params in self.layers.items()}
         result = type(self.optimizer).step(self.optimizer, closure)
         for layer, params in self.layers.items():
-            moved = sum(float(np.sum(np.square(p.data - old, dtype=np.float64)))
+            moved = sum(float(np.sum(np.square(p._data - old, dtype=np.float64)))
                         for p, old in zip(params, before[layer]))
             size = sum(float(np.sum(np.square(old, dtype=np.float64))) for old in before[layer])
             self._sums[f"{layer}.grad_norm"] += grads[layer]

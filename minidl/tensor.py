@@ -59,7 +59,7 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     A Tensor holds real numbers: None (numpy would make it nan) and complex,
     string or other dtypes raise TypeError."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     array = np.asarray(data)
     if array.dtype == object and any(item is None for item in array.flat):
         raise TypeError("cannot make a Tensor from data holding None: None is not a number "
@@ -119,7 +119,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        value = np.asarray(value._data if isinstance(value, Tensor) else value)
         if self._owner is None:
             self._data = value
             return
@@ -141,7 +141,7 @@ class Tensor:
             if cleared and self._owner is not None:
                 self._owner.grad_cleared(self)
             return
-        value = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=self.dtype)
+        value = np.asarray(value._data if isinstance(value, Tensor) else value, dtype=self.dtype)
         if value.shape != self._data.shape:
             raise ValueError(f"cannot assign a grad of shape {value.shape} "
                              f"to a tensor of shape {self._data.shape}")
@@ -278,7 +278,7 @@ class Tensor:
         for hook in list(self._grad_hooks.values()):
             result = hook(Tensor(g, dtype=g.dtype))
             if result is not None:
-                result = np.asarray(result.data if isinstance(result, Tensor) else result,
+                result = np.asarray(result._data if isinstance(result, Tensor) else result,
                                     dtype=g.dtype)
                 if result.shape != g.shape:
                     raise RuntimeError(f"a gradient hook returned shape {result.shape} for "
@@ -316,7 +316,7 @@ class Tensor:
                     f"(a loss); this one has shape {self.shape}: pass grad, an array "
                     f"of that shape holding d loss / d tensor")
             grad = np.ones_like(self._data)
-        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
         if grad.shape != self.shape:
             raise ValueError(f"backward(grad): grad has shape {grad.shape}, "
                              f"the tensor has shape {self.shape}")

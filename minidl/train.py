@@ -139,7 +139,7 @@ class _EpochTally:
         self.weighted_loss += loss.item() * len(targets)
         self.samples += len(targets)
         if self.metrics:
-            self.outputs.append(output.data)
+            self.outputs.append(output._data)
             self.targets.append(targets)
 
     def logs(self) -> dict[str, float]:
@@ -349,8 +349,8 @@ def _batch_loss(model: Any, loss_fn: Callable[..., Tensor], X: Tensor, y: Tensor
                 ) -> tuple[Tensor, Tensor, np.ndarray]:
     """The model's output, the loss, and the targets in the output's shape."""
     output = model(X)
-    targets = _targets_like(output.data, y.data)
-    if targets is not y.data:
+    targets = _targets_like(output._data, y._data)
+    if targets is not y._data:
         y = Tensor(targets, dtype=targets.dtype)
     return output, loss_fn(output, y), targets
 
@@ -455,8 +455,8 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
     for batch, (X, y) in enumerate(loader, start=1):
         optimizer.zero_grad()
         output, loss, targets = _batch_loss(model, loss_fn, X, y)
-        if stop_on_nonfinite and not np.isfinite(loss.data).all():
-            data = ("" if _all_finite([getattr(v, "data", v) for v in (X, y)])
+        if stop_on_nonfinite and not np.isfinite(loss._data).all():
+            data = ("" if _all_finite([getattr(v, "_data", v) for v in (X, y)])
                     else " (this batch's X or y holds nan or inf)")
             raise _diverged(optimizer, epoch, f"the training loss is {loss.item()} at epoch "
                             f"{epoch}, batch {batch}{data}", batch=batch, loss=loss.item())
@@ -466,7 +466,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
         optimizer.step()
         tally.add(output, loss, targets)
     if stop_on_nonfinite:
-        bad = [name for name, p in model.named_parameters() if not _all_finite([p.data])]
+        bad = [name for name, p in model.named_parameters() if not _all_finite([p._data])]
         if bad:
             raise _diverged(optimizer, epoch, f"the weights hold nan or inf after epoch "
                             f"{epoch} ({', '.join(bad)})")
@@ -507,7 +507,7 @@ def predict(model: Any, X: Any, batch_size: int = 256, dtype: Any = None) -> np.
     model.eval()
     try:
         with no_grad():
-            outputs = [model(batch).data for batch in loader]
+            outputs = [model(batch)._data for batch in loader]
     finally:
         model.train(was_training)
     return np.concatenate(outputs)

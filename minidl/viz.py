@@ -203,7 +203,7 @@ def _parameter_names(model: Any) -> dict[int, str]:
 def _gradients_reaching(t: Tensor) -> dict[int, np.ndarray]:
     """d t / d node for every node of t's graph, by running its backward closures
     again (the graph must be retained); seeded with ones of t's shape."""
-    reached = {id(t): np.ones_like(t.data)}
+    reached = {id(t): np.ones_like(t._data)}
     for node in reversed(t._topological_order()):
         g = reached.get(id(node))
         if g is None or node._backward is None:

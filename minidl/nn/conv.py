@@ -96,7 +96,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
         (int(pad[2 * k]), int(pad[2 * k + 1])) for k in reversed(range(len(pad) // 2))]
     if mode == "constant":
         inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(pairs, x.shape))
-        out = np.pad(x.data, pairs, constant_values=np.asarray(value, x.dtype))
+        out = np.pad(x._data, pairs, constant_values=np.asarray(value, x.dtype))
         return Tensor._make(out, (x,), lambda g: (g[inside],))
     for axis, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
         limit = n - 1 if mode == "reflect" else n
@@ -109,10 +109,10 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
                      for pair, n in zip(pairs, x.shape)))
 
     def backward(g: np.ndarray):
-        grad = np.zeros_like(x.data)
+        grad = np.zeros_like(x._data)
         np.add.at(grad, index, g)
         return (grad,)
-    return Tensor._make(x.data[index], (x,), backward)
+    return Tensor._make(x._data[index], (x,), backward)
 
 
 # -- convolution -----------------------------------------------------------------------------
@@ -171,9 +171,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                          f"{tuple(reach)}, more than the padded input {tuple(padded)} "
                          f"(input of shape {x.shape}, padding {padding!r})")
 
-    out, context = _kernels().conv2d(np.ascontiguousarray(x.data),
-                                     np.ascontiguousarray(weight.data), stride, dilation,
-                                     groups, pads, None if bias is None else bias.data)
+    out, context = _kernels().conv2d(np.ascontiguousarray(x._data),
+                                     np.ascontiguousarray(weight._data), stride, dilation,
+                                     groups, pads, None if bias is None else bias._data)
 
     def backward(g: np.ndarray):
         grad_x, grad_w, grad_b = _kernels().conv2d_grad(

@@ -37,7 +37,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
                          f"got shape {weight.shape}")
-    index = np.asarray(input.data if isinstance(input, Tensor) else input)
+    index = np.asarray(input._data if isinstance(input, Tensor) else input)
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: input must hold integer indices, not dtype {index.dtype}")
     count = weight.shape[0]
@@ -48,12 +48,12 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     padding = _padding_index(padding_idx, count)
 
     def backward(g: np.ndarray):
-        grad = np.zeros_like(weight.data)
+        grad = np.zeros_like(weight._data)
         np.add.at(grad, index.ravel(), g.reshape(-1, weight.shape[1]))
         if padding is not None:
             grad[padding] = 0
         return (grad,)
-    return Tensor._make(weight.data[index], (weight,), backward)
+    return Tensor._make(weight._data[index], (weight,), backward)
 
 
 class Embedding(Module):
@@ -74,7 +74,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Tensor:
         return embedding(input, self.weight, self.padding_idx)

@@ -47,14 +47,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (n_out,):
         raise ValueError(f"linear: bias must have shape ({n_out},) for weight of shape "
                          f"{weight.shape}, got shape {bias.shape}")
-    rows = x.data.reshape(-1, n_in)
-    out = rows @ weight.data.T
+    rows = x._data.reshape(-1, n_in)
+    out = rows @ weight._data.T
     if bias is not None:
-        out += bias.data
+        out += bias._data
 
     def backward(g: np.ndarray):
         g = g.reshape(-1, n_out)
-        grad_x = (g @ weight.data).reshape(x.shape) if x.requires_grad else None
+        grad_x = (g @ weight._data).reshape(x.shape) if x.requires_grad else None
         grad_weight = g.T @ rows if weight.requires_grad else None
         if bias is None:
             return grad_x, grad_weight
@@ -128,10 +128,10 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
         normalized = centered / ops.sqrt(var + eps)
         if running_mean is not None:
             running_mean *= 1.0 - momentum
-            running_mean += momentum * mean.data.reshape(channels)
+            running_mean += momentum * mean._data.reshape(channels)
         if running_var is not None:
             running_var *= 1.0 - momentum
-            running_var += momentum * var.data.reshape(channels) * (n / (n - 1))
+            running_var += momentum * var._data.reshape(channels) * (n / (n - 1))
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm outside training needs running_mean and running_var")

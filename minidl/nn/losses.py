@@ -76,7 +76,7 @@ def _class_targets(name: str, input: Tensor, target: Any, ignore_index: int = -1
                    ) -> np.ndarray:
     """``target`` as an int array of the samples' shape (N,), () or (N, d1, ...), every
     value in [0, C) or equal to ``ignore_index``; C = input.shape[1] (shape[0] if 1-D)."""
-    classes = np.asarray(target.data if isinstance(target, Tensor) else target)
+    classes = np.asarray(target._data if isinstance(target, Tensor) else target)
     samples = _samples_shape(name, input)
     if input.ndim == 1 and classes.ndim != 0:
         raise ValueError(f"{name}: input must have shape (N, C), or (C,) with a 0-d target, "
@@ -107,7 +107,7 @@ def _class_weight(name: str, weight: Any, input: Tensor) -> np.ndarray | None:
     if weight is None:
         return None
     n_classes = input.shape[1 if input.ndim > 1 else 0]
-    array = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+    array = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
     if array.shape != (n_classes,):
         raise ValueError(f"{name}: weight must have shape ({n_classes},), one per class, "
                          f"got shape {array.shape}")
@@ -191,11 +191,11 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *, weight
     samples = _samples_shape("cross_entropy", input)
     w = _class_weight("cross_entropy", weight, input)
     probabilities = _probability_targets(input, target, ignore_index)
-    x = _rows(input.data)
+    x = _rows(input._data)
     n_rows, n_classes = x.shape
     smoothing = np.asarray(label_smoothing / n_classes, dtype=x.dtype)
     if probabilities is not None:
-        q = _rows(probabilities.data) * (1 - label_smoothing) + smoothing
+        q = _rows(probabilities._data) * (1 - label_smoothing) + smoothing
         return _soft_cross_entropy(input, samples, q if w is None else q * w, reduction,
                                    float(n_rows), probabilities, (1 - label_smoothing) * (
                                        1 if w is None else w))
@@ -233,7 +233,7 @@ def _soft_cross_entropy(input: Tensor, samples: tuple[int, ...], q: np.ndarray, 
                         target_scale: Any = None) -> Tensor:
     """l_i = -sum_c q_ic log softmax(x_i)_c for rows q (M, C) of target weights; the
     gradient of ``target`` (class probabilities), if given, is -target_scale log p."""
-    x = _rows(input.data)
+    x = _rows(input._data)
     shifted = x - x.max(axis=1, keepdims=True, initial=-np.inf)
     exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
@@ -255,8 +255,8 @@ def _soft_cross_entropy(input: Tensor, samples: tuple[int, ...], q: np.ndarray, 
 def _probability_targets(input: Tensor, target: Any, ignore_index: int) -> Tensor | None:
     """A float ``target`` of the input's shape as a Tensor of class probabilities, else None."""
     is_tensor = isinstance(target, Tensor)
-    dtype = (target.data if is_tensor else np.asarray(target)).dtype
-    if dtype.kind != "f" or np.shape(target.data if is_tensor else target) != input.shape:
+    dtype = (target._data if is_tensor else np.asarray(target)).dtype
+    if dtype.kind != "f" or np.shape(target._data if is_tensor else target) != input.shape:
         return None
     if ignore_index >= 0:
         raise ValueError(f"cross_entropy: ignore_index ({ignore_index}) is not supported "
@@ -277,7 +277,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean", *, weight: Any
     _check_reduction(reduction)
     classes = _class_targets("nll_loss", input, target, ignore_index)
     w = _class_weight("nll_loss", weight, input)
-    x = _rows(input.data)
+    x = _rows(input._data)
     rows = np.arange(len(x))
     picked, picked_weight = _picked(classes, w, ignore_index, x.dtype)
 
@@ -308,11 +308,11 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
     """
     _check_reduction(reduction)
     target = _same_shape_target("binary_cross_entropy", input, target)
-    x, y = input.data, target.data
+    x, y = input._data, target._data
     _check_unit_interval("binary_cross_entropy", "input", x)
     _check_unit_interval("binary_cross_entropy", "target", y)
     w = 1 if weight is None else np.asarray(
-        weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+        weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
     with np.errstate(divide="ignore"):  # log 0 = -inf, clamped to -100 next
         log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
     loss = -w * (y * log_x + (1 - y) * log_1mx)
@@ -357,7 +357,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     """
     _check_reduction(reduction)
     target = _same_shape_target("binary_cross_entropy_with_logits", input, target)
-    x, y = input.data, target.data
+    x, y = input._data, target._data
     _check_unit_interval("binary_cross_entropy_with_logits", "target", y)
     if weight is not None or pos_weight is not None:
         return _reduce(_weighted_bce_with_logits(input, target, weight, pos_weight), reduction)
@@ -375,8 +375,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
 def _weighted_bce_with_logits(input: Tensor, target: Tensor, weight: Any, pos_weight: Any
                               ) -> Tensor:
     """The per-element loss of ``binary_cross_entropy_with_logits`` with weight and pos_weight."""
-    x, y = input.data, target.data
-    w, p = (1 if v is None else np.asarray(v.data if isinstance(v, Tensor) else v, dtype=x.dtype)
+    x, y = input._data, target._data
+    w, p = (1 if v is None else np.asarray(v._data if isinstance(v, Tensor) else v, dtype=x.dtype)
             for v in (weight, pos_weight))
     decay = np.exp(-np.abs(x))
     softplus_minus_x = np.log1p(decay) + np.maximum(-x, 0)

@@ -30,7 +30,7 @@ class Parameter(Tensor):
     """
 
     def __init__(self, data: Any, requires_grad: bool = True):
-        array = np.asarray(data.data if isinstance(data, Tensor) else data)
+        array = np.asarray(data._data if isinstance(data, Tensor) else data)
         dtype = array.dtype if array.dtype.kind == "f" else np.float32
         super().__init__(array, requires_grad=requires_grad, dtype=dtype)
 
@@ -44,8 +44,8 @@ def copy_into(tensor: Tensor, value: Any) -> None:
     Assigning the array back through ``tensor.data`` tells an optimizer that
     holds the tensor in its flat buffer that the values changed.
     """
-    target = tensor.data
-    np.copyto(target, np.asarray(value.data if isinstance(value, Tensor) else value),
+    target = tensor._data
+    np.copyto(target, np.asarray(value._data if isinstance(value, Tensor) else value),
               casting="same_kind")
     tensor.data = target
 
@@ -239,7 +239,7 @@ class Module:
                              f"cast the model before building the optimizer")
         for parameter in self.parameters():
             grad = parameter.grad
-            parameter.data = parameter.data.astype(target, copy=False)
+            parameter.data = parameter._data.astype(target, copy=False)
             if grad is not None:
                 parameter.grad = grad
         for module in self.modules():
@@ -262,7 +262,7 @@ class Module:
             if set_to_none:
                 parameter.grad = None
             elif parameter.grad is not None:
-                parameter.grad = np.zeros_like(parameter.data)
+                parameter.grad = np.zeros_like(parameter._data)
 
     # -- saving and loading -------------------------------------------------------
     def _state_entries(self) -> OrderedDict[str, Tensor | np.ndarray]:
@@ -277,7 +277,7 @@ class Module:
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Dotted name -> a copy of every parameter's and buffer's array."""
-        return OrderedDict((name, np.array(entry.data if isinstance(entry, Tensor) else entry))
+        return OrderedDict((name, np.array(entry._data if isinstance(entry, Tensor) else entry))
                            for name, entry in self._state_entries().items())
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True
@@ -357,7 +357,7 @@ def _mismatch(name: str, source: np.ndarray, target: np.ndarray) -> str:
 
 
 def _array_of(value: Any) -> np.ndarray:
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
+    return np.asarray(value._data if isinstance(value, Tensor) else value)
 
 
 def _as_buffer(name: str, value: Any) -> np.ndarray:

@@ -55,7 +55,7 @@ def _pool2d(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
     if padded[0] < kernel[0] or padded[1] < kernel[1]:
         raise ValueError(f"{op}: kernel_size {kernel} is larger than the padded input "
                          f"{padded} (input of shape {x.shape}, padding {padding})")
-    data = x.data
+    data = x._data
     if any(padding):
         fill = -np.inf if maximum else 0
         data = np.pad(data, [(0, 0), (0, 0), *((p, p) for p in padding)], constant_values=fill)
@@ -133,11 +133,11 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         return ops.mean(x, axis=(-2, -1), keepdims=True)
     cells = [(rows, cols) for rows in _bins(x.shape[-2], sizes[0])
              for cols in _bins(x.shape[-1], sizes[1])]
-    out = np.stack([x.data[..., r0:r1, c0:c1].mean(axis=(-2, -1)) for (r0, r1), (c0, c1)
+    out = np.stack([x._data[..., r0:r1, c0:c1].mean(axis=(-2, -1)) for (r0, r1), (c0, c1)
                     in cells], axis=-1).reshape(*x.shape[:-2], *sizes).astype(x.dtype)
 
     def backward(g: np.ndarray):
-        grad = np.zeros_like(x.data)
+        grad = np.zeros_like(x._data)
         flat = g.reshape(*g.shape[:-2], -1)
         for k, ((r0, r1), (c0, c1)) in enumerate(cells):
             grad[..., r0:r1, c0:c1] += (flat[..., k] / ((r1 - r0) * (c1 - c0)))[..., None, None]

@@ -39,9 +39,9 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
         b = _constant(b, a.dtype)
     if (a.dtype.kind == "f") != (b.dtype.kind == "f"):
         if a.dtype.kind == "f":
-            b = Tensor(b.data.astype(a.dtype), dtype=a.dtype)
+            b = Tensor(b._data.astype(a.dtype), dtype=a.dtype)
         else:
-            a = Tensor(a.data.astype(b.dtype), dtype=b.dtype)
+            a = Tensor(a._data.astype(b.dtype), dtype=b.dtype)
     return a, b
 
 
@@ -58,7 +58,7 @@ def _sequence_operands(op: str, items: Sequence[Any]) -> list[Tensor]:
     floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
     if floats and len(floats) < len(tensors):
         to = np.result_type(*floats)
-        tensors = [t if t.dtype.kind == "f" else Tensor(t.data.astype(to), dtype=to)
+        tensors = [t if t.dtype.kind == "f" else Tensor(t._data.astype(to), dtype=to)
                    for t in tensors]
     return tensors
 

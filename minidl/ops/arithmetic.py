@@ -20,7 +20,7 @@ def add(a: Any, b: Any) -> Tensor:
     def backward(g: np.ndarray):
         return (unbroadcast(g, a.shape) if a.requires_grad else None,
                 unbroadcast(g, b.shape) if b.requires_grad else None)
-    return Tensor._make(_broadcasting("add", np.add, a.data, b.data), (a, b), backward)
+    return Tensor._make(_broadcasting("add", np.add, a._data, b._data), (a, b), backward)
 
 
 def sub(a: Any, b: Any) -> Tensor:
@@ -30,7 +30,7 @@ def sub(a: Any, b: Any) -> Tensor:
     def backward(g: np.ndarray):
         return (unbroadcast(g, a.shape) if a.requires_grad else None,
                 unbroadcast(-g, b.shape) if b.requires_grad else None)
-    return Tensor._make(_broadcasting("sub", np.subtract, a.data, b.data), (a, b), backward)
+    return Tensor._make(_broadcasting("sub", np.subtract, a._data, b._data), (a, b), backward)
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -38,9 +38,9 @@ def mul(a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g: np.ndarray):
-        return (unbroadcast(g * b.data, a.shape) if a.requires_grad else None,
-                unbroadcast(g * a.data, b.shape) if b.requires_grad else None)
-    return Tensor._make(_broadcasting("mul", np.multiply, a.data, b.data), (a, b), backward)
+        return (unbroadcast(g * b._data, a.shape) if a.requires_grad else None,
+                unbroadcast(g * a._data, b.shape) if b.requires_grad else None)
+    return Tensor._make(_broadcasting("mul", np.multiply, a._data, b._data), (a, b), backward)
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
@@ -56,9 +56,9 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     a, b = _float_operands(*_operands(a, b))
 
     def backward(g: np.ndarray):
-        return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
-                unbroadcast(-g * a.data / b.data**2, b.shape) if b.requires_grad else None)
-    return Tensor._make(_broadcasting("div", np.divide, a.data, b.data), (a, b), backward)
+        return (unbroadcast(g / b._data, a.shape) if a.requires_grad else None,
+                unbroadcast(-g * a._data / b._data**2, b.shape) if b.requires_grad else None)
+    return Tensor._make(_broadcasting("div", np.divide, a._data, b._data), (a, b), backward)
 
 
 _ROUNDED = {"floor": floor_divide, "trunc": trunc_divide}
@@ -70,16 +70,16 @@ def pow(x: Any, exponent: Any) -> Tensor:
     if not isinstance(exponent, Tensor) and isinstance(exponent, numbers.Real):
         return _scalar_pow(x, exponent)
     x, p = _operands(x, exponent)
-    out = _broadcasting("pow", np.power, x.data, p.data)
+    out = _broadcasting("pow", np.power, x._data, p._data)
 
     def backward(g: np.ndarray):
         grad_x = grad_p = None
         with np.errstate(divide="ignore", invalid="ignore"):  # 0^-1, log 0: inf as PyTorch
             if x.requires_grad:
-                slope = np.where(p.data == 0, 0, p.data * x.data ** (p.data - 1))
+                slope = np.where(p._data == 0, 0, p._data * x._data ** (p._data - 1))
                 grad_x = unbroadcast(g * slope, x.shape)
             if p.requires_grad:
-                slope = np.where((x.data == 0) & (p.data >= 0), 0, out * np.log(x.data))
+                slope = np.where((x._data == 0) & (p._data >= 0), 0, out * np.log(x._data))
                 grad_p = unbroadcast(g * slope, p.shape)
         return grad_x, grad_p
     return Tensor._make(out, (x, p), backward)
@@ -89,7 +89,7 @@ def _scalar_pow(x: Any, exponent: numbers.Real) -> Tensor:
     """x ** p for a Python or numpy scalar p;  d/dx = p x^(p-1)."""
     p = int(exponent) if isinstance(exponent, numbers.Integral) else float(exponent)
     x = _constant(x, np.dtype(np.float32))
-    data = x.data if isinstance(p, int) else _floating(x.data)
+    data = x._data if isinstance(p, int) else _floating(x._data)
 
     def backward(g: np.ndarray):
         return (g * p * data ** (p - 1) if p != 0 else np.zeros_like(g),)
@@ -98,7 +98,7 @@ def _scalar_pow(x: Any, exponent: numbers.Real) -> Tensor:
 
 def neg(x: Tensor) -> Tensor:
     """-x;  d/dx = -1."""
-    return Tensor._make(-x.data, (x,), lambda g: (-g,))
+    return Tensor._make(-x._data, (x,), lambda g: (-g,))
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -109,8 +109,8 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise ValueError(f"matmul: operands need at least one dimension, "
                          f"got shapes {a.shape} and {b.shape}")
     # A 1-D operand is a row (left) or a column (right) whose extra axis drops out of the result.
-    a2 = a.data[None, :] if a.ndim == 1 else a.data
-    b2 = b.data[:, None] if b.ndim == 1 else b.data
+    a2 = a._data[None, :] if a.ndim == 1 else a._data
+    b2 = b._data[:, None] if b.ndim == 1 else b._data
     if a2.shape[-1] != b2.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: "
                          f"inner dimensions {a2.shape[-1]} and {b2.shape[-2]} differ")

@@ -19,12 +19,12 @@ def _float_operands(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     default dtype) for the ops whose result is always a float: / and copysign."""
     if a.dtype.kind == "f":
         return a, b
-    return Tensor(a.data, dtype=np.float32), Tensor(b.data, dtype=np.float32)
+    return Tensor(a._data, dtype=np.float32), Tensor(b._data, dtype=np.float32)
 
 
 def _integer_divisor(op: str, a: Tensor, b: Tensor) -> None:
     """Integer division by zero has no answer: raise as PyTorch does, where numpy gives 0."""
-    if a.dtype.kind != "f" and b.dtype.kind != "f" and np.any(b.data == 0):
+    if a.dtype.kind != "f" and b.dtype.kind != "f" and np.any(b._data == 0):
         raise ZeroDivisionError(f"{op}: integer division by zero")
 
 
@@ -34,7 +34,7 @@ def _rounded_quotient(op: str, a: Any, b: Any,
     a, b = _operands(a, b)
     _integer_divisor(op, a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = _broadcasting(op, quotient, a.data, b.data)
+        out = _broadcasting(op, quotient, a._data, b._data)
     return Tensor._make(out, (a, b), lambda g: (
         np.zeros(a.shape, g.dtype) if a.requires_grad else None,
         np.zeros(b.shape, g.dtype) if b.requires_grad else None))
@@ -62,11 +62,11 @@ def _modulo(op: str, a: Any, b: Any, mod: np.ufunc,
     """a - b * round(a / b) with ``rounding``;  d/da = 1, d/db = -round(a / b)."""
     a, b = _operands(a, b)
     _integer_divisor(op, a, b)
-    out = _broadcasting(op, mod, a.data, b.data)
+    out = _broadcasting(op, mod, a._data, b._data)
 
     def backward(g: np.ndarray):
         return (unbroadcast(g, a.shape) if a.requires_grad else None,
-                unbroadcast(-g * rounding(a.data / b.data), b.shape) if b.requires_grad else None)
+                unbroadcast(-g * rounding(a._data / b._data), b.shape) if b.requires_grad else None)
     return Tensor._make(out, (a, b), backward)
 
 
@@ -84,7 +84,7 @@ def lerp(start: Any, end: Any, weight: Any) -> Tensor:
     """start + w (end - start);  d/dstart = 1 - w, d/dend = w, d/dw = end - start."""
     start, end = _operands(start, end)
     _, w = _operands(start, weight)
-    a, b, c = start.data, end.data, w.data
+    a, b, c = start._data, end._data, w._data
     out = _broadcasting("lerp", lambda a, b, c: a + c * (b - a), a, b, c)
 
     def backward(g: np.ndarray):
@@ -97,11 +97,11 @@ def lerp(start: Any, end: Any, weight: Any) -> Tensor:
 def logaddexp(a: Any, b: Any) -> Tensor:
     """log(e^a + e^b);  d/da = e^a / (e^a + e^b) = e^(a - out), d/db = e^(b - out)."""
     a, b = _operands(a, b)
-    out = _broadcasting("logaddexp", np.logaddexp, a.data, b.data)
+    out = _broadcasting("logaddexp", np.logaddexp, a._data, b._data)
 
     def backward(g: np.ndarray):
-        return (unbroadcast(g * np.exp(a.data - out), a.shape) if a.requires_grad else None,
-                unbroadcast(g * np.exp(b.data - out), b.shape) if b.requires_grad else None)
+        return (unbroadcast(g * np.exp(a._data - out), a.shape) if a.requires_grad else None,
+                unbroadcast(g * np.exp(b._data - out), b.shape) if b.requires_grad else None)
     return Tensor._make(out, (a, b), backward)
 
 
@@ -109,11 +109,11 @@ def copysign(a: Any, b: Any) -> Tensor:
     """|a| with the sign of b (its sign bit: -0.0 counts as negative);
     d/da = out / a (+-1; 0 where a = 0, as in PyTorch), d/db = 0."""
     a, b = _float_operands(*_operands(a, b))
-    out = _broadcasting("copysign", np.copysign, a.data, b.data)
+    out = _broadcasting("copysign", np.copysign, a._data, b._data)
 
     def backward(g: np.ndarray):
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(a.data == 0, 0, out / a.data)
+            ratio = np.where(a._data == 0, 0, out / a._data)
         return (unbroadcast(g * ratio, a.shape) if a.requires_grad else None,
                 np.zeros(b.shape, g.dtype) if b.requires_grad else None)
     return Tensor._make(out, (a, b), backward)

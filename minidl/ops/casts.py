@@ -34,7 +34,7 @@ def to(x: Tensor, dtype: Any) -> Tensor:
     dtype = _dtype("to", dtype)
     if dtype == x.dtype:
         return x
-    out = x.data.astype(dtype)
+    out = x._data.astype(dtype)
     if dtype.kind != "f" or x.dtype.kind != "f":
         return Tensor(out, dtype=dtype)
     return Tensor._make(out, (x,), lambda g: (g.astype(x.dtype),))

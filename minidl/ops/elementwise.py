@@ -15,30 +15,30 @@ __all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu",
 
 def exp(x: Tensor) -> Tensor:
     """e^x;  d/dx = e^x."""
-    out = np.exp(_floating(x.data))
+    out = np.exp(_floating(x._data))
     return Tensor._make(out, (x,), lambda g: (g * out,))
 
 
 def log(x: Tensor) -> Tensor:
     """ln x;  d/dx = 1 / x."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.log(data), (x,), lambda g: (g / data,))
 
 
 def sqrt(x: Tensor) -> Tensor:
     """sqrt(x);  d/dx = 1 / (2 sqrt(x))."""
-    out = np.sqrt(_floating(x.data))
+    out = np.sqrt(_floating(x._data))
     return Tensor._make(out, (x,), lambda g: (g / (2 * out),))
 
 
 def abs(x: Tensor) -> Tensor:
     """|x|;  d/dx = sign(x) (0 at x = 0)."""
-    return Tensor._make(np.abs(x.data), (x,), lambda g: (g * np.sign(x.data),))
+    return Tensor._make(np.abs(x._data), (x,), lambda g: (g * np.sign(x._data),))
 
 
 def tanh(x: Tensor) -> Tensor:
     """tanh x;  d/dx = 1 - tanh^2 x."""
-    out = np.tanh(_floating(x.data))
+    out = np.tanh(_floating(x._data))
     return Tensor._make(out, (x,), lambda g: (g * (1 - out**2),))
 
 
@@ -48,7 +48,7 @@ def sigmoid(x: Tensor) -> Tensor:
     Stable for large |x|: as e = e^-|x| <= 1, s = 1 / (1 + e) for x >= 0 and
     e / (1 + e) for x < 0 never overflow, and the derivative written in e keeps
     its precision on both tails (1 - s would round to 0 for large x)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     e = np.exp(-np.abs(data))
     out = np.where(data >= 0, 1, e) / (1 + e)
     return Tensor._make(out, (x,), lambda g: (g * e / (1 + e) ** 2,))
@@ -56,15 +56,15 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0);  d/dx = 1 if x > 0 else 0."""
-    positive = x.data > 0
-    out = np.zeros(x.shape, np.result_type(x.data, 0))
-    np.maximum(x.data, out, out=out)   # against an array of zeros numpy's SIMD loop runs:
+    positive = x._data > 0
+    out = np.zeros(x.shape, np.result_type(x._data, 0))
+    np.maximum(x._data, out, out=out)   # against an array of zeros numpy's SIMD loop runs:
     return Tensor._make(out, (x,), lambda g: (g * positive,))   # 2-3x the scalar 0's speed
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x if x > 0 else a x;  d/dx = 1 if x > 0 else a (a = negative_slope)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     slope = np.where(data > 0, 1, negative_slope).astype(data.dtype)
     return Tensor._make(data * slope, (x,), lambda g: (g * slope,))
 
@@ -79,7 +79,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     ``approximate="tanh"``: Phi(x) ~ (1 + t) / 2 with t = tanh(u),
     u = sqrt(2/pi) (x + 0.044715 x^3),
     so d/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     if approximate == "none":
         from scipy.special import erf  # a ufunc; scipy comes with scikit-learn, loaded on first use
         cdf = (1 + erf(data / math.sqrt(2))) / 2
@@ -103,14 +103,14 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
     As PyTorch's clamp, min > max gives max everywhere (and a zero gradient)."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    low, high = (None if bound is None else _constant(bound, x.dtype).data for bound in (min, max))
-    out = np.minimum(np.maximum(x.data, low), high) if low is not None and high is not None \
-        else np.clip(x.data, low, high)
+    low, high = (None if bound is None else _constant(bound, x.dtype)._data for bound in (min, max))
+    out = np.minimum(np.maximum(x._data, low), high) if low is not None and high is not None \
+        else np.clip(x._data, low, high)
 
     def backward(g: np.ndarray):
-        inside = np.ones(out.shape, dtype=bool) if low is None else x.data >= low
+        inside = np.ones(out.shape, dtype=bool) if low is None else x._data >= low
         if high is not None:
-            inside = inside & (x.data <= high)
+            inside = inside & (x._data <= high)
         return (unbroadcast(g * inside, x.shape),)
     return Tensor._make(out, (x,), backward)
 
@@ -118,10 +118,10 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
 def _select(op: str, a: Any, b: Any, pick: np.ufunc) -> Tensor:
     """maximum/minimum: the winner of each pair gets the gradient, a tie splits it."""
     a, b = _operands(a, b)
-    out = _broadcasting(op, pick, a.data, b.data)
+    out = _broadcasting(op, pick, a._data, b._data)
 
     def backward(g: np.ndarray):
-        share_a = np.where(a.data == b.data, 0.5, a.data == out).astype(_float_dtype(out))
+        share_a = np.where(a._data == b._data, 0.5, a._data == out).astype(_float_dtype(out))
         return (unbroadcast(g * share_a, a.shape) if a.requires_grad else None,
                 unbroadcast(g * (1 - share_a), b.shape) if b.requires_grad else None)
     return Tensor._make(out, (a, b), backward)
@@ -139,11 +139,11 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """a where condition else b;  d/da = condition, d/db = not condition."""
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    cond = np.asarray(condition._data if isinstance(condition, Tensor) else condition)
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor or array, not dtype {cond.dtype}")
     a, b = _operands(a, b)
-    out = _broadcasting("where", np.where, cond, a.data, b.data)
+    out = _broadcasting("where", np.where, cond, a._data, b._data)
 
     def backward(g: np.ndarray):
         return (unbroadcast(np.where(cond, g, 0), a.shape) if a.requires_grad else None,

@@ -21,7 +21,7 @@ __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select",
 
 def _indices(op: str, index: Any, size: int, negative: bool = False) -> np.ndarray:
     """``index`` as an int64 array whose entries index an axis of ``size``."""
-    array = np.asarray(index.data if isinstance(index, Tensor) else index)
+    array = np.asarray(index._data if isinstance(index, Tensor) else index)
     if array.dtype.kind not in "iu" and not (array.size == 0 and array.dtype.kind == "f"):
         raise TypeError(f"{op}: index must hold integers, not {array.dtype}")
     array = array.astype(np.int64, copy=False)
@@ -33,14 +33,14 @@ def _indices(op: str, index: Any, size: int, negative: bool = False) -> np.ndarr
 
 
 def _mask(op: str, mask: Any) -> np.ndarray:
-    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    array = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
     if array.dtype != np.bool_:
         raise TypeError(f"{op}: mask must be a bool tensor, not {array.dtype}")
     return array
 
 
 def _data(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _lanes(op: str, index: np.ndarray, dim: int, shape: tuple[int, ...]) -> tuple:
@@ -66,10 +66,10 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     lanes = _lanes("gather", _indices("gather", index, x.shape[dim]), dim, x.shape)
 
     def backward(g: np.ndarray):
-        grad = np.zeros_like(x.data)
+        grad = np.zeros_like(x._data)
         np.add.at(grad, lanes, g)
         return (grad,)
-    return Tensor._make(x.data[lanes], (x,), backward)
+    return Tensor._make(x._data[lanes], (x,), backward)
 
 
 def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> Tensor:
@@ -89,8 +89,8 @@ def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> T
     if src.ndim and src.dtype != x.dtype:   # PyTorch casts a scalar, never a tensor src
         raise TypeError(f"{op}: src has dtype {src.dtype}, the tensor {x.dtype}: they must "
                         f"match")
-    values = np.broadcast_to(src.data[window].astype(x.dtype, copy=False), index.shape)
-    out = np.array(x.data)
+    values = np.broadcast_to(src._data[window].astype(x.dtype, copy=False), index.shape)
+    out = np.array(x._data)
     if add:
         np.add.at(out, lanes, values)
     else:
@@ -104,7 +104,7 @@ def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> T
                 grad_x = g.copy()
                 grad_x[lanes] = 0
         if src.requires_grad:
-            grad_src = np.zeros_like(src.data)
+            grad_src = np.zeros_like(src._data)
             if src.ndim:
                 grad_src[window] = g[lanes]
             else:
@@ -142,7 +142,7 @@ def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
                                       for s in (x.shape, index.shape))))
     x_shape, index_shape = list(shape), list(shape)
     x_shape[dim], index_shape[dim] = x.shape[dim], index.shape[dim]
-    data, index = np.broadcast_to(x.data, x_shape), np.broadcast_to(index, index_shape)
+    data, index = np.broadcast_to(x._data, x_shape), np.broadcast_to(index, index_shape)
 
     def backward(g: np.ndarray):
         grad = np.zeros(x_shape, dtype=x.dtype)
@@ -154,7 +154,7 @@ def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     """The slices of x at the 1-D ``index`` along dim;  the gradient adds g back there."""
     dim = _one_dim("index_select", dim, x.ndim) if x.ndim else 0
-    data = x.data.reshape(1) if x.ndim == 0 else x.data
+    data = x._data.reshape(1) if x.ndim == 0 else x._data
     index = _indices("index_select", index, data.shape[dim])
     if index.ndim > 1:
         raise ValueError(f"index_select: index must be 1-D, not of shape {index.shape}")
@@ -179,7 +179,7 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     if value.ndim:
         raise ValueError(f"masked_fill: value must be a scalar or 0-d tensor, "
                          f"not of shape {value.shape}")
-    out = np.where(mask, value.data, x.data).astype(x.dtype, copy=False)   # x's dtype
+    out = np.where(mask, value._data, x._data).astype(x.dtype, copy=False)   # x's dtype
     return Tensor._make(out, (x, value), lambda g: (
         np.where(mask, 0, g) if x.requires_grad else None,
         np.sum(g, where=np.broadcast_to(mask, g.shape)).astype(value.dtype)
@@ -190,7 +190,7 @@ def masked_select(x: Tensor, mask: Any) -> Tensor:
     """The 1-D tensor of x's elements where mask is True (the two broadcast together);
     the gradient puts g back at those places."""
     mask = _mask("masked_select", mask)
-    mask, data = _broadcasting("masked_select", np.broadcast_arrays, mask, x.data)
+    mask, data = _broadcasting("masked_select", np.broadcast_arrays, mask, x._data)
 
     def backward(g: np.ndarray):
         grad = np.zeros(mask.shape, dtype=x.dtype)
@@ -202,7 +202,7 @@ def masked_select(x: Tensor, mask: Any) -> Tensor:
 def nonzero(x: Tensor, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """The indices of the non-zero elements: an int64 tensor of shape (count, ndim), or with
     ``as_tuple`` one 1-D tensor per axis (numpy's nonzero). No gradient."""
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._data if isinstance(x, Tensor) else np.asarray(x)
     if as_tuple:
         return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(data)))
     return Tensor(np.argwhere(data).astype(np.int64))

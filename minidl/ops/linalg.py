@@ -72,7 +72,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
                 raise ValueError(f"einsum: letter {letter!r} has sizes {sizes[letter]} and {n} "
                                  f"in {equation!r}")
             sizes[letter] = n if sizes.get(letter, 1) == 1 else sizes[letter]
-    arrays = [np.broadcast_to(t.data, [sizes[c] for c in term]) for term, t in zip(terms, tensors)]
+    arrays = [np.broadcast_to(t._data, [sizes[c] for c in term]) for term, t in zip(terms, tensors)]
     out = np.einsum(",".join(terms) + "->" + output, *arrays, optimize=len(arrays) > 2)
 
     def gradient(k: int, g: np.ndarray) -> np.ndarray:
@@ -99,8 +99,8 @@ def outer(a: Any, b: Any) -> Tensor:
     a, b = _sequence_operands("outer", [a, b])
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"outer: needs two 1-D tensors, not shapes {a.shape} and {b.shape}")
-    return Tensor._make(np.outer(a.data, b.data), (a, b), lambda g: (
-        g @ b.data if a.requires_grad else None, g.T @ a.data if b.requires_grad else None))
+    return Tensor._make(np.outer(a._data, b._data), (a, b), lambda g: (
+        g @ b._data if a.requires_grad else None, g.T @ a._data if b.requires_grad else None))
 
 
 def norm(x: Tensor, p: Any = "fro", axis: Axis = None, keepdims: bool = False, *,
@@ -117,7 +117,7 @@ def norm(x: Tensor, p: Any = "fro", axis: Axis = None, keepdims: bool = False, *
         raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, not {p!r}")
     axes = _reduction_axes("norm", _alias("norm", axis, dim), x.ndim)
     keepdims = keepdims or keepdim
-    data = _floating(x.data)
+    data = _floating(x._data)
     magnitude = np.abs(data)
     if p in ("fro", 2):
         out = np.sqrt(np.sum(data * data, axis=axes, keepdims=True))

@@ -20,7 +20,7 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "is
 
 def _compare(op: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
-    return Tensor(_broadcasting(op, ufunc, a.data, b.data))
+    return Tensor(_broadcasting(op, ufunc, a._data, b._data))
 
 
 def eq(a: Any, b: Any) -> Tensor:
@@ -55,17 +55,17 @@ def ge(a: Any, b: Any) -> Tensor:
 
 def isnan(x: Tensor) -> Tensor:
     """True where x is NaN."""
-    return Tensor(np.isnan(x.data))
+    return Tensor(np.isnan(x._data))
 
 
 def isinf(x: Tensor) -> Tensor:
     """True where x is +inf or -inf."""
-    return Tensor(np.isinf(x.data))
+    return Tensor(np.isinf(x._data))
 
 
 def isfinite(x: Tensor) -> Tensor:
     """True where x is neither NaN nor infinite."""
-    return Tensor(np.isfinite(x.data))
+    return Tensor(np.isfinite(x._data))
 
 
 def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
@@ -73,12 +73,12 @@ def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
     """|a - b| <= atol + rtol |b| elementwise (PyTorch's and numpy's defaults)."""
     a, b = _operands(a, b)
     return Tensor(_broadcasting("isclose", lambda a, b: np.isclose(
-        a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), a.data, b.data))
+        a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), a._data, b._data))
 
 
 def logical_not(x: Tensor) -> Tensor:
     """not x (nonzero counts as True)."""
-    return Tensor(np.logical_not(x.data))
+    return Tensor(np.logical_not(x._data))
 
 
 def logical_and(a: Any, b: Any) -> Tensor:
@@ -105,13 +105,13 @@ def _integral(op: str, *tensors: Tensor) -> None:
 def bitwise_not(x: Tensor) -> Tensor:
     """~x: logical not of a bool tensor, bitwise not (-x - 1) of an integer one."""
     _integral("bitwise_not", x)
-    return Tensor(np.invert(x.data))
+    return Tensor(np.invert(x._data))
 
 
 def _bitwise(op: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
     a, b = _operands(a, b)
     _integral(op, a, b)
-    return Tensor(_broadcasting(op, ufunc, a.data, b.data))
+    return Tensor(_broadcasting(op, ufunc, a._data, b._data))
 
 
 def bitwise_and(a: Any, b: Any) -> Tensor:
@@ -133,11 +133,11 @@ def any(x: Tensor, axis: Axis = None, keepdims: bool = False, *,
         dim: Axis = None, keepdim: bool | None = None) -> Tensor:
     """True where any element over axis (``dim``) is nonzero; an empty one gives False."""
     axes = _reduction_axes("any", _alias("any", axis, dim), x.ndim)
-    return Tensor(np.any(x.data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))
+    return Tensor(np.any(x._data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))
 
 
 def all(x: Tensor, axis: Axis = None, keepdims: bool = False, *,
         dim: Axis = None, keepdim: bool | None = None) -> Tensor:
     """True where every element over axis (``dim``) is nonzero; an empty one gives True."""
     axes = _reduction_axes("all", _alias("all", axis, dim), x.ndim)
-    return Tensor(np.all(x.data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))
+    return Tensor(np.all(x._data, axis=axes, keepdims=keepdims if keepdim is None else keepdim))

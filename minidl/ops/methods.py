@@ -61,7 +61,7 @@ def _bool(self: Tensor) -> bool:
     if self.size != 1:
         raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
                            f"(shape {self.shape}): use .any() or .all()")
-    return bool(self.data.item())
+    return bool(self._data.item())
 
 
 _MORE_METHODS = {

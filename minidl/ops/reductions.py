@@ -32,9 +32,9 @@ def sum(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = Non
     axes = _reduction_axes("sum", _alias("sum", axis, dim), x.ndim)
     keepdims = keepdims or keepdim
     if dtype is None:
-        return Tensor._make(np.sum(x.data, axis=axes, keepdims=keepdims), (x,),
+        return Tensor._make(np.sum(x._data, axis=axes, keepdims=keepdims), (x,),
                             lambda g: (_expand(g, axes, keepdims, x.shape),))
-    return Tensor._make(np.sum(x.data, axis=axes, keepdims=keepdims, dtype=dtype), (x,),
+    return Tensor._make(np.sum(x._data, axis=axes, keepdims=keepdims, dtype=dtype), (x,),
                         lambda g: (_expand(g.astype(x.dtype), axes, keepdims, x.shape),))
 
 
@@ -43,7 +43,7 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = No
     """sum of x over axis / n, n the count of summed elements;  d/dx_i = 1 / n."""
     axes = _reduction_axes("mean", _alias("mean", axis, dim), x.ndim)
     keepdims = keepdims or keepdim
-    data = _floating(x.data)
+    data = _floating(x._data)
     n = _count(x.shape, axes)
     return Tensor._make(np.sum(data, axis=axes, keepdims=keepdims) / n, (x,),
                         lambda g: (_expand(g / n, axes, keepdims, x.shape),))
@@ -55,17 +55,17 @@ def _extreme(op: str, reduce: Callable, x: Tensor, axis: Axis, keepdims: bool) -
     if any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements "
                          f"to reduce over axis {axis}")
-    return _shared(x, reduce(x.data, axis=axes, keepdims=True), axes, keepdims)
+    return _shared(x, reduce(x._data, axis=axes, keepdims=True), axes, keepdims)
 
 
 def _shared(x: Tensor, chosen: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> Tensor:
     """``chosen`` (one of x's values per lane, kept dims) as an output whose gradient is
     split evenly among the elements equal to it, NaN counting as equal to NaN."""
     def backward(g: np.ndarray):
-        winners = x.data == chosen
+        winners = x._data == chosen
         if x.dtype.kind == "f" and np.isnan(chosen).any():
-            winners |= np.isnan(x.data) & np.isnan(chosen)
-        share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=_float_dtype(x.data))
+            winners |= np.isnan(x._data) & np.isnan(chosen)
+        share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=_float_dtype(x._data))
         return (_expand(g, axes, keepdims, x.shape) * share,)
     return Tensor._make(chosen if keepdims else np.squeeze(chosen, axis=axes), (x,), backward)
 
@@ -91,13 +91,13 @@ def _arg_extreme(op: str, pick: Callable, x: Tensor, axis: Axis, keepdims: bool)
     if axis is None:
         if x.size == 0:
             raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements")
-        return np.asarray(pick(x.data, keepdims=keepdims), dtype=np.int64)
+        return np.asarray(pick(x._data, keepdims=keepdims), dtype=np.int64)
     (a,) = _one_axis(op, axis, x.ndim)
     if a is None:   # a 0-d tensor
         return np.zeros((), dtype=np.int64)
     if x.shape[a] == 0:
         raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements along axis {axis}")
-    return pick(x.data, axis=a, keepdims=keepdims).astype(np.int64, copy=False)
+    return pick(x._data, axis=a, keepdims=keepdims).astype(np.int64, copy=False)
 
 
 def max(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None = None,
@@ -159,7 +159,7 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
     if axis is None:
         if x.size == 0:
             raise ValueError(f"median: a tensor of shape {x.shape} has no elements")
-        flat = x.data.reshape(-1)
+        flat = x._data.reshape(-1)
         chosen = flat[_median_index(flat, 0)].reshape((1,) * x.ndim)
         return _shared(x, chosen, tuple(range(x.ndim)), keepdims)
     (a,) = _one_axis("median", axis, x.ndim)
@@ -169,7 +169,7 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
         raise ValueError(f"median: a tensor of shape {x.shape} has no elements along "
                          f"axis {axis}")
     else:
-        index = _median_index(x.data, a)
+        index = _median_index(x._data, a)
     selected = _selected(x, index, a if a is not None else 0, keepdims or keepdim)
     return selected if dim is not None else selected.values
 
@@ -195,7 +195,7 @@ def _moments(op: str, x: Tensor, axis: Axis, keepdims: bool, ddof: int | None,
         warnings.warn(f"{op}: correction={ddof} leaves no degrees of freedom for {n} elements; "
                       f"the result is nan or inf", RuntimeWarning, stacklevel=3)
         divisor = 0
-    data = _floating(x.data)
+    data = _floating(x._data)
     with np.errstate(invalid="ignore", divide="ignore"):
         centred = data - np.mean(data, axis=axes, keepdims=True) if n else data
     squares = np.sum(centred**2, axis=axes, keepdims=keepdims)
@@ -249,13 +249,13 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = No
     two cumulative products, so zeros in x give exact gradients (no division)."""
     axes = _reduction_axes("prod", _alias("prod", axis, dim), x.ndim)
     keepdims = keepdims or keepdim
-    out = np.prod(x.data, axis=axes, keepdims=keepdims, dtype=dtype)
+    out = np.prod(x._data, axis=axes, keepdims=keepdims, dtype=dtype)
 
     def backward(g: np.ndarray):
         if x.size == 0:
-            return (np.zeros_like(x.data),)
+            return (np.zeros_like(x._data),)
         kept = x.ndim - len(axes)
-        lanes = np.moveaxis(x.data, axes, range(kept, x.ndim))
+        lanes = np.moveaxis(x._data, axes, range(kept, x.ndim))
         flat = lanes.reshape(lanes.shape[:kept] + (-1,))
         ones = np.ones_like(flat[..., :1])
         before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)

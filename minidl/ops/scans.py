@@ -25,8 +25,8 @@ def _lanes(op: str, x: Tensor, dim: int | None) -> tuple[np.ndarray, int]:
     """x's data with at least one axis, and dim as an axis >= 0 of it (0 when None,
     after flattening)."""
     if dim is None:
-        return x.data.reshape(-1), 0
-    data = x.data.reshape(1) if x.ndim == 0 else x.data
+        return x._data.reshape(-1), 0
+    data = x._data.reshape(1) if x.ndim == 0 else x._data
     return data, _one_dim(op, dim, data.ndim)
 
 
@@ -55,7 +55,7 @@ def cumprod(x: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
 
     def backward(g: np.ndarray):
         if x.size == 0:
-            return (np.zeros_like(x.data),)
+            return (np.zeros_like(x._data),)
         g = g.reshape(data.shape)
         xs, ys, gs = (np.moveaxis(a, axis, -1).reshape(-1, data.shape[axis])
                       for a in (data, out, g))

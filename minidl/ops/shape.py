@@ -29,7 +29,7 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
     """x with a new shape (one entry may be -1);  the gradient is g reshaped back."""
     shape = _shape_arg(shape)
     try:
-        out = x.data.reshape(shape)
+        out = x._data.reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"into shape {shape}") from None
@@ -45,7 +45,7 @@ def transpose(x: Tensor, *axes: int) -> Tensor:
     number of axes is numpy's full permutation, the new order of all the axes."""
     axes = _shape_arg(axes)
     if not axes:   # all axes reversed: its own inverse
-        return Tensor._make(x.data.T, (x,), lambda g: (g.T,))
+        return Tensor._make(x._data.T, (x,), lambda g: (g.T,))
     if len(axes) == 2:
         return swapaxes(x, *axes)
     if len(_axes("transpose", axes, x.ndim)) != x.ndim:
@@ -55,9 +55,9 @@ def transpose(x: Tensor, *axes: int) -> Tensor:
 
 
 def _permuted(x: Tensor, axes: tuple[int, ...]) -> Tensor:
-    """x.data.transpose(axes) for a full permutation ``axes`` of x's axes, >= 0."""
+    """x._data.transpose(axes) for a full permutation ``axes`` of x's axes, >= 0."""
     inverse = tuple(np.argsort(axes))
-    return Tensor._make(x.data.transpose(axes), (x,), lambda g: (g.transpose(inverse),))
+    return Tensor._make(x._data.transpose(axes), (x,), lambda g: (g.transpose(inverse),))
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -74,7 +74,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def _plain_index(index: Any) -> Any:
     """Tensors inside an index (masks, integer arrays) as their numpy arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     return index
@@ -84,10 +84,10 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] with numpy's indexing (ints, slices, None, ..., bool masks, integer
     arrays);  the gradient scatters g back, adding up repeated indices (np.add.at)."""
     index = _plain_index(index)
-    out = x.data[index]
+    out = x._data[index]
 
     def backward(g: np.ndarray):
-        grad = np.zeros_like(x.data)
+        grad = np.zeros_like(x._data)
         np.add.at(grad, index, g)
         return (grad,)
     return Tensor._make(out, (x,), backward)
@@ -101,7 +101,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     if len({s[:axis] + s[axis + 1:] for s in shapes}) > 1 or len({len(s) for s in shapes}) > 1:
         raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
     ends = np.cumsum([s[axis] for s in shapes])[:-1]
-    return Tensor._make(np.concatenate([t.data for t in tensors], axis=axis), tuple(tensors),
+    return Tensor._make(np.concatenate([t._data for t in tensors], axis=axis), tuple(tensors),
                         lambda g: tuple(np.split(g, ends, axis=axis)))
 
 
@@ -112,7 +112,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack: all shapes must be equal, got {shapes}")
     axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
-    return Tensor._make(np.stack([t.data for t in tensors], axis=axis), tuple(tensors),
+    return Tensor._make(np.stack([t._data for t in tensors], axis=axis), tuple(tensors),
                         lambda g: tuple(np.moveaxis(g, axis, 0)))
 
 
@@ -181,7 +181,7 @@ def expand(x: Tensor, *sizes: int) -> Tensor:
                          f"dimensions, shape {x.shape}")
     shape = tuple(x.shape[a - lead] if n == -1 and a >= lead else n for a, n in enumerate(sizes))
     try:
-        out = np.broadcast_to(x.data, shape)
+        out = np.broadcast_to(x._data, shape)
     except ValueError:
         raise ValueError(f"expand: a tensor of shape {x.shape} cannot expand to "
                          f"{sizes}") from None
@@ -191,7 +191,7 @@ def expand(x: Tensor, *sizes: int) -> Tensor:
 def flip(x: Tensor, dims: Any) -> Tensor:
     """x reversed along ``dims``;  the gradient is g reversed the same way."""
     dims = _dims("flip", dims, x.ndim)
-    return Tensor._make(np.flip(x.data, dims), (x,), lambda g: (np.flip(g, dims),))
+    return Tensor._make(np.flip(x._data, dims), (x,), lambda g: (np.flip(g, dims),))
 
 
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
@@ -207,7 +207,7 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         raise ValueError(f"roll: shifts {shifts!r} name several axes: give dims as well")
     else:
         back = -shifts
-    return Tensor._make(np.roll(x.data, shifts, dims), (x,),
+    return Tensor._make(np.roll(x._data, shifts, dims), (x,),
                         lambda g: (np.roll(g, back, dims),))
 
 
@@ -224,7 +224,7 @@ def repeat(x: Tensor, *repeats: int) -> Tensor:
     def backward(g: np.ndarray):
         split = [n for pair in zip(repeats, shape) for n in pair]   # (r0, n0, r1, n1, ...)
         return (g.reshape(split).sum(axis=tuple(range(0, len(split), 2))).reshape(x.shape),)
-    return Tensor._make(np.tile(x.data.reshape(shape), repeats), (x,), backward)
+    return Tensor._make(np.tile(x._data.reshape(shape), repeats), (x,), backward)
 
 
 def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
@@ -235,7 +235,7 @@ def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None) -> Tensor
     if dim is None:
         x, dim = reshape(x, -1), 0
     dim = _one_dim("repeat_interleave", dim, x.ndim)
-    counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    counts = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
     if counts.dtype.kind not in "iu" or np.any(counts < 0):
         raise ValueError(f"repeat_interleave: repeats must be integers >= 0, not {repeats!r}")
     return index_select(x, dim, np.repeat(np.arange(x.shape[dim]), counts))
@@ -279,7 +279,7 @@ def _triangle(op: str, keep: Any, x: Tensor, diagonal: int) -> Tensor:
     diagonal = _diagonal_number(op, diagonal)
     if x.ndim < 2:
         raise ValueError(f"{op}: needs a tensor of at least 2 dimensions, not shape {x.shape}")
-    return Tensor._make(keep(x.data, diagonal), (x,), lambda g: (keep(g, diagonal),))
+    return Tensor._make(keep(x._data, diagonal), (x,), lambda g: (keep(g, diagonal),))
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -303,12 +303,12 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
         raise ValueError(f"diagonal: dim1 and dim2 are the same axis {dim1}")
 
     def backward(g: np.ndarray):
-        grad = np.zeros_like(x.data)
+        grad = np.zeros_like(x._data)
         square = np.moveaxis(grad, (dim1, dim2), (-2, -1))
         i = np.arange(g.shape[-1])
         square[..., i + max(-offset, 0), i + max(offset, 0)] = g
         return (grad,)
-    return Tensor._make(np.diagonal(x.data, offset, dim1, dim2).copy(), (x,), backward)
+    return Tensor._make(np.diagonal(x._data, offset, dim1, dim2).copy(), (x,), backward)
 
 
 _diagonal_of = diagonal   # diag's argument ``diagonal`` hides the function
@@ -322,5 +322,5 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
         return _diagonal_of(x, diagonal)
     if x.ndim != 1:
         raise ValueError(f"diag: needs a 1-D or 2-D tensor, not shape {x.shape}")
-    return Tensor._make(np.diag(x.data, diagonal), (x,),
+    return Tensor._make(np.diag(x._data, diagonal), (x,),
                         lambda g: (np.diagonal(g, diagonal).copy(),))

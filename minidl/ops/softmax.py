@@ -15,7 +15,7 @@ def _exponentials(x: Tensor, axes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
     c is taken as 0 where the max is infinite. Every e^(x_i - c) <= 1, so nothing
     overflows, and the shift cancels out of the three ops that share this:
     softmax = e / total, log_softmax = (x - c) - log total, logsumexp = log total + c."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     peak = np.max(data, axis=axes, keepdims=True, initial=-np.inf)
     peak = np.where(np.isfinite(peak), peak, 0)
     shifted = data - peak

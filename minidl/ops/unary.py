@@ -21,106 +21,106 @@ __all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
 # -- trigonometric and hyperbolic -------------------------------------------------
 def sin(x: Tensor) -> Tensor:
     """sin x;  d/dx = cos x."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.sin(data), (x,), lambda g: (g * np.cos(data),))
 
 
 def cos(x: Tensor) -> Tensor:
     """cos x;  d/dx = -sin x."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.cos(data), (x,), lambda g: (-g * np.sin(data),))
 
 
 def tan(x: Tensor) -> Tensor:
     """tan x;  d/dx = 1 + tan^2 x."""
-    out = np.tan(_floating(x.data))
+    out = np.tan(_floating(x._data))
     return Tensor._make(out, (x,), lambda g: (g * (1 + out**2),))
 
 
 def asin(x: Tensor) -> Tensor:
     """arcsin x;  d/dx = 1 / sqrt(1 - x^2)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.arcsin(data), (x,), lambda g: (g / np.sqrt(1 - data**2),))
 
 
 def acos(x: Tensor) -> Tensor:
     """arccos x;  d/dx = -1 / sqrt(1 - x^2)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.arccos(data), (x,), lambda g: (-g / np.sqrt(1 - data**2),))
 
 
 def atan(x: Tensor) -> Tensor:
     """arctan x;  d/dx = 1 / (1 + x^2)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.arctan(data), (x,), lambda g: (g / (1 + data**2),))
 
 
 def sinh(x: Tensor) -> Tensor:
     """sinh x;  d/dx = cosh x."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.sinh(data), (x,), lambda g: (g * np.cosh(data),))
 
 
 def cosh(x: Tensor) -> Tensor:
     """cosh x;  d/dx = sinh x."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.cosh(data), (x,), lambda g: (g * np.sinh(data),))
 
 
 def asinh(x: Tensor) -> Tensor:
     """arsinh x;  d/dx = 1 / sqrt(x^2 + 1)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.arcsinh(data), (x,), lambda g: (g / np.sqrt(data**2 + 1),))
 
 
 def acosh(x: Tensor) -> Tensor:
     """arcosh x (x >= 1);  d/dx = 1 / (sqrt(x - 1) sqrt(x + 1))."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.arccosh(data), (x,),
                         lambda g: (g / (np.sqrt(data - 1) * np.sqrt(data + 1)),))
 
 
 def atanh(x: Tensor) -> Tensor:
     """artanh x (|x| < 1);  d/dx = 1 / (1 - x^2)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.arctanh(data), (x,), lambda g: (g / (1 - data**2),))
 
 
 # -- exponentials, logarithms, erf -------------------------------------------------
 def exp2(x: Tensor) -> Tensor:
     """2^x;  d/dx = 2^x ln 2."""
-    out = np.exp2(_floating(x.data))
+    out = np.exp2(_floating(x._data))
     return Tensor._make(out, (x,), lambda g: (g * out * math.log(2),))
 
 
 def log2(x: Tensor) -> Tensor:
     """log_2 x;  d/dx = 1 / (x ln 2)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.log2(data), (x,), lambda g: (g / (data * math.log(2)),))
 
 
 def log10(x: Tensor) -> Tensor:
     """log_10 x;  d/dx = 1 / (x ln 10)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.log10(data), (x,), lambda g: (g / (data * math.log(10)),))
 
 
 def log1p(x: Tensor) -> Tensor:
     """ln(1 + x), exact for tiny x;  d/dx = 1 / (1 + x)."""
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(np.log1p(data), (x,), lambda g: (g / (1 + data),))
 
 
 def expm1(x: Tensor) -> Tensor:
     """e^x - 1, exact for tiny x;  d/dx = e^x = out + 1."""
-    out = np.expm1(_floating(x.data))
+    out = np.expm1(_floating(x._data))
     return Tensor._make(out, (x,), lambda g: (g * (out + 1),))
 
 
 def erf(x: Tensor) -> Tensor:
     """erf x = (2 / sqrt pi) int_0^x e^(-t^2) dt;  d/dx = (2 / sqrt pi) e^(-x^2)."""
     from scipy.special import erf as _erf  # a ufunc; scipy comes with scikit-learn
-    data = _floating(x.data)
+    data = _floating(x._data)
     return Tensor._make(_erf(data), (x,),
                         lambda g: (g * (2 / math.sqrt(math.pi)) * np.exp(-data**2),))
 
@@ -128,19 +128,19 @@ def erf(x: Tensor) -> Tensor:
 # -- powers ------------------------------------------------------------------------
 def rsqrt(x: Tensor) -> Tensor:
     """1 / sqrt x;  d/dx = -x^(-3/2) / 2 = -out^3 / 2."""
-    out = 1 / np.sqrt(_floating(x.data))
+    out = 1 / np.sqrt(_floating(x._data))
     return Tensor._make(out, (x,), lambda g: (-0.5 * g * out**3,))
 
 
 def reciprocal(x: Tensor) -> Tensor:
     """1 / x;  d/dx = -1 / x^2 = -out^2."""
-    out = 1 / _floating(x.data)
+    out = 1 / _floating(x._data)
     return Tensor._make(out, (x,), lambda g: (-g * out**2,))
 
 
 def square(x: Tensor) -> Tensor:
     """x^2;  d/dx = 2 x."""
-    return Tensor._make(np.square(x.data), (x,), lambda g: (2 * g * x.data,))
+    return Tensor._make(np.square(x._data), (x,), lambda g: (2 * g * x._data,))
 
 
 # -- sign and rounding: piecewise constant, zero gradient --------------------------
@@ -151,24 +151,24 @@ def _flat(x: Tensor, out: np.ndarray) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of x;  d/dx = 0."""
-    return _flat(x, np.sign(x.data))
+    return _flat(x, np.sign(x._data))
 
 
 def floor(x: Tensor) -> Tensor:
     """The largest integer <= x;  d/dx = 0."""
-    return _flat(x, np.floor(x.data) if x.dtype.kind == "f" else x.data.copy())
+    return _flat(x, np.floor(x._data) if x.dtype.kind == "f" else x._data.copy())
 
 
 def ceil(x: Tensor) -> Tensor:
     """The smallest integer >= x;  d/dx = 0."""
-    return _flat(x, np.ceil(x.data) if x.dtype.kind == "f" else x.data.copy())
+    return _flat(x, np.ceil(x._data) if x.dtype.kind == "f" else x._data.copy())
 
 
 def trunc(x: Tensor) -> Tensor:
     """x rounded toward zero;  d/dx = 0."""
-    return _flat(x, np.trunc(x.data) if x.dtype.kind == "f" else x.data.copy())
+    return _flat(x, np.trunc(x._data) if x.dtype.kind == "f" else x._data.copy())
 
 
 def round(x: Tensor, decimals: int = 0) -> Tensor:
     """x rounded to ``decimals`` places, halves to even (as PyTorch and numpy);  d/dx = 0."""
-    return _flat(x, np.round(x.data, decimals) if x.dtype.kind == "f" else x.data.copy())
+    return _flat(x, np.round(x._data, decimals) if x.dtype.kind == "f" else x._data.copy())
