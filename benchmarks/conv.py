@@ -66,7 +66,7 @@ def torch_cnn(torch, model: nn.Sequential):
                               torch.nn.Linear(128, 10))
     with torch.no_grad():
         for mine, theirs in zip(model.parameters(), net.parameters()):
-            theirs.copy_(torch.from_numpy(mine.data.copy()))
+            theirs.copy_(torch.from_numpy(mine.numpy().copy()))
     return net
 
 
@@ -112,7 +112,7 @@ def same_steps(data: list[tuple[np.ndarray, np.ndarray]], torch) -> float:
         torch_optimizer.zero_grad()
         torch.nn.functional.cross_entropy(net(torch.from_numpy(X)), torch.from_numpy(y)).backward()
         torch_optimizer.step()
-    return max(float(np.max(np.abs(mine.data - theirs.detach().numpy())))
+    return max(float(np.max(np.abs(mine.numpy() - theirs.detach().numpy())))
                for mine, theirs in zip(model.parameters(), net.parameters()))
 
 

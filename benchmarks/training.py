@@ -248,7 +248,7 @@ def check_same_step(split: minidl.datasets.Split, weights: list, rows: np.ndarra
     for _ in range(3):
         floor.step(split.X_train[rows], split.y_train[rows])
         step(split.X_train[rows], split.y_train[rows])
-    return max(float(np.max(np.abs(param.data - mine)))
+    return max(float(np.max(np.abs(param.numpy() - mine)))
                for param, mine in zip(model.parameters(), floor.params))
 
 

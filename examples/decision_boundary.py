@@ -32,7 +32,7 @@ DATASETS = {"moons": {"n_samples": 1000, "noise": 0.2},
 def class_one_probability(model: nn.Module, points: np.ndarray) -> np.ndarray:
     """softmax(f(x))_1 for each row x of ``points``."""
     logits = minidl.predict(model, points)
-    return minidl.softmax(minidl.tensor(logits), axis=1).data[:, 1]
+    return minidl.softmax(minidl.tensor(logits), axis=1).numpy()[:, 1]
 
 
 def train(sizes: Sequence[int], split: Split, epochs: int, seed: int

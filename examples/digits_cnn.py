@@ -114,7 +114,7 @@ def main() -> None:
     if plt is None:
         return
     predicted = minidl.predict(model, images.X_test).argmax(axis=1)
-    save_figure(plot_filters(plt, model[0].weight.data), args.out, "digits_cnn_filters.png")
+    save_figure(plot_filters(plt, model[0].weight.numpy()), args.out, "digits_cnn_filters.png")
     save_figure(plot_confusion(plt, images.y_test, predicted), args.out,
                 "digits_cnn_confusion.png")
     save_figure(plot_mistakes(plt, images.X_test, images.y_test, predicted), args.out,

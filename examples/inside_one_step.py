@@ -97,15 +97,16 @@ def main() -> None:
         print(f"{error}\nwrote {args.out / 'inside_one_step_graph.dot'}")
 
     # 2. Each gradient, and where it lives in the flat grad buffer.
-    buffer = flat_buffer(next(iter(names.values())).grad)
+    buffer = flat_buffer(next(iter(names.values())).grad.numpy())
     rows, views_hold = [], True
     for name, param in names.items():
-        start = offset_in(buffer, param.grad)
+        grad = param.grad.numpy()          # p.grad is a Tensor on the flat buffer's view
+        start = offset_in(buffer, grad)
         stop = start + param.size
-        views_hold &= bool(np.shares_memory(param.grad, buffer)
-                           and np.array_equal(buffer[start:stop].reshape(param.shape), param.grad))
+        views_hold &= bool(np.shares_memory(grad, buffer)
+                           and np.array_equal(buffer[start:stop].reshape(param.shape), grad))
         rows.append([name, str(param.shape), f"[{start}, {stop})",
-                     float(np.linalg.norm(param.grad)), float(np.abs(param.grad).max())])
+                     float(np.linalg.norm(grad)), float(np.abs(grad).max())])
     print(f"\n2. the gradients: one flat buffer of {buffer.size} {buffer.dtype} values")
     print(table(["parameter", "shape", "offsets", "|grad|", "max |g_i|"], rows))
     print(f"every p.grad is a view of the flat buffer at its offsets ({verdict(views_hold)})")
@@ -142,18 +143,18 @@ def main() -> None:
     X, y = next(batches)
     optimizer.zero_grad()
     loss_fn(model(X), y).backward()
-    before = {name: p.data.copy() for name, p in names.items()}
-    grads = {name: p.grad.copy() for name, p in names.items()}
+    before = {name: p.numpy().copy() for name, p in names.items()}
+    grads = {name: p.grad.numpy().copy() for name, p in names.items()}
     optimizer.step()
     worst = 0.0
     updates, predicted = {}, {}
     for name, param in names.items():
         v_new = optimizer.state[param]["square_avg"].astype(np.float64)
         predicted[name] = -args.lr * grads[name] / (np.sqrt(v_new) + eps)
-        updates[name] = param.data.astype(np.float64) - before[name]
+        updates[name] = param.numpy().astype(np.float64) - before[name]
         # float32 rounding: p_new is stored to half a spacing of its size, and the
         # kernel's float32 arithmetic is good to a few float32 epsilons of the step
-        rounding = (np.spacing(np.maximum(np.abs(before[name]), np.abs(param.data)))
+        rounding = (np.spacing(np.maximum(np.abs(before[name]), np.abs(param.numpy())))
                     + np.finfo(np.float32).eps * np.abs(predicted[name]))
         worst = max(worst, float((np.abs(updates[name] - predicted[name]) / rounding).max()))
     print(f"\n5. the update p_new - p_old of step {args.steps + 1}:")

@@ -46,7 +46,7 @@ def path(make: Callable, gradient: Callable[[int], float], steps: int) -> np.nda
     for t in range(steps):
         param.grad = np.array([gradient(t)])
         optimizer.step()
-        values.append(float(param.data[0]))
+        values.append(float(param.numpy()[0]))
     return np.array(values)
 
 

@@ -104,7 +104,7 @@ def train_through_shift(name: str, problem: Regression, steps: int, seed: int,
             loss_fn(model(minidl.tensor(problem.X[rows])), minidl.tensor(y[rows, None])).backward()
             optimizer.step()
             with minidl.no_grad():
-                losses.append(float(np.mean((model(X).data[:, 0] - y) ** 2)))
+                losses.append(float(np.mean((model(X).numpy()[:, 0] - y) ** 2)))
             steps_taken.append(np.median(effective_steps(optimizer, name, 0)))
     return Run(np.array(losses), np.array(steps_taken))
 
@@ -136,11 +136,11 @@ def rare_versus_frequent(name: str, steps: int, seed: int, size: int = 1000,
         gradients = {"frequent": rng.normal(0.0, small, size).astype(np.float32),
                      "rare": np.where(rng.random(size) < rate, rng.choice([-1.0, 1.0], size),
                                       0.0).astype(np.float32)}
-        before = {"frequent": frequent.data.copy(), "rare": rare.data.copy()}
+        before = {"frequent": frequent.numpy().copy(), "rare": rare.numpy().copy()}
         frequent.grad, rare.grad = gradients["frequent"], gradients["rare"]
         optimizer.step()
         for key, param in (("frequent", frequent), ("rare", rare)):
-            moved = np.abs(param.data - before[key])
+            moved = np.abs(param.numpy() - before[key])
             path[key] += moved
             moved_when_pushed[key].append(moved[gradients[key] != 0])
     return {key: {"multiplier": float(np.median(effective_steps(optimizer, name, index))),
@@ -156,7 +156,7 @@ def rmsprop_update(gradient: float, eps: float, lr: float = 0.01) -> float:
     param.grad = np.array([gradient], dtype=np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         optimizer.step()
-    return float(param.data[0])
+    return float(param.numpy()[0])
 
 
 def report(number: int, holds: bool, claim: str, *evidence: str) -> bool:

@@ -78,12 +78,12 @@ def descend(surface: Surface, make_optimizer: MakeOptimizer, steps: int) -> np.n
     """The points p_0, ..., p_steps visited by the optimizer, shape (steps + 1, 2)."""
     point = minidl.tensor(surface.start, requires_grad=True)
     optimizer = make_optimizer([point])
-    path = [point.data.copy()]
+    path = [point.numpy().copy()]
     for _ in range(steps):
         optimizer.zero_grad()
         surface.loss(point[0], point[1]).backward()
         optimizer.step()
-        path.append(point.data.copy())
+        path.append(point.numpy().copy())
     return np.array(path)
 
 

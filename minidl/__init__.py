@@ -2,8 +2,11 @@
 
 The layers, bottom up; each uses only those above it in this list:
 
+    grad_mode.py   no_grad, enable_grad, set_grad_enabled, inference_mode (per thread)
+    versions.py    version counters: in-place writes that a graph must not miss
     tensor.py      the Tensor and the reverse-mode engine
-    ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...
+    ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...,
+                   and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
     data.py        the DataLoader; the datasets are minidl.datasets
@@ -32,7 +35,9 @@ from .info import info
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import manual_seed
-from .tensor import Tensor, is_grad_enabled, no_grad
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
+from .tensor import Tensor
 from .threads import get_num_threads, limit_blas_by_default, set_num_threads
 from .train import DivergenceError, EarlyStopping, History, evaluate, fit, predict
 

@@ -5,7 +5,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .tensor import Tensor, no_grad
+from .grad_mode import no_grad
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):
@@ -63,7 +64,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, eps: float = 1e-6,
 
     for i in checked:
         x = inputs[i]
-        analytic = x.grad if x.grad is not None else np.zeros(x.shape)
+        analytic = x._grad if x._grad is not None else np.zeros(x.shape)
         for index in np.ndindex(*x.shape):
             original = x._data[index]
             x._data[index] = original + eps

@@ -177,8 +177,8 @@ class OptimizerStats:
 
     def _measured(self, closure: Any) -> Any:
         before = {layer: [p._data.copy() for p in params] for layer, params in self.layers.items()}
-        grads = {layer: math.sqrt(sum(float(np.sum(np.square(p.grad, dtype=np.float64)))
-                                      for p in params if p.grad is not None))
+        grads = {layer: math.sqrt(sum(float(np.sum(np.square(p._grad, dtype=np.float64)))
+                                      for p in params if p._grad is not None))
                  for layer, params in self.layers.items()}
         result = type(self.optimizer).step(self.optimizer, closure)
         for layer, params in self.layers.items():

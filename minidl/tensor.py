@@ -11,47 +11,28 @@ summing the gradient that reaches each tensor along every path:
 
 Leaves (tensors made by the user with ``requires_grad=True``) accumulate the
 result into ``.grad``, as in PyTorch; intermediate tensors keep nothing.
+
+In-place ops (``ops/inplace.py``) write into a tensor's array, which other
+tensors may view. A tensor and its views share a ``Version`` counter that
+counts those writes, and every op output remembers the engine's clock when it
+was made. ``backward`` refuses to run an op's closure when an input's storage,
+or the op's own output that the closure reads, was written after the op ran:
+the closure would read values it did not see, so the gradient could be wrong.
 """
 from __future__ import annotations
 
-import contextlib
-import threading
-from typing import Any, Callable, Iterator, Sequence
+import weakref
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import grad_mode
 from .grad_fn import GradFn, public_caller
 from .hooks import RemovableHandle
+from .versions import Clock, Version, bump, check_output_unchanged, modified_error
 
 Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
-
-
-class _GradMode(threading.local):
-    """Grad mode, one per thread as in PyTorch: a thread's ``no_grad`` leaves
-    the graphs that other threads record alone. Every thread starts enabled."""
-    enabled = True
-
-
-_grad_mode = _GradMode()
-
-
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block ops record no graph: outputs never require grad.
-
-    It applies to the thread that entered it only.
-    """
-    previous, _grad_mode.enabled = _grad_mode.enabled, False
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
-
-
-def is_grad_enabled() -> bool:
-    """False inside a ``no_grad()`` block of this thread."""
-    return _grad_mode.enabled
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
@@ -76,6 +57,13 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     return np.asarray(array, dtype=np.float32)
 
 
+def _root_array(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``array`` views."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it.
 
@@ -84,6 +72,14 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
+
+    # Defaults shared by every instance until a tensor needs its own (see Version):
+    _base: Tensor | None = None          # the tensor whose storage this one views
+    _version_box: Version | None = None  # made on the first write or view
+    _made_at = 0                         # the clock when the op made this tensor
+    _overwritten = False                 # its array was written in place after it was made
+    _grad_tensor: Tensor | None = None   # the Tensor that ``.grad`` returns
+    _views: list | None = None           # weak references to the views of this base
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self._data = _as_array(data, dtype)
@@ -100,22 +96,68 @@ class Tensor:
     # -- construction of op outputs ----------------------------------------
     @staticmethod
     def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
-        """The output of an op: a node of the graph when any input needs grad."""
+        """The output of an op: a node of the graph when any input needs grad.
+
+        An output that views an input's memory (reshape, transpose, basic
+        indexing) is a view of that input: they share one version counter, so
+        an in-place write through either is seen by the graphs of both."""
         out = Tensor.__new__(Tensor)
         out._data, out._grad, out._grad_view, out._owner = np.asarray(data), None, None, None
         out._freed = False
-        out._requires_grad = _grad_mode.enabled and any([p._requires_grad for p in parents])
+        out._made_at = Clock.now
+        out._requires_grad = grad_mode._mode.enabled and any([p._requires_grad for p in parents])
         out._parents = parents if out._requires_grad else ()
         out._backward = backward if out._requires_grad else None
         out._grad_fn_name = backward.__qualname__ if out._requires_grad else None
         if out._requires_grad and out._grad_fn_name[0] == "_":   # made in a shared helper
             out._grad_fn_name = public_caller()
+        if parents and (out._data.base is not None or out._data is parents[0]._data):
+            out._view_of(parents)
         return out
+
+    def _view_of(self, parents: tuple[Tensor, ...]) -> None:
+        """Make this tensor a view of the parent whose memory its array shares, if any."""
+        root = _root_array(self._data)
+        for parent in parents:
+            if (_root_array(parent._data) is root
+                    and np.may_share_memory(self._data, parent._data)):
+                base = parent._base if parent._base is not None else parent
+                self._base, self._version_box = base, base._version_counter()
+                if base._views is None:
+                    base._views = []
+                base._views.append(weakref.ref(self))
+                return
+
+    def _live_views(self) -> list[Tensor]:
+        """The views of this base that are still alive."""
+        views = [view for view in map(lambda ref: ref(), self._views or ()) if view is not None]
+        self._views = [weakref.ref(view) for view in views]
+        return views
+
+    def _version_counter(self) -> Version:
+        """The version counter of this tensor's storage (made when first asked for)."""
+        if self._version_box is None:
+            self._version_box = Version()
+        return self._version_box
+
+    def _alias(self) -> Tensor:
+        """A tensor outside the graph on the same storage and version counter."""
+        alias = Tensor.__new__(Tensor)
+        alias._data, alias._grad, alias._grad_view, alias._owner = self._data, None, None, None
+        alias._parents, alias._backward, alias._freed = (), None, False
+        alias._requires_grad = False
+        alias._base = self._base if self._base is not None else self
+        alias._version_box = alias._base._version_counter()
+        return alias
 
     # -- data, grad and their binding to an optimizer's flat buffers ---------
     @property
-    def data(self) -> np.ndarray:
-        return self._data
+    def data(self) -> Tensor:
+        """The same storage as a tensor outside the graph, as PyTorch's ``.data``:
+        ``p.data.zero_()`` and ``p.data[0] = 1`` write into ``p`` (and into an
+        optimizer's flat buffer that holds it). Assigning ``p.data = x`` replaces
+        the values (copies them in, for a tensor in an optimizer's flat buffer)."""
+        return self._alias()
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -131,8 +173,17 @@ class Tensor:
         self._owner.data_assigned(self)
 
     @property
-    def grad(self) -> np.ndarray | None:
-        return self._grad
+    def grad(self) -> Tensor | None:
+        """d loss / d self after ``backward()`` (None before): a Tensor on the grad
+        array, which for a parameter is a view of its optimizer's flat grad buffer,
+        so ``p.grad.zero_()`` and ``p.grad += g`` write there."""
+        g = self._grad
+        if g is None:
+            return None
+        wrapper = self._grad_tensor
+        if wrapper is None or wrapper._data is not g:
+            wrapper = self._grad_tensor = Tensor(g, dtype=g.dtype)
+        return wrapper
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -157,18 +208,56 @@ class Tensor:
             self._grad = self._grad_view
             self._owner.grad_arrived(self)
 
-    def _bind(self, data_view: np.ndarray, grad_view: np.ndarray, owner: Any) -> None:
+    def _bind(self, data_view: np.ndarray, grad_view: np.ndarray, owner: Any,
+              version: Version) -> None:
         """Move data and grad into views of an optimizer's flat buffers.
 
         From now on assigning ``.data`` or ``.grad`` copies into the views, and
         ``owner.data_assigned(self)`` / ``owner.grad_arrived(self)`` are told;
-        setting a grad back to None tells ``owner.grad_cleared(self)``.
+        setting a grad back to None tells ``owner.grad_cleared(self)``. The
+        parameters of one flat buffer share its ``version`` counter, which the
+        optimizer's step advances, as it writes them all at once.
         """
         np.copyto(data_view, self._data)
         grad, self._grad = self._grad, None
         self._data, self._grad_view, self._owner = data_view, grad_view, owner
+        self._version_box = version
         if grad is not None:
             self.grad = grad
+
+    # -- in-place writes: the version counter and the graph ------------------
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's storage was written in place (PyTorch's)."""
+        return 0 if self._version_box is None else self._version_box.count
+
+    def _written(self) -> None:
+        """Count an in-place write into this tensor's storage, and tell the
+        optimizer that holds the storage, if any (a device copy goes stale)."""
+        bump(self._version_counter())
+        root = self._base if self._base is not None else self
+        if root._owner is not None:
+            root._owner.data_assigned(root)
+
+    def _snapshot(self) -> Tensor:
+        """This tensor's place in the graph with a copy of its current values, as a
+        tensor of its own: the input of an in-place op that is about to overwrite it.
+        The op that made those values may have kept their array for its backward:
+        it is marked overwritten (see ``_check_unchanged``)."""
+        old = Tensor.__new__(Tensor)
+        old._data, old._grad, old._grad_view, old._owner = self._data.copy(), None, None, None
+        old._parents, old._backward, old._freed = self._parents, self._backward, self._freed
+        old._grad_fn_name = getattr(self, "_grad_fn_name", None)
+        old._requires_grad, old._made_at = self._requires_grad, self._made_at
+        old._overwritten = self._backward is not None
+        return old
+
+    def _rebase(self, result: Tensor) -> None:
+        """After an in-place op recorded in the graph: this tensor, whose array now
+        holds ``result``'s values, takes ``result``'s place in the graph."""
+        self._parents, self._backward = result._parents, result._backward
+        self._grad_fn_name, self._requires_grad = result._grad_fn_name, result._requires_grad
+        self._freed, self._overwritten, self._made_at = False, False, Clock.now
 
     def _accumulate_grad(self, g: np.ndarray) -> None:
         """Add the gradient that reached this leaf (already of its shape) to .grad."""
@@ -227,8 +316,9 @@ class Tensor:
         return int(self.item())
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor(self._data, dtype=self._data.dtype)
+        """The same storage, cut from the graph; it shares this tensor's version
+        counter, so an in-place write through it is seen by the graph, as in PyTorch."""
+        return self._alias()
 
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
@@ -296,7 +386,10 @@ class Tensor:
         """
         state = dict(self.__dict__)
         state.update(_grad_view=None, _owner=None, _parents=(), _backward=None, _freed=False)
-        state.pop("_module_call", None)   # minidl.viz's record of the Module that made it
+        for name in ("_module_call",    # minidl.viz's record of the Module that made it
+                     "_base", "_version_box", "_made_at", "_overwritten", "_grad_tensor",
+                     "_views"):
+            state.pop(name, None)
         return state
 
     # -- the engine -----------------------------------------------------------
@@ -334,7 +427,13 @@ class Tensor:
             if node._backward is None:
                 node._accumulate_grad(g)
                 continue
+            if node._overwritten or node._version_box is not None:
+                check_output_unchanged(node)
+            made_at = node._made_at
             for parent, parent_grad in zip(node._parents, node._backward(g)):
+                box = parent._version_box
+                if box is not None and box.at > made_at:
+                    raise modified_error(node, parent, box)
                 if parent_grad is None or not parent._requires_grad:
                     continue
                 if parent_grad.shape != parent._data.shape:

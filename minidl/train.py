@@ -24,7 +24,8 @@ import numpy as np
 
 from .data import DataLoader, is_dataset
 from .nn.utils import clip_grad_norm_
-from .tensor import Tensor, no_grad
+from .grad_mode import no_grad
+from .tensor import Tensor
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
            "DivergenceError", "METRICS", "accuracy", "mse", "r2"]

@@ -123,13 +123,13 @@ def test_early_stopping_takes_numpy_and_int_deltas():
 
 def test_fit_names_a_callback_without_on_epoch_end_before_training():
     model = nn.Linear(2, 2)
-    before = model.weight.data.copy()
+    before = model.weight.numpy().copy()
     with pytest.raises(TypeError, match=r"Invalid callback: 'stop' \(a str\) has no "
                                         r"on_epoch_end"):
         fit(model, nn.CrossEntropyLoss(), minidl.optim.SGD(model.parameters(), lr=0.1),
             (np.ones((4, 2), np.float32), np.array([0, 1, 0, 1])), epochs=1, progress=False,
             callbacks=["stop"])
-    assert np.array_equal(model.weight.data, before)
+    assert np.array_equal(model.weight.numpy(), before)
 
 
 def test_fit_refuses_a_stop_on_nonfinite_that_is_not_a_bool():

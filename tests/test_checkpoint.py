@@ -197,12 +197,12 @@ def test_restore_rng_puts_back_the_global_and_the_loader_generators(tmp_path):
     minidl.manual_seed(1)
     list(loader)
     save(tmp_path / "rng.npz", loader=loader)
-    expected = (minidl.random.generator().random(3), [b[1].data for b in loader])
+    expected = (minidl.random.generator().random(3), [b[1].numpy() for b in loader])
     minidl.manual_seed(99)
     fresh = DataLoader(X, y, batch_size=10, seed=4)
     restore_rng(load(tmp_path / "rng.npz"), fresh)
     assert np.array_equal(minidl.random.generator().random(3), expected[0])
-    assert all(np.array_equal(a.data, b) for (_, a), b in zip(fresh, expected[1]))
+    assert all(np.array_equal(a.numpy(), b) for (_, a), b in zip(fresh, expected[1]))
     with pytest.raises(CheckpointError, match="unseeded"):
         restore_rng(load(tmp_path / "rng.npz"), DataLoader(X, y))
 

@@ -184,7 +184,7 @@ def moons_model():
 
 
 def flat_params(model) -> np.ndarray:
-    return np.concatenate([p.data.reshape(-1).copy() for p in model.parameters()])
+    return np.concatenate([p.numpy().reshape(-1).copy() for p in model.parameters()])
 
 
 def test_fit_clips_every_step_to_the_norm():

@@ -59,7 +59,7 @@ def test_conv1d_layer_gradients_match_finite_differences(kernel, stride, padding
     # the layer computes that same function
     expected = F.conv1d(F.pad(x, (padding, padding), mode.replace("zeros", "constant")),
                         layer.weight, layer.bias, stride)
-    np.testing.assert_allclose(layer(x).data, expected.data)
+    np.testing.assert_allclose(layer(x).numpy(), expected.numpy())
 
 
 @fast
@@ -107,7 +107,7 @@ def test_embedding_layer():
     minidl.manual_seed(0)
     layer = nn.Embedding(10, 4, padding_idx=-1)
     assert layer.padding_idx == 9 and repr(layer) == "Embedding(10, 4, padding_idx=9)"
-    np.testing.assert_array_equal(layer.weight.data[9], 0)
+    np.testing.assert_array_equal(layer.weight.numpy()[9], 0)
     assert layer(minidl.Tensor(np.array([3, 9]))).shape == (2, 4)
     with pytest.raises(IndexError, match="index 10 is out of range for 10 embeddings"):
         layer(np.array([[1, 10]]))
@@ -124,8 +124,8 @@ def test_conv2d_layer_shapes_init_and_repr():
     layer = nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, groups=2)
     assert layer.weight.shape == (6, 2, 3, 2) and layer.bias.shape == (6,)
     bound = 1 / math.sqrt(2 * 3 * 2)    # fan_in = in_channels / groups * kH * kW
-    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
-    assert np.abs(layer.weight.data).max() > 0.8 * bound
+    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+    assert np.abs(layer.weight.numpy()).max() > 0.8 * bound
     assert layer(np.zeros((5, 4, 7, 6), np.float32)).shape == (5, 6, 4, 4)
     assert layer(np.zeros((4, 7, 6), np.float32)).shape == (6, 4, 4)   # unbatched
     assert repr(layer) == ("Conv2d(4, 6, kernel_size=(3, 2), stride=(2, 2), padding=(1, 1), "
@@ -144,9 +144,9 @@ def test_same_padding_keeps_the_size(kernel, dilation):
 
 def test_pool_layers():
     x = minidl.Tensor(np.arange(32, dtype=np.float32).reshape(1, 2, 4, 4))
-    np.testing.assert_array_equal(nn.MaxPool2d(2)(x).data[0, 0], [[5, 7], [13, 15]])
-    np.testing.assert_array_equal(nn.AvgPool2d(2)(x).data[0, 0], [[2.5, 4.5], [10.5, 12.5]])
-    np.testing.assert_array_equal(nn.AdaptiveAvgPool2d(1)(x).data.ravel(), [7.5, 23.5])
+    np.testing.assert_array_equal(nn.MaxPool2d(2)(x).numpy()[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(nn.AvgPool2d(2)(x).numpy()[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(nn.AdaptiveAvgPool2d(1)(x).numpy().ravel(), [7.5, 23.5])
     assert nn.MaxPool1d(3, stride=1)(np.zeros((2, 3, 5))).shape == (2, 3, 3)
     assert nn.AvgPool1d(2)(np.zeros((2, 3, 5))).shape == (2, 3, 2)
     assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
@@ -155,7 +155,7 @@ def test_pool_layers():
 def test_batch_norm2d_layer():
     layer = nn.BatchNorm2d(3)
     x = np.random.default_rng(0).normal(2.0, 3.0, (8, 3, 4, 4)).astype(np.float32)
-    y = layer(x).data
+    y = layer(x).numpy()
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, atol=1e-3)
     np.testing.assert_allclose(layer.running_mean, 0.1 * x.mean(axis=(0, 2, 3)), rtol=1e-5)
@@ -169,7 +169,7 @@ def test_batch_norm2d_layer():
 
 def test_layer_norm_layer():
     layer = nn.LayerNorm(4)
-    y = layer(np.random.default_rng(0).normal(5, 2, (3, 4))).data
+    y = layer(np.random.default_rng(0).normal(5, 2, (3, 4))).numpy()
     np.testing.assert_allclose(y.mean(axis=1), 0, atol=1e-5)
     assert nn.LayerNorm((2, 3), elementwise_affine=False).weight is None
     with pytest.raises(ValueError, match=r"input of shape \(3, 5\) does not end in "
@@ -237,5 +237,5 @@ def test_padding_modes_pad_unbatched_input_too(mode):
     minidl.manual_seed(0)
     layer = nn.Conv2d(2, 3, 3, padding=1, padding_mode=mode, dtype=np.float64)
     x = np.random.default_rng(0).standard_normal((2, 5, 4))
-    np.testing.assert_allclose(layer(x).data, layer(x[None]).data[0])
+    np.testing.assert_allclose(layer(x).numpy(), layer(x[None]).numpy()[0])
     assert layer(x).shape == (3, 5, 4)

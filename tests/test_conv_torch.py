@@ -60,7 +60,7 @@ def test_matches_torch(number):
     case, v = CASES[number], stored(number)
     y, inputs = replay(case["kind"], case["settings"], v)
     assert y.dtype == np.float64
-    np.testing.assert_allclose(y.data, v["y"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), v["y"], rtol=1e-10, atol=1e-12)
     y.backward(v["g"])
     for name, tensor in inputs.items():
         np.testing.assert_allclose(tensor.grad, v[f"grad_{name}"], rtol=1e-10, atol=1e-12,
@@ -78,11 +78,11 @@ def test_batch_norm2d_matches_torch_in_training_and_eval():
     layer.num_batches_tracked[...] = 1
     x = leaf(v["x"])
     y = layer(x)
-    np.testing.assert_allclose(y.data, v["y"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), v["y"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.running_mean, v["running_mean"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.running_var, v["running_var"], rtol=1e-10, atol=1e-12)
     y.backward(v["g"])
     for name, tensor in (("x", x), ("w", layer.weight), ("b", layer.bias)):
         np.testing.assert_allclose(tensor.grad, v[f"grad_{name}"], rtol=1e-10, atol=1e-12)
     layer.eval()
-    np.testing.assert_allclose(layer(v["x"]).data, v["eval_y"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer(v["x"]).numpy(), v["eval_y"], rtol=1e-10, atol=1e-12)

@@ -59,7 +59,7 @@ def test_deepcopy_of_an_optimizer_with_its_model_steps_the_copy_only():
     _step(model2, optimizer2, 1)
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
-    assert not np.array_equal(model2[0].weight.data, before["0.weight"])
+    assert not np.array_equal(model2[0].weight.numpy(), before["0.weight"])
 
 
 def test_deepcopy_of_a_model_is_an_independent_model_no_optimizer_owns():
@@ -75,13 +75,13 @@ def test_deepcopy_of_a_model_is_an_independent_model_no_optimizer_owns():
         _step(model, optimizer, k)   # the original trains on; the copy stays
     for name, value in best.state_dict().items():
         np.testing.assert_array_equal(value, saved[name])
-    assert not np.array_equal(model[0].weight.data, saved["0.weight"])
+    assert not np.array_equal(model[0].weight.numpy(), saved["0.weight"])
     # the copy trains with an optimizer of its own, and the first one still steps
     other = optim.SGD(best.parameters(), lr=0.1, device="cpu")
     _step(best, other, 5)
     _step(model, optimizer, 5)
     best[0].weight.data = np.zeros((5, 3), np.float32)   # plain assignment, no owner
-    assert not np.array_equal(model[0].weight.data, 0)
+    assert not np.array_equal(model[0].weight.numpy(), 0)
 
 
 def test_pickle_of_a_model_after_an_optimizer_was_built():
@@ -91,7 +91,7 @@ def test_pickle_of_a_model_after_an_optimizer_was_built():
     loaded = pickle.loads(pickle.dumps(model))
     X = minidl.tensor(np.ones((4, 3)))
     model.eval(), loaded.eval()
-    np.testing.assert_array_equal(model(X).data, loaded(X).data)
+    np.testing.assert_array_equal(model(X).numpy(), loaded(X).numpy())
     assert repr(loaded) == repr(model)
 
 
@@ -101,10 +101,10 @@ def test_copied_tensors_are_leaves_with_data_grad_and_requires_grad():
     for c in (copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
         assert c.requires_grad and c.is_leaf and c.dtype == np.float32
         np.testing.assert_array_equal(c.grad, [2.0, 4.0])
-        assert not np.shares_memory(c.data, x.data)
+        assert not np.shares_memory(c.numpy(), x.numpy())
     y = copy.deepcopy(x * 3)   # the graph is not copied: the copy is a leaf
     assert y.is_leaf and y.requires_grad
-    np.testing.assert_array_equal(y.data, [3.0, 6.0])
+    np.testing.assert_array_equal(y.numpy(), [3.0, 6.0])
 
 
 def test_joblib_dump_of_a_fitted_estimators_model(tmp_path):
@@ -133,14 +133,14 @@ def test_an_optimizer_pickled_alone_steps_its_own_copies_of_the_params():
     assert [g["lr"] for g in loaded.param_groups] == [0.1, 0.01]
     params = [p for group in loaded.param_groups for p in group["params"]]
     for p, q in zip(params, model.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
         assert p is not q
     for p in params:
-        p.grad = np.ones_like(p.data)
-    before = [p.data.copy() for p in model.parameters()]
+        p.grad = np.ones_like(p.numpy())
+    before = [p.numpy().copy() for p in model.parameters()]
     loaded.step()
-    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
-    assert not np.array_equal(params[0].data, before[0])
+    assert all(np.array_equal(a, p.numpy()) for a, p in zip(before, model.parameters()))
+    assert not np.array_equal(params[0].numpy(), before[0])
 
 
 def test_a_scheduler_pickles_with_its_optimizer():

@@ -30,8 +30,8 @@ def test_dataloader_takes_a_dataset_object():
     assert len(batches) == 3
     X, y = batches[0]
     assert X.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_array_equal(X.data, np.arange(8).reshape(4, 2))
-    np.testing.assert_array_equal(y.data, [0, 1, 2, 0])
+    np.testing.assert_array_equal(X.numpy(), np.arange(8).reshape(4, 2))
+    np.testing.assert_array_equal(y.numpy(), [0, 1, 2, 0])
 
 
 def test_dataset_items_of_tensors_and_features_only():

@@ -52,9 +52,9 @@ MODULES = {"mse": nn.MSELoss, "l1": nn.L1Loss, "huber": nn.HuberLoss,
 def test_value_matches_closed_form(name: str, reduction: str) -> None:
     loss_fn, x, target, per_element = CASES[name]
     loss = loss_fn(leaf(x), target, reduction=reduction)
-    np.testing.assert_allclose(loss.data, reduce(per_element, reduction), rtol=1e-12)
+    np.testing.assert_allclose(loss.numpy(), reduce(per_element, reduction), rtol=1e-12)
     module_loss = MODULES[name](reduction=reduction)(leaf(x), target)
-    np.testing.assert_allclose(module_loss.data, loss.data, rtol=1e-12)
+    np.testing.assert_allclose(module_loss.numpy(), loss.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -83,9 +83,9 @@ def test_bce_with_logits_target_gets_gradient_minus_x() -> None:
 def test_huber_is_quadratic_inside_delta_and_linear_outside() -> None:
     diff = np.array([-3.0, -0.5, 0.25, 1.5, 4.0])
     loss = F.huber_loss(leaf(diff), np.zeros(5), reduction="none", delta=2.0)
-    np.testing.assert_allclose(loss.data, [2 * (3 - 1), 0.125, 0.03125, 1.125, 2 * (4 - 1)])
-    np.testing.assert_allclose(nn.HuberLoss(delta=2.0)(leaf(diff), np.zeros(5)).data,
-                               loss.data.mean())
+    np.testing.assert_allclose(loss.numpy(), [2 * (3 - 1), 0.125, 0.03125, 1.125, 2 * (4 - 1)])
+    np.testing.assert_allclose(nn.HuberLoss(delta=2.0)(leaf(diff), np.zeros(5)).numpy(),
+                               loss.numpy().mean())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -93,7 +93,7 @@ def test_bce_with_logits_is_finite_at_extreme_logits(dtype: type) -> None:
     logits = minidl.tensor(np.array([1e4, -1e4, 1e4, -1e4]), requires_grad=True, dtype=dtype)
     target = np.array([1.0, 0.0, 0.0, 1.0])
     loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-    np.testing.assert_array_equal(loss.data, [0.0, 0.0, 1e4, 1e4])
+    np.testing.assert_array_equal(loss.numpy(), [0.0, 0.0, 1e4, 1e4])
     assert loss.dtype == dtype
     F.binary_cross_entropy_with_logits(logits, target, reduction="sum").backward()
     np.testing.assert_array_equal(logits.grad, [0.0, 0.0, 1.0, -1.0])
@@ -103,22 +103,22 @@ def test_bce_with_logits_keeps_tiny_losses() -> None:
     """log1p(e^-40) is e^-40 to double precision, where log(1 + e^-40) rounds to 0."""
     loss = F.binary_cross_entropy_with_logits(leaf(np.array([-40.0, 40.0])), np.array([0.0, 1.0]),
                                               reduction="none")
-    np.testing.assert_allclose(loss.data, [np.exp(-40.0)] * 2, rtol=1e-12)
+    np.testing.assert_allclose(loss.numpy(), [np.exp(-40.0)] * 2, rtol=1e-12)
 
 
 def test_cross_entropy_is_stable_for_huge_logits() -> None:
     logits = leaf(np.array([[1e4, 0.0, -1e4], [5e3, 5e3, 0.0]]))
     loss = F.cross_entropy(logits, np.array([1, 0]), reduction="none")
-    np.testing.assert_allclose(loss.data, [1e4, np.log(2)])
+    np.testing.assert_allclose(loss.numpy(), [1e4, np.log(2)])
     loss.backward(np.ones(2))
     np.testing.assert_allclose(logits.grad, [[1.0, -1.0, 0.0], [-0.5, 0.5, 0.0]])
 
 
 def test_targets_may_be_tensors_or_arrays() -> None:
     for target in (Y, minidl.tensor(Y, dtype=np.float64)):
-        np.testing.assert_allclose(F.mse_loss(leaf(X), target).data, np.mean((X - Y) ** 2))
+        np.testing.assert_allclose(F.mse_loss(leaf(X), target).numpy(), np.mean((X - Y) ** 2))
     for classes in (CLASSES, minidl.tensor(CLASSES), CLASSES.astype(np.int32)):
-        np.testing.assert_allclose(F.cross_entropy(leaf(X), classes).data,
+        np.testing.assert_allclose(F.cross_entropy(leaf(X), classes).numpy(),
                                    CASES["cross_entropy"][3].mean())
 
 
@@ -128,7 +128,7 @@ def test_float32_input_gives_float32_loss_and_gradient(name: str) -> None:
     x = minidl.tensor(x, requires_grad=True)
     loss = loss_fn(x, target)
     assert loss.dtype == np.float32
-    np.testing.assert_allclose(loss.data, per_element.mean(), rtol=1e-5)
+    np.testing.assert_allclose(loss.numpy(), per_element.mean(), rtol=1e-5)
     loss.backward()
     assert x.grad.dtype == np.float32
 

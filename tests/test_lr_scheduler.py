@@ -92,7 +92,7 @@ def test_the_optimizer_uses_the_scheduled_lr():
         optimizer.step()
         expected -= lr
         scheduler.step()
-    np.testing.assert_allclose(param.data, expected)
+    np.testing.assert_allclose(param.numpy(), expected)
 
 
 def test_plateau_min_rel_with_cooldown_and_min_lr_matches_pytorch():

@@ -60,10 +60,10 @@ def test_module_list_inside_a_model_trains():
     assert list(net.state_dict()) == ["blocks.0.weight", "blocks.0.bias", "blocks.1.weight",
                                       "blocks.1.bias", "heads.out.weight", "heads.out.bias"]
     opt = optim.SGD(net.parameters(), lr=0.1, device="cpu")
-    before = net.blocks[0].weight.data.copy()
+    before = net.blocks[0].weight.numpy().copy()
     net(minidl.ones(4, 3)).sum().backward()
     opt.step()
-    assert not np.array_equal(before, net.blocks[0].weight.data)
+    assert not np.array_equal(before, net.blocks[0].weight.numpy())
 
 
 def test_module_dict_registers_in_insertion_order():
@@ -141,13 +141,13 @@ def test_forward_hooks_see_and_replace_inputs_and_outputs():
     post = layer.register_forward_hook(lambda m, args, out: out * 0)
     out = layer(minidl.ones(1, 2))
     assert calls == [("pre", 1)]
-    np.testing.assert_array_equal(out.data, 0)
+    np.testing.assert_array_equal(out.numpy(), 0)
     post.remove()
     post.remove()
-    assert not np.array_equal(layer(minidl.ones(1, 2)).data, 0)
+    assert not np.array_equal(layer(minidl.ones(1, 2)).numpy(), 0)
     pre.remove()
     with layer.register_forward_pre_hook(lambda m, args: args[0] * 0):
-        np.testing.assert_allclose(layer(minidl.ones(1, 2)).data, layer.bias.data[None])
+        np.testing.assert_allclose(layer(minidl.ones(1, 2)).numpy(), layer.bias.numpy()[None])
     assert len(calls) == 2   # removed hooks are not called
 
 
@@ -156,7 +156,7 @@ def test_tensor_hooks_change_the_gradient_that_flows_on():
     x.register_hook(lambda g: g * 2)
     y = x * 3
     seen = []
-    y.register_hook(lambda g: seen.append(g.data.copy()))
+    y.register_hook(lambda g: seen.append(g.numpy().copy()))
     handle = y.register_hook(lambda g: g + 1)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [12.0, 12.0, 12.0])   # torch gives 12 too
@@ -184,10 +184,10 @@ def test_numpy_functions_take_tensors():
     t = minidl.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 1.0]], requires_grad=True)
     array = np.asarray(t)
     assert type(array) is np.ndarray and array.dtype == np.float32
-    np.testing.assert_array_equal(array, t.data)
+    np.testing.assert_array_equal(array, t.numpy())
     np.testing.assert_array_equal(np.asarray(np.argmax(t, axis=1)), [1, 0])
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
-    assert not np.shares_memory(np.array(t), t.data)
+    assert not np.shares_memory(np.array(t), t.numpy())
     stacked = np.stack([minidl.ones(2), minidl.zeros(2)])
     assert type(stacked) is np.ndarray and stacked.shape == (2, 2)
     assert isinstance(np.ones(3, np.float32) + minidl.ones(3), minidl.Tensor)

@@ -20,9 +20,9 @@ def stepped(optimizer_cls, steps=3, **options):
     optimizer = optimizer_cls([param], device="reference", **options)
     for _ in range(steps):
         param.grad = rng.normal(size=param.shape) * np.logspace(-3, 1, 5)
-        before = param.data.copy()
+        before = param.numpy().copy()
         optimizer.step()
-    return optimizer, param, param.data - before
+    return optimizer, param, param.numpy() - before
 
 
 @pytest.mark.parametrize("options", [{}, {"centered": True}, {"eps_in_sqrt": True},
@@ -92,7 +92,7 @@ def test_stats_of_one_full_batch_epoch_are_that_steps_numbers():
     model, optimizer = model_and(optim.RMSprop, lr=0.01)
     X, y = data()
     first = model[0]
-    before = first.weight.data.copy(), first.bias.data.copy()
+    before = first.weight.numpy().copy(), first.bias.numpy().copy()
     stats = OptimizerStats(optimizer, quantiles=(0, 0.5, 1))
     fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), epochs=1, batch_size=len(X),
         progress=False, callbacks=[stats])
@@ -100,10 +100,10 @@ def test_stats_of_one_full_batch_epoch_are_that_steps_numbers():
     assert history.keys() == ["loss", "0.grad_norm", "0.update_ratio", "2.grad_norm",
                               "2.update_ratio", "0.lr_q0", "0.lr_q50", "0.lr_q100",
                               "2.lr_q0", "2.lr_q50", "2.lr_q100"]
-    grad = np.sqrt(np.sum(first.weight.grad.astype(np.float64) ** 2)
-                   + np.sum(first.bias.grad.astype(np.float64) ** 2))
-    moved = np.sqrt(np.sum((first.weight.data - before[0]) ** 2.0)
-                    + np.sum((first.bias.data - before[1]) ** 2.0))
+    grad = np.sqrt(np.sum(np.asarray(first.weight.grad, np.float64) ** 2)
+                   + np.sum(np.asarray(first.bias.grad, np.float64) ** 2))
+    moved = np.sqrt(np.sum((first.weight.numpy() - before[0]) ** 2.0)
+                    + np.sum((first.bias.numpy() - before[1]) ** 2.0))
     size = np.sqrt(np.sum(before[0] ** 2.0) + np.sum(before[1] ** 2.0))
     assert history["0.grad_norm"] == [pytest.approx(grad, rel=1e-5)]
     assert history["0.update_ratio"] == [pytest.approx(moved / size, rel=1e-4)]
@@ -209,9 +209,9 @@ def test_a_watched_optimizer_still_pickles_and_steps():
     stats.on_train_begin(model)
     copy = pickle.loads(pickle.dumps(optimizer))
     for param in copy.param_groups[0]["params"]:
-        param.grad = np.ones_like(param.data)
-    before = copy.param_groups[0]["params"][0].data.copy()
+        param.grad = np.ones_like(param.numpy())
+    before = copy.param_groups[0]["params"][0].numpy().copy()
     copy.step()
-    assert not np.array_equal(before, copy.param_groups[0]["params"][0].data)
+    assert not np.array_equal(before, copy.param_groups[0]["params"][0].numpy())
     stats.on_train_end(model)
     assert "step" not in optimizer.__dict__

@@ -31,6 +31,6 @@ def test_mlp_fits_moons_with_plain_sgd() -> None:
         losses.append(loss.item())
 
     with minidl.no_grad():
-        accuracy = (model(X).data.argmax(axis=1) == y).mean()
+        accuracy = (model(X).numpy().argmax(axis=1) == y).mean()
     assert losses[0] > 0.5 and losses[-1] < 0.15, f"loss {losses[0]:.3f} -> {losses[-1]:.3f}"
     assert accuracy >= 0.95, f"training accuracy {accuracy:.3f}"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minidl
+from minidl.versions import Version
 import minidl.nn as nn
 import minidl.nn.functional as F
 from minidl.nn import init
@@ -136,20 +137,20 @@ def test_state_dict_round_trip_copies_into_existing_arrays() -> None:
                            "layers.2.bias", "norm.weight", "norm.bias", "norm.running_mean",
                            "norm.running_var", "norm.num_batches_tracked"]
     state["scale"][0] = 2.0
-    assert source.scale.data[0] == 1.0, "state_dict must hold copies"
+    assert source.scale.numpy()[0] == 1.0, "state_dict must hold copies"
     source.scale.data[0] = 2.0
 
     target = TwoLayer()
-    arrays = [p.data for p in target.parameters()] + list(target.buffers())
+    arrays = [p.numpy() for p in target.parameters()] + list(target.buffers())
     assert target.load_state_dict(state) == ([], [])
-    assert all(a is b for a, b in zip(arrays, [p.data for p in target.parameters()]
+    assert all(a is b for a, b in zip(arrays, [p.numpy() for p in target.parameters()]
                                       + list(target.buffers())))
     for name, value in target.state_dict().items():
         np.testing.assert_array_equal(value, state[name])
     assert int(target.norm.num_batches_tracked) == 1
     x = minidl.randn(5, 2)
     source.eval(), target.eval()
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
 
 
 class FlatBufferOwner:
@@ -169,8 +170,8 @@ def test_load_state_dict_writes_into_an_optimizer_flat_buffer() -> None:
     layer = nn.Linear(2, 3)
     flat_data, flat_grad = np.zeros(9, dtype=np.float32), np.zeros(9, dtype=np.float32)
     owner = FlatBufferOwner()
-    layer.weight._bind(flat_data[:6].reshape(3, 2), flat_grad[:6].reshape(3, 2), owner)
-    layer.bias._bind(flat_data[6:], flat_grad[6:], owner)
+    layer.weight._bind(flat_data[:6].reshape(3, 2), flat_grad[:6].reshape(3, 2), owner, Version())
+    layer.bias._bind(flat_data[6:], flat_grad[6:], owner, Version())
     state = {"weight": np.arange(6.0).reshape(3, 2), "bias": np.array([7.0, 8.0, 9.0])}
     layer.load_state_dict(state)
     np.testing.assert_array_equal(flat_data, np.arange(10.0)[[0, 1, 2, 3, 4, 5, 7, 8, 9]])
@@ -191,7 +192,7 @@ def test_strict_load_names_missing_unexpected_and_mismatched_keys() -> None:
     assert "missing keys: 2.bias" in message
     assert "unexpected keys: 3.weight" in message
     assert "0.weight: the checkpoint has shape (4, 2), the module has shape (3, 2)" in message
-    np.testing.assert_array_equal(model[0].bias.data, before["0.bias"]), "nothing copied"
+    np.testing.assert_array_equal(model[0].bias.numpy(), before["0.bias"]), "nothing copied"
 
 
 def test_load_refuses_a_dtype_it_cannot_cast_and_copies_nothing() -> None:
@@ -202,7 +203,7 @@ def test_load_refuses_a_dtype_it_cannot_cast_and_copies_nothing() -> None:
     with pytest.raises(ValueError, match="dtype mismatch for num_batches_tracked: the "
                                          "checkpoint holds float64.*module's int64"):
         norm.load_state_dict(state)
-    np.testing.assert_array_equal(norm.weight.data, np.ones(2))
+    np.testing.assert_array_equal(norm.weight.numpy(), np.ones(2))
 
 
 def test_non_strict_load_returns_missing_and_unexpected() -> None:
@@ -211,7 +212,7 @@ def test_non_strict_load_returns_missing_and_unexpected() -> None:
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert missing == ["0.weight", "2.weight", "2.bias"]
     assert unexpected == ["5.weight"]
-    np.testing.assert_array_equal(model[0].bias.data, np.ones(3))
+    np.testing.assert_array_equal(model[0].bias.numpy(), np.ones(3))
     with pytest.raises(ValueError, match=r"0.bias: the checkpoint has shape \(2,\)"):
         model.load_state_dict({"0.bias": np.ones(2)}, strict=False)
 
@@ -240,7 +241,7 @@ def test_parameter_defaults() -> None:
     assert p.requires_grad and p.dtype == np.float32
     assert nn.Parameter(np.zeros(2)).dtype == np.float64
     t = minidl.tensor([1.0, 2.0])
-    assert nn.Parameter(t).data is t.data
+    assert nn.Parameter(t).numpy() is t.numpy()
 
 
 # -- Sequential -------------------------------------------------------------------------
@@ -257,7 +258,7 @@ def test_sequential_indexing_and_iteration() -> None:
     named = nn.Sequential(OrderedDict(hidden=layers[0], out=layers[2]))
     assert [name for name, _ in named.named_parameters()][:2] == ["hidden.weight", "hidden.bias"]
     x = minidl.randn(4, 2)
-    np.testing.assert_allclose(model(x).data, layers[2](layers[1](layers[0](x))).data)
+    np.testing.assert_allclose(model(x).numpy(), layers[2](layers[1](layers[0](x))).numpy())
 
 
 # -- Linear -------------------------------------------------------------------------------
@@ -266,20 +267,20 @@ def test_linear_init_is_pytorch_uniform_and_seeded() -> None:
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
     assert layer.weight.shape == (300, 400) and layer.weight.dtype == np.float32
-    for values in (layer.weight.data, layer.bias.data):
+    for values in (layer.weight.numpy(), layer.bias.numpy()):
         assert np.abs(values).max() <= bound
         assert np.abs(values).max() > 0.95 * bound
-    assert abs(layer.weight.data.std() - bound / math.sqrt(3)) < 0.01 * bound
+    assert abs(layer.weight.numpy().std() - bound / math.sqrt(3)) < 0.01 * bound
     minidl.manual_seed(3)
-    np.testing.assert_array_equal(nn.Linear(400, 300).weight.data, layer.weight.data)
+    np.testing.assert_array_equal(nn.Linear(400, 300).weight.numpy(), layer.weight.numpy())
 
 
 def test_linear_forward_and_validation() -> None:
     layer = nn.Linear(3, 2, dtype=np.float64)
     x = normal(4, 3)
-    expected = x @ layer.weight.data.T + layer.bias.data
-    np.testing.assert_allclose(layer(leaf(x)).data, expected)
-    np.testing.assert_allclose(F.linear(leaf(x), layer.weight, layer.bias).data, expected)
+    expected = x @ layer.weight.numpy().T + layer.bias.numpy()
+    np.testing.assert_allclose(layer(leaf(x)).numpy(), expected)
+    np.testing.assert_allclose(F.linear(leaf(x), layer.weight, layer.bias).numpy(), expected)
     assert nn.Linear(3, 2, bias=False).bias is None
     with pytest.raises(ValueError, match="Invalid in_features: 0"):
         nn.Linear(0, 2)
@@ -293,7 +294,7 @@ def test_with_parameters_runs_the_module_on_the_given_tensors() -> None:
     weight = layer.weight
     out = with_parameters(layer, ["weight", "bias"])(leaf(normal(4, 3)), leaf(np.zeros((2, 3))),
                                                      leaf(np.ones(2)))
-    np.testing.assert_array_equal(out.data, np.ones((4, 2)))
+    np.testing.assert_array_equal(out.numpy(), np.ones((4, 2)))
     assert layer.weight is weight
 
 
@@ -305,12 +306,12 @@ LINEAR_INPUT_SHAPES = [(3,), (5, 3), (2, 4, 3), (0, 3)]
 def test_linear_values_for_any_leading_axes(shape: tuple[int, ...], bias: bool) -> None:
     layer = nn.Linear(3, 4, bias=bias, dtype=np.float64)
     x = normal(*shape)
-    expected = np.einsum("...i,oi->...o", x, layer.weight.data)
+    expected = np.einsum("...i,oi->...o", x, layer.weight.numpy())
     if bias:
-        expected = expected + layer.bias.data
+        expected = expected + layer.bias.numpy()
     out = layer(leaf(x))
     assert out.shape == shape[:-1] + (4,)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape", LINEAR_INPUT_SHAPES, ids=str)
@@ -330,17 +331,17 @@ def test_linear_gradients_reach_only_what_requires_grad() -> None:
     F.linear(x, weight, bias).sum().backward()
     assert weight.grad is None
     np.testing.assert_allclose(bias.grad, np.full(4, 10.0))
-    np.testing.assert_allclose(x.grad, np.broadcast_to(weight.data.sum(axis=0), (2, 5, 3)))
+    np.testing.assert_allclose(x.grad, np.broadcast_to(weight.numpy().sum(axis=0), (2, 5, 3)))
 
 
 def test_linear_keeps_float32_for_array_and_integer_input() -> None:
     layer = nn.Linear(2, 3)
     integers = np.arange(4).reshape(2, 2)
-    expected = integers @ layer.weight.data.T.astype(np.float64) + layer.bias.data
+    expected = integers @ layer.weight.numpy().T.astype(np.float64) + layer.bias.numpy()
     for x in (integers, minidl.tensor(integers), integers.astype(np.float32)):
         out = layer(x)
         assert out.dtype == np.float32
-        np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
     layer(minidl.tensor(integers)).sum().backward()
     assert layer.weight.grad.dtype == np.float32 and layer.bias.grad.dtype == np.float32
 
@@ -393,14 +394,14 @@ def test_dropout_is_seeded_inverted_and_identity_in_eval() -> None:
     dropout = nn.Dropout(0.25)
     x = minidl.ones(200, 100)
     minidl.manual_seed(5)
-    first = dropout(x).data
+    first = dropout(x).numpy()
     minidl.manual_seed(5)
-    np.testing.assert_array_equal(dropout(x).data, first)
+    np.testing.assert_array_equal(dropout(x).numpy(), first)
     assert set(np.unique(first)) == {0.0, np.float32(1 / 0.75)}
     assert abs((first == 0).mean() - 0.25) < 0.01
     dropout.eval()
     assert dropout(x) is x
-    np.testing.assert_array_equal(F.dropout(x, 1.0).data, np.zeros((200, 100)))
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), np.zeros((200, 100)))
     assert F.dropout(x, 0.0) is x
 
 
@@ -421,7 +422,7 @@ def test_batchnorm_running_stats_follow_the_pytorch_update(shape: tuple[int, ...
     mean, var = np.zeros(3), np.ones(3)
     for step in range(3):
         x = 2.0 + 3.0 * normal(*shape, seed=step)
-        out = norm(leaf(x)).data
+        out = norm(leaf(x)).numpy()
         batch_mean, batch_var = x.mean(axis=axes), x.var(axis=axes)
         mean = 0.8 * mean + 0.2 * batch_mean
         var = 0.8 * var + 0.2 * batch_var * n / (n - 1)
@@ -435,7 +436,7 @@ def test_batchnorm_running_stats_follow_the_pytorch_update(shape: tuple[int, ...
     norm.eval()
     x = normal(*shape, seed=9)
     bshape = (1, 3) + (1,) * (len(shape) - 2)
-    np.testing.assert_allclose(norm(leaf(x)).data,
+    np.testing.assert_allclose(norm(leaf(x)).numpy(),
                                (x - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + 1e-5))
     assert int(norm.num_batches_tracked) == 3
 
@@ -453,7 +454,7 @@ def test_batchnorm_cumulative_average_and_untracked() -> None:
     assert list(untracked.parameters()) == [] and untracked.state_dict() == {}
     untracked.eval()
     x = batches[0]
-    np.testing.assert_allclose(untracked(leaf(x)).data,
+    np.testing.assert_allclose(untracked(leaf(x)).numpy(),
                                (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5))
 
 
@@ -498,20 +499,20 @@ def test_calculate_gain() -> None:
 ])
 def test_init_std_and_in_place(initializer: Callable, expected_std: float) -> None:
     weight = nn.Parameter(np.zeros((200, 300)))
-    array = weight.data
+    array = weight.numpy()
     assert initializer(weight) is weight
-    assert weight.data is array
-    assert abs(weight.data.std() - expected_std) < 0.02 * expected_std
-    assert abs(weight.data.mean()) < 0.02 * expected_std
+    assert weight.numpy() is array
+    assert abs(weight.numpy().std() - expected_std) < 0.02 * expected_std
+    assert abs(weight.numpy().mean()) < 0.02 * expected_std
 
 
 def test_uniform_bounds_and_constants() -> None:
     weight = nn.Parameter(np.zeros((50, 60)))
     bound = math.sqrt(6 / 110)
     init.xavier_uniform_(weight)
-    assert np.abs(weight.data).max() <= bound and np.abs(weight.data).max() > 0.95 * bound
-    assert init.zeros_(weight) is weight and not weight.data.any()
-    np.testing.assert_array_equal(init.ones_(weight).data, np.ones((50, 60)))
+    assert np.abs(weight.numpy()).max() <= bound and np.abs(weight.numpy()).max() > 0.95 * bound
+    assert init.zeros_(weight) is weight and not weight.numpy().any()
+    np.testing.assert_array_equal(init.ones_(weight).numpy(), np.ones((50, 60)))
     with pytest.raises(ValueError, match=r"at least 2 dimensions, not shape \(3,\)"):
         init.kaiming_uniform_(nn.Parameter(np.zeros(3)))
     with pytest.raises(ValueError, match="Invalid mode: 'fan'"):
@@ -521,10 +522,10 @@ def test_uniform_bounds_and_constants() -> None:
 # -- functional --------------------------------------------------------------------------------
 def test_functional_reexports_activations() -> None:
     x = leaf(normal(3, 4))
-    np.testing.assert_allclose(F.relu(x).data, np.maximum(x.data, 0))
-    np.testing.assert_allclose(F.softmax(x, axis=1).data.sum(axis=1), np.ones(3))
-    np.testing.assert_allclose(F.log_softmax(x).data, np.log(F.softmax(x).data))
-    np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).data, np.where(x.data > 0, x.data, 0.1 * x.data))
+    np.testing.assert_allclose(F.relu(x).numpy(), np.maximum(x.numpy(), 0))
+    np.testing.assert_allclose(F.softmax(x, axis=1).numpy().sum(axis=1), np.ones(3))
+    np.testing.assert_allclose(F.log_softmax(x).numpy(), np.log(F.softmax(x).numpy()))
+    np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).numpy(), np.where(x.numpy() > 0, x.numpy(), 0.1 * x.numpy()))
     np.testing.assert_allclose(nn.Flatten()(leaf(normal(2, 3, 4))).shape, (2, 12))
 
 

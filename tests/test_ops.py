@@ -95,14 +95,14 @@ def test_unary_forward_and_gradient(name, shape, seed):
     x = _unary_data(seed, shape, kind)
     out = op(leaf(x))
     assert out.dtype == np.float64 and out.shape == shape
-    np.testing.assert_allclose(out.data, reference(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), reference(x), rtol=1e-12, atol=1e-12)
     assert gradcheck(op, leaf(x))
 
 
 def test_gelu_known_values():
     x = Tensor([-1.0, 0.0, 1.0], dtype=np.float64)
-    np.testing.assert_allclose(minidl.gelu(x).data, [-0.15865525393145707, 0.0, 0.8413447460685429])
-    np.testing.assert_allclose(minidl.gelu(x, approximate="tanh").data,
+    np.testing.assert_allclose(minidl.gelu(x).numpy(), [-0.15865525393145707, 0.0, 0.8413447460685429])
+    np.testing.assert_allclose(minidl.gelu(x, approximate="tanh").numpy(),
                                [-0.15880800939172324, 0.0, 0.8411919906082768])
 
 
@@ -114,7 +114,7 @@ def test_unary_keeps_float32(name):
     x32, x64 = Tensor(data, requires_grad=True), leaf(data)
     out32, out64 = op(x32), op(x64)
     assert out32.dtype == np.float32
-    np.testing.assert_allclose(out32.data, out64.data, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out32.numpy(), out64.numpy(), rtol=1e-6, atol=1e-7)
     out32.sum().backward()
     out64.sum().backward()
     assert x32.grad.dtype == np.float32
@@ -129,7 +129,7 @@ def test_integer_input_gives_float32(op):
     out = op(x)
     assert out.dtype == np.float32
     as_float = op(Tensor([1.0, 2.0, 3.0], dtype=np.float64))
-    np.testing.assert_allclose(out.data, as_float.data, rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), as_float.numpy(), rtol=1e-6)
 
 
 # -- binary ops with broadcasting ---------------------------------------------
@@ -152,9 +152,9 @@ def test_binary_forward_and_gradient(name, shapes, seed):
     a, b = values(seed, shape_a), values(seed + 1, shape_b, b_kind)
     out = op(leaf(a), leaf(b))
     assert out.shape == shape_out and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, reference(a, b))
+    np.testing.assert_allclose(out.numpy(), reference(a, b))
     if operator is not None:
-        np.testing.assert_allclose(operator(leaf(a), leaf(b)).data, reference(a, b))
+        np.testing.assert_allclose(operator(leaf(a), leaf(b)).numpy(), reference(a, b))
     assert gradcheck(op, leaf(a), leaf(b))
 
 
@@ -164,21 +164,21 @@ def test_where_forward_and_gradient(shapes, seed):
     (shape_c, shape_a, shape_b), _ = shapes
     condition = values(seed, shape_c) > 0
     a, b = values(seed + 1, shape_a), values(seed + 2, shape_b)
-    np.testing.assert_array_equal(minidl.where(condition, leaf(a), leaf(b)).data, np.where(condition, a, b))
+    np.testing.assert_array_equal(minidl.where(condition, leaf(a), leaf(b)).numpy(), np.where(condition, a, b))
     assert gradcheck(lambda a, b: minidl.where(Tensor(condition), a, b), leaf(a), leaf(b))
 
 
 def test_clip_keeps_float32_and_does_not_truncate_integers():
     assert minidl.clip(Tensor([0.2, 0.7]), 0.5, np.float64(0.6)).dtype == np.float32
     out = minidl.clip(Tensor([0, 1, 2]), 0.5, 1.5)
-    np.testing.assert_array_equal(out.data, [0.5, 1.0, 1.5])
-    np.testing.assert_array_equal(minidl.clip(Tensor([0, 1, 2]), max=1).data, [0, 1, 1])
+    np.testing.assert_array_equal(out.numpy(), [0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(minidl.clip(Tensor([0, 1, 2]), max=1).numpy(), [0, 1, 1])
 
 
 def test_clip_with_array_bounds_and_at_the_bounds():
     x = leaf(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]))
     out = minidl.clip(x, np.array([[-1.0], [0.5]]), 1.0)
-    np.testing.assert_array_equal(out.data, [[-1, -1, 0, 1, 1], [0.5, 0.5, 0.5, 1, 1]])
+    np.testing.assert_array_equal(out.numpy(), [[-1, -1, 0, 1, 1], [0.5, 0.5, 0.5, 1, 1]])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad, [0, 1, 1, 2, 0])  # x on a bound passes its gradient
 
@@ -187,7 +187,7 @@ def test_where_with_a_scalar_branch():
     x = leaf(np.array([-1.0, 2.0, -3.0]))
     out = minidl.where(x > 0, x, 0.0)
     out.sum().backward()
-    np.testing.assert_array_equal(out.data, [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(out.numpy(), [0.0, 2.0, 0.0])
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
 
 
@@ -199,7 +199,7 @@ def test_matmul_forward_and_gradient(shapes, seed):
     a, b = values(seed, shape_a), values(seed + 1, shape_b)
     out = leaf(a) @ leaf(b)
     assert out.shape == shape_out
-    np.testing.assert_allclose(out.data, a @ b)
+    np.testing.assert_allclose(out.numpy(), a @ b)
     assert gradcheck(minidl.matmul, leaf(a), leaf(b))
 
 
@@ -229,7 +229,7 @@ def test_non_tensor_operands(name):
     x = values(0, (2, 3), "nonzero")
     out = op(leaf(x))
     assert isinstance(out, Tensor)
-    np.testing.assert_allclose(out.data, reference(x))
+    np.testing.assert_allclose(out.numpy(), reference(x))
     assert gradcheck(op, leaf(x))
     assert op(Tensor(x)).dtype == np.float32, "a non-Tensor operand must not promote float32"
 
@@ -244,7 +244,7 @@ def test_integer_tensors_stay_integer():
                                           (lambda x: 2 ** x, [2.0, 4.0]),
                                           (lambda x: minidl.pow(x, [1, 2]), [1.0, 4.0])])
 def test_pow_takes_a_tensor_exponent(op, expected):
-    np.testing.assert_allclose(op(Tensor([1.0, 2.0])).data, expected)
+    np.testing.assert_allclose(op(Tensor([1.0, 2.0])).numpy(), expected)
 
 
 # -- reductions ----------------------------------------------------------------
@@ -277,12 +277,12 @@ def test_reduction_forward_and_gradient(name, case, keepdims, seed):
     axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     if name == "var_ddof1" and math.prod(shape[a] for a in axes) < 2:
         with pytest.warns(RuntimeWarning, match="degrees of freedom"):
-            assert np.isnan(op(leaf(x), axis, keepdims).data).all()
+            assert np.isnan(op(leaf(x), axis, keepdims).numpy()).all()
         return
     out = op(leaf(x), axis=axis, keepdims=keepdims)
     expected = reference(x, axis=axis, keepdims=keepdims)
     assert out.shape == np.shape(expected) and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
     assert gradcheck(lambda x: op(x, axis=axis, keepdims=keepdims), leaf(x))
 
 
@@ -290,8 +290,8 @@ def test_reduction_forward_and_gradient(name, case, keepdims, seed):
 def test_reduction_methods_match_functions(name):
     x = Tensor(values(3, (2, 3, 4)))
     for axis in (None, 1, -1, (0, 2)):
-        np.testing.assert_array_equal(getattr(x, name)(axis=axis).data,
-                                      getattr(minidl, name)(x, axis=axis).data)
+        np.testing.assert_array_equal(getattr(x, name)(axis=axis).numpy(),
+                                      getattr(minidl, name)(x, axis=axis).numpy())
     assert getattr(x, name)().dtype == np.float32
 
 
@@ -338,21 +338,21 @@ def test_bad_axis_raises(axis):
 def test_reshape_and_transpose(shape, seed, data):
     x = values(seed, shape)
     target = tuple(reversed(shape))
-    np.testing.assert_array_equal(minidl.reshape(leaf(x), target).data, x.reshape(target))
-    np.testing.assert_array_equal(leaf(x).reshape(*target, 1).data, x.reshape(*target, 1))
+    np.testing.assert_array_equal(minidl.reshape(leaf(x), target).numpy(), x.reshape(target))
+    np.testing.assert_array_equal(leaf(x).reshape(*target, 1).numpy(), x.reshape(*target, 1))
     assert gradcheck(lambda x: minidl.reshape(x, -1), leaf(x))
     axes = tuple(data.draw(st.permutations(range(len(shape)))))
     if len(axes) == 2:   # two axes are exchanged, as PyTorch's transpose(dim0, dim1)
         axes = (1, 0)
-    np.testing.assert_array_equal(minidl.transpose(leaf(x), axes).data, x.transpose(axes))
-    np.testing.assert_array_equal(leaf(x).T.data, x.T)
+    np.testing.assert_array_equal(minidl.transpose(leaf(x), axes).numpy(), x.transpose(axes))
+    np.testing.assert_array_equal(leaf(x).T.numpy(), x.T)
     assert gradcheck(lambda x: x.transpose(*axes), leaf(x))
     assert gradcheck(lambda x: x.T, leaf(x))
 
 
 def test_transpose_negative_axes_and_bad_axes():
     x = Tensor(np.arange(24.0).reshape(2, 3, 4))
-    np.testing.assert_array_equal(x.transpose(-1, 0, 1).data, x.data.transpose(2, 0, 1))
+    np.testing.assert_array_equal(x.transpose(-1, 0, 1).numpy(), x.numpy().transpose(2, 0, 1))
     with pytest.raises(ValueError, match="transpose"):
         x.transpose(0, 1, 1)
     with pytest.raises(ValueError):
@@ -361,11 +361,11 @@ def test_transpose_negative_axes_and_bad_axes():
 
 def test_transpose_of_two_axes_exchanges_them_as_pytorch():
     x = Tensor(np.arange(24.0).reshape(2, 3, 4))
-    np.testing.assert_array_equal(x.transpose(0, 2).data, np.swapaxes(x.data, 0, 2))
+    np.testing.assert_array_equal(x.transpose(0, 2).numpy(), np.swapaxes(x.numpy(), 0, 2))
     m = Tensor(np.arange(6.0).reshape(2, 3))
-    np.testing.assert_array_equal(m.transpose(0, 1).data, m.data.T)   # numpy: the identity
-    np.testing.assert_array_equal(m.transpose(1, 0).data, m.data.T)
-    assert gradcheck(lambda t: t.transpose(0, 2), leaf(x.data))
+    np.testing.assert_array_equal(m.transpose(0, 1).numpy(), m.numpy().T)   # numpy: the identity
+    np.testing.assert_array_equal(m.transpose(1, 0).numpy(), m.numpy().T)
+    assert gradcheck(lambda t: t.transpose(0, 2), leaf(x.numpy()))
 
 
 @pytest.mark.parametrize("start, end, expected", [
@@ -374,7 +374,7 @@ def test_flatten(start, end, expected):
     x = values(0, (2, 3, 4))
     out = minidl.flatten(leaf(x), start, end)
     assert out.shape == expected
-    np.testing.assert_array_equal(out.data.ravel(), x.ravel())
+    np.testing.assert_array_equal(out.numpy().ravel(), x.ravel())
     assert gradcheck(lambda x: x.flatten(start, end), leaf(x))
 
 
@@ -404,7 +404,7 @@ INDICES = {
 def test_getitem(name):
     index = INDICES[name]
     x = values(1, (3, 4))
-    np.testing.assert_array_equal(leaf(x)[index].data, x[index])
+    np.testing.assert_array_equal(leaf(x)[index].numpy(), x[index])
     assert gradcheck(lambda x: x[index], leaf(x))
 
 
@@ -425,17 +425,17 @@ def test_concatenate_and_stack(axis):
     parts = [values(i, (2, 3)) for i in range(3)]
     if axis != 0:
         parts[1] = values(1, (2, 5))
-    assert np.array_equal(minidl.concatenate([leaf(p) for p in parts], axis).data, np.concatenate(parts, axis))
+    assert np.array_equal(minidl.concatenate([leaf(p) for p in parts], axis).numpy(), np.concatenate(parts, axis))
     assert gradcheck(lambda *ts: minidl.concatenate(ts, axis=axis), *map(leaf, parts))
     same = [values(i, (2, 3)) for i in range(3)]
-    assert np.array_equal(minidl.stack([leaf(p) for p in same], axis).data, np.stack(same, axis))
+    assert np.array_equal(minidl.stack([leaf(p) for p in same], axis).numpy(), np.stack(same, axis))
     assert gradcheck(lambda *ts: minidl.stack(ts, axis=axis), *map(leaf, same))
 
 
 def test_concatenate_mixes_arrays_and_tensors():
     x = leaf(np.ones((1, 2)))
     out = minidl.concatenate([np.zeros((1, 2)), x])
-    np.testing.assert_array_equal(out.data, [[0, 0], [1, 1]])
+    np.testing.assert_array_equal(out.numpy(), [[0, 0], [1, 1]])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad, [[1, 1]])
 
@@ -451,9 +451,9 @@ def _softmax(x, axis):
 def test_softmax_family_forward_and_gradient(shape, seed, data):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = values(seed, shape) * 3
-    np.testing.assert_allclose(minidl.softmax(leaf(x), axis).data, _softmax(x, axis), rtol=1e-12)
+    np.testing.assert_allclose(minidl.softmax(leaf(x), axis).numpy(), _softmax(x, axis), rtol=1e-12)
     shifted = x - x.max(axis=axis, keepdims=True)
-    np.testing.assert_allclose(leaf(x).log_softmax(axis).data,
+    np.testing.assert_allclose(leaf(x).log_softmax(axis).numpy(),
                                shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)), rtol=1e-12)
     assert gradcheck(lambda x: minidl.softmax(x, axis=axis), leaf(x))
     assert gradcheck(lambda x: x.log_softmax(axis=axis), leaf(x))
@@ -468,11 +468,11 @@ def test_softmax_family_stable_at_large_values(dtype):
         log_probabilities = minidl.log_softmax(x)
         total = minidl.logsumexp(x, axis=1)
         (probabilities.sum() + log_probabilities.sum() + total.sum()).backward()
-    np.testing.assert_allclose(probabilities.data, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
-    np.testing.assert_allclose(log_probabilities.data[0], [0, -1e4, -2e4])
-    np.testing.assert_allclose(total.data, [1e4, -1e4 + math.log(3)], rtol=1e-6)
+    np.testing.assert_allclose(probabilities.numpy(), [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
+    np.testing.assert_allclose(log_probabilities.numpy()[0], [0, -1e4, -2e4])
+    np.testing.assert_allclose(total.numpy(), [1e4, -1e4 + math.log(3)], rtol=1e-6)
     assert np.all(np.isfinite(x.grad))
-    np.testing.assert_allclose(minidl.logsumexp(Tensor([1e4, 1e4], dtype=dtype)).data, 1e4 + math.log(2))
+    np.testing.assert_allclose(minidl.logsumexp(Tensor([1e4, 1e4], dtype=dtype)).numpy(), 1e4 + math.log(2))
 
 
 @np.errstate(divide="ignore")  # log 0 = -inf, the log of an empty sum
@@ -483,7 +483,7 @@ def test_softmax_family_over_an_empty_axis():
         assert out.shape == (3, 0)
         out.sum().backward()
         assert x.grad.shape == (3, 0)
-    np.testing.assert_array_equal(minidl.logsumexp(x, axis=1).data, [-np.inf] * 3)  # as torch
+    np.testing.assert_array_equal(minidl.logsumexp(x, axis=1).numpy(), [-np.inf] * 3)  # as torch
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -492,8 +492,8 @@ def test_sigmoid_stable_at_large_values(dtype):
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         out = minidl.sigmoid(x)
         out.sum().backward()
-    np.testing.assert_allclose(out.data, [0, 1 / (1 + math.exp(50)), 0.5, 1 / (1 + math.exp(-50)), 1])
-    np.testing.assert_allclose(x.grad, [0, out.data[1] * (1 - out.data[1]), 0.25, out.data[1], 0], atol=1e-30)
+    np.testing.assert_allclose(out.numpy(), [0, 1 / (1 + math.exp(50)), 0.5, 1 / (1 + math.exp(-50)), 1])
+    np.testing.assert_allclose(x.grad, [0, out.numpy()[1] * (1 - out.numpy()[1]), 0.25, out.numpy()[1], 0], atol=1e-30)
 
 
 # -- methods, comparisons, dtypes ---------------------------------------------------
@@ -505,10 +505,10 @@ METHODS = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
 def test_methods_call_the_ops(name):
     x = Tensor(values(0, (2, 3), "positive"), dtype=np.float64)
     method, function = getattr(x, name)(), getattr(minidl, name)(x)
-    np.testing.assert_array_equal(method.data, function.data)
+    np.testing.assert_array_equal(method.numpy(), function.numpy())
     assert method.dtype == np.float64, "float64 in, float64 out"
-    np.testing.assert_array_equal(x.reshape(3, 2).data, x.reshape((3, 2)).data)
-    np.testing.assert_array_equal(x.clip(0.6, 1.0).data, np.clip(x.data, 0.6, 1.0))
+    np.testing.assert_array_equal(x.reshape(3, 2).numpy(), x.reshape((3, 2)).numpy())
+    np.testing.assert_array_equal(x.clip(0.6, 1.0).numpy(), np.clip(x.numpy(), 0.6, 1.0))
 
 
 def test_comparisons_return_bool_tensors_without_grad():
@@ -517,9 +517,9 @@ def test_comparisons_return_bool_tensors_without_grad():
                              (x >= 2, [0, 1, 1]), (x == 2, [0, 1, 0]), (x != 2, [1, 0, 1]),
                              (np.array([3.0, 2.0, 1.0]) < x, [0, 0, 1]), (2 == x, [0, 1, 0])]:
         assert isinstance(result, Tensor) and result.dtype == bool and not result.requires_grad
-        np.testing.assert_array_equal(result.data, np.array(expected, dtype=bool))
-    assert (x == Tensor([1.0, 0.0, 3.0], dtype=np.float64)).data.tolist() == [True, False, True]
-    assert (x.data.argmax() == Tensor([2, 2])).data.tolist() == [True, True]
+        np.testing.assert_array_equal(result.numpy(), np.array(expected, dtype=bool))
+    assert (x == Tensor([1.0, 0.0, 3.0], dtype=np.float64)).numpy().tolist() == [True, False, True]
+    assert (x.numpy().argmax() == Tensor([2, 2])).numpy().tolist() == [True, True]
     assert (x == None) is False  # noqa: E711  (compares by identity, never raises)
 
 

@@ -111,7 +111,7 @@ def test_rounding_ops_have_zero_gradient():
         x.grad = None
         op(x).sum().backward()
         np.testing.assert_array_equal(x.grad, np.zeros(4))
-    np.testing.assert_array_equal(minidl.round(Tensor([0.5, 1.5, 2.5, -0.5])).data,
+    np.testing.assert_array_equal(minidl.round(Tensor([0.5, 1.5, 2.5, -0.5])).numpy(),
                                   [0.0, 2.0, 2.0, -0.0])  # halves to even, as PyTorch
 
 
@@ -140,12 +140,12 @@ def test_dtype_rules_follow_pytorch(make, dtype):
 
 
 def test_integer_values_of_the_promoted_ops():
-    np.testing.assert_allclose((minidl.tensor([1, 2]) / 2).data, [0.5, 1.0])
-    np.testing.assert_array_equal((minidl.tensor([7, -7]) // 2).data, [3, -4])
+    np.testing.assert_allclose((minidl.tensor([1, 2]) / 2).numpy(), [0.5, 1.0])
+    np.testing.assert_array_equal((minidl.tensor([7, -7]) // 2).numpy(), [3, -4])
     np.testing.assert_array_equal(minidl.div(minidl.tensor([7, -7]), 2, rounding_mode="trunc")
                                   .data, [3, -3])
-    np.testing.assert_array_equal(minidl.fmod(minidl.tensor([7, -7]), 3).data, [1, -1])
-    np.testing.assert_array_equal((minidl.tensor([7, -7]) % 3).data, [1, 2])
+    np.testing.assert_array_equal(minidl.fmod(minidl.tensor([7, -7]), 3).numpy(), [1, -1])
+    np.testing.assert_array_equal((minidl.tensor([7, -7]) % 3).numpy(), [1, 2])
 
 
 def test_integer_division_by_zero_raises():
@@ -173,13 +173,13 @@ def test_one_element_tensors_have_a_truth_value():
 
 def test_operators_on_bool_and_int_tensors():
     t, f = Tensor([True, True, False]), Tensor([True, False, False])
-    assert (~t).data.tolist() == [False, False, True]
-    assert (t & f).data.tolist() == [True, False, False]
-    assert (t | f).data.tolist() == [True, True, False]
-    assert (t ^ f).data.tolist() == [False, True, False]
-    assert (True & f).data.tolist() == [True, False, False]
-    assert (~Tensor([0, 5])).data.tolist() == [-1, -6]
-    assert (Tensor([6]) & 3).data.tolist() == [2] and (3 | Tensor([4])).data.tolist() == [7]
+    assert (~t).numpy().tolist() == [False, False, True]
+    assert (t & f).numpy().tolist() == [True, False, False]
+    assert (t | f).numpy().tolist() == [True, True, False]
+    assert (t ^ f).numpy().tolist() == [False, True, False]
+    assert (True & f).numpy().tolist() == [True, False, False]
+    assert (~Tensor([0, 5])).numpy().tolist() == [-1, -6]
+    assert (Tensor([6]) & 3).numpy().tolist() == [2] and (3 | Tensor([4])).numpy().tolist() == [7]
     with pytest.raises(TypeError, match="bool and integer.*float32"):
         ~Tensor([1.0])
     with pytest.raises(TypeError, match="bool and integer.*float32"):
@@ -192,16 +192,16 @@ def test_logic_results_never_require_grad():
                 minidl.isclose(x, 1.0), minidl.logical_not(x), minidl.logical_and(x, x),
                 minidl.any(x > 0), minidl.all(x > 0, axis=0)):
         assert out.dtype == bool and not out.requires_grad
-    assert minidl.isnan(x).data.tolist() == [False, True, False, False]
-    assert minidl.isclose(x, x, equal_nan=True).data.tolist() == [True, True, True, True]
+    assert minidl.isnan(x).numpy().tolist() == [False, True, False, False]
+    assert minidl.isclose(x, x, equal_nan=True).numpy().tolist() == [True, True, True, True]
 
 
 def test_any_and_all_take_dim_and_keepdim():
     x = Tensor([[0, 1], [0, 0]])
     assert minidl.any(x).item() is True and minidl.all(x).item() is False
-    assert x.any(dim=1).data.tolist() == [True, False]
+    assert x.any(dim=1).numpy().tolist() == [True, False]
     assert x.all(axis=0, keepdims=True).shape == (1, 2)
-    assert minidl.any(x, dim=0, keepdim=True).data.tolist() == [[False, True]]
+    assert minidl.any(x, dim=0, keepdim=True).numpy().tolist() == [[False, True]]
     assert minidl.all(Tensor(np.zeros((0, 3)))).item() is True
 
 
@@ -211,12 +211,12 @@ def test_comparison_with_an_unusable_operand_is_false_not_an_error():
 
 # -- creation ----------------------------------------------------------------------------
 def test_creation_functions_follow_pytorch():
-    assert minidl.arange(4).data.tolist() == [0, 1, 2, 3] and minidl.arange(4).dtype == np.int64
-    assert minidl.arange(1, 2, 0.25).data.tolist() == [1.0, 1.25, 1.5, 1.75]
+    assert minidl.arange(4).numpy().tolist() == [0, 1, 2, 3] and minidl.arange(4).dtype == np.int64
+    assert minidl.arange(1, 2, 0.25).numpy().tolist() == [1.0, 1.25, 1.5, 1.75]
     assert minidl.arange(1, 2, 0.25).dtype == np.float32
-    assert minidl.arange(5, 0, -2).data.tolist() == [5, 3, 1]
-    assert minidl.linspace(0, 1, 5).data.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
-    np.testing.assert_array_equal(minidl.eye(2, 3).data, [[1, 0, 0], [0, 1, 0]])
+    assert minidl.arange(5, 0, -2).numpy().tolist() == [5, 3, 1]
+    assert minidl.linspace(0, 1, 5).numpy().tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    np.testing.assert_array_equal(minidl.eye(2, 3).numpy(), [[1, 0, 0], [0, 1, 0]])
     assert minidl.full((2, 2), 7).dtype == np.int64
     assert minidl.full((2,), 1.5).dtype == np.float32
     assert minidl.full((2,), True).dtype == bool
@@ -233,8 +233,8 @@ def test_random_creation_is_seeded():
     def draw():
         minidl.manual_seed(3)
         x = Tensor(np.zeros(4))
-        return [minidl.randint(0, 10, (5,)).data, minidl.randint(5, (2, 2)).data,
-                minidl.rand_like(x).data, minidl.randn_like(x).data]
+        return [minidl.randint(0, 10, (5,)).numpy(), minidl.randint(5, (2, 2)).numpy(),
+                minidl.rand_like(x).numpy(), minidl.randn_like(x).numpy()]
     first, second = draw(), draw()
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
@@ -247,7 +247,7 @@ def test_from_numpy_shares_memory_and_keeps_dtype():
     t = minidl.from_numpy(array)
     array[0] = 5.0
     t.data[1] = 7.0
-    assert t.dtype == np.float64 and t.data.tolist() == [5.0, 7.0, 0.0]
+    assert t.dtype == np.float64 and t.numpy().tolist() == [5.0, 7.0, 0.0]
     assert array.tolist() == [5.0, 7.0, 0.0]
     with pytest.raises(TypeError, match="numpy array.*list"):
         minidl.from_numpy([1.0])
@@ -270,10 +270,10 @@ def test_casts_and_their_gradients():
     y = x.double()
     assert y.dtype == np.float64 and y.requires_grad
     (y * Tensor([2.0, 3.0], dtype=np.float64)).sum().backward()
-    assert x.grad.dtype == np.float32 and x.grad.tolist() == [2.0, 3.0]
-    assert x.long().data.tolist() == [1, -2] and not x.long().requires_grad
+    assert x.grad.dtype == np.float32 and x.grad.numpy().tolist() == [2.0, 3.0]
+    assert x.long().numpy().tolist() == [1, -2] and not x.long().requires_grad
     assert x.int().dtype == np.int32 and x.half().dtype == np.float16
-    assert x.bool().data.tolist() == [True, True] and Tensor([0.0]).bool().item() is False
+    assert x.bool().numpy().tolist() == [True, True] and Tensor([0.0]).bool().item() is False
     assert x.type() == "float32" and x.type(np.float64).dtype == np.float64
     assert x.astype("int64").dtype == np.int64 and Tensor([1, 0]).to(float).dtype == np.float64
 
@@ -297,7 +297,7 @@ def test_cast_to_a_non_dtype_is_named():
 ])
 def test_activation_modules_call_their_functions(module, function):
     x = Tensor(data((3, 4), -5, 5))
-    np.testing.assert_array_equal(module(x).data, function(x).data)
+    np.testing.assert_array_equal(module(x).numpy(), function(x).numpy())
     assert list(module.parameters()) == []
 
 
@@ -316,14 +316,14 @@ def test_activation_module_reprs_and_bad_settings():
 def test_activation_closed_forms():
     x = np.array([-4.0, -1.0, 0.5, 4.0])
     t = Tensor(x, dtype=np.float64)
-    np.testing.assert_allclose(F.selu(t).data, 1.0507009873554805 * np.where(
+    np.testing.assert_allclose(F.selu(t).numpy(), 1.0507009873554805 * np.where(
         x > 0, x, 1.6732632423543772 * np.expm1(x)))
-    np.testing.assert_allclose(F.mish(t).data, x * np.tanh(np.log1p(np.exp(x))))
-    np.testing.assert_allclose(F.hardswish(t).data, x * np.clip(x + 3, 0, 6) / 6)
-    np.testing.assert_allclose(F.logsigmoid(t).data, -np.log1p(np.exp(-x)))
-    np.testing.assert_allclose(F.softplus(Tensor([1000.0, -1000.0])).data, [1000.0, 0.0])
-    np.testing.assert_allclose(F.softmin(t.reshape(2, 2), dim=0).data,
-                               F.softmax(-t.reshape(2, 2), axis=0).data)
+    np.testing.assert_allclose(F.mish(t).numpy(), x * np.tanh(np.log1p(np.exp(x))))
+    np.testing.assert_allclose(F.hardswish(t).numpy(), x * np.clip(x + 3, 0, 6) / 6)
+    np.testing.assert_allclose(F.logsigmoid(t).numpy(), -np.log1p(np.exp(-x)))
+    np.testing.assert_allclose(F.softplus(Tensor([1000.0, -1000.0])).numpy(), [1000.0, 0.0])
+    np.testing.assert_allclose(F.softmin(t.reshape(2, 2), dim=0).numpy(),
+                               F.softmax(-t.reshape(2, 2), axis=0).numpy())
 
 
 # -- losses: closed forms ---------------------------------------------------------------
@@ -343,9 +343,9 @@ def test_cross_entropy_weight_and_ignore_index():
     kept = [0, 1, 3]
     per_sample = -w[targets[kept]] * logp[kept, targets[kept]]
     loss = F.cross_entropy(leaf(LOGITS), targets, weight=w)
-    np.testing.assert_allclose(loss.data, per_sample.sum() / w[targets[kept]].sum())
+    np.testing.assert_allclose(loss.numpy(), per_sample.sum() / w[targets[kept]].sum())
     none = F.cross_entropy(leaf(LOGITS), targets, "none", weight=w)
-    np.testing.assert_allclose(none.data, [per_sample[0], per_sample[1], 0.0, per_sample[2]])
+    np.testing.assert_allclose(none.numpy(), [per_sample[0], per_sample[1], 0.0, per_sample[2]])
     assert gradcheck(lambda x: F.cross_entropy(x, targets, weight=w, label_smoothing=0.2),
                      leaf(LOGITS))
 
@@ -354,9 +354,9 @@ def test_cross_entropy_label_smoothing_is_a_mixed_target():
     eps = 0.3
     smoothed = (1 - eps) * np.eye(3)[CLASSES] + eps / 3
     expected = -(smoothed * _log_softmax(LOGITS)).sum(axis=1).mean()
-    np.testing.assert_allclose(F.cross_entropy(leaf(LOGITS), CLASSES, label_smoothing=eps).data,
+    np.testing.assert_allclose(F.cross_entropy(leaf(LOGITS), CLASSES, label_smoothing=eps).numpy(),
                                expected)
-    np.testing.assert_allclose(F.cross_entropy(leaf(LOGITS), smoothed).data, expected)
+    np.testing.assert_allclose(F.cross_entropy(leaf(LOGITS), smoothed).numpy(), expected)
 
 
 def test_cross_entropy_probability_targets_and_their_gradient():
@@ -372,15 +372,15 @@ def test_class_losses_on_spatial_inputs_match_the_flattened_rows():
     for fn in (F.cross_entropy, F.nll_loss):
         spatial = fn(leaf(x), t, "none")
         assert spatial.shape == (2, 2, 2)
-        np.testing.assert_allclose(spatial.data.reshape(-1), fn(leaf(rows), row_targets,
-                                                                "none").data)
+        np.testing.assert_allclose(spatial.numpy().reshape(-1), fn(leaf(rows), row_targets,
+                                                                "none").numpy())
         assert gradcheck(lambda x: fn(x, t, weight=[1.0, 2.0, 0.5], ignore_index=1), leaf(x))
 
 
 def test_nll_loss_weight_and_unbatched_input():
     w = np.array([1.0, 3.0, 0.5])
     loss = F.nll_loss(leaf(LOGITS), CLASSES, weight=w)
-    np.testing.assert_allclose(loss.data, -(w[CLASSES] * LOGITS[range(4), CLASSES]).sum()
+    np.testing.assert_allclose(loss.numpy(), -(w[CLASSES] * LOGITS[range(4), CLASSES]).sum()
                                / w[CLASSES].sum())
     single = F.nll_loss(leaf(LOGITS[0]), np.array(2))
     assert single.shape == () and single.item() == -LOGITS[0, 2]
@@ -409,7 +409,7 @@ def test_binary_cross_entropy_on_probabilities():
     p = np.array([0.1, 0.6, 0.0, 1.0])
     y = np.array([0.0, 1.0, 0.0, 1.0])
     loss = F.binary_cross_entropy(leaf(p), y, "none")
-    np.testing.assert_allclose(loss.data, [-math.log(0.9), -math.log(0.6), 0.0, 0.0])
+    np.testing.assert_allclose(loss.numpy(), [-math.log(0.9), -math.log(0.6), 0.0, 0.0])
     # log clamped at -100: a certain wrong answer costs 100, not inf.
     np.testing.assert_allclose(F.binary_cross_entropy(leaf([0.0]), [1.0]).item(), 100.0)
     assert gradcheck(lambda x, t: F.binary_cross_entropy(x, t, weight=[2.0, 0.5]),
@@ -422,10 +422,10 @@ def test_bce_with_logits_pos_weight_is_a_weighted_positive_term():
     log_s, log_1ms = -np.log1p(np.exp(-x)), -np.log1p(np.exp(x))
     expected = -(pw * y * log_s + (1 - y) * log_1ms)
     loss = nn.BCEWithLogitsLoss(reduction="none", pos_weight=pw)(leaf(x), y)
-    np.testing.assert_allclose(loss.data, expected)
+    np.testing.assert_allclose(loss.numpy(), expected)
     plain = F.binary_cross_entropy_with_logits(leaf(x), y, "none")
     ones = F.binary_cross_entropy_with_logits(leaf(x), y, "none", pos_weight=np.ones(3))
-    np.testing.assert_allclose(ones.data, plain.data)
+    np.testing.assert_allclose(ones.numpy(), plain.numpy())
     assert gradcheck(lambda x, t: F.binary_cross_entropy_with_logits(
         x, t, weight=[0.5, 1.0, 2.0], pos_weight=pw), leaf(x), leaf(y))
 
@@ -433,7 +433,7 @@ def test_bce_with_logits_pos_weight_is_a_weighted_positive_term():
 def test_loss_modules_take_the_options():
     x = leaf(LOGITS)
     module = nn.CrossEntropyLoss(weight=[1.0, 2.0, 3.0], ignore_index=1, label_smoothing=0.1)
-    np.testing.assert_allclose(module(x, CLASSES).data, F.cross_entropy(
-        x, CLASSES, weight=[1.0, 2.0, 3.0], ignore_index=1, label_smoothing=0.1).data)
-    np.testing.assert_allclose(nn.NLLLoss(weight=[1.0, 2.0, 3.0], reduction="sum")(x, CLASSES).data,
-                               F.nll_loss(x, CLASSES, "sum", weight=[1.0, 2.0, 3.0]).data)
+    np.testing.assert_allclose(module(x, CLASSES).numpy(), F.cross_entropy(
+        x, CLASSES, weight=[1.0, 2.0, 3.0], ignore_index=1, label_smoothing=0.1).numpy())
+    np.testing.assert_allclose(nn.NLLLoss(weight=[1.0, 2.0, 3.0], reduction="sum")(x, CLASSES).numpy(),
+                               F.nll_loss(x, CLASSES, "sum", weight=[1.0, 2.0, 3.0]).numpy())

@@ -128,13 +128,13 @@ def test_std_prod_norm_over_shapes(case, keepdim, correction):
     x = Tensor(np.random.default_rng(len(shape)).standard_normal(shape), requires_grad=True,
                dtype=np.float64)
     if shape[dim] > correction:
-        np.testing.assert_allclose(x.std(dim=dim, keepdim=keepdim, correction=correction).data,
-                                   np.std(x.data, axis=dim, keepdims=keepdim, ddof=correction))
+        np.testing.assert_allclose(x.std(dim=dim, keepdim=keepdim, correction=correction).numpy(),
+                                   np.std(x.numpy(), axis=dim, keepdims=keepdim, ddof=correction))
         assert gradcheck(lambda x: x.std(dim=dim, keepdim=keepdim, correction=correction), x)
-    np.testing.assert_allclose(x.prod(dim=dim, keepdim=keepdim).data,
-                               np.prod(x.data, axis=dim, keepdims=keepdim))
+    np.testing.assert_allclose(x.prod(dim=dim, keepdim=keepdim).numpy(),
+                               np.prod(x.numpy(), axis=dim, keepdims=keepdim))
     assert gradcheck(lambda x: x.prod(dim=dim, keepdim=keepdim), x)
-    np.testing.assert_allclose(x.norm(dim=dim).data, np.linalg.norm(x.data, axis=dim))
+    np.testing.assert_allclose(x.norm(dim=dim).numpy(), np.linalg.norm(x.numpy(), axis=dim))
     assert gradcheck(lambda x: x.norm(p=3, dim=dim, keepdim=keepdim), x)
 
 
@@ -144,11 +144,11 @@ def test_scans_and_sort_over_shapes(case):
     shape, dim = case
     x = Tensor(np.random.default_rng(len(shape)).standard_normal(shape), requires_grad=True,
                dtype=np.float64)
-    np.testing.assert_allclose(x.cumsum(dim).data, np.cumsum(x.data, axis=dim))
-    np.testing.assert_allclose(x.cumprod(dim).data, np.cumprod(x.data, axis=dim))
-    np.testing.assert_allclose(x.cummax(dim).values.data, np.maximum.accumulate(x.data, dim))
-    np.testing.assert_allclose(x.logcumsumexp(dim).data, np.logaddexp.accumulate(x.data, dim))
-    np.testing.assert_array_equal(x.sort(dim).values.data, np.sort(x.data, axis=dim))
+    np.testing.assert_allclose(x.cumsum(dim).numpy(), np.cumsum(x.numpy(), axis=dim))
+    np.testing.assert_allclose(x.cumprod(dim).numpy(), np.cumprod(x.numpy(), axis=dim))
+    np.testing.assert_allclose(x.cummax(dim).values.numpy(), np.maximum.accumulate(x.numpy(), dim))
+    np.testing.assert_allclose(x.logcumsumexp(dim).numpy(), np.logaddexp.accumulate(x.numpy(), dim))
+    np.testing.assert_array_equal(x.sort(dim).values.numpy(), np.sort(x.numpy(), axis=dim))
     for op in (lambda x: x.cumprod(dim), lambda x: x.logcumsumexp(dim),
                lambda x: x.sort(dim, descending=True).values, lambda x: x.cummin(dim).values):
         assert gradcheck(op, x)
@@ -171,8 +171,8 @@ def einsum_case(draw):
 def test_einsum_matches_numpy_and_gradcheck(case):
     equation, shapes = case
     a, b = (leaf(*shape, seed=k) for k, shape in enumerate(shapes))
-    np.testing.assert_allclose(minidl.einsum(equation, a, b).data,
-                               np.einsum(equation, a.data, b.data), atol=1e-12)
+    np.testing.assert_allclose(minidl.einsum(equation, a, b).numpy(),
+                               np.einsum(equation, a.numpy(), b.numpy()), atol=1e-12)
     assert gradcheck(lambda a, b: minidl.einsum(equation, a, b), a, b)
 
 
@@ -182,9 +182,9 @@ def test_einsum_matches_numpy_and_gradcheck(case):
 def test_flip_roll_repeat_over_shapes(shape, reps, shift):
     x = leaf(*shape)
     dims = tuple(range(len(shape)))
-    np.testing.assert_array_equal(x.flip(dims).data, np.flip(x.data, dims))
-    np.testing.assert_array_equal(x.roll(shift, 0).data, np.roll(x.data, shift, 0))
-    np.testing.assert_array_equal(x.repeat(*reps).data, np.tile(x.data, reps))
+    np.testing.assert_array_equal(x.flip(dims).numpy(), np.flip(x.numpy(), dims))
+    np.testing.assert_array_equal(x.roll(shift, 0).numpy(), np.roll(x.numpy(), shift, 0))
+    np.testing.assert_array_equal(x.repeat(*reps).numpy(), np.tile(x.numpy(), reps))
     assert gradcheck(lambda x: x.repeat(*reps) * 1.5, x)
     assert gradcheck(lambda x: x.roll(shift).flip(0), x)
 
@@ -195,10 +195,10 @@ def test_flip_roll_repeat_over_shapes(shape, reps, shift):
 def test_dim_keepdim_alias_axis_keepdims(op):
     x = Tensor(np.random.default_rng(0).standard_normal((2, 3, 4)))
     fn = getattr(minidl, op)
-    np.testing.assert_array_equal(fn(x, axis=1, keepdims=True).data if op != "norm" else
-                                  fn(x, 2, 1, True).data,
-                                  fn(x, dim=1, keepdim=True).values.data if op in ("max", "min")
-                                  else fn(x, dim=1, keepdim=True).data)
+    np.testing.assert_array_equal(fn(x, axis=1, keepdims=True).numpy() if op != "norm" else
+                                  fn(x, 2, 1, True).numpy(),
+                                  fn(x, dim=1, keepdim=True).values.numpy() if op in ("max", "min")
+                                  else fn(x, dim=1, keepdim=True).numpy())
     with pytest.raises(TypeError, match="axis or dim"):
         fn(x, axis=1, dim=1)
     if op != "norm":
@@ -231,7 +231,7 @@ def test_no_degrees_of_freedom_give_nan_or_inf_with_a_warning(op, shape, correct
     x = Tensor(np.arange(shape[0], dtype=np.float32) * 3)
     with pytest.warns(RuntimeWarning, match="degrees of freedom"):
         out = op(x, correction=correction)
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out.numpy(), expected)
 
 
 def test_var_and_std_default_to_numpys_ddof_0_and_take_ddof_or_correction():
@@ -248,7 +248,7 @@ def test_var_and_std_default_to_numpys_ddof_0_and_take_ddof_or_correction():
 def test_reversed_clip_bounds_give_max_everywhere():
     x = Tensor([-2.0, 0.0, 0.7, 3.0], requires_grad=True)
     out = x.clip(1.0, -1.0)
-    np.testing.assert_array_equal(out.data, [-1.0, -1.0, -1.0, -1.0])
+    np.testing.assert_array_equal(out.numpy(), [-1.0, -1.0, -1.0, -1.0])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad, 0.0)
 
@@ -262,8 +262,8 @@ def test_a_non_integer_axis_is_refused_by_name(axis):
 def test_max_min_median_with_dim_return_values_and_indices():
     x = Tensor([[1.0, 5.0, 5.0], [4.0, 2.0, 3.0]], requires_grad=True)
     values, indices = x.max(dim=1)
-    np.testing.assert_array_equal(values.data, [5.0, 4.0])
-    np.testing.assert_array_equal(indices.data, [1, 0])   # the first maximum, as PyTorch
+    np.testing.assert_array_equal(values.numpy(), [5.0, 4.0])
+    np.testing.assert_array_equal(indices.numpy(), [1, 0])   # the first maximum, as PyTorch
     values.sum().backward()
     np.testing.assert_array_equal(x.grad, [[0, 1, 0], [1, 0, 0]])   # the index alone
     assert isinstance(x.max(axis=1), Tensor) and isinstance(x.max(1), Tensor)
@@ -273,8 +273,8 @@ def test_max_min_median_with_dim_return_values_and_indices():
 
 def test_sort_is_stable_and_puts_nan_last_or_first():
     x = Tensor([2.0, np.nan, 1.0, 2.0])
-    np.testing.assert_array_equal(x.argsort().data, [2, 0, 3, 1])
-    np.testing.assert_array_equal(x.argsort(descending=True).data, [1, 0, 3, 2])
+    np.testing.assert_array_equal(x.argsort().numpy(), [2, 0, 3, 1])
+    np.testing.assert_array_equal(x.argsort(descending=True).numpy(), [1, 0, 3, 2])
 
 
 def test_getitem_keeps_numpys_shape_rule_for_mixed_indices():
@@ -290,9 +290,9 @@ def test_shape_ops_values():
     assert [p.shape for p in Tensor(np.zeros(5)).chunk(2)] == [(3,), (2,)]
     assert minidl.cat([x, x], axis=1).shape == minidl.cat([x, x], dim=1).shape == (2, 6)
     assert x.squeeze(0).shape == (2, 3) and x.unsqueeze(-1).shape == (2, 3, 1)
-    np.testing.assert_array_equal(x.repeat_interleave(2).data, np.repeat(np.arange(6.0), 2))
-    np.testing.assert_array_equal(F.one_hot(Tensor([0, 2])).data, [[1, 0, 0], [0, 0, 1]])
-    np.testing.assert_array_equal(x.nonzero().data, np.argwhere(x.data))
+    np.testing.assert_array_equal(x.repeat_interleave(2).numpy(), np.repeat(np.arange(6.0), 2))
+    np.testing.assert_array_equal(F.one_hot(Tensor([0, 2])).numpy(), [[1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(x.nonzero().numpy(), np.argwhere(x.numpy()))
     a, b = minidl.meshgrid(Tensor([1.0, 2.0]), Tensor([3.0, 4.0, 5.0]))
     assert a.shape == b.shape == (2, 3)
 
@@ -337,9 +337,9 @@ def test_joining_ops_give_an_int_tensor_the_float_tensors_dtype():
 def test_masked_fill_and_scatter_keep_the_tensors_dtype_as_pytorch():
     ints = minidl.tensor(np.arange(3))
     filled = ints.masked_fill(np.array([True, False, True]), 0.5)
-    assert filled.dtype == np.int64 and filled.data.tolist() == [0, 1, 0]
+    assert filled.dtype == np.int64 and filled.numpy().tolist() == [0, 1, 0]
     scattered = ints.scatter(0, np.array([1]), value=2.5)
-    assert scattered.dtype == np.int64 and scattered.data.tolist() == [0, 2, 2]
+    assert scattered.dtype == np.int64 and scattered.numpy().tolist() == [0, 2, 2]
     with pytest.raises(TypeError, match="src has dtype float64, the tensor float32"):
         minidl.tensor([1.0, 2.0]).scatter(0, np.array([0]), minidl.tensor([5.0], dtype=np.float64))
 

@@ -83,7 +83,7 @@ class Oracle:
 
     def __init__(self, kind: str, params: list[Tensor], groups: list[dict]):
         self.kind = kind
-        self.params = [np.array(p.data) for p in params]
+        self.params = [np.array(p.numpy()) for p in params]
         self.states: list[dict] = [{} for _ in params]
         self.steps = [0] * len(params)
         index = {id(p): i for i, p in enumerate(params)}
@@ -152,7 +152,7 @@ def test_matches_the_per_tensor_numpy_transcription(kind, options, backend):
         opt.step()
         oracle.step(grads)
     for p, expected in zip(params, oracle.params):
-        np.testing.assert_allclose(p.data, expected, rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(p.numpy(), expected, rtol=2e-5, atol=2e-6)
     state = opt.state
     for p, expected_state in zip(params, oracle.states):
         if kind == "SGD":       # PyTorch's SGD state: the momentum buffer alone, if any
@@ -197,7 +197,7 @@ def test_centered_rmsprop_stays_finite_on_near_constant_gradients():
             state = opt.state[param]
             dipped |= bool((state["square_avg"] - state["grad_avg"] ** 2 < 0).any())
     assert dipped, "the test no longer produces a negative centered variance"
-    assert np.isfinite(param.data).all()
+    assert np.isfinite(param.numpy()).all()
     assert np.isfinite(opt.state[param]["square_avg"]).all()
 
 
@@ -227,7 +227,7 @@ def test_state_dict_round_trip_continues_bit_identically_on_cpu(kind, options):
     first_opt = CLASSES[kind](two_groups(kind, first), lr=BASE_LR[kind], device="cpu",
                               **options)
     train(first_opt, first, grads[:10])
-    saved_params = [np.array(p.data) for p in first]
+    saved_params = [np.array(p.numpy()) for p in first]
     saved = first_opt.state_dict()
     train(first_opt, first, grads[10:])   # the saved state must not change with it
 
@@ -239,7 +239,7 @@ def test_state_dict_round_trip_continues_bit_identically_on_cpu(kind, options):
     assert resumed_opt.param_groups[1]["lr"] == 3 * BASE_LR[kind]
     train(resumed_opt, resumed, grads[10:])
     for p, q in zip(resumed, params):
-        assert np.array_equal(p.data, q.data)
+        assert np.array_equal(p.numpy(), q.numpy())
 
 
 def test_state_saved_from_cpu_continues_on_reference():
@@ -249,7 +249,7 @@ def test_state_saved_from_cpu_continues_on_reference():
     opt = RMSprop(two_groups("RMSprop", params), lr=0.01, centered=True, momentum=0.9,
                   device="cpu")
     train(opt, params, grads[:10])
-    saved, saved_params = opt.state_dict(), [np.array(p.data) for p in params]
+    saved, saved_params = opt.state_dict(), [np.array(p.numpy()) for p in params]
     train(opt, params, grads[10:])
 
     moved = make_params(seed=5)
@@ -259,7 +259,7 @@ def test_state_saved_from_cpu_continues_on_reference():
     moved_opt.load_state_dict(saved)
     train(moved_opt, moved, grads[10:])
     for p, q in zip(moved, params):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_state_dict_layout_is_pytorchs():
@@ -350,11 +350,11 @@ def test_params_without_grad_are_skipped(backend):
     grads = random_grads(rng, params)
     grads[1] = None
     set_grads(params, grads)
-    unused_before = np.array(params[1].data)
+    unused_before = np.array(params[1].numpy())
     opt.step()
     oracle.step(grads)
     assert spy.sizes == [4, 4 + 5]            # runs [p0] and [p2, p3]
-    assert np.array_equal(params[1].data, unused_before)
+    assert np.array_equal(params[1].numpy(), unused_before)
     assert params[1] not in opt.state
     assert [opt.state[params[i]]["step"] for i in (0, 2, 3)] == [1, 1, 1]
     assert not opt._flat[0].state["exp_avg"][4:7].any()
@@ -367,7 +367,7 @@ def test_params_without_grad_are_skipped(backend):
     assert spy.sizes == [4, 3, 4 + 5]
     assert [opt.state[p]["step"] for p in params] == [2, 1, 2, 2]
     for p, expected in zip(params, oracle.params):
-        np.testing.assert_allclose(p.data, expected, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(p.numpy(), expected, rtol=1e-6, atol=1e-7)
 
 
 def test_one_kernel_call_per_group_when_every_param_has_a_grad():
@@ -387,10 +387,10 @@ def test_grads_cleared_one_by_one_are_skipped():
     for p in params:
         p.grad = np.ones(3, np.float32)
     params[0].grad = None
-    before = np.array(params[0].data)
+    before = np.array(params[0].numpy())
     opt.step()
-    assert np.array_equal(params[0].data, before)
-    np.testing.assert_allclose(params[1].data, make_params([(3,), (3,)])[1].data - 0.1)
+    assert np.array_equal(params[0].numpy(), before)
+    np.testing.assert_allclose(params[1].numpy(), make_params([(3,), (3,)])[1].numpy() - 0.1)
 
 
 def test_assigning_data_and_grad_after_construction():
@@ -399,13 +399,13 @@ def test_assigning_data_and_grad_after_construction():
     flat = opt._flat[0]
     params[0].data = np.full((2, 3), 7.0)
     params[1].data = minidl.ones(4)
-    assert np.shares_memory(params[0].data, flat.data)
+    assert np.shares_memory(params[0].numpy(), flat.data)
     params[0].grad = np.full((2, 3), 2.0)
     params[1].grad = minidl.ones(4)
     assert np.shares_memory(params[1].grad, flat.grad)
     opt.step()
-    np.testing.assert_allclose(params[0].data, 7.0 - 0.5 * 2.0)
-    np.testing.assert_allclose(params[1].data, 1.0 - 0.5)
+    np.testing.assert_allclose(params[0].numpy(), 7.0 - 0.5 * 2.0)
+    np.testing.assert_allclose(params[1].numpy(), 1.0 - 0.5)
     with pytest.raises(ValueError, match="shape"):
         params[1].data = np.zeros(5)
 
@@ -418,7 +418,7 @@ def test_in_place_edits_of_data_are_seen_on_host_backends(backend):
     param.data[1] += 1.0
     param.grad = np.ones(3, np.float32)
     opt.step()
-    np.testing.assert_array_equal(param.data, [3.5, 4.5, 3.5])
+    np.testing.assert_array_equal(param.numpy(), [3.5, 4.5, 3.5])
 
 
 def test_backward_writes_grads_into_the_flat_buffer():
@@ -430,7 +430,7 @@ def test_backward_writes_grads_into_the_flat_buffer():
         loss.backward()
         assert np.shares_memory(w.grad, opt._flat[0].grad)
         opt.step()
-    np.testing.assert_allclose(w.data, np.array([1.0, -2.0, 3.0]) * 0.8 ** 2, rtol=1e-6)
+    np.testing.assert_allclose(w.numpy(), np.array([1.0, -2.0, 3.0]) * 0.8 ** 2, rtol=1e-6)
 
 
 def test_module_load_state_dict_after_the_optimizer_keeps_training_those_params():
@@ -439,13 +439,13 @@ def test_module_load_state_dict_after_the_optimizer_keeps_training_those_params(
     opt = SGD(model.parameters(), lr=0.1, device="cpu")
     model.load_state_dict(source.state_dict())
     for p in model.parameters():
-        assert np.shares_memory(p.data, opt._flat[0].data)
+        assert np.shares_memory(p.numpy(), opt._flat[0].data)
     x = minidl.tensor(np.ones((4, 3)))
     model.zero_grad()
     model(x).sum().backward()
     opt.step()
-    np.testing.assert_allclose(model.weight.data, source.weight.data - 0.1 * 4, rtol=1e-6)
-    np.testing.assert_allclose(model.bias.data, source.bias.data - 0.1 * 4, rtol=1e-6)
+    np.testing.assert_allclose(model.weight.numpy(), source.weight.numpy() - 0.1 * 4, rtol=1e-6)
+    np.testing.assert_allclose(model.bias.numpy(), source.bias.numpy() - 0.1 * 4, rtol=1e-6)
 
 
 def test_zero_grad_both_modes():
@@ -457,9 +457,9 @@ def test_zero_grad_both_modes():
     assert all(p.grad is not None and not p.grad.any() for p in params)
     opt.zero_grad()
     assert all(p.grad is None for p in params)
-    before = [np.array(p.data) for p in params]
+    before = [np.array(p.numpy()) for p in params]
     opt.step()
-    assert all(np.array_equal(p.data, b) for p, b in zip(params, before))
+    assert all(np.array_equal(p.numpy(), b) for p, b in zip(params, before))
     assert opt.state == {}
 
 
@@ -481,13 +481,13 @@ def test_changing_lr_takes_effect_without_recompiling():
     deltas = []
     for lr in (1, 0.25, np.float32(2.0)):
         opt.param_groups[0]["lr"] = lr
-        before = float(param.data[0])
+        before = float(param.numpy()[0])
         opt.step()
-        deltas.append(before - float(param.data[0]))
-    before = float(param.data[0])
+        deltas.append(before - float(param.numpy()[0]))
+    before = float(param.numpy()[0])
     scheduler.step()
     opt.step()
-    deltas.append(before - float(param.data[0]))
+    deltas.append(before - float(param.numpy()[0]))
     np.testing.assert_allclose(deltas, [1, 0.25, 2.0, 1.0])
     assert signature_count() == compiled
 
@@ -541,7 +541,7 @@ def test_invalid_hyperparameter_set_in_param_groups_raises_at_the_next_step():
     opt.param_groups[0]["alpha"] = 2.0
     with pytest.raises(ValueError, match="Invalid alpha value: 2.0"):
         opt.step()
-    assert not param.data.any()
+    assert not param.numpy().any()
 
 
 def test_in_place_edit_of_a_betas_list_takes_effect():
@@ -599,10 +599,10 @@ def test_add_param_group_mid_training():
     opt.step()
     opt.add_param_group({"params": b, "lr": 1.0})
     assert opt.param_groups[1]["momentum"] == 0
-    b_before = np.array(b.data)
+    b_before = np.array(b.numpy())
     b.grad = np.ones(2, np.float32)
     opt.step()
-    np.testing.assert_allclose(b.data, b_before - 1.0)
+    np.testing.assert_allclose(b.numpy(), b_before - 1.0)
     assert opt.state == {}      # PyTorch's SGD keeps no state without momentum
     assert list(opt._flat[0].step_counts()) == [2] and list(opt._flat[1].step_counts()) == [1]
 
@@ -613,7 +613,7 @@ def test_a_second_optimizer_on_the_same_params_takes_them_over():
     second = SGD([param], lr=1.0, device="cpu")
     param.grad = np.ones(2, np.float32)
     second.step()
-    np.testing.assert_allclose(param.data, -1.0)
+    np.testing.assert_allclose(param.numpy(), -1.0)
     with pytest.raises(RuntimeError, match="taken over by another optimizer"):
         first.step()
 
@@ -630,7 +630,7 @@ def test_step_returns_the_closures_loss():
 
     loss = opt.step(closure)
     assert loss.item() == 9.0
-    np.testing.assert_allclose(w.data, [3.0 - 0.25 * 6.0])
+    np.testing.assert_allclose(w.numpy(), [3.0 - 0.25 * 6.0])
 
 
 def test_float64_params_stay_float64():

@@ -70,7 +70,7 @@ def run(opt, params, case: dict, first: int, last: int) -> np.ndarray:
         for index, (param, piece) in enumerate(zip(params, pieces)):
             param.grad = None if skipped(step, index) else piece
         opt.step()
-        out.append(np.concatenate([param.data.reshape(-1) for param in params]))
+        out.append(np.concatenate([param.numpy().reshape(-1) for param in params]))
     return np.stack(out)
 
 
@@ -157,7 +157,7 @@ def test_state_dict_round_trip_through_torch(name):
     params, opt = make(case, "cpu", DATA["param0"])
     run(opt, params, case, 1, STATE_STEP)
     state_dict = opt.state_dict()
-    tensors = [torch.nn.Parameter(torch.tensor(np.array(p.data))) for p in params]
+    tensors = [torch.nn.Parameter(torch.tensor(np.array(p.numpy()))) for p in params]
     theirs = getattr(torch.optim, name)(tensors, foreach=False, **options_of(case))
     theirs.load_state_dict({
         "state": {i: {k: torch.tensor(v) for k, v in entry.items()}
@@ -248,7 +248,7 @@ def test_an_overflowing_lr_set_later_is_rejected_at_the_next_step():
     param.grad = np.ones(2, np.float32)
     with pytest.raises(ValueError, match="Invalid learning rate: 1e\\+39"):
         opt.step()
-    np.testing.assert_array_equal(param.data, np.ones(2, np.float32))
+    np.testing.assert_array_equal(param.numpy(), np.ones(2, np.float32))
 
 
 # -- bad params and bad state dicts ------------------------------------------------------
@@ -290,13 +290,13 @@ def test_centered_rmsprop_on_a_constant_gradient_steps_lr_g_over_eps():
         opt = RMSprop([param], lr=lr, alpha=0.5, eps=eps_value, centered=True,
                       eps_in_sqrt=eps_in_sqrt, device="cpu")
         for _ in range(80):            # 0.5^80 < 1e-16: v and m^2 round to the same number
-            before = param.data.copy()
+            before = param.numpy().copy()
             param.grad = np.full(4, g)
             opt.step()
-        steps[eps_in_sqrt] = before - param.data
+        steps[eps_in_sqrt] = before - param.numpy()
         state = opt.state[param]
         assert (state["square_avg"] - state["grad_avg"] ** 2 <= 0).all()
-        assert np.isfinite(param.data).all()
+        assert np.isfinite(param.numpy()).all()
     np.testing.assert_allclose(steps[False], lr * g / eps)          # 5e5 per step
     np.testing.assert_allclose(steps[True], lr * g / np.sqrt(1e-4))  # 0.5 per step
 
@@ -314,7 +314,7 @@ def test_rmsprop_lr_in_momentum_is_keras_form_through_the_optimizer():
                 opt.param_groups[0]["lr"] = 0.005
             param.grad = grad
             opt.step()
-        results[lr_in_momentum] = param.data.copy()
+        results[lr_in_momentum] = param.numpy().copy()
         assert opt.state_dict()["param_groups"][0]["lr_in_momentum"] is lr_in_momentum
     v, b, p = np.zeros(4), np.zeros(4), np.zeros(4)
     for step, g in enumerate(grads):

@@ -53,6 +53,6 @@ def test_trajectory_matches_pytorch(case, backend):
         for param, piece in zip(params, split(grad)):
             param.grad = piece
         opt.step()
-        got = np.concatenate([param.data.reshape(-1) for param in params])
+        got = np.concatenate([param.numpy().reshape(-1) for param in params])
         np.testing.assert_allclose(got, expected[step], rtol=1e-10, atol=1e-12,
                                    err_msg=f"step {step}")

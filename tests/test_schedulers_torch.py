@@ -91,7 +91,7 @@ def test_scheduled_momentum_reaches_the_optimizer():
         velocity = 1.0 if velocity == 0.0 else momentum * velocity + 1.0
         expected -= lr * velocity
         scheduler.step()
-    np.testing.assert_allclose(p.data, [expected], rtol=1e-6)
+    np.testing.assert_allclose(p.numpy(), [expected], rtol=1e-6)
 
 
 def test_lambda_lr_overwrites_and_its_state_dict_leaves_the_functions_out():

@@ -81,7 +81,7 @@ def test_regressor_without_hidden_layers_is_least_squares():
     w, c = np.array([1.5, -2.0, 0.5]), 0.75
     model = MLPRegressor((), optimizer="sgd", learning_rate=0.1, batch_size=200, epochs=300,
                          random_state=0).fit(X, X @ w + c)
-    weight, bias = (p.data for p in model.model_.parameters())
+    weight, bias = (p.numpy() for p in model.model_.parameters())
     np.testing.assert_allclose(weight.ravel(), w, atol=1e-3)
     np.testing.assert_allclose(bias, [c], atol=1e-3)
     np.testing.assert_allclose(model.predict(X), X @ w + c, atol=1e-3)

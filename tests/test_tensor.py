@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import minidl
+from minidl.versions import Version
 from minidl import Tensor
 
 
@@ -41,8 +42,10 @@ def test_array_conveniences():
     data = np.arange(6.0).reshape(2, 3)
     x = Tensor(data, requires_grad=True)
     assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and len(x) == 2
-    assert isinstance(x.numpy(), np.ndarray) and x.numpy() is x.data
-    np.testing.assert_array_equal(x.data, data)
+    assert isinstance(x.numpy(), np.ndarray) and x.numpy() is x.numpy()
+    assert isinstance(x.data, Tensor) and not x.data.requires_grad    # PyTorch's .data
+    assert x.data.numpy() is x.numpy() and x.data is not x
+    np.testing.assert_array_equal(x.numpy(), data)
     assert x.grad is None and x.is_leaf
     assert Tensor([[4.5]]).item() == 4.5 and isinstance(Tensor([3]).item(), int)
     with pytest.raises(ValueError, match=r"\(2, 3\)"):
@@ -53,8 +56,8 @@ def test_detach_shares_data_and_leaves_the_graph():
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = (x * 2).detach()
     assert not y.requires_grad and y.is_leaf
-    np.testing.assert_array_equal(y.data, [2.0, 4.0])
-    assert x.detach().data is x.data
+    np.testing.assert_array_equal(y.numpy(), [2.0, 4.0])
+    assert x.detach().numpy() is x.numpy()
 
 
 def test_repr():
@@ -72,21 +75,21 @@ def test_random_tensors_follow_the_seed(make):
     second = make((2, 3))
     third = make(2, 3)
     assert first.shape == (2, 3) and first.dtype == np.float32
-    np.testing.assert_array_equal(first.data, second.data)
-    assert not np.array_equal(second.data, third.data)
+    np.testing.assert_array_equal(first.numpy(), second.numpy())
+    assert not np.array_equal(second.numpy(), third.numpy())
     assert make(4, dtype=np.float64, requires_grad=True).requires_grad
 
 
 def test_rand_is_uniform_on_the_unit_interval_and_randn_is_normal():
     minidl.manual_seed(0)
-    uniform, normal = minidl.rand(10_000).data, minidl.randn(10_000).data
+    uniform, normal = minidl.rand(10_000).numpy(), minidl.randn(10_000).numpy()
     assert uniform.min() >= 0 and uniform.max() < 1 and abs(uniform.mean() - 0.5) < 0.02
     assert abs(normal.mean()) < 0.05 and abs(normal.std() - 1) < 0.05
 
 
 def test_zeros_and_ones():
-    assert np.array_equal(minidl.zeros(2, 3).data, np.zeros((2, 3))) and minidl.zeros(2).dtype == np.float32
-    assert np.array_equal(minidl.ones((2,)).data, [1, 1])
+    assert np.array_equal(minidl.zeros(2, 3).numpy(), np.zeros((2, 3))) and minidl.zeros(2).dtype == np.float32
+    assert np.array_equal(minidl.ones((2,)).numpy(), [1, 1])
     assert minidl.ones(2, dtype=np.float64).dtype == np.float64
     assert minidl.zeros(3, requires_grad=True).requires_grad
 
@@ -118,7 +121,7 @@ def test_backward_through_a_shared_intermediate():
     h = x * 2
     y = (h * h + (h * 3).exp()).sum()  # dy/dh = 2h + 3 e^(3h), dh/dx = 2
     y.backward()
-    h_value = 2 * x.data
+    h_value = 2 * x.numpy()
     np.testing.assert_allclose(x.grad, 2 * (2 * h_value + 3 * np.exp(3 * h_value)))
 
 
@@ -256,21 +259,21 @@ def bound_tensor():
     data_buffer, grad_buffer = np.zeros(8, np.float32), np.zeros(8, np.float32)
     x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     owner = FakeOwner()
-    x._bind(data_buffer[1:7].reshape(2, 3), grad_buffer[1:7].reshape(2, 3), owner)
+    x._bind(data_buffer[1:7].reshape(2, 3), grad_buffer[1:7].reshape(2, 3), owner, Version())
     return x, data_buffer, grad_buffer, owner
 
 
 def test_bind_moves_data_into_the_buffer():
     x, data_buffer, _, _ = bound_tensor()
     np.testing.assert_array_equal(data_buffer, [0, 0, 1, 2, 3, 4, 5, 0])
-    assert np.shares_memory(x.data, data_buffer)
+    assert np.shares_memory(x.numpy(), data_buffer)
 
 
 def test_assigning_data_copies_into_the_view():
     x, data_buffer, _, owner = bound_tensor()
     x.data = np.full((2, 3), 7.0)
     np.testing.assert_array_equal(data_buffer, [0, 7, 7, 7, 7, 7, 7, 0])
-    assert np.shares_memory(x.data, data_buffer) and owner.events == ["data"]
+    assert np.shares_memory(x.numpy(), data_buffer) and owner.events == ["data"]
     with pytest.raises(ValueError, match=r"\(3, 2\).*\(2, 3\)"):
         x.data = np.ones((3, 2))
 
@@ -301,14 +304,14 @@ def test_bind_carries_an_existing_grad():
     x = Tensor([1.0, 2.0], requires_grad=True)
     x.grad = np.array([0.5, 0.25])
     grad_buffer = np.zeros(2, np.float32)
-    x._bind(np.zeros(2, np.float32), grad_buffer, FakeOwner())
+    x._bind(np.zeros(2, np.float32), grad_buffer, FakeOwner(), Version())
     np.testing.assert_array_equal(grad_buffer, [0.5, 0.25])
 
 
 def test_backward_rejects_a_gradient_of_the_wrong_shape():
     """An op whose backward forgets to unbroadcast must fail loudly, not corrupt .grad."""
     x = minidl.Tensor(np.ones(3), requires_grad=True)
-    y = minidl.Tensor._make(x.data.sum(), (x,), lambda g: (np.ones(1),))
+    y = minidl.Tensor._make(x.numpy().sum(), (x,), lambda g: (np.ones(1),))
     with pytest.raises(RuntimeError, match=r"shape \(1,\) for an input of shape \(3,\)"):
         y.backward()
 

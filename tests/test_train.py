@@ -31,7 +31,7 @@ def mlp(seed: int = 0, hidden: int = 16) -> nn.Module:
 
 
 def weights(model: nn.Module) -> dict[str, np.ndarray]:
-    return {name: np.array(p.data) for name, p in model.named_parameters()}
+    return {name: np.array(p.numpy()) for name, p in model.named_parameters()}
 
 
 # -- metrics ---------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def test_history_holds_the_exact_per_sample_means_when_nothing_moves():
     X_val, y_val = linear_data(6, seed=1)
     minidl.manual_seed(0)
     model = nn.Linear(3, 1)
-    W, b = model.weight.data.astype(np.float64), model.bias.data.astype(np.float64)
+    W, b = model.weight.numpy().astype(np.float64), model.bias.numpy().astype(np.float64)
     history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), (X, y),
                   val_data=(X_val, y_val), epochs=3, batch_size=4, metrics=("mse", "r2"),
                   progress=False, seed=0)

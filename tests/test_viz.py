@@ -15,7 +15,7 @@ import minidl.nn.functional as F
 from minidl import nn, ops, viz
 from minidl.ops import activations, unary
 from minidl.grad_fn import AccumulateGrad, GradFn
-from minidl.tensor import Tensor, no_grad
+from minidl import Tensor, no_grad
 
 
 def leaf(*shape, seed=0):
@@ -34,7 +34,7 @@ OPS = {
     "relu": lambda: X.relu(), "leaky_relu": lambda: ops.leaky_relu(X),
     "gelu": lambda: ops.gelu(X), "clip": lambda: X.clip(0.6, 0.9),
     "maximum": lambda: ops.maximum(X, Y), "minimum": lambda: ops.minimum(X, 1.0),
-    "where": lambda: ops.where(X.data > 1, X, Y),
+    "where": lambda: ops.where(X.numpy() > 1, X, Y),
     "sum": lambda: X.sum(), "mean": lambda: X.mean(axis=0), "max": lambda: X.max(axis=1),
     "min": lambda: X.min(), "var": lambda: X.var(),
     "reshape": lambda: X.reshape(12), "transpose": lambda: X.T, "getitem": lambda: X[0],

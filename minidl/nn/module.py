@@ -238,7 +238,7 @@ class Module:
                              f"optimizer holds them in its flat buffers of another dtype; "
                              f"cast the model before building the optimizer")
         for parameter in self.parameters():
-            grad = parameter.grad
+            grad = parameter._grad
             parameter.data = parameter._data.astype(target, copy=False)
             if grad is not None:
                 parameter.grad = grad
@@ -261,8 +261,8 @@ class Module:
         for parameter in self.parameters():
             if set_to_none:
                 parameter.grad = None
-            elif parameter.grad is not None:
-                parameter.grad = np.zeros_like(parameter._data)
+            elif parameter._grad is not None:
+                parameter._grad.fill(0)
 
     # -- saving and loading -------------------------------------------------------
     def _state_entries(self) -> OrderedDict[str, Tensor | np.ndarray]:

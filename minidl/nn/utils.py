@@ -40,7 +40,7 @@ def _grad_arrays(parameters: Parameters) -> list[np.ndarray]:
     for param in params:
         if not isinstance(param, Tensor):
             raise TypeError(f"parameters must be Tensors, got a {type(param).__name__}")
-    with_grad = list({id(p): p for p in params if p.grad is not None}.values())
+    with_grad = list({id(p): p for p in params if p._grad is not None}.values())
     given: dict[int, int] = {}   # id(group) -> how many of its params are given
     for param in with_grad:
         if isinstance(param._owner, FlatGroup):
@@ -53,7 +53,7 @@ def _grad_arrays(parameters: Parameters) -> list[np.ndarray]:
         if isinstance(group, FlatGroup) and given[id(group)] == len(group.params):
             whole = group.complete_grad()
         if whole is None:
-            arrays.append(param.grad)
+            arrays.append(param._grad)
         elif id(group) not in done:
             done.add(id(group))
             arrays.append(whole)

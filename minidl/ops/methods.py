@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..tensor import Tensor
-from . import (arithmetic, binary, casts, elementwise, indexing, linalg, logic, reductions, scans,
-               shape, softmax, unary)
+from . import (activations, arithmetic, binary, casts, elementwise, indexing, inplace, linalg, logic,
+               reductions, scans, shape, softmax, unary)
 from ._common import _constant
 from .arithmetic import add, div, matmul, mul, neg, pow, sub
 from .elementwise import abs
@@ -103,3 +103,7 @@ for _module, _names in _TORCH_METHODS.items():
         setattr(Tensor, _name, getattr(_module, _name))
 Tensor.expand_as = lambda self, other: shape.expand(self, other.shape)
 Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
+
+
+# -- in-place forms: x.add_(y), x += y, x[i] = v, x.zero_(), ... (inplace.py) ---------
+inplace.install((elementwise, unary, arithmetic, binary, activations, indexing, shape, linalg))

@@ -27,12 +27,16 @@ params first. The params are downloaded only after every launch succeeded: a
 failed step leaves the host params as they were and marks them dirty (the
 optimizer state of any run that did launch may have moved on).
 
-Known gap: only *assignment* ``p.data = x`` marks the group dirty. An in-place
-edit such as ``p.data[...] = x`` or ``np.copyto(p.data, x)`` changes the host
-buffer without telling the group (``p.data += x`` does tell it: Python assigns
-the result back), so on a device backend the next step overwrites it with the
-device's params. Assign after an in-place edit (``p.data = p.data`` is enough).
-Host backends have no copy to go stale and see every edit.
+Every write through minidl marks the group dirty: assigning ``p.data = x``,
+and any in-place op on ``p``, ``p.data`` or a view of them (``p.data.zero_()``,
+``p[0] = 1`` under ``no_grad``). Only a write through numpy into the raw array
+(``np.asarray(p)[...] = x``) goes unseen, and on a device backend the next step
+would overwrite it: follow it with ``p.data = p.data``. Host backends have no
+copy to go stale and see every edit.
+
+The params of a group share one version counter (``Tensor._version``), which
+each step advances: a graph that read the params before the step refuses to
+run ``backward()`` after it, as PyTorch's does.
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ import numpy as np
 
 from ..kernels.reference import FLOAT_DTYPES
 from ..tensor import Tensor
+from ..versions import Version, bump
 
 
 class FlatGroup:
@@ -50,8 +55,7 @@ class FlatGroup:
 
     ``state_names`` lists every state buffer the update kernel takes, in the
     kernel's argument order; ``takes_step`` says whether the kernel's last
-    argument is the 1-based step count. On a device backend an in-place edit of
-    a param's ``.data`` is not seen (see the module docstring): assign instead.
+    argument is the 1-based step count.
     """
 
     def __init__(self, params: list[Tensor], backend: ModuleType,
@@ -79,11 +83,12 @@ class FlatGroup:
         self.hyper: tuple | None = None       # the hyperparameters the cache below was built for
         self.state_args: tuple = ()
         self.scalar_args: tuple = ()
+        self.version = Version()              # the params' one version counter (Tensor._bind)
         for param, (lo, hi) in zip(params, self.slices()):
             if param._owner is not None:
                 param._owner.released(param)
             param._bind(self.data[lo:hi].reshape(param.shape),
-                        self.grad[lo:hi].reshape(param.shape), self)
+                        self.grad[lo:hi].reshape(param.shape), self, self.version)
         if backend.on_host:
             self.device_data, self.device_grad = self.data, self.grad
         else:
@@ -158,6 +163,7 @@ class FlatGroup:
         if not on_host:
             self.backend.copy_to_host(self.device_data, self.data)
             self.host_dirty = False
+        bump(self.version)   # a graph that read the old params can no longer backward
 
     def step_counts(self) -> np.ndarray:
         """The number of steps each param has taken."""

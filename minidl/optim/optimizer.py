@@ -49,10 +49,8 @@ class Optimizer:
 
     Building an optimizer moves each param's ``.data`` and ``.grad`` into views
     of its flat buffers; assigning ``p.data = x`` or ``p.grad = g`` later copies
-    into those views. Known gap on cuda: the device keeps its own copy of the
-    params, and only an *assignment* to ``p.data`` tells the optimizer to
-    upload it; an in-place edit ``p.data[...] = x`` is overwritten by the next
-    step (follow it with ``p.data = p.data``). See ``flat.py``.
+    into those views, and in-place ops (``p.data.zero_()``, ``p.grad.mul_(2)``)
+    write into them. See ``flat.py``.
     """
 
     _kernel_name: str

@@ -1,0 +1,81 @@
+"""Version counters: how the engine knows that an op's inputs changed after it ran.
+
+A tensor and its views share one ``Version``: ``count`` is the number of
+in-place writes into their storage (PyTorch's ``t._version``), ``at`` the
+engine clock at the last one. The clock ticks at every write; each op output
+remembers the clock when it was made (``Tensor._made_at``). So at backward,
+``parent's version.at > node's made_at`` means an input was written after the
+op read it, and the engine refuses instead of computing a wrong gradient.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .grad_fn import op_name
+
+__all__ = ["Version", "Clock", "bump", "OUTPUT_FREE_OPS", "check_output_unchanged",
+           "modified_error"]
+
+
+class Version:
+    """The version counter that a tensor shares with its views (one storage).
+
+    ``count`` is the number of in-place writes (PyTorch's ``t._version``);
+    ``at`` is the engine clock at the last one. An op's output remembers the
+    clock when it was made (``_made_at``); if an input's storage was written
+    after that, the op's backward may read values it did not see, and
+    ``backward()`` refuses instead of computing a wrong gradient.
+    """
+
+    __slots__ = ("count", "at")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.at = 0
+
+
+class Clock:
+    """The engine's logical clock: it ticks at every in-place write."""
+    now = 0
+
+
+def bump(version: Version) -> None:
+    """Count one in-place write into the storage that ``version`` counts."""
+    Clock.now += 1
+    version.count += 1
+    version.at = Clock.now
+
+
+# The ops whose backward never reads their own output array: an in-place write
+# into their output (``out += residual``, ``x.relu_()`` after a linear layer)
+# leaves their gradient right. Any other op's output, once overwritten, makes
+# backward refuse, as PyTorch does for the outputs that its ops save.
+OUTPUT_FREE_OPS = frozenset({
+    "add", "sub", "mul", "div", "neg", "matmul", "linear", "conv1d", "conv2d", "max_pool1d",
+    "max_pool2d", "avg_pool1d", "avg_pool2d", "relu", "leaky_relu", "sum", "mean", "getitem",
+    "reshape", "view", "transpose", "swapaxes", "permute", "flatten", "squeeze", "unsqueeze",
+    "expand", "cat", "concatenate", "stack", "index_put", "fill", "view_region", "copy_slices",
+    "clone"})
+
+
+def check_output_unchanged(node: Any) -> None:
+    """RuntimeError when ``node``'s output array was written in place after its op
+    ran, unless the op's backward never reads it."""
+    box = node._version_box
+    written = node._overwritten or (box is not None and box.at > node._made_at)
+    name = op_name(node._grad_fn_name)
+    if written and name not in OUTPUT_FREE_OPS:
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: the output of {name} (shape {node.shape}), which {name}'s "
+            f"backward reads, was overwritten after {name} made it. Use the out-of-place op "
+            f"(e.g. y = y * 2, not y.mul_(2)) or clone() the tensor before changing it.")
+
+
+def modified_error(node: Any, parent: Any, version: Version) -> RuntimeError:
+    name = op_name(node._grad_fn_name)
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: an input of shape {parent.shape} of {name} is at version "
+        f"{version.count}, written after {name} read it. Change a clone() of it instead, "
+        f"or change it only after backward().")
