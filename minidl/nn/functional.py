@@ -60,7 +60,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             return grad_x, grad_weight
         return grad_x, grad_weight, g.sum(axis=0) if bias.requires_grad else None
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return Tensor._make(out.reshape(*x.shape[:-1], n_out), parents, backward)
+    return Tensor._make(out if x.ndim == 2 else out.reshape(*x.shape[:-1], n_out), parents,
+                        backward)
 
 
 def check_probability(p: float) -> None:
