@@ -25,18 +25,23 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
 from . import data, nn, ops, optim, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
-                       ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros,
-                       zeros_like)
+                       ones_like, tensor, zeros, zeros_like)
+from .device import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
-from .random import manual_seed
+from .random import Generator, default_generator, initial_seed, manual_seed
+from .sampling import (bernoulli, multinomial, normal, rand, rand_like, randint, randint_like,
+                       randn, randn_like, randperm)
 from .tensor import Tensor, is_grad_enabled, no_grad
 from .threads import get_num_threads, limit_blas_by_default, set_num_threads
 from .train import DivergenceError, EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"
+
+from .device import DTYPES as _DTYPES  # noqa: E402
+globals().update(_DTYPES)   # minidl.float32, float, long, bool, ...: see device.py
 
 limit_blas_by_default()   # one BLAS thread unless OPENBLAS_NUM_THREADS & co say otherwise
 keep_freed_memory_by_default()   # no page faults on each step's large arrays: minidl/malloc.py

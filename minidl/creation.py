@@ -6,7 +6,6 @@ from typing import Any
 import numpy as np
 
 from .ops import _shape_arg
-from .random import generator
 from .tensor import Tensor
 
 
@@ -23,23 +22,6 @@ def zeros(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> 
 def ones(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """A Tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     return Tensor(np.ones(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
-
-
-def _random(op: str, draw: Any, shape: tuple, dtype: Any, requires_grad: bool) -> Tensor:
-    """Samples from ``draw`` (a method of minidl's generator) in a float ``dtype``."""
-    if np.dtype(dtype).kind != "f":
-        raise TypeError(f"{op}: dtype must be a floating-point dtype, got {np.dtype(dtype)}")
-    return Tensor(draw(_shape_arg(shape)), requires_grad, dtype)
-
-
-def randn(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from minidl's seeded generator."""
-    return _random("randn", generator().standard_normal, shape, dtype, requires_grad)
-
-
-def rand(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from minidl's seeded generator."""
-    return _random("rand", generator().random, shape, dtype, requires_grad)
 
 
 # -- more constructors, named and typed as in PyTorch --------------------------------
@@ -111,30 +93,6 @@ def zeros_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> 
 def ones_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of x's shape, in x's dtype unless given."""
     return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
-
-
-def rand_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) of x's shape, in x's float dtype unless given."""
-    return rand(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
-
-
-def randn_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples of x's shape, in x's float dtype unless given."""
-    return randn(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
-
-
-def randint(low: int, high: int | None = None, size: Any = None, *,
-            dtype: Any = np.int64) -> Tensor:
-    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
-    ``randint(low, high, size)``, as in PyTorch; from minidl's seeded generator."""
-    if size is None:  # randint(high, size)
-        low, high, size = 0, low, high
-    if size is None:
-        raise TypeError("randint: give size, as randint(high, size) or randint(low, high, size)")
-    if not high > low:
-        raise ValueError(f"randint: high must be greater than low, got low={low}, high={high}")
-    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return Tensor(generator().integers(low, high, size), dtype=dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
