@@ -6,7 +6,8 @@ The layers, bottom up; each uses only those above it in this list:
     ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
-    data.py        the DataLoader; the datasets are minidl.datasets
+    data.py        the DataLoader of fit; the datasets are minidl.datasets
+    utils/data.py  PyTorch's Dataset, samplers and DataLoader (minidl.utils.data)
     train.py       fit, evaluate, predict
     checkpoint.py  save and load, atomically, without pickle
     viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
@@ -22,7 +23,7 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
         and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
     __path__.append(_checkout)
 
-from . import data, nn, ops, optim, viz  # noqa: E402
+from . import data, nn, ops, optim, utils, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, tensor, zeros, zeros_like)
