@@ -27,7 +27,7 @@ from . import data, nn, ops, optim, utils, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, tensor, zeros, zeros_like)
-from .device import accelerator, cuda, device
+from .devices import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .malloc import keep_freed_memory_by_default
@@ -41,8 +41,8 @@ from .train import DivergenceError, EarlyStopping, History, evaluate, fit, predi
 
 __version__ = "0.1.0"
 
-from .device import DTYPES as _DTYPES  # noqa: E402
-globals().update(_DTYPES)   # minidl.float32, float, long, bool, ...: see device.py
+from .devices import DTYPES as _DTYPES  # noqa: E402
+globals().update(_DTYPES)   # minidl.float32, float, long, bool, ...: see devices.py
 
 limit_blas_by_default()   # one BLAS thread unless OPENBLAS_NUM_THREADS & co say otherwise
 keep_freed_memory_by_default()   # no page faults on each step's large arrays: minidl/malloc.py

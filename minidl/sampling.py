@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .device import check_device
+from .devices import check_device
 from .ops import _shape_arg
 from .random import Generator, generator as numpy_generator
 from .tensor import Tensor

@@ -14,7 +14,7 @@ there. ``load_state_dict`` reports ``(missing_keys, unexpected_keys)`` and raise
 PyTorch's RuntimeError text (a ``StateDictError``, also a ValueError).
 
 ``to(device)``, ``cpu()`` and ``cuda()`` check the device as ``Tensor.to`` does
-(minidl/device.py): the arrays stay in host memory.
+(minidl/devices.py): the arrays stay in host memory.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from ..device import check_device, to_arguments
+from ..devices import check_device, to_arguments
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
 
@@ -248,7 +248,7 @@ class Module:
     def to(self, *args: Any, dtype: Any = None, device: Any = None,
            non_blocking: bool = False) -> Module:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``: check the device
-        (see minidl/device.py), then cast every parameter and floating-point buffer
+        (see minidl/devices.py), then cast every parameter and floating-point buffer
         to ``dtype`` (float32 or float64) in place, keeping the Parameter objects;
         returns self.
 

@@ -5,7 +5,7 @@
 code reads) and PyTorch's method (``t.size()`` the shape, ``t.size(0)`` one
 dimension). ``clone`` is differentiable (its gradient is g); ``contiguous``
 is the tensor itself (minidl's arrays need no strides). Devices: see
-``minidl/device.py``; ``t.device`` is always the cpu.
+``minidl/devices.py``; ``t.device`` is always the cpu.
 """
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..device import CPU, check_device, device, to_arguments
+from ..devices import CPU, check_device, device, to_arguments
 from ..tensor import Tensor
-from ._common import _one_dim
 from .casts import to as cast
 from .shape import expand, reshape, swapaxes, transpose
 
@@ -34,7 +33,13 @@ class ElementCount(int):
         """The shape, or its entry ``dim`` (negative counts from the end)."""
         if dim is None:
             return self.shape
-        return self.shape[_one_dim("size", dim, len(self.shape))]
+        ndim = len(self.shape)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"size(): dim must be an int, not {type(dim).__name__} {dim!r}")
+        if not -max(ndim, 1) <= dim < max(ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+        return self.shape[dim]
 
 
 def dim(x: Tensor) -> int:
@@ -159,7 +164,7 @@ def cpu(x: Tensor) -> Tensor:
 
 def cuda(x: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor:
     """x itself when a usable GPU is there (the data stays in host memory, see
-    minidl/device.py); a RuntimeError saying what is missing otherwise."""
+    minidl/devices.py); a RuntimeError saying what is missing otherwise."""
     check_device("cuda", "cuda" if device is None else device)
     return x
 
