@@ -1,24 +1,43 @@
-"""Functions that make new leaf tensors."""
+"""Functions that make new leaf tensors.
+
+Each takes PyTorch's ``device=``, checked as ``Tensor.to`` checks it
+(minidl/devices.py): "cpu" always, "cuda" where a usable GPU is; the tensor
+lives in host memory either way."""
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 import numpy as np
 
+from .devices import check_device
 from .ops import _shape_arg
 from .tensor import Tensor
 
 
+def _takes_device(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``make`` with PyTorch's ``device=`` keyword, checked (see the module docstring)."""
+    @functools.wraps(make)
+    def with_device(*args: Any, device: Any = None, **kwargs: Any) -> Tensor:
+        if device is not None:
+            check_device(make.__name__, device)
+        return make(*args, **kwargs)
+    return with_device
+
+
+@_takes_device
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """A new leaf Tensor: float32 unless ``dtype`` asks otherwise (see ``Tensor``)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
+@_takes_device
 def zeros(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """A Tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return Tensor(np.zeros(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def ones(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """A Tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     return Tensor(np.ones(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
@@ -38,6 +57,7 @@ def _default_dtype(*values: Any) -> np.dtype:
     return np.dtype(bool) if kinds == {"b"} else np.dtype(np.int64)
 
 
+@_takes_device
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to but excluding end; ``arange(n)`` is 0 .. n-1.
@@ -51,6 +71,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
                             else dtype), requires_grad, dtype)
 
 
+@_takes_device
 def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included."""
@@ -59,12 +80,14 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32,
     return Tensor(np.linspace(start, end, steps), requires_grad, dtype)
 
 
+@_takes_device
 def eye(n: int, m: int | None = None, *, dtype: Any = np.float32,
         requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix (m = n by default)."""
     return Tensor(np.eye(n, m), requires_grad, dtype)
 
 
+@_takes_device
 def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A Tensor of ``size`` filled with ``fill_value``; the dtype follows the value
     (float32, int64 or bool) unless given."""
@@ -73,11 +96,13 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool =
     return Tensor(np.full(size, fill_value, dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def empty(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """A Tensor whose values are whatever memory held: write before reading."""
     return Tensor(np.empty(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None,
               requires_grad: bool = False) -> Tensor:
     """A Tensor of x's shape filled with ``fill_value``, in x's dtype unless given."""
@@ -85,11 +110,13 @@ def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None,
     return Tensor(np.full(x.shape, fill_value, dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def zeros_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of x's shape, in x's dtype unless given."""
     return full_like(x, 0, dtype=dtype, requires_grad=requires_grad)
 
 
+@_takes_device
 def ones_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of x's shape, in x's dtype unless given."""
     return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)

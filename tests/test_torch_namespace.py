@@ -68,7 +68,11 @@ def test_cuda_and_accelerator_agree_with_the_kernels() -> None:
 
 
 def test_tensors_live_on_the_cpu() -> None:
-    x = minidl.ones(2)
+    x = minidl.ones(2, device="cpu")
+    for made in (minidl.tensor([1.0], device="cpu"), minidl.zeros(2, device=minidl.device("cpu")),
+                 minidl.arange(3, device="cpu"), minidl.full((2,), 1.0, device="cpu"),
+                 minidl.zeros_like(x, device="cpu"), minidl.rand(2, device="cpu")):
+        assert made.device == minidl.device("cpu")
     assert x.device == minidl.device("cpu") and (x * 2).device.type == "cpu"
     assert x.cpu() is x and x.to("cpu") is x and x.to(minidl.device("cpu")) is x
 
@@ -79,7 +83,9 @@ def test_cuda_without_a_gpu_says_what_is_missing() -> None:
     before = model.weight.numpy().copy()
     for call in (x.cuda, lambda: x.to("cuda"), lambda: x.to("cuda:0", minidl.float64),
                  model.cuda, lambda: model.to("cuda"),
-                 lambda: minidl.randn(2, device="cuda")):
+                 lambda: minidl.randn(2, device="cuda"), lambda: minidl.zeros(2, device="cuda"),
+                 lambda: minidl.tensor([1.0], device="cuda:0"),
+                 lambda: x.new_zeros(2, device="cuda")):
         with pytest.raises(RuntimeError, match=r"cannot use device 'cuda(:0)?': .*\(use 'cpu'\)"):
             call()
     assert model.weight.dtype == np.float32 and np.array_equal(model.weight.numpy(), before)

@@ -206,7 +206,8 @@ class Module:
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Any]]:
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, Any]]:
         """Dotted names and buffers (None buffers left out), of the whole tree
         unless ``recurse=False``."""
         modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
