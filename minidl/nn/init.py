@@ -141,7 +141,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0,
         raise ValueError(f"Only tensors with 2 or more dimensions are supported, not shape "
                          f"{tensor.shape}")
     rows = tensor.shape[0]
-    columns = tensor.size // rows if rows else 0
+    columns = tensor.numel() // rows if rows else 0
     flat = numpy_generator(generator).standard_normal((rows, columns))
     if rows < columns:
         flat = flat.T

@@ -58,7 +58,7 @@ def _operator(op: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tenso
 
 def _bool(self: Tensor) -> bool:
     """The truth of a one-element tensor (``if x > 0:``, ``assert a[0] == b[0]``)."""
-    if self.size != 1:
+    if self._data.size != 1:
         raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
                            f"(shape {self.shape}): use .any() or .all()")
     return bool(self._data.item())

@@ -24,9 +24,9 @@ class ElementCount(int):
 
     shape: tuple[int, ...]
 
-    def __new__(cls, shape: tuple[int, ...]) -> ElementCount:
-        count = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
-        count.shape = shape
+    def __new__(cls, array: np.ndarray) -> ElementCount:
+        count = super().__new__(cls, array.size)
+        count.shape = array.shape
         return count
 
     def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
@@ -180,7 +180,7 @@ def bind() -> None:
                      type_as, is_floating_point, new_full, new_zeros, new_ones, new_empty,
                      new_tensor, to, cpu, cuda):
         setattr(Tensor, function.__name__, function)
-    Tensor.size = property(lambda self: ElementCount(self._data.shape),
+    Tensor.size = property(lambda self: ElementCount(self._data),
                            doc=ElementCount.__doc__)
     Tensor.mT = property(matrix_transpose, doc=matrix_transpose.__doc__)
     Tensor.device = property(device_of, doc=device_of.__doc__)
