@@ -61,6 +61,8 @@ def test_shape_errors() -> None:
         init.orthogonal_(nn.Parameter(np.zeros(3)))
     with pytest.raises(ValueError, match="a < b"):
         init.trunc_normal_(nn.Parameter(np.zeros(3)), a=1.0, b=0.0)
+    with pytest.raises(ValueError, match="too far in the tail"):
+        init.trunc_normal_(nn.Parameter(np.zeros(3)), a=30.0, b=31.0)
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (5, 5), (3, 2, 2, 2)])

@@ -26,6 +26,8 @@ from ..random import Generator, generator as numpy_generator
 from ..tensor import Tensor
 from .module import copy_into
 
+_REDRAWS = 1000   # trunc_normal_: where [a, b] holds 2% of the mass, 0.98^1000 = 2e-9 stay out
+
 _LINEAR_GAINS = {"linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d",
                  "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
 
@@ -76,17 +78,21 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
-    """Fill with draws from N(mean, std^2) truncated to [a, b]."""
+    """Fill with draws from N(mean, std^2) truncated to [a, b]: each draw outside is
+    drawn again, at most ``_REDRAWS`` times (ValueError when [a, b] lies so far in
+    the tail that draws keep missing it)."""
     if not a < b:
         raise ValueError(f"trunc_normal_: needs a < b, got a={a}, b={b}")
     rng = numpy_generator(generator)
     values = rng.normal(mean, std, tensor.shape)
-    outside = (values < a) | (values > b)
-    while outside.any():
-        values[outside] = rng.normal(mean, std, int(outside.sum()))
+    for _ in range(_REDRAWS):
         outside = (values < a) | (values > b)
-    copy_into(tensor, values)
-    return tensor
+        if not outside.any():
+            copy_into(tensor, values)
+            return tensor
+        values[outside] = rng.normal(mean, std, int(outside.sum()))
+    raise ValueError(f"trunc_normal_: [{a}, {b}] is too far in the tail of N({mean}, {std}^2) "
+                     f"for redrawing; move mean closer to [a, b]")
 
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
