@@ -9,7 +9,8 @@ The layers, bottom up; each uses only those above it in this list:
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
-    data.py        the DataLoader; the datasets are minidl.datasets
+    data.py        the DataLoader of fit; the datasets are minidl.datasets
+    utils/data.py  PyTorch's Dataset, samplers and DataLoader (minidl.utils.data)
     train.py       fit, evaluate, predict
     checkpoint.py  save and load, atomically, without pickle
     viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
@@ -25,16 +26,18 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
         and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
     __path__.append(_checkout)
 
-from . import data, nn, ops, optim, viz  # noqa: E402
+from . import data, nn, ops, optim, utils, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
-                       ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros,
-                       zeros_like)
+                       ones_like, tensor, zeros, zeros_like)
+from .devices import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
-from .random import manual_seed
+from .random import Generator, default_generator, initial_seed, manual_seed
+from .sampling import (bernoulli, multinomial, normal, rand, rand_like, randint, randint_like,
+                       randn, randn_like, randperm)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .tensor import Tensor
@@ -42,6 +45,9 @@ from .threads import get_num_threads, limit_blas_by_default, set_num_threads
 from .train import DivergenceError, EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"
+
+from .devices import DTYPES as _DTYPES  # noqa: E402
+globals().update(_DTYPES)   # minidl.float32, float, long, bool, ...: see devices.py
 
 limit_blas_by_default()   # one BLAS thread unless OPENBLAS_NUM_THREADS & co say otherwise
 keep_freed_memory_by_default()   # no page faults on each step's large arrays: minidl/malloc.py

@@ -1,45 +1,46 @@
-"""Functions that make new leaf tensors."""
+"""Functions that make new leaf tensors.
+
+Each takes PyTorch's ``device=``, checked as ``Tensor.to`` checks it
+(minidl/devices.py): "cpu" always, "cuda" where a usable GPU is; the tensor
+lives in host memory either way."""
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 import numpy as np
 
+from .devices import check_device
 from .ops import _shape_arg
-from .random import generator
 from .tensor import Tensor
 
 
+def _takes_device(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``make`` with PyTorch's ``device=`` keyword, checked (see the module docstring)."""
+    @functools.wraps(make)
+    def with_device(*args: Any, device: Any = None, **kwargs: Any) -> Tensor:
+        if device is not None:
+            check_device(make.__name__, device)
+        return make(*args, **kwargs)
+    return with_device
+
+
+@_takes_device
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """A new leaf Tensor: float32 unless ``dtype`` asks otherwise (see ``Tensor``)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
+@_takes_device
 def zeros(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """A Tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return Tensor(np.zeros(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def ones(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """A Tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     return Tensor(np.ones(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
-
-
-def _random(op: str, draw: Any, shape: tuple, dtype: Any, requires_grad: bool) -> Tensor:
-    """Samples from ``draw`` (a method of minidl's generator) in a float ``dtype``."""
-    if np.dtype(dtype).kind != "f":
-        raise TypeError(f"{op}: dtype must be a floating-point dtype, got {np.dtype(dtype)}")
-    return Tensor(draw(_shape_arg(shape)), requires_grad, dtype)
-
-
-def randn(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from minidl's seeded generator."""
-    return _random("randn", generator().standard_normal, shape, dtype, requires_grad)
-
-
-def rand(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from minidl's seeded generator."""
-    return _random("rand", generator().random, shape, dtype, requires_grad)
 
 
 # -- more constructors, named and typed as in PyTorch --------------------------------
@@ -56,6 +57,7 @@ def _default_dtype(*values: Any) -> np.dtype:
     return np.dtype(bool) if kinds == {"b"} else np.dtype(np.int64)
 
 
+@_takes_device
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to but excluding end; ``arange(n)`` is 0 .. n-1.
@@ -69,6 +71,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
                             else dtype), requires_grad, dtype)
 
 
+@_takes_device
 def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included."""
@@ -77,12 +80,14 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32,
     return Tensor(np.linspace(start, end, steps), requires_grad, dtype)
 
 
+@_takes_device
 def eye(n: int, m: int | None = None, *, dtype: Any = np.float32,
         requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix (m = n by default)."""
     return Tensor(np.eye(n, m), requires_grad, dtype)
 
 
+@_takes_device
 def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A Tensor of ``size`` filled with ``fill_value``; the dtype follows the value
     (float32, int64 or bool) unless given."""
@@ -91,11 +96,13 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool =
     return Tensor(np.full(size, fill_value, dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def empty(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """A Tensor whose values are whatever memory held: write before reading."""
     return Tensor(np.empty(_shape_arg(shape), dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None,
               requires_grad: bool = False) -> Tensor:
     """A Tensor of x's shape filled with ``fill_value``, in x's dtype unless given."""
@@ -103,38 +110,16 @@ def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None,
     return Tensor(np.full(x.shape, fill_value, dtype=dtype), requires_grad, dtype)
 
 
+@_takes_device
 def zeros_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of x's shape, in x's dtype unless given."""
     return full_like(x, 0, dtype=dtype, requires_grad=requires_grad)
 
 
+@_takes_device
 def ones_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of x's shape, in x's dtype unless given."""
     return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
-
-
-def rand_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) of x's shape, in x's float dtype unless given."""
-    return rand(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
-
-
-def randn_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples of x's shape, in x's float dtype unless given."""
-    return randn(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
-
-
-def randint(low: int, high: int | None = None, size: Any = None, *,
-            dtype: Any = np.int64) -> Tensor:
-    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
-    ``randint(low, high, size)``, as in PyTorch; from minidl's seeded generator."""
-    if size is None:  # randint(high, size)
-        low, high, size = 0, low, high
-    if size is None:
-        raise TypeError("randint: give size, as randint(high, size) or randint(low, high, size)")
-    if not high > low:
-        raise ValueError(f"randint: high must be greater than low, got low={low}, high={high}")
-    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return Tensor(generator().integers(low, high, size), dtype=dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -1,4 +1,8 @@
-"""Mini-batches: the DataLoader.
+"""Mini-batches: the DataLoader of ``fit``, the scikit-learn estimators and the CLI.
+
+It takes arrays ``DataLoader(X, y, batch_size=32, shuffle=True)`` and slices them.
+PyTorch's item-by-item ``DataLoader(dataset, batch_size=1, ...)``, with samplers
+and collation, is ``minidl.utils.data.DataLoader``.
 
 An epoch visits every sample once. With ``shuffle`` it first draws a random
 permutation pi of 0..n-1; batch b holds the samples

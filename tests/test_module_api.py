@@ -120,8 +120,8 @@ def test_double_float_and_to_cast_parameters_and_float_buffers():
     assert {p.dtype for p in model.parameters()} == {np.dtype(np.float64)}
     with pytest.raises(ValueError, match="Invalid dtype: 'int32'"):
         model.to("int32")
-    with pytest.raises(ValueError, match="Invalid dtype: 'cuda'"):
-        model.to("cuda")
+    with pytest.raises(ValueError, match="Invalid dtype: 'cuda:x'"):
+        model.to("cuda:x")   # neither a device nor a dtype
 
 
 def test_to_refuses_parameters_an_optimizer_holds():

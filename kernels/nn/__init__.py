@@ -21,6 +21,8 @@ output is (N, O, OH, OW) with
                                                  dL/dx
     avg_pool2d(x, kernel, stride)                y
     avg_pool2d_grad(g, input_hw, kernel, stride) dL/dx
+    embedding_grad(index, g, num_embeddings)     dL/dweight of an embedding: the rows of
+                                                 g (lookups, dim) added into rows index
 
 Every ``stride``, ``dilation``, ``kernel`` and ``input_hw`` is a pair of ints.
 One-dimensional layers call these with H = 1. This package imports nothing

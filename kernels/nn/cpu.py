@@ -555,3 +555,24 @@ def avg_pool2d_grad(g: np.ndarray, input_hw: Pair, kernel: Pair, stride: Pair) -
     _avg_pool_grad.run(g.size * kernel[0] * kernel[1], _planes(g), *kernel, *stride, scale,
                                                         _planes(gx))
     return gx
+
+
+# -- embedding ------------------------------------------------------------------------------
+def _embedding_grad_loop(index, g, grad):
+    """grad[index[k], :] += g[k, :] for every lookup k, in order (serial: two lookups of
+    one row would race in parallel)."""
+    for k in range(index.shape[0]):
+        row = index[k]
+        for d in range(g.shape[1]):
+            grad[row, d] += g[k, d]
+
+
+_embedding_grad = njit(_embedding_grad_loop)
+
+
+def embedding_grad(index: np.ndarray, g: np.ndarray, num_embeddings: int) -> np.ndarray:
+    """dL/dweight of an embedding lookup: the rows of g (lookups, dim) added into
+    the rows ``index`` (int64, one per lookup) of a (num_embeddings, dim) zero array."""
+    grad = np.zeros((num_embeddings, g.shape[1]), dtype=g.dtype)
+    _embedding_grad(index, np.ascontiguousarray(g), grad)
+    return grad

@@ -146,3 +146,11 @@ def avg_pool2d_grad(g: np.ndarray, input_hw: Pair, kernel: Pair, stride: Pair) -
         for q in range(kernel[1]):
             gx[_window(p, q, g.shape[2:], stride, (1, 1))] += share
     return gx
+
+
+def embedding_grad(index: np.ndarray, g: np.ndarray, num_embeddings: int) -> np.ndarray:
+    """dL/dweight of an embedding lookup: g's rows (lookups, dim) summed into the
+    rows ``index`` of a (num_embeddings, dim) zero array, one ``np.add.at``."""
+    grad = np.zeros((num_embeddings, g.shape[1]), dtype=g.dtype)
+    np.add.at(grad, index, g)
+    return grad

@@ -119,7 +119,7 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     axes = (0, *range(2, x.ndim))
     shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        n = x.size // channels
+        n = x._data.size // channels
         if n < 2:
             raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
                              f"got input of shape {x.shape}")

@@ -3,21 +3,27 @@
 A Module owns three ordered dicts, filled by attribute assignment in order:
 
     _parameters   name -> Parameter   (trained: returned by ``parameters()``)
-    _buffers      name -> np.ndarray  (state that is not trained, e.g. running means)
+    _buffers      name -> buffer      (state that is not trained, e.g. running means:
+                                       an array, or a Tensor when one was registered)
     _modules      name -> Module      (sub-modules, walked recursively)
 
 ``state_dict()`` flattens parameters and buffers of the whole tree into dotted
 names (``layers.1.bias``); ``load_state_dict`` copies values back *into* the
 existing arrays, so a parameter that lives in an optimizer's flat buffer stays
-there.
+there. ``load_state_dict`` reports ``(missing_keys, unexpected_keys)`` and raises
+PyTorch's RuntimeError text (a ``StateDictError``, also a ValueError).
+
+``to(device)``, ``cpu()`` and ``cuda()`` check the device as ``Tensor.to`` does
+(minidl/devices.py): the arrays stay in host memory.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from ..devices import check_device, to_arguments
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
 
@@ -50,6 +56,17 @@ def copy_into(tensor: Tensor, value: Any) -> None:
     tensor.data = target
 
 
+class StateDictError(RuntimeError, ValueError):
+    """A state dict that does not fit a module: PyTorch's RuntimeError, and the
+    ValueError that minidl raised before."""
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``."""
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 class Module:
     """Base class of every layer and model: subclasses define ``forward``."""
 
@@ -59,6 +76,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
@@ -134,13 +152,19 @@ class Module:
                 found = True
         return found
 
-    def register_buffer(self, name: str, array: Any) -> None:
-        """Keep ``array`` as state that is saved in ``state_dict`` but not trained."""
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Keep ``tensor`` (a Tensor, an array or None) as state that is not trained;
+        ``state_dict`` holds it unless ``persistent=False``."""
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"Invalid buffer name: {name!r} (a non-empty string without '.')")
         if name in self._parameters or name in self._modules or name in self.__dict__:
             raise KeyError(f"attribute {name!r} already exists")
-        self._buffers[name] = _as_buffer(name, array)
+        self._buffers[name] = _as_buffer(name, tensor)
+        non_persistent = self.__dict__.setdefault("_non_persistent_buffers_set", set())
+        if persistent:
+            non_persistent.discard(name)
+        else:
+            non_persistent.add(name)
 
     # -- walking the tree -------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -182,13 +206,18 @@ class Module:
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        for module_name, module in self.named_modules(prefix):
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, Any]]:
+        """Dotted names and buffers (None buffers left out), of the whole tree
+        unless ``recurse=False``."""
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
             for name, buffer in module._buffers.items():
-                yield _join(module_name, name), buffer
+                if buffer is not None:
+                    yield _join(module_name, name), buffer
 
-    def buffers(self) -> Iterator[np.ndarray]:
-        for _, buffer in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator[Any]:
+        for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # -- modes and gradients ----------------------------------------------------
@@ -217,20 +246,37 @@ class Module:
             parameter.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Cast every parameter and floating-point buffer to ``dtype`` (float32 or
-        float64) in place, keeping the Parameter objects; returns self.
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> Module:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``: check the device
+        (see minidl/devices.py), then cast every parameter and floating-point buffer
+        to ``dtype`` (float32 or float64) in place, keeping the Parameter objects;
+        returns self.
 
         Parameters held by an optimizer live in its flat buffers of one dtype:
         cast the model before building the optimizer.
         """
+        dtype = to_arguments("Module.to", args, dtype, device)
+        return self if dtype is None else self._cast(dtype)
+
+    def cpu(self) -> Module:
+        """self: the parameters live in host memory."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """self when a usable GPU is there (the parameters stay in host memory and
+        an optimizer's step runs on the GPU); a RuntimeError saying what is missing
+        otherwise."""
+        check_device("Module.cuda", "cuda" if device is None else device)
+        return self
+
+    def _cast(self, dtype: Any) -> Module:
         try:
             target = np.dtype(dtype)
         except TypeError:
             target = None
         if target not in (np.float32, np.float64):
-            raise ValueError(f"Invalid dtype: {dtype!r} (Module.to takes float32 or float64; "
-                             f"the device is the optimizer's: optim.SGD(..., device='cuda'))")
+            raise ValueError(f"Invalid dtype: {dtype!r} (Module.to takes float32 or float64)")
         held = [name for name, p in self.named_parameters()
                 if p._owner is not None and p.dtype != target]
         if held:
@@ -244,17 +290,19 @@ class Module:
                 parameter.grad = grad
         for module in self.modules():
             for name, buffer in module._buffers.items():
-                if buffer.dtype.kind == "f":
+                if isinstance(buffer, Tensor) and buffer.dtype.kind == "f":
+                    module._buffers[name] = buffer.to(target)
+                elif buffer is not None and buffer.dtype.kind == "f":
                     module._buffers[name] = buffer.astype(target, copy=False)
         return self
 
     def float(self) -> Module:
         """``to(float32)``."""
-        return self.to(np.float32)
+        return self._cast(np.float32)
 
     def double(self) -> Module:
         """``to(float64)``."""
-        return self.to(np.float64)
+        return self._cast(np.float64)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient, or fill it with zeros."""
@@ -266,13 +314,16 @@ class Module:
 
     # -- saving and loading -------------------------------------------------------
     def _state_entries(self) -> OrderedDict[str, Tensor | np.ndarray]:
-        """Dotted name -> live Parameter or buffer (per module: parameters, then buffers)."""
+        """Dotted name -> live Parameter or persistent buffer (per module: parameters,
+        then buffers; None left out)."""
         entries: OrderedDict[str, Tensor | np.ndarray] = OrderedDict()
         for module_name, module in self.named_modules():
             for name, parameter in module._parameters.items():
                 entries[_join(module_name, name)] = parameter
+            skipped = module.__dict__.get("_non_persistent_buffers_set", ())
             for name, buffer in module._buffers.items():
-                entries[_join(module_name, name)] = buffer
+                if buffer is not None and name not in skipped:
+                    entries[_join(module_name, name)] = buffer
         return entries
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
@@ -280,35 +331,43 @@ class Module:
         return OrderedDict((name, np.array(entry._data if isinstance(entry, Tensor) else entry))
                            for name, entry in self._state_entries().items())
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True
-                        ) -> tuple[list[str], list[str]]:
-        """Copy ``state``'s arrays into this module's parameters and buffers.
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
+        """Copy ``state_dict``'s arrays into this module's parameters and buffers.
 
         Nothing is copied unless everything fits. A shape mismatch, or a dtype
         that cannot be cast to the module's (float into an integer buffer),
-        always raises ValueError; with ``strict`` so do missing and unexpected
-        keys. Returns ``(missing_keys, unexpected_keys)``.
+        always raises a ``StateDictError`` (a RuntimeError, as PyTorch's, and a
+        ValueError); with ``strict`` so do missing and unexpected keys. Returns
+        ``IncompatibleKeys(missing_keys, unexpected_keys)``. ``assign=True`` is
+        refused: the values are always copied into the existing arrays.
         """
+        if assign:
+            raise NotImplementedError("load_state_dict(assign=True): minidl copies into "
+                                      "the module's own arrays; leave assign False")
+        state = state_dict
         entries = self._state_entries()
         missing = [name for name in entries if name not in state]
         unexpected = [name for name in state if name not in entries]
         problems = [_mismatch(name, _array_of(state[name]), _array_of(entry))
                     for name, entry in entries.items() if name in state]
         problems = [problem for problem in problems if problem]
-        if strict and missing:
-            problems.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+            problems.insert(0, "Unexpected key(s) in state_dict: "
+                            + ", ".join(f'"{name}"' for name in unexpected) + ". ")
+        if strict and missing:
+            problems.insert(0, "Missing key(s) in state_dict: "
+                            + ", ".join(f'"{name}"' for name in missing) + ". ")
         if problems:
-            raise ValueError(f"Error loading the state dict of {type(self).__name__}:\n  "
-                             + "\n  ".join(problems))
+            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:"
+                                 f"\n\t" + "\n\t".join(problems))
         for name, entry in entries.items():
             if name in state:
                 if isinstance(entry, Tensor):
                     copy_into(entry, state[name])
                 else:
                     np.copyto(entry, _array_of(state[name]), casting="same_kind")
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -348,8 +407,8 @@ def _join(prefix: str, name: str) -> str:
 def _mismatch(name: str, source: np.ndarray, target: np.ndarray) -> str:
     """Why ``source`` cannot be copied into ``target`` ('' when it can)."""
     if source.shape != target.shape:
-        return (f"shape mismatch for {name}: the checkpoint has shape {source.shape}, "
-                f"the module has shape {target.shape}")
+        return (f"size mismatch for {name}: copying a param with shape {source.shape} from "
+                f"checkpoint, the shape in current model is {target.shape}.")
     if not np.can_cast(source.dtype, target.dtype, casting="same_kind"):
         return (f"dtype mismatch for {name}: the checkpoint holds {source.dtype}, "
                 f"which cannot be cast to the module's {target.dtype}")
@@ -360,7 +419,12 @@ def _array_of(value: Any) -> np.ndarray:
     return np.asarray(value._data if isinstance(value, Tensor) else value)
 
 
-def _as_buffer(name: str, value: Any) -> np.ndarray:
+def _as_buffer(name: str, value: Any) -> Any:
+    """A Tensor stays a Tensor (as PyTorch's buffers are), None stays None, anything
+    else becomes an array (minidl's own layers keep arrays)."""
     if isinstance(value, Module):
-        raise TypeError(f"buffer {name!r} must be an array, not a Module")
+        raise TypeError(f"buffer {name!r} must be a Tensor or an array, not a Module")
+    if value is None or isinstance(value, Tensor):
+        return value
     return _array_of(value)
+

@@ -19,6 +19,8 @@
     logic.py        eq ne lt le gt ge isnan isinf isfinite isclose logical_* bitwise_* any all
     casts.py        to (and the methods float double half int long bool type astype)
     methods.py      the same ops bound to Tensor as methods and operators
+    tensor_api.py   PyTorch's Tensor methods for what minidl has: size() dim() clone()
+                    new_zeros() type_as() to(device) cuda() ...
     _common.py      what they share: operands, axes, dtypes
 
 Every op follows one pattern: compute the output array, define the closure

@@ -168,6 +168,6 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
         place[0], place[1] = 1, 0
     shape = [0] * len(tensors)
     for k, t in zip(place, tensors):
-        shape[k] = t.size
+        shape[k] = t._data.size
     return tuple(expand(reshape(t, [-1 if a == k else 1 for a in range(len(shape))]), shape)
                  for k, t in zip(place, tensors))

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 from ..tensor import Tensor
 from . import (activations, arithmetic, binary, casts, elementwise, indexing, inplace, linalg, logic,
-               reductions, scans, shape, softmax, unary)
+               reductions, scans, shape, softmax, tensor_api, unary)
 from ._common import _constant
 from .arithmetic import add, div, matmul, mul, neg, pow, sub
 from .elementwise import abs
@@ -58,7 +58,7 @@ def _operator(op: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tenso
 
 def _bool(self: Tensor) -> bool:
     """The truth of a one-element tensor (``if x > 0:``, ``assert a[0] == b[0]``)."""
-    if self.size != 1:
+    if self._data.size != 1:
         raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
                            f"(shape {self.shape}): use .any() or .all()")
     return bool(self._data.item())
@@ -68,7 +68,7 @@ _MORE_METHODS = {
     unary: unary.__all__,
     binary: ("floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign"),
     logic: logic.__all__,
-    casts: ("to", "float", "double", "half", "int", "long", "bool", "type"),
+    casts: ("float", "double", "half", "int", "long", "bool", "type"),
     arithmetic: ("add", "sub", "mul", "div", "pow", "neg", "matmul"),
 }
 for _module, _names in _MORE_METHODS.items():
@@ -101,8 +101,10 @@ _TORCH_METHODS = {
 for _module, _names in _TORCH_METHODS.items():
     for _name in _names:
         setattr(Tensor, _name, getattr(_module, _name))
-Tensor.expand_as = lambda self, other: shape.expand(self, other.shape)
-Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
+
+
+# -- PyTorch's names for what minidl has: size(), dim(), clone(), new_zeros, to(device) ...
+tensor_api.bind()
 
 
 # -- in-place forms: x.add_(y), x += y, x[i] = v, x.zero_(), ... (inplace.py) ---------

@@ -89,7 +89,7 @@ def _one_axis(op: str, axis: Any, ndim: int) -> tuple[int | None]:
 def _arg_extreme(op: str, pick: Callable, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
     """argmax/argmin as an int64 array; axis None searches the flattened tensor."""
     if axis is None:
-        if x.size == 0:
+        if x._data.size == 0:
             raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements")
         return np.asarray(pick(x._data, keepdims=keepdims), dtype=np.int64)
     (a,) = _one_axis(op, axis, x.ndim)
@@ -157,7 +157,7 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
     With ``dim=``: ``(values, indices)``; otherwise the values alone."""
     axis = _alias("median", axis, dim)
     if axis is None:
-        if x.size == 0:
+        if x._data.size == 0:
             raise ValueError(f"median: a tensor of shape {x.shape} has no elements")
         flat = x._data.reshape(-1)
         chosen = flat[_median_index(flat, 0)].reshape((1,) * x.ndim)
@@ -252,7 +252,7 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = No
     out = np.prod(x._data, axis=axes, keepdims=keepdims, dtype=dtype)
 
     def backward(g: np.ndarray):
-        if x.size == 0:
+        if x._data.size == 0:
             return (np.zeros_like(x._data),)
         kept = x.ndim - len(axes)
         lanes = np.moveaxis(x._data, axes, range(kept, x.ndim))

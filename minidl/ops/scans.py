@@ -54,7 +54,7 @@ def cumprod(x: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
     out = np.cumprod(data, axis=axis, dtype=dtype)
 
     def backward(g: np.ndarray):
-        if x.size == 0:
+        if x._data.size == 0:
             return (np.zeros_like(x._data),)
         g = g.reshape(data.shape)
         xs, ys, gs = (np.moveaxis(a, axis, -1).reshape(-1, data.shape[axis])

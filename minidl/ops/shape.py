@@ -82,11 +82,18 @@ def _plain_index(index: Any) -> Any:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] with numpy's indexing (ints, slices, None, ..., bool masks, integer
-    arrays);  the gradient scatters g back, adding up repeated indices (np.add.at)."""
+    arrays);  the gradient scatters g back, adding up repeated indices (np.add.at,
+    or for one integer array, a lookup table's rows as in ``C[X]``, the embedding
+    kernel: ``minidl.kernels.nn.cpu.embedding_grad``)."""
     index = _plain_index(index)
     out = x._data[index]
 
     def backward(g: np.ndarray):
+        if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and x.ndim >= 1:
+            from ..kernels.nn import cpu   # numba, loaded on first use
+            rows = (index.reshape(-1) % len(x._data)).astype(np.int64, copy=False)
+            grad = cpu.embedding_grad(rows, g.reshape(rows.size, -1), len(x._data))
+            return (grad.reshape(x.shape),)
         grad = np.zeros_like(x._data)
         np.add.at(grad, index, g)
         return (grad,)

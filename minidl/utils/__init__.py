@@ -1,0 +1,2 @@
+"""PyTorch's ``torch.utils``: ``minidl.utils.data`` (datasets, samplers, DataLoader)."""
+from . import data  # noqa: F401

@@ -1,0 +1,93 @@
+"""PyTorch scripts run on minidl with only their import lines rewritten (issue 16).
+
+Each script in tests/pytorch_scripts/ is a plain, tutorial-style PyTorch program
+(``import torch``) that prints its final metric on its last line, ``name: value``.
+The test rewrites its imports (``import torch`` -> ``import minidl as torch``,
+``from torch.x import y`` -> ``from minidl.x import y``), runs it, and checks the
+metric against the bound the tutorial reaches. Where torch is installed the
+original runs too (one thread) and the two metrics must agree within the
+script's tolerance: the random streams differ, the result must not.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = Path(__file__).resolve().parent / "pytorch_scripts"
+
+
+class Expectation(NamedTuple):
+    good: Callable[[float], bool]   # the metric a working run reaches
+    tolerance: float                 # |minidl - torch| allowed
+
+
+EXPECTED = {
+    "linear_fit.py": Expectation(lambda loss: loss < 0.012, 0.002),
+    "digits_cnn.py": Expectation(lambda accuracy: accuracy > 0.93, 0.04),
+    "quickstart_mlp.py": Expectation(lambda accuracy: accuracy > 0.88, 0.05),
+    "init_regression.py": Expectation(lambda rmse: rmse < 0.2, 0.1),
+    "makemore_embedding.py": Expectation(lambda loss: loss < 3.0, 0.2),
+    "makemore_raw.py": Expectation(lambda loss: loss < 3.2, 0.2),
+    "softmax_scratch.py": Expectation(lambda accuracy: accuracy > 0.85, 0.04),
+}
+
+_IMPORT = re.compile(r"^(\s*)(import|from) torch\b")
+
+
+def to_minidl(source: str) -> str:
+    """The script with its torch imports, and only those, turned into minidl's."""
+    lines = []
+    for line in source.splitlines():
+        if _IMPORT.match(line):
+            line = re.sub(r"^(\s*)import torch$", r"\1import minidl as torch", line)
+            line = re.sub(r"^(\s*)(import|from) torch\b", r"\1\2 minidl", line)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def run(script: Path) -> float:
+    """Run ``script`` from the scripts folder; the value on its last line."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(SCRIPTS)]),
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, str(script)], cwd=SCRIPTS, env=env, text=True,
+                          capture_output=True, timeout=600)
+    assert done.returncode == 0, f"{script.name} failed:\n{done.stderr[-3000:]}"
+    return float(done.stdout.strip().splitlines()[-1].rsplit(":", 1)[1])
+
+
+def test_the_rewrite_touches_only_torch_imports() -> None:
+    source = ("import torch\nimport torch.nn as nn\nfrom torch import nn, optim\n"
+              "from torch.utils.data import DataLoader\nimport torchvision\n"
+              "x = torch.zeros(2)  # import torch\n    import torch\n")
+    assert to_minidl(source) == (
+        "import minidl as torch\nimport minidl.nn as nn\nfrom minidl import nn, optim\n"
+        "from minidl.utils.data import DataLoader\nimport torchvision\n"
+        "x = torch.zeros(2)  # import torch\n    import minidl as torch\n")
+
+
+def test_every_script_has_an_expectation() -> None:
+    scripts = {p.name for p in SCRIPTS.glob("*.py")} - {"words.py"}
+    assert scripts == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_script_runs_on_minidl_and_reaches_torchs_metric(name: str, tmp_path: Path) -> None:
+    rewritten = tmp_path / name
+    rewritten.write_text(to_minidl((SCRIPTS / name).read_text()))
+    metric = run(rewritten)
+    assert EXPECTED[name].good(metric), f"{name} on minidl: {metric}"
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    reference = run(SCRIPTS / name)
+    assert EXPECTED[name].good(reference), f"{name} on torch: {reference}"
+    assert abs(metric - reference) <= EXPECTED[name].tolerance, (
+        f"{name}: minidl {metric}, torch {reference}")
