@@ -101,6 +101,8 @@ def test_attention_gradcheck_through_a_float_mask_and_broadcast_batch_axes():
     q, k, v, mask = leaf(3, 1, 4, 3), leaf(1, 2, 5, 3, seed=1), leaf(2, 5, 2, seed=2), leaf(4, 5)
     assert F.scaled_dot_product_attention(q, k, v, mask).shape == (3, 2, 4, 2)
     assert minidl.gradcheck(F.scaled_dot_product_attention, q, k, v, mask)
+    full_mask = leaf(3, 2, 4, 5, seed=3)                 # its gradient is d_scores itself
+    assert minidl.gradcheck(F.scaled_dot_product_attention, q, k, v, full_mask)
 
 
 def test_attention_dropout_scales_the_kept_weights_and_its_gradient_checks():

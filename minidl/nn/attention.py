@@ -108,7 +108,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     scores = np.matmul(q._data, _swap(k._data))
     scores *= factor
     if is_causal:
-        scores[..., ~np.tri(length, source, dtype=bool)] = -np.inf
+        scores += np.where(np.tri(length, source, dtype=bool), dtype.type(0), -np.inf)
     elif float_mask:
         scores += mask._data
     elif mask is not None:
@@ -134,7 +134,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         grads = [None, None, grad_v]
         if float_mask:
             grads.append(unbroadcast(d_scores, mask.shape) if mask.requires_grad else None)
-        d_scores *= factor
+        d_scores = d_scores * factor          # not in place: the mask's gradient may be it
         if q.requires_grad:
             grads[0] = unbroadcast(np.matmul(d_scores, k._data), q.shape)
         if k.requires_grad:
