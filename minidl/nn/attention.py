@@ -20,7 +20,8 @@ is multiplied by a Bernoulli(1 - dropout_p) mask over 1 - dropout_p before y.
     dq = ds k * scale,   dk = ds^T q * scale
 
 All products are batched BLAS matmuls (``np.matmul``). ``MultiheadAttention``
-projects its inputs, splits them into heads, calls it, and merges the heads.
+projects its inputs, splits them into heads (``split_heads``: strided views, one
+node each), calls it, and merges the heads (``merge_heads``).
 """
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     return Tensor._make(out, parents, backward)
 
 
-def _heads(x: Tensor, part: int, parts: int, num_heads: int, batch_first: bool) -> Tensor:
+def split_heads(x: Tensor, part: int, parts: int, num_heads: int, batch_first: bool) -> Tensor:
     """Chunk ``part`` of ``parts`` along the last axis of x, (L, N, parts * E) or, batch
     first, (N, L, parts * E), as heads (N, H, L, E / H): one node, a strided view, whose
     gradient goes back into that chunk alone."""
@@ -159,7 +160,7 @@ def _heads(x: Tensor, part: int, parts: int, num_heads: int, batch_first: bool) 
     return Tensor._make(blocks[:, :, part].transpose(order), (x,), backward)
 
 
-def _merge_heads(x: Tensor, batch_first: bool) -> Tensor:
+def merge_heads(x: Tensor, batch_first: bool) -> Tensor:
     """Heads (N, H, L, D) side by side again: (L, N, H * D), or (N, L, H * D) batch first."""
     batch, heads, length, width = x.shape
     order = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
@@ -273,10 +274,10 @@ class MultiheadAttention(Module):
         weight, bias = self.in_proj_weight, self.in_proj_bias
         if query is key and key is value:
             projected = linear(query, weight, bias)
-            q, k, v = (_heads(projected, part, 3, heads, first) for part in range(3))
+            q, k, v = (split_heads(projected, part, 3, heads, first) for part in range(3))
         else:
             e = self.embed_dim
-            q, k, v = (_heads(linear(x, weight[i * e:(i + 1) * e],
+            q, k, v = (split_heads(linear(x, weight[i * e:(i + 1) * e],
                                      None if bias is None else bias[i * e:(i + 1) * e]),
                               0, 1, heads, first)
                        for i, x in enumerate((query, key, value)))
@@ -291,7 +292,7 @@ class MultiheadAttention(Module):
             heads_out = ops.matmul(weights, v)
         else:
             heads_out = scaled_dot_product_attention(q, k, v, mask, p, is_causal=causal)
-        out = self.out_proj(_merge_heads(heads_out, first))
+        out = self.out_proj(merge_heads(heads_out, first))
         if need_weights and average_attn_weights:
             weights = ops.mean(weights, axis=1)
         if not batched:

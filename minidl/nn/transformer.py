@@ -135,6 +135,11 @@ class Transformer:
     """Only ``Transformer.generate_square_subsequent_mask``, PyTorch's helper for the
     causal mask; the encoder-decoder model itself is not in minidl."""
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        raise NotImplementedError("minidl has no encoder-decoder Transformer: use "
+                                  "TransformerEncoder (with the causal mask for a decoder-only "
+                                  "model); only Transformer.generate_square_subsequent_mask exists")
+
     @staticmethod
     def generate_square_subsequent_mask(sz: int, dtype: Any = np.float32) -> Tensor:
         """(sz, sz) float mask: 0 on and below the diagonal, -inf above it, so query i
