@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import minidl
 import minidl.nn as nn
@@ -95,6 +96,26 @@ def leaf(*shape: int, seed: int = 0) -> minidl.Tensor:
 def test_attention_gradcheck(options):
     q, k, v = leaf(2, 4, 3), leaf(2, 5, 3, seed=1), leaf(2, 5, 2, seed=2)
     assert minidl.gradcheck(lambda *t: F.scaled_dot_product_attention(*t, **options), q, k, v)
+
+
+@settings(max_examples=15, deadline=None)
+@given(batch=st.lists(st.integers(1, 3), max_size=2), length=st.integers(1, 4),
+       source=st.integers(1, 4), features=st.integers(1, 3), values=st.integers(1, 3),
+       mask=st.sampled_from(["none", "bool", "float", "causal"]), seed=st.integers(0, 99))
+def test_attention_gradcheck_on_drawn_sizes(batch, length, source, features, values, mask,
+                                            seed):
+    q = leaf(*batch, length, features, seed=seed)
+    k = leaf(*batch, source, features, seed=seed + 1)
+    v = leaf(*batch, source, values, seed=seed + 2)
+    options = {"is_causal": mask == "causal"}
+    if mask == "bool":
+        allowed = np.random.default_rng(seed).random((length, source)) < 0.6
+        allowed[:, 0] = True
+        options["attn_mask"] = allowed
+    inputs = (q, k, v, leaf(length, source, seed=seed + 3)) if mask == "float" else (q, k, v)
+    out = F.scaled_dot_product_attention(*inputs, **options)
+    assert out.shape == (*batch, length, values) and out.dtype == np.float64
+    assert minidl.gradcheck(lambda *t: F.scaled_dot_product_attention(*t, **options), *inputs)
 
 
 def test_attention_gradcheck_through_a_float_mask_and_broadcast_batch_axes():
