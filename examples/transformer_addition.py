@@ -29,7 +29,7 @@ import numpy as np
 
 import minidl
 import minidl.nn as nn
-from common import parser, positive_int, pyplot, save_figure, verdict
+from common import integer_epochs, parser, positive_int, pyplot, save_figure, verdict
 from minidl.optim import Adam
 
 TARGET = 0.95
@@ -135,6 +135,8 @@ def plot_curves(plt, history: dict[str, list[float]]):
     right.set(xlabel="epoch", ylabel="fraction of sums all right", ylim=(0, 1.02),
               title="greedy answers on held-out pairs")
     right.legend(loc="lower right")
+    for axis in (left, right):
+        integer_epochs(axis)
     return figure
 
 

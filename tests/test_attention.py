@@ -197,6 +197,25 @@ def test_multihead_attention_init_shapes_and_dropout_in_training_only():
     assert np.abs(dropped.numpy() - first.numpy()).max() > 1e-3
 
 
+def test_encoder_layer_activation_callables_defaults_and_dropout():
+    layers = []
+    for activation in ("gelu", nn.GELU(), F.gelu):
+        minidl.manual_seed(0)
+        layers.append(nn.TransformerEncoderLayer(8, 2, 16, activation=activation))
+    by_name, by_module, by_function = layers
+    assert by_name.linear1.out_features == 16 and by_name.dropout.p == 0.1
+    assert nn.TransformerEncoderLayer(8, 2).linear1.out_features == 2048
+    assert "activation" in dict(by_module.named_modules())   # a Module is a submodule
+    x = minidl.randn(5, 3, 8)
+    for layer in (by_name, by_module, by_function):
+        layer.eval()
+    expected = by_name(x).numpy()
+    for layer in (by_module, by_function):
+        np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6)
+    by_name.train()
+    assert np.abs(by_name(x).numpy() - expected).max() > 1e-3       # dropout in training
+
+
 def test_generate_square_subsequent_mask():
     mask = nn.Transformer.generate_square_subsequent_mask(3).numpy()
     assert mask.dtype == np.float32
