@@ -118,6 +118,15 @@ def test_attention_gradcheck_on_drawn_sizes(batch, length, source, features, val
     assert minidl.gradcheck(lambda *t: F.scaled_dot_product_attention(*t, **options), *inputs)
 
 
+def test_attention_without_keys_or_queries_is_empty_or_zero_as_in_torch():
+    q = leaf(2, 3, 4)
+    out = F.scaled_dot_product_attention(q, leaf(2, 0, 4), leaf(2, 0, 5))
+    np.testing.assert_array_equal(out.numpy(), np.zeros((2, 3, 5)))
+    out.sum().backward()
+    np.testing.assert_array_equal(np.asarray(q.grad), np.zeros((2, 3, 4)))
+    assert F.scaled_dot_product_attention(leaf(2, 0, 4), q, q).shape == (2, 0, 4)
+
+
 def test_attention_gradcheck_through_a_float_mask_and_broadcast_batch_axes():
     q, k, v, mask = leaf(3, 1, 4, 3), leaf(1, 2, 5, 3, seed=1), leaf(2, 5, 2, seed=2), leaf(4, 5)
     assert F.scaled_dot_product_attention(q, k, v, mask).shape == (3, 2, 4, 2)

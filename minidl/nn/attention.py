@@ -46,6 +46,14 @@ def _swap(array: np.ndarray) -> np.ndarray:
     return np.swapaxes(array, -1, -2)
 
 
+def _row_sums(array: np.ndarray) -> np.ndarray:
+    """Sums along the last axis, kept as an axis of 1: one BLAS matrix-vector product,
+    several times faster than ``np.sum(axis=-1)`` on rows as short as attention's."""
+    ones = np.ones(array.shape[-1], dtype=array.dtype)
+    rows = array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
+    return (rows @ ones).reshape(*array.shape[:-1], 1)
+
+
 def _float_tensor(name: str, value: Any) -> Tensor:
     if not isinstance(value, Tensor) or value.dtype.kind != "f":
         kind = f"a Tensor of dtype {value.dtype}" if isinstance(value, Tensor) else \
@@ -114,10 +122,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         scores += mask._data
     elif mask is not None:
         scores = np.where(mask._data, scores, dtype.type(-np.inf))
-    peak = np.max(scores, axis=-1, keepdims=True)
+    peak = np.max(scores, axis=-1, keepdims=True, initial=-np.inf)
     scores -= np.where(np.isfinite(peak), peak, 0)
     weights = np.exp(scores, out=scores)
-    total = np.sum(weights, axis=-1, keepdims=True)
+    total = _row_sums(weights)
     weights /= np.where(total > 0, total, 1)    # a query that sees no key gets y = 0
     kept = weights
     if dropout_p > 0:
@@ -131,7 +139,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         d_weights = np.matmul(g, _swap(v._data))
         if dropout_p > 0:
             d_weights *= keep
-        d_scores = weights * (d_weights - np.sum(d_weights * weights, axis=-1, keepdims=True))
+        d_scores = weights * (d_weights - _row_sums(d_weights * weights))
         grads = [None, None, grad_v]
         if float_mask:
             grads.append(unbroadcast(d_scores, mask.shape) if mask.requires_grad else None)
