@@ -154,16 +154,20 @@ def plot_attention(plt, maps: list[np.ndarray], row: np.ndarray, digits: int):
             axis = axes[layer, head]
             image = axis.imshow(weights[0, head], cmap="viridis", vmin=0, vmax=1)
             axis.set_title(f"layer {layer}, head {head}", fontsize=9)
-            axis.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+            bottom = layer == len(maps) - 1
+            axis.set_xticks(range(len(labels)), labels if bottom else [], rotation=90,
+                            fontsize=7)
             axis.set_yticks(range(len(labels)), labels, fontsize=7)
-            axis.set_xlabel("attends to (key)", fontsize=8)
+            if bottom:
+                axis.set_xlabel("attends to (key)", fontsize=8)
             if head == 0:
                 axis.set_ylabel("position (query)", fontsize=8)
     figure.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
     a = int("".join(map(str, row[:digits])))
     b = int("".join(map(str, row[digits:2 * digits])))
-    figure.suptitle(f"attention maps of {a} + {b} = {a + b} (c written lowest digit first; "
-                    f"ci is c's digit i counted from the right)")
+    figure.suptitle(f"attention maps of {a} + {b} = {a + b}: each row (query) predicts the "
+                    f"next digit from the columns (keys) at or before it\n(c is written lowest "
+                    f"digit first: ci is c's digit i counted from the right)")
     return figure
 
 
