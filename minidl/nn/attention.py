@@ -271,7 +271,7 @@ class MultiheadAttention(Module):
         if is_causal and attn_mask is None:
             raise ValueError("MultiheadAttention: is_causal=True is a hint that attn_mask is "
                              "the causal mask; give attn_mask too")
-        batched = query.ndim == 3
+        batched, self_attention = query.ndim == 3, query is key and key is value
         if not batched:
             query, key, value = (ops.unsqueeze(t, 0 if self.batch_first else 1)
                                  for t in (query, key, value))
@@ -280,7 +280,7 @@ class MultiheadAttention(Module):
         source = key.shape[1 - batch_axis]
         heads, first = self.num_heads, self.batch_first
         weight, bias = self.in_proj_weight, self.in_proj_bias
-        if query is key and key is value:
+        if self_attention:
             projected = linear(query, weight, bias)
             q, k, v = (split_heads(projected, part, 3, heads, first) for part in range(3))
         else:
