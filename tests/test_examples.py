@@ -57,6 +57,11 @@ CASES = {
                                           "test accuracy"],
                       ["digits_cnn_filters.png", "digits_cnn_confusion.png",
                        "digits_cnn_misclassified.png"]),
+    "transformer_addition.py": (["--epochs", "10"],
+                                ["2-digit addition", "held-out exact-match accuracy",
+                                 ">= 0.95 (holds)", "attends to a later one"],
+                                ["transformer_addition_training.png",
+                                 "transformer_addition_attention.png"]),
 }
 
 

@@ -29,3 +29,10 @@ from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool
 
 __all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
             "AdaptiveAvgPool2d", "BatchNorm2d", "LayerNorm", "Embedding"]
+
+from .attention import MultiheadAttention  # noqa: E402
+from .normalization import GroupNorm, RMSNorm  # noqa: E402
+from .transformer import Transformer, TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+            "Transformer", "RMSNorm", "GroupNorm"]

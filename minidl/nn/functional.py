@@ -155,3 +155,8 @@ from .pooling import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,  
 
 __all__ += ["conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
             "adaptive_avg_pool2d", "layer_norm", "embedding"]
+
+from .attention import scaled_dot_product_attention  # noqa: E402
+from .normalization import group_norm, rms_norm  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention", "rms_norm", "group_norm"]

@@ -1,0 +1,313 @@
+"""Attention: ``scaled_dot_product_attention`` and ``MultiheadAttention``.
+
+For queries q (..., L, E), keys k (..., S, E) and values v (..., S, Ev):
+
+    s = q k^T * scale + mask        scale = 1 / sqrt(E) unless given
+    p = softmax(s) along S          (each query's weights over the keys)
+    y = p v                         (..., L, Ev)
+
+A bool mask keeps the scores where it is True and sets the others to -inf
+(``is_causal`` keeps key j <= query i); a float mask is added. A query whose
+keys are all masked gets p = 0 and y = 0, as in PyTorch. With dropout, p
+is multiplied by a Bernoulli(1 - dropout_p) mask over 1 - dropout_p before y.
+
+``scaled_dot_product_attention`` is one op, not seven, with its own backward
+(g = dL/dy, p' the dropped-out p, and m its mask over 1 - dropout_p):
+
+    dv = p'^T g
+    dp = (g v^T) * m
+    ds = p * (dp - sum_S(dp * p))   (the softmax's vjp; also dL/d float mask)
+    dq = ds k * scale,   dk = ds^T q * scale
+
+All products are batched BLAS matmuls (``np.matmul``). ``MultiheadAttention``
+projects its inputs, splits them into heads (``split_heads``: strided views, one
+node each), calls it, and merges the heads (``merge_heads``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..random import generator
+from ..tensor import Tensor, unbroadcast
+from . import init
+from .functional import check_probability, dropout, linear, softmax
+from .layers import Linear, _check_divisible
+from .module import Module, Parameter
+
+__all__ = ["scaled_dot_product_attention", "MultiheadAttention"]
+
+
+def _swap(array: np.ndarray) -> np.ndarray:
+    """The last two axes exchanged: a transposed view of each matrix of a batch."""
+    return np.swapaxes(array, -1, -2)
+
+
+def _row_sums(array: np.ndarray) -> np.ndarray:
+    """Sums along the last axis, kept as an axis of 1: one BLAS matrix-vector product,
+    several times faster than ``np.sum(axis=-1)`` on rows as short as attention's."""
+    ones = np.ones(array.shape[-1], dtype=array.dtype)
+    rows = array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
+    return (rows @ ones).reshape(*array.shape[:-1], 1)
+
+
+def _float_tensor(name: str, value: Any) -> Tensor:
+    if not isinstance(value, Tensor) or value.dtype.kind != "f":
+        kind = f"a Tensor of dtype {value.dtype}" if isinstance(value, Tensor) else \
+            type(value).__name__
+        raise TypeError(f"scaled_dot_product_attention: {name} must be a float Tensor, got "
+                        f"{kind}")
+    if value.ndim < 2:
+        raise ValueError(f"scaled_dot_product_attention: {name} must have shape (..., length, "
+                         f"features), got shape {value.shape}")
+    return value
+
+
+def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``to`` without growing it."""
+    return len(shape) <= len(to) and all(n in (1, m) for n, m in zip(shape[::-1], to[::-1]))
+
+
+def _mask_tensor(name: str, mask: Any, dtype: np.dtype) -> Tensor:
+    """A bool or float mask as a Tensor; a float mask takes the attention's dtype."""
+    if not isinstance(mask, Tensor):
+        mask = Tensor(np.asarray(mask), dtype=np.asarray(mask).dtype)
+    if mask.dtype == np.bool_:
+        return mask
+    if mask.dtype.kind != "f":
+        raise TypeError(f"{name} must be bool or float, got dtype {mask.dtype}")
+    return mask if mask.dtype == dtype else ops.to(mask, dtype)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(q k^T * scale + mask) v over the last two axes: see the module docstring.
+
+    Leading (batch, head) axes broadcast. ``attn_mask`` broadcasts to (..., L, S):
+    bool (True takes part) or float (added, and differentiable). ``dropout_p`` drops
+    attention weights always, as PyTorch's does: pass 0 in evaluation."""
+    q, k, v = (_float_tensor(n, t) for n, t in (("query", query), ("key", key), ("value", value)))
+    check_probability(dropout_p)
+    if k.shape[-1] != q.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {q.shape}, key {k.shape} and "
+                         f"value {v.shape} must have shapes (..., L, E), (..., S, E), (..., S, Ev)")
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(f"scaled_dot_product_attention: the leading dimensions of query "
+                         f"{q.shape}, key {k.shape} and value {v.shape} do not broadcast") from None
+    dtype = np.result_type(q.dtype, k.dtype, v.dtype)
+    length, source = q.shape[-2], k.shape[-2]
+    scores_shape = (*batch, length, source)
+    mask = None if attn_mask is None else _mask_tensor("attn_mask", attn_mask, dtype)
+    if mask is not None:
+        if is_causal:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, "
+                             "not both")
+        if not _broadcasts(mask.shape, scores_shape):
+            raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {mask.shape} "
+                             f"does not broadcast to the scores' shape {scores_shape} "
+                             f"(..., L, S)")
+    float_mask = mask is not None and mask.dtype != np.bool_
+    factor = dtype.type(1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    scores = np.matmul(q._data, _swap(k._data))
+    scores *= factor
+    if is_causal:
+        scores += np.where(np.tri(length, source, dtype=bool), dtype.type(0), -np.inf)
+    elif float_mask:
+        scores += mask._data
+    elif mask is not None:
+        scores = np.where(mask._data, scores, dtype.type(-np.inf))
+    peak = np.max(scores, axis=-1, keepdims=True, initial=-np.inf)
+    scores -= np.where(np.isfinite(peak), peak, 0)
+    weights = np.exp(scores, out=scores)
+    total = _row_sums(weights)
+    weights /= np.where(total > 0, total, 1)    # a query that sees no key gets y = 0
+    kept = weights
+    if dropout_p > 0:
+        keep = (generator().random(weights.shape) >= dropout_p).astype(dtype)
+        keep /= dtype.type(1.0 - dropout_p) if dropout_p < 1 else dtype.type(1.0)
+        kept = weights * keep
+    out = np.matmul(kept, v._data)
+
+    def backward(g: np.ndarray):
+        grad_v = unbroadcast(np.matmul(_swap(kept), g), v.shape) if v.requires_grad else None
+        d_weights = np.matmul(g, _swap(v._data))
+        if dropout_p > 0:
+            d_weights *= keep
+        d_scores = weights * (d_weights - _row_sums(d_weights * weights))
+        grads = [None, None, grad_v]
+        if float_mask:
+            grads.append(unbroadcast(d_scores, mask.shape) if mask.requires_grad else None)
+        d_scores = d_scores * factor          # not in place: the mask's gradient may be it
+        if q.requires_grad:
+            grads[0] = unbroadcast(np.matmul(d_scores, k._data), q.shape)
+        if k.requires_grad:
+            grads[1] = unbroadcast(np.matmul(_swap(d_scores), q._data), k.shape)
+        return tuple(grads)
+    parents = (q, k, v, mask) if float_mask else (q, k, v)
+    return Tensor._make(out, parents, backward)
+
+
+def split_heads(x: Tensor, part: int, parts: int, num_heads: int, batch_first: bool) -> Tensor:
+    """Chunk ``part`` of ``parts`` along the last axis of x, (L, N, parts * E) or, batch
+    first, (N, L, parts * E), as heads (N, H, L, E / H): one node, a strided view, whose
+    gradient goes back into that chunk alone."""
+    rows, columns, width = x.shape[0], x.shape[1], x.shape[2] // parts
+    order = (0, 2, 1, 3) if batch_first else (1, 2, 0, 3)
+    blocks = x._data.reshape(rows, columns, parts, num_heads, width // num_heads)
+
+    def backward(g: np.ndarray):
+        grad = np.zeros(blocks.shape, dtype=g.dtype)
+        grad[:, :, part] = g.transpose(np.argsort(order))
+        return (grad.reshape(x.shape),)
+    return Tensor._make(blocks[:, :, part].transpose(order), (x,), backward)
+
+
+def merge_heads(x: Tensor, batch_first: bool) -> Tensor:
+    """Heads (N, H, L, D) side by side again: (L, N, H * D), or (N, L, H * D) batch first."""
+    batch, heads, length, width = x.shape
+    order = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
+    merged = x._data.transpose(order).reshape(*np.take(x.shape, order[:2]), heads * width)
+    return Tensor._make(merged, (x,), lambda g: (
+        g.reshape(*np.take(x.shape, order)).transpose(np.argsort(order)),))
+
+
+def _additive_mask(name: str, mask: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """MultiheadAttention's mask convention as a float mask to add: a bool mask is True
+    where attention is NOT allowed (-inf there, 0 elsewhere), a float mask is added."""
+    array = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
+    if array.dtype != np.bool_ and array.dtype.kind != "f":
+        raise TypeError(f"MultiheadAttention: {name} must be bool or float, got dtype "
+                        f"{array.dtype}")
+    if array.shape != shape:
+        raise ValueError(f"MultiheadAttention: {name} must have shape {shape}, got shape "
+                         f"{array.shape}")
+    if array.dtype == np.bool_:
+        return np.where(array, dtype.type(-np.inf), dtype.type(0))
+    return array.astype(dtype, copy=False)
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (Vaswani et al. 2017), PyTorch's parameters and layout.
+
+    The inputs, (L, N, E) or with ``batch_first`` (N, L, E), or unbatched (L, E), are
+    projected by ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E,), the rows for
+    q, k, v in that order, split into ``num_heads`` heads of E / H features, attended
+    in each head (``scaled_dot_product_attention``), merged and projected by
+    ``out_proj`` (a Linear(E, E)). Initialised as PyTorch: xavier_uniform_ on
+    in_proj_weight, zero biases, Linear's init on out_proj.weight.
+
+    ``forward`` returns (output, weights): the attention weights (N, L, S) averaged
+    over the heads (or (N, H, L, S) without ``average_attn_weights``), after
+    dropout as in PyTorch, or None when ``need_weights=False``, which takes the one
+    fused op. Masks are PyTorch's: ``key_padding_mask`` (N, S) and ``attn_mask``
+    (L, S) or (N * H, L, S), bool with True where attention is NOT allowed (the
+    opposite of ``scaled_dot_product_attention``'s) or float to add; both are
+    constants (no gradient). ``is_causal`` is a hint that ``attn_mask`` is the
+    causal mask, which must be given too.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 batch_first: bool = False, dtype: Any = np.float32):
+        super().__init__()
+        _check_divisible("embed_dim", embed_dim, "num_heads", num_heads)
+        check_probability(dropout)
+        self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
+        self.head_dim, self.batch_first = embed_dim // num_heads, bool(batch_first)
+        self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+        self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=dtype)) if bias else None
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        init.xavier_uniform_(self.in_proj_weight)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
+        if query.ndim not in (2, 3) or query.shape[-1] != self.embed_dim:
+            layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
+            raise ValueError(f"MultiheadAttention: query must have shape {layout} or (L, E) "
+                             f"with E = embed_dim = {self.embed_dim}, got shape {query.shape}")
+        for name, t in (("key", key), ("value", value)):
+            source_axis = 1 if self.batch_first and query.ndim == 3 else 0
+            if t.ndim != query.ndim or t.shape[-1] != self.embed_dim or (
+                    query.ndim == 3 and t.shape[1 - source_axis] != query.shape[1 - source_axis]):
+                raise ValueError(f"MultiheadAttention: {name} of shape {t.shape} does not match "
+                                 f"query of shape {query.shape} (same batch size and "
+                                 f"embed_dim = {self.embed_dim})")
+        if key.shape != value.shape:
+            raise ValueError(f"MultiheadAttention: key of shape {key.shape} does not match "
+                             f"value of shape {value.shape}")
+
+    def _mask(self, key_padding_mask: Any, attn_mask: Any, batch: int, length: int,
+              source: int, batched: bool, dtype: np.dtype) -> np.ndarray | None:
+        """Both masks as one float mask that broadcasts to the scores (N, H, L, S)."""
+        mask = None
+        if attn_mask is not None:
+            ndim = np.ndim(attn_mask._data if isinstance(attn_mask, Tensor) else attn_mask)
+            per_head = (batch * self.num_heads if batched else self.num_heads, length, source)
+            shape = per_head if ndim == 3 else (length, source)
+            mask = _additive_mask("attn_mask", attn_mask, shape, dtype)
+            mask = mask.reshape(batch, self.num_heads, length, source) if ndim == 3 else mask
+        if key_padding_mask is not None:
+            shape = (batch, source) if batched else (source,)
+            padding = _additive_mask("key_padding_mask", key_padding_mask, shape, dtype)
+            padding = padding.reshape(batch, 1, 1, source)
+            mask = padding if mask is None else mask + padding
+        return mask
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
+                need_weights: bool = True, attn_mask: Any = None,
+                average_attn_weights: bool = True, is_causal: bool = False
+                ) -> tuple[Tensor, Tensor | None]:
+        self._check_inputs(query, key, value)
+        if is_causal and attn_mask is None:
+            raise ValueError("MultiheadAttention: is_causal=True is a hint that attn_mask is "
+                             "the causal mask; give attn_mask too")
+        batched, self_attention = query.ndim == 3, query is key and key is value
+        if not batched:
+            query, key, value = (ops.unsqueeze(t, 0 if self.batch_first else 1)
+                                 for t in (query, key, value))
+        batch_axis = 0 if self.batch_first else 1
+        batch, length = query.shape[batch_axis], query.shape[1 - batch_axis]
+        source = key.shape[1 - batch_axis]
+        heads, first = self.num_heads, self.batch_first
+        weight, bias = self.in_proj_weight, self.in_proj_bias
+        if self_attention:
+            projected = linear(query, weight, bias)
+            q, k, v = (split_heads(projected, part, 3, heads, first) for part in range(3))
+        else:
+            e = self.embed_dim
+            q, k, v = (split_heads(linear(x, weight[i * e:(i + 1) * e],
+                                     None if bias is None else bias[i * e:(i + 1) * e]),
+                              0, 1, heads, first)
+                       for i, x in enumerate((query, key, value)))
+        causal = is_causal and key_padding_mask is None and not need_weights
+        mask = None if causal else self._mask(key_padding_mask, attn_mask, batch, length,
+                                              source, batched, q.dtype)
+        p = self.dropout if self.training else 0.0
+        if need_weights:
+            scores = ops.matmul(q, ops.swapaxes(k, -1, -2)) * (1.0 / math.sqrt(self.head_dim))
+            weights = softmax(scores if mask is None else scores + mask, axis=-1)
+            weights = dropout(weights, p)
+            heads_out = ops.matmul(weights, v)
+        else:
+            heads_out = scaled_dot_product_attention(q, k, v, mask, p, is_causal=causal)
+        out = self.out_proj(merge_heads(heads_out, first))
+        if need_weights and average_attn_weights:
+            weights = ops.mean(weights, axis=1)
+        if not batched:
+            out = ops.squeeze(out, batch_axis)
+            weights = ops.squeeze(weights, 0) if need_weights else None
+        return out, weights if need_weights else None
+
+    def extra_repr(self) -> str:
+        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
+                f"dropout={self.dropout}, batch_first={self.batch_first}")
