@@ -23,9 +23,14 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "mlp
            "BCEWithLogitsLoss", "functional", "init", "utils"]
 
 from .conv import Conv1d, Conv2d  # noqa: E402
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: E402
 from .embedding import Embedding  # noqa: E402
 from .normalization import BatchNorm2d, LayerNorm  # noqa: E402
-from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # noqa: E402
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: E402
+                      AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d,
+                      MaxUnpool2d)
 
 __all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
-            "AdaptiveAvgPool2d", "BatchNorm2d", "LayerNorm", "Embedding"]
+            "AdaptiveAvgPool2d", "BatchNorm2d", "LayerNorm", "Embedding", "MaxUnpool1d",
+            "MaxUnpool2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+            "ConvTranspose1d", "ConvTranspose2d"]

@@ -147,10 +147,14 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
 
 # Convolution, pooling, normalisation and embedding: written in their own files.
 from .conv import conv1d, conv2d, pad  # noqa: E402
+from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 from .embedding import embedding  # noqa: E402
 from .normalization import layer_norm  # noqa: E402
-from .pooling import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,  # noqa: E402
-                      max_pool2d)
+from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402
+                      adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+                      max_unpool1d, max_unpool2d)
 
 __all__ += ["conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-            "adaptive_avg_pool2d", "layer_norm", "embedding"]
+            "adaptive_avg_pool2d", "layer_norm", "embedding", "max_unpool1d", "max_unpool2d",
+            "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+            "conv_transpose1d", "conv_transpose2d"]
