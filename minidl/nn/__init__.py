@@ -26,6 +26,8 @@ from .conv import Conv1d, Conv2d  # noqa: E402
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: E402
 from .embedding import Embedding  # noqa: E402
 from .normalization import BatchNorm2d, LayerNorm  # noqa: E402
+from .resampling import (Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample,  # noqa: E402
+                         UpsamplingBilinear2d, UpsamplingNearest2d)
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: E402
                       AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d,
                       MaxUnpool2d)
@@ -33,4 +35,5 @@ from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  
 __all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
             "AdaptiveAvgPool2d", "BatchNorm2d", "LayerNorm", "Embedding", "MaxUnpool1d",
             "MaxUnpool2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-            "ConvTranspose1d", "ConvTranspose2d"]
+            "ConvTranspose1d", "ConvTranspose2d", "Upsample", "UpsamplingNearest2d",
+            "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold"]

@@ -25,9 +25,10 @@ equal maxima, and in a window holding NaN, which gives NaN, the last NaN),
 ``minidl.kernels.nn.cpu``; 1-d pooling is 2-d pooling of height 1.
 
 Adaptive pooling covers (H, W) with an output_size grid of windows: window i spans
-rows floor(i H / OH) to ceil((i + 1) H / OH) - 1 (columns likewise). Its average is
-linear and separable, y = A_H x A_W^T with A_H[i, r] = 1 / (rows of window i) on its
-rows, so any output size is two matmuls; its max takes the max along W, then along H.
+rows floor(i H / OH) to ceil((i + 1) H / OH) - 1 (columns likewise). Both the mean
+and the max over such a window are separable: along W, then along H, each a
+vectorised gather of the windows, so even an output larger than the input (say
+3000 x 3000 from 8 x 8) takes one pass.
 """
 from __future__ import annotations
 
@@ -335,28 +336,48 @@ def _bin_edges(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     return i * size // out, -(-(i + 1) * size // out)
 
 
-def _averaging_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
-    """A (out, size): row i holds 1 / (window length) on window i's elements."""
+def weighted_gather(x: Tensor, axis: int, index: np.ndarray, weight: np.ndarray) -> Tensor:
+    """y[..., o, ...] = sum over l of weight[o, l] x[..., index[o, l], ...] along ``axis``
+    (index and weight of shape (out, L)): adaptive averaging and resampling along one axis.
+    A zero weight skips its element, so that an inf elsewhere does not turn into NaN.
+
+    dL/dx[..., k, ...] = sum over the (o, l) with index[o, l] = k of weight[o, l] g[..., o, ...].
+    """
+    moved = np.moveaxis(x._data, axis, -1)                      # (..., in)
+    weight = weight.astype(x.dtype)
+    taken = moved[..., index]                                   # (..., out, L)
+    products = np.multiply(taken, weight, out=np.zeros_like(taken), where=weight != 0)
+    out = np.moveaxis(products.sum(axis=-1), -1, axis)
+
+    def backward(g: np.ndarray):
+        shares = np.moveaxis(g, axis, -1)[..., None] * weight    # (..., out, L)
+        grad = np.zeros((moved.shape[-1], moved[..., 0].size), g.dtype)
+        np.add.at(grad, index.ravel(), shares.reshape(-1, index.size).T)
+        return (np.moveaxis(grad.T.reshape(moved.shape), -1, axis),)
+    return Tensor._make(out, (x,), backward)
+
+
+def _window_weights(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """The adaptive windows along an axis as ``weighted_gather``'s (index, weight): each
+    window's positions (the shorter ones padded with weight 0) and 1 / its length."""
     start, end = _bin_edges(size, out)
-    positions = np.arange(size)
-    inside = (positions >= start[:, None]) & (positions < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
+    length = int((end - start).max()) if out else 1
+    index = start[:, None] + np.arange(length)
+    inside = index < end[:, None]
+    return np.where(inside, index, 0), inside / (end - start)[:, None]
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """Average over an output_size grid of windows that cover (H, W): y = A_H x A_W^T (see
-    the module docstring). ``output_size`` 1 is global average pooling; None keeps a size."""
+    """Average over an output_size grid of windows that cover (H, W): the mean of each
+    window along W, then along H (see the module docstring). ``output_size`` 1 is global
+    average pooling; None keeps that size."""
     x = _pool_input("adaptive_avg_pool2d", input, integers=False)
     if x.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expected input of shape (N, C, H, W) or "
                            f"(C, H, W), got shape {x.shape}")
     oh, ow = _adaptive_sizes("adaptive_avg_pool2d", x, output_size, 2)
-    rows = _averaging_matrix(x.shape[-2], oh, x.dtype)
-    cols = _averaging_matrix(x.shape[-1], ow, x.dtype)
-
-    def backward(g: np.ndarray):
-        return (rows.T @ g @ cols,)
-    return Tensor._make(rows @ x._data @ cols.T, (x,), backward)
+    x = weighted_gather(x, x.ndim - 1, *_window_weights(x.shape[-1], ow))
+    return weighted_gather(x, x.ndim - 2, *_window_weights(x.shape[-2], oh))
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
