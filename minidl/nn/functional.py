@@ -1,12 +1,18 @@
 """The layers' computations as plain functions: ``import minidl.nn.functional as F``.
 
 The activations and the softmax family come from ``minidl.ops``; ``linear``,
-``dropout`` and ``batch_norm`` are written here from ops, and the losses live
-in ``losses.py``. Modules in ``layers.py`` hold parameters and call these.
+``dropout`` and the normalisations (``batch_norm``, ``layer_norm``, ``instance_norm``,
+``local_response_norm``) are written here from ops; the losses, convolutions, pooling,
+resampling and the activations with parameters are written beside their Modules in
+their own files, which import nothing from the layers. Modules in ``layers.py`` and
+``normalization.py`` hold parameters and call these: imports run from the Modules to
+``functional``, never back.
 """
 from __future__ import annotations
 
+import math
 import numbers
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -23,7 +29,8 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cro
 __all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
            "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
            "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
-__all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot"]
+__all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot", "instance_norm",
+                           "local_response_norm"]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -88,6 +95,15 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return x * Tensor(scale, dtype=x.dtype)
 
 
+def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(var + eps) over ``axes``, with that mean and the biased var (kept
+    dimensions): the step every normalisation shares, the graph running through all three."""
+    mean = ops.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    var = ops.mean(centered * centered, axis=axes, keepdims=True)
+    return centered / ops.sqrt(var + eps), mean, var
+
+
 def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -122,10 +138,7 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
         if n < 2:
             raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
                              f"got input of shape {x.shape}")
-        mean = ops.mean(x, axis=axes, keepdims=True)
-        centered = x - mean
-        var = ops.mean(centered * centered, axis=axes, keepdims=True)
-        normalized = centered / ops.sqrt(var + eps)
+        normalized, mean, var = standardize(x, axes, eps)
         if running_mean is not None:
             running_mean *= 1.0 - momentum
             running_mean += momentum * mean._data.reshape(channels)
@@ -145,11 +158,105 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     return normalized
 
 
+def as_normalized_shape(value: Any) -> tuple[int, ...]:
+    shape = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
+                        for n in shape):
+        raise ValueError(f"Invalid normalized_shape: {value!r} (needs a positive int or a "
+                         f"non-empty tuple of them)")
+    return tuple(int(n) for n in shape)
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last len(normalized_shape) dimensions: see the module docstring."""
+    shape = as_normalized_shape(normalized_shape)
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.shape[x.ndim - len(shape):] != shape:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in "
+                         f"normalized_shape {shape}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != shape:
+            raise ValueError(f"layer_norm: {name} must have shape {shape}, got shape "
+                             f"{value.shape}")
+    y = standardize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)[0]
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def instance_norm(input: Tensor, running_mean: np.ndarray | None = None,
+                  running_var: np.ndarray | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample of x (N, C, *) over its positions:
+
+        y[n, c] = (x[n, c] - mean_nc) / sqrt(var_nc + eps) * weight_c + bias_c
+
+    (var biased), the graph running through mean and var. Running statistics, when
+    given, move toward the batch's average instance statistics in place:
+
+        running_mean = (1 - momentum) running_mean + momentum mean_n(mean_nc)
+        running_var  = (1 - momentum) running_var  + momentum mean_n(var_nc m / (m - 1))
+
+    for m positions. Without ``use_input_stats`` the running statistics normalise
+    instead, as ``batch_norm`` outside training.
+    """
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm expects input of shape (N, C, *), got shape {x.shape}")
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    positions = math.prod(x.shape[2:])
+    if positions <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {x.shape}")
+    channels = x.shape[1]
+    axes = tuple(range(2, x.ndim))
+    y, mean, var = standardize(x, axes, eps)
+    if running_mean is not None:
+        running_mean *= 1.0 - momentum
+        running_mean += momentum * mean._data.reshape(-1, channels).mean(axis=0)
+    if running_var is not None:
+        unbiased = var._data.reshape(-1, channels) * (positions / (positions - 1))
+        running_var *= 1.0 - momentum
+        running_var += momentum * unbiased.mean(axis=0)
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * ops.reshape(weight, shape)
+    if bias is not None:
+        y = y + ops.reshape(bias, shape)
+    return y
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Each channel c of x (N, C, *) divided by the energy of its neighbours:
+
+        y[n, c] = x[n, c] / (k + alpha / size * sum_{c'} x[n, c']^2) ** beta
+
+    over c' from c - size // 2 to c + (size - 1) // 2 (channels past the edges count 0).
+    """
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected input of shape (N, C, *) with at "
+                         f"least 3 dimensions, got shape {x.shape}")
+    channels = x.shape[1]
+    squares = pad(x * x, [0, 0] * (x.ndim - 2) + [size // 2, (size - 1) // 2])
+    energy = squares[:, 0:channels]
+    for offset in range(1, size):
+        energy = energy + squares[:, offset:offset + channels]
+    return x / (energy * (alpha / size) + k) ** beta
+
+
 # Convolution, pooling, normalisation and embedding: written in their own files.
+from .activation import (glu, hardshrink, prelu, rrelu, softshrink, tanhshrink,  # noqa: E402
+                         threshold)
 from .conv import conv1d, conv2d, pad  # noqa: E402
 from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 from .embedding import embedding  # noqa: E402
-from .normalization import layer_norm  # noqa: E402
 from .resampling import (fold, interpolate, pixel_shuffle, pixel_unshuffle,  # noqa: E402
                          unfold, upsample)
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402
@@ -160,4 +267,5 @@ __all__ += ["conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d",
             "adaptive_avg_pool2d", "layer_norm", "embedding", "max_unpool1d", "max_unpool2d",
             "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
             "conv_transpose1d", "conv_transpose2d", "interpolate", "upsample",
-            "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"]
+            "pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "glu", "hardshrink",
+            "prelu", "rrelu", "softshrink", "tanhshrink", "threshold"]

@@ -1,4 +1,5 @@
-"""Normalisation layers beside BatchNorm1d (layers.py): BatchNorm2d and LayerNorm.
+"""Normalisation layers beside BatchNorm1d (layers.py): BatchNorm2d, LayerNorm,
+InstanceNorm1d/2d and LocalResponseNorm.
 
 BatchNorm2d normalises each channel of (N, C, H, W) input over its N H W values,
 with ``F.batch_norm`` and the running statistics of BatchNorm1d. LayerNorm
@@ -9,6 +10,10 @@ normalises each sample over its last dimensions (``normalized_shape``):
 with mean and the biased var over those dimensions, and weight (ones) and bias
 (zeros) of shape ``normalized_shape`` when ``elementwise_affine``. The graph
 runs through mean and var, so the gradient is exact, built from ``minidl.ops``.
+InstanceNorm normalises each channel of each sample over its positions; LocalResponseNorm
+divides by the energy of the neighbouring channels. The functions behind the layers are
+in ``functional.py`` (``F.layer_norm``, ``F.instance_norm``, ``F.local_response_norm``):
+the layers import them, never the reverse.
 """
 from __future__ import annotations
 
@@ -19,42 +24,11 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
+from . import functional as F
 from .layers import BatchNorm1d, _check_positive_float
 from .module import Module, Parameter
 
-__all__ = ["layer_norm", "BatchNorm2d", "LayerNorm"]
-
-
-def _normalized_shape(value: Any) -> tuple[int, ...]:
-    shape = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
-    if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
-                        for n in shape):
-        raise ValueError(f"Invalid normalized_shape: {value!r} (needs a positive int or a "
-                         f"non-empty tuple of them)")
-    return tuple(int(n) for n in shape)
-
-
-def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the last len(normalized_shape) dimensions: see the module docstring."""
-    shape = _normalized_shape(normalized_shape)
-    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
-    if x.shape[x.ndim - len(shape):] != shape:
-        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in "
-                         f"normalized_shape {shape}")
-    for name, value in (("weight", weight), ("bias", bias)):
-        if value is not None and value.shape != shape:
-            raise ValueError(f"layer_norm: {name} must have shape {shape}, got shape "
-                             f"{value.shape}")
-    axes = tuple(range(x.ndim - len(shape), x.ndim))
-    centered = x - ops.mean(x, axis=axes, keepdims=True)
-    var = ops.mean(centered * centered, axis=axes, keepdims=True)
-    y = centered / ops.sqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+__all__ = ["BatchNorm2d", "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm"]
 
 
 class BatchNorm2d(BatchNorm1d):
@@ -73,7 +47,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True, dtype: Any = np.float32):
         super().__init__()
-        self.normalized_shape = _normalized_shape(normalized_shape)
+        self.normalized_shape = F.as_normalized_shape(normalized_shape)
         _check_positive_float("eps", eps)
         if not isinstance(elementwise_affine, (bool, numbers.Integral)):
             raise ValueError(f"Invalid elementwise_affine: {elementwise_affine!r} (a bool)")
@@ -84,8 +58,72 @@ class LayerNorm(Module):
             if affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class _InstanceNorm(BatchNorm1d):
+    """Instance normalisation: see ``F.instance_norm``. PyTorch's arguments and defaults
+    (``affine=False``, ``track_running_stats=False``); with running statistics, training
+    updates them (``num_batches_tracked`` stays 0, as in PyTorch) and eval uses them."""
+
+    dims = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False,
+                 dtype: Any = np.float32):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim not in (self.dims + 1, self.dims + 2):
+            raise ValueError(f"{type(self).__name__}: expected {self.dims + 1}-d (unbatched) "
+                             f"or {self.dims + 2}-d input, got shape {x.shape}")
+        if x.shape[-self.dims - 1] != self.num_features and (self.affine or
+                                                             self.track_running_stats):
+            raise ValueError(f"{type(self).__name__}({self.num_features}): input of shape "
+                             f"{x.shape} has {x.shape[-self.dims - 1]} channels")
+
+    def forward(self, input: Tensor) -> Tensor:
+        x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else \
+            Tensor(input, dtype=np.float32)
+        self._check_input(x)
+        unbatched = x.ndim == self.dims + 1
+        if unbatched:
+            x = ops.reshape(x, 1, *x.shape)
+        use_input_stats = self.training or not self.track_running_stats
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_input_stats, 0.0 if self.momentum is None else self.momentum,
+                            self.eps)
+        return ops.reshape(y, *y.shape[1:]) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) input over L."""
+
+    dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) input over H and W."""
+
+    dims = 2
+
+
+class LocalResponseNorm(Module):
+    """Each channel divided by the energy of its ``size`` neighbours: see
+    ``F.local_response_norm``."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"Invalid size: {size!r} (needs a positive int)")
+        self.size, self.alpha, self.beta, self.k = int(size), alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
