@@ -11,8 +11,11 @@ from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswis
 from .containers import ModuleDict, ModuleList
 from .layers import (GELU, BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU,
                      Sequential, Sigmoid, Softmax, Tanh, mlp)
-from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
-                     NLLLoss)
+from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+                     GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                     MarginRankingLoss, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+                     MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+                     TripletMarginLoss)
 from .module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "mlp",
@@ -22,7 +25,10 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "mlp
            "Hardswish", "LogSigmoid", "Softmin", "PReLU", "GLU", "RReLU", "Threshold",
            "Hardshrink", "Softshrink", "Tanhshrink", "LogSoftmax", "Softmax2d",
            "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss", "functional", "init", "utils"]
+           "BCEWithLogitsLoss", "SmoothL1Loss", "KLDivLoss", "PoissonNLLLoss",
+           "GaussianNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss",
+           "TripletMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss",
+           "MultiMarginLoss", "SoftMarginLoss", "functional", "init", "utils"]
 
 from .conv import Conv1d, Conv2d  # noqa: E402
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: E402

@@ -23,14 +23,21 @@ from ..ops.activations import *  # noqa: F403  (elu, selu, silu, softplus, ...)
 from ..ops.activations import __all__ as _activations
 from ..random import generator
 from ..tensor import Tensor
-from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                     huber_loss, l1_loss, mse_loss, nll_loss)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
+                     cross_entropy, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+                     l1_loss, margin_ranking_loss, mse_loss, multi_margin_loss,
+                     multilabel_margin_loss, multilabel_soft_margin_loss, nll_loss,
+                     poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 
 __all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
            "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
            "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
 __all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot", "instance_norm",
-                           "local_response_norm"]
+                           "local_response_norm", "smooth_l1_loss", "kl_div",
+                           "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
+                           "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+                           "multilabel_soft_margin_loss", "multilabel_margin_loss",
+                           "multi_margin_loss", "soft_margin_loss"]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
