@@ -342,19 +342,28 @@ def weighted_gather(x: Tensor, axis: int, index: np.ndarray, weight: np.ndarray)
     A zero weight skips its element, so that an inf elsewhere does not turn into NaN.
 
     dL/dx[..., k, ...] = sum over the (o, l) with index[o, l] = k of weight[o, l] g[..., o, ...].
+
+    The sum runs one l at a time on x as rows (in, rest), so that an output much larger
+    than the input needs memory for the output and one term, not for L of them.
     """
-    moved = np.moveaxis(x._data, axis, -1)                      # (..., in)
+    rows = np.moveaxis(x._data, axis, 0)
+    rest = rows.shape[1:]
+    rows = rows.reshape(rows.shape[0], -1)
     weight = weight.astype(x.dtype)
-    taken = moved[..., index]                                   # (..., out, L)
-    products = np.multiply(taken, weight, out=np.zeros_like(taken), where=weight != 0)
-    out = np.moveaxis(products.sum(axis=-1), -1, axis)
+    out = np.zeros((index.shape[0], rows.shape[1]), x.dtype)
+    for l in range(index.shape[1]):
+        term = rows[index[:, l]]
+        term[weight[:, l] == 0] = 0
+        term *= weight[:, l, None]
+        out += term
 
     def backward(g: np.ndarray):
-        shares = np.moveaxis(g, axis, -1)[..., None] * weight    # (..., out, L)
-        grad = np.zeros((moved.shape[-1], moved[..., 0].size), g.dtype)
-        np.add.at(grad, index.ravel(), shares.reshape(-1, index.size).T)
-        return (np.moveaxis(grad.T.reshape(moved.shape), -1, axis),)
-    return Tensor._make(out, (x,), backward)
+        g_rows = np.moveaxis(g, axis, 0).reshape(index.shape[0], -1)
+        grad = np.zeros(rows.shape, g.dtype)
+        for l in range(index.shape[1]):
+            np.add.at(grad, index[:, l], g_rows * weight[:, l, None])
+        return (np.moveaxis(grad.reshape(grad.shape[0], *rest), 0, axis),)
+    return Tensor._make(np.moveaxis(out.reshape(index.shape[0], *rest), 0, axis), (x,), backward)
 
 
 def _window_weights(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:

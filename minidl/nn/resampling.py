@@ -166,7 +166,7 @@ class UpsamplingBilinear2d(Upsample):
 # -- pixel shuffle -----------------------------------------------------------------------------
 def _factor(op: str, name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+        raise RuntimeError(f"{op}: {name} must be a positive int, got {value!r}")
     return int(value)
 
 
