@@ -151,6 +151,8 @@ def _avg_divisor(win: _Windows, count_include_pad: bool, divisor_override: int |
     """The divisor of each output (OH, OW), or None where it is KH KW everywhere."""
     if divisor_override is not None:
         return np.full(win.out, float(divisor_override))
+    if count_include_pad and not any(win.extra):   # every window whole: KH KW
+        return None
     counts = []
     for o, n, k, s, p in zip(win.out, win.input_hw, win.kernel, win.stride, win.padding):
         start = np.arange(o) * s - p
@@ -206,6 +208,8 @@ def _pool(op: str, input: Any, dims: int, integers: bool, pool: Any, kernel_size
         if pool is _max_pool:
             settings = ((1, *as_tuple("dilation", settings[0], 1)), *settings[1:])
     result = pool(op, x, kernel_size, stride, padding, *settings)
+    if dims == 2 and not unbatched:
+        return result
     outputs = []
     for y in result if isinstance(result, tuple) else (result,):
         shape = y.shape[1:] if unbatched else y.shape
