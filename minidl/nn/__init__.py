@@ -37,8 +37,9 @@ from .normalization import (BatchNorm2d, InstanceNorm1d, InstanceNorm2d, LayerNo
                             LocalResponseNorm)
 from .resampling import (Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample,  # noqa: E402
                          UpsamplingBilinear2d, UpsamplingNearest2d)
-from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: E402
-                      AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d,
+from .adaptive_pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d,  # noqa: E402
+                               AdaptiveMaxPool1d, AdaptiveMaxPool2d)
+from .pooling import (AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d,  # noqa: E402
                       MaxUnpool2d)
 
 __all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",

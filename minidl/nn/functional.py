@@ -266,9 +266,10 @@ from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 from .embedding import embedding  # noqa: E402
 from .resampling import (fold, interpolate, pixel_shuffle, pixel_unshuffle,  # noqa: E402
                          unfold, upsample)
-from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402
-                      adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
-                      max_unpool1d, max_unpool2d)
+from .adaptive_pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: E402
+                               adaptive_max_pool1d, adaptive_max_pool2d)
+from .pooling import (avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool1d,  # noqa: E402
+                      max_unpool2d)
 
 __all__ += ["conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
             "adaptive_avg_pool2d", "layer_norm", "embedding", "max_unpool1d", "max_unpool2d",

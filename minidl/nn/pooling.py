@@ -1,4 +1,4 @@
-"""Pooling: max and average over windows, their inverse ``max_unpool``, and adaptive pooling.
+"""Pooling: max and average over windows, and their inverse ``max_unpool``.
 
 For x (N, C, H, W), a window of size (KH, KW), stride (sh, sw), padding and, for
 max pooling, dilation (dh, dw):
@@ -24,11 +24,7 @@ equal maxima, and in a window holding NaN, which gives NaN, the last NaN),
 (dilated) kernel, so that every window holds a real element. The kernels are
 ``minidl.kernels.nn.cpu``; 1-d pooling is 2-d pooling of height 1.
 
-Adaptive pooling covers (H, W) with an output_size grid of windows: window i spans
-rows floor(i H / OH) to ceil((i + 1) H / OH) - 1 (columns likewise). Both the mean
-and the max over such a window are separable: along W, then along H, each a
-vectorised gather of the windows, so even an output larger than the input (say
-3000 x 3000 from 8 x 8) takes one pass.
+Adaptive pooling is in ``adaptive_pooling.py``.
 """
 from __future__ import annotations
 
@@ -42,10 +38,8 @@ from .conv import _kernels, as_tuple
 from .module import Module
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "max_unpool1d",
-           "max_unpool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
-           "MaxUnpool1d", "MaxUnpool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+           "max_unpool2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "MaxUnpool1d",
+           "MaxUnpool2d"]
 
 
 def _pool_input(op: str, x: Any, integers: bool = True) -> Tensor:
@@ -318,148 +312,6 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
                        output_size)
 
 
-# -- adaptive pooling ------------------------------------------------------------------------
-def _adaptive_sizes(op: str, x: Tensor, output_size: Any, dims: int) -> tuple[int, ...]:
-    """The output's spatial size: ints >= 0, None keeping the input's size; checked before
-    anything is allocated, and the input's spatial sizes must not be empty."""
-    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * dims
-    if len(sizes) != dims:
-        raise TypeError(f"{op}: output_size must be an int or a tuple of {dims}, got "
-                        f"{output_size!r}")
-    sizes = tuple(n if s is None else as_tuple("output_size", s, 1, minimum=0)[0]
-                  for s, n in zip(sizes, x.shape[-dims:]))
-    if 0 in x.shape[-dims:]:
-        raise RuntimeError(f"{op}: expected input with non-empty spatial dimensions, got shape "
-                           f"{x.shape}")
-    return sizes
-
-
-def _bin_edges(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Adaptive pooling's windows along an axis: [floor(i size / out), ceil((i+1) size / out))."""
-    i = np.arange(out, dtype=np.int64)
-    return i * size // out, -(-(i + 1) * size // out)
-
-
-def weighted_gather(x: Tensor, axis: int, index: np.ndarray, weight: np.ndarray) -> Tensor:
-    """y[..., o, ...] = sum over l of weight[o, l] x[..., index[o, l], ...] along ``axis``
-    (index and weight of shape (out, L)): adaptive averaging and resampling along one axis.
-    A zero weight skips its element, so that an inf elsewhere does not turn into NaN.
-
-    dL/dx[..., k, ...] = sum over the (o, l) with index[o, l] = k of weight[o, l] g[..., o, ...].
-
-    The sum runs one l at a time on x as rows (in, rest), so that an output much larger
-    than the input needs memory for the output and one term, not for L of them.
-    """
-    rows = np.moveaxis(x._data, axis, 0)
-    rest = rows.shape[1:]
-    rows = rows.reshape(rows.shape[0], -1)
-    weight = weight.astype(x.dtype)
-    out = np.zeros((index.shape[0], rows.shape[1]), x.dtype)
-    for l in range(index.shape[1]):
-        term = rows[index[:, l]]
-        term[weight[:, l] == 0] = 0
-        term *= weight[:, l, None]
-        out += term
-
-    def backward(g: np.ndarray):
-        g_rows = np.moveaxis(g, axis, 0).reshape(index.shape[0], -1)
-        grad = np.zeros(rows.shape, g.dtype)
-        for l in range(index.shape[1]):
-            np.add.at(grad, index[:, l], g_rows * weight[:, l, None])
-        return (np.moveaxis(grad.reshape(grad.shape[0], *rest), 0, axis),)
-    return Tensor._make(np.moveaxis(out.reshape(index.shape[0], *rest), 0, axis), (x,), backward)
-
-
-def _window_weights(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
-    """The adaptive windows along an axis as ``weighted_gather``'s (index, weight): each
-    window's positions (the shorter ones padded with weight 0) and 1 / its length."""
-    start, end = _bin_edges(size, out)
-    length = int((end - start).max()) if out else 1
-    index = start[:, None] + np.arange(length)
-    inside = index < end[:, None]
-    return np.where(inside, index, 0), inside / (end - start)[:, None]
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """Average over an output_size grid of windows that cover (H, W): the mean of each
-    window along W, then along H (see the module docstring). ``output_size`` 1 is global
-    average pooling; None keeps that size."""
-    x = _pool_input("adaptive_avg_pool2d", input, integers=False)
-    if x.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d: expected input of shape (N, C, H, W) or "
-                           f"(C, H, W), got shape {x.shape}")
-    oh, ow = _adaptive_sizes("adaptive_avg_pool2d", x, output_size, 2)
-    x = weighted_gather(x, x.ndim - 1, *_window_weights(x.shape[-1], ow))
-    return weighted_gather(x, x.ndim - 2, *_window_weights(x.shape[-2], oh))
-
-
-def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
-    """``adaptive_avg_pool2d`` along the last axis of (N, C, L) or (C, L)."""
-    x = _pool_input("adaptive_avg_pool1d", input, integers=False)
-    if x.ndim not in (2, 3):
-        raise RuntimeError(f"adaptive_avg_pool1d: expected input of shape (N, C, L) or (C, L), "
-                           f"got shape {x.shape}")
-    (length,) = _adaptive_sizes("adaptive_avg_pool1d", x, output_size, 1)
-    y = adaptive_avg_pool2d(ops.reshape(x, *x.shape[:-1], 1, x.shape[-1]), (1, length))
-    return ops.reshape(y, *x.shape[:-1], length)
-
-
-def _max_along(x: np.ndarray, size: int, out: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The adaptive windows' max along ``axis`` and the position chosen in each window, by
-    PyTorch's rule (the first of equal maxima; the last NaN)."""
-    start, end = _bin_edges(size, out)
-    length = int((end - start).max()) if out else 1
-    # shorter windows repeat their last element, which changes neither rule's choice
-    index = np.minimum(start[:, None] + np.arange(length), end[:, None] - 1)
-    windows = np.moveaxis(np.take(x, index, axis=axis), (axis, axis + 1), (-2, -1))
-    nan = np.isnan(windows)
-    last_nan = length - 1 - np.argmax(nan[..., ::-1], axis=-1)
-    offset = np.where(nan.any(axis=-1), last_nan, np.argmax(windows, axis=-1))
-    values = np.take_along_axis(windows, offset[..., None], axis=-1)[..., 0]
-    position = np.take_along_axis(np.broadcast_to(index, offset.shape + (length,)),
-                                  offset[..., None], axis=-1)[..., 0]
-    return np.moveaxis(values, -1, axis), np.moveaxis(position, -1, axis)
-
-
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False
-                        ) -> Tensor | tuple[Tensor, Tensor]:
-    """The max over an output_size grid of windows covering (H, W) (as ``adaptive_avg_pool2d``);
-    with ``return_indices`` also the flat index h W + w of each choice."""
-    x = _pool_input("adaptive_max_pool2d", input, integers=False)
-    if x.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_max_pool2d: expected input of shape (N, C, H, W) or "
-                           f"(C, H, W), got shape {x.shape}")
-    height, width = x.shape[-2:]
-    oh, ow = _adaptive_sizes("adaptive_max_pool2d", x, output_size, 2)
-    row_max, col = _max_along(x._data, width, ow, x.ndim - 1)       # (..., H, OW)
-    out, row = _max_along(row_max, height, oh, x.ndim - 2)           # (..., OH, OW)
-    index = row * width + np.take_along_axis(col, row, axis=-2)
-
-    def backward(g: np.ndarray):
-        grad = np.zeros((*x.shape[:-2], height * width), g.dtype)
-        planes = grad.reshape(-1, height * width)
-        rows = np.arange(planes.shape[0])[:, None]
-        np.add.at(planes, (rows, index.reshape(planes.shape[0], -1)),
-                  g.reshape(planes.shape[0], -1))
-        return (grad.reshape(x.shape),)
-    y = Tensor._make(out, (x,), backward)
-    return (y, Tensor(index.astype(np.int64))) if return_indices else y
-
-
-def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False
-                        ) -> Tensor | tuple[Tensor, Tensor]:
-    """``adaptive_max_pool2d`` along the last axis of (N, C, L) or (C, L)."""
-    x = _pool_input("adaptive_max_pool1d", input, integers=False)
-    if x.ndim not in (2, 3):
-        raise RuntimeError(f"adaptive_max_pool1d: expected input of shape (N, C, L) or (C, L), "
-                           f"got shape {x.shape}")
-    (length,) = _adaptive_sizes("adaptive_max_pool1d", x, output_size, 1)
-    y, index = adaptive_max_pool2d(ops.reshape(x, *x.shape[:-1], 1, x.shape[-1]), (1, length),
-                                   return_indices=True)
-    y = ops.reshape(y, *x.shape[:-1], length)
-    return (y, Tensor(index._data.reshape(y.shape))) if return_indices else y
-
-
 # -- modules ---------------------------------------------------------------------------------
 class _Pool(Module):
     """A pooling layer: its settings, checked once, passed to ``function``."""
@@ -555,32 +407,3 @@ class MaxUnpool2d(_Pool):
 class MaxUnpool1d(MaxUnpool2d):
     """The inverse of MaxPool1d given its indices: see ``max_unpool1d``."""
     function, dims = staticmethod(max_unpool1d), 1
-
-
-class AdaptiveAvgPool2d(_Pool):
-    """Average pooling to a fixed ``output_size``: see ``adaptive_avg_pool2d``."""
-    function, settings = staticmethod(adaptive_avg_pool2d), ("output_size",)
-
-    def __init__(self, output_size: Any):
-        super().__init__()
-        self.output_size = output_size
-
-
-class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
-    """Average pooling to a fixed length: see ``adaptive_avg_pool1d``."""
-    function = staticmethod(adaptive_avg_pool1d)
-
-
-class AdaptiveMaxPool2d(_Pool):
-    """Max pooling to a fixed ``output_size``: see ``adaptive_max_pool2d``."""
-    function = staticmethod(adaptive_max_pool2d)
-    settings = ("output_size", "return_indices")
-
-    def __init__(self, output_size: Any, return_indices: bool = False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
-
-
-class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
-    """Max pooling to a fixed length: see ``adaptive_max_pool1d``."""
-    function = staticmethod(adaptive_max_pool1d)

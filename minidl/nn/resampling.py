@@ -37,7 +37,7 @@ from .. import ops
 from ..tensor import Tensor
 from .conv import as_tuple
 from .module import Module
-from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, weighted_gather
+from .adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, weighted_gather
 
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
            "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
