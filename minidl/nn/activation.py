@@ -135,6 +135,7 @@ class Softmin(_Activation):
 
 # -- the activations of torch.nn.functional, with their Modules -------------------------------
 def _as_float(op: str, x: Any) -> Tensor:
+    """x as a Tensor; these activations are defined on floats only, as in PyTorch."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     if x.dtype.kind != "f":
         raise NotImplementedError(f"{op}: input of dtype {x.dtype} is not supported (a float "
@@ -205,15 +206,16 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
-    """Randomised leaky ReLU: y = x where x >= 0, else a x, with a ~ U(lower, upper) drawn per
-    element (from minidl's seeded generator) in training, and (lower + upper) / 2 in eval."""
+    """Randomised leaky ReLU: y = x where x > 0, else a x, with a ~ U(lower, upper) drawn per
+    element (from minidl's seeded generator) in training, and (lower + upper) / 2 in eval.
+    ``inplace`` is accepted for PyTorch's signature; the result is always a new tensor."""
     x = _as_float("rrelu", input)
     if not 0 <= lower <= upper:
         raise ValueError(f"rrelu: needs 0 <= lower <= upper, got lower={lower}, upper={upper}")
     if not training:
         return ops.leaky_relu(x, (lower + upper) / 2)
     slopes = generator().uniform(lower, upper, x.shape).astype(x.dtype)
-    noise = np.where(x._data >= 0, x.dtype.type(1), slopes)
+    noise = np.where(x._data > 0, x.dtype.type(1), slopes)
     return Tensor._make(x._data * noise, (x,), lambda g: (g * noise,))
 
 

@@ -69,12 +69,10 @@ def as_float_input(op: str, x: Any, like: Tensor) -> Tensor:
     if not isinstance(like, Tensor):
         raise TypeError(f"{op}: weight must be a Tensor, got {type(like).__name__}")
     for name, dtype in (("weight", like.dtype), ("input", getattr(x, "dtype", None))):
-        if dtype is not None and dtype.kind == "f" and dtype not in KERNEL_DTYPES:
+        if dtype is not None and dtype not in KERNEL_DTYPES and (name == "weight" or
+                                                                  dtype.kind == "f"):
             raise TypeError(f"{op}: {name} of dtype {dtype} is not supported (float32 or "
                             f"float64)")
-    if like.dtype not in KERNEL_DTYPES:
-        raise TypeError(f"{op}: weight of dtype {like.dtype} is not supported (float32 or "
-                        f"float64)")
     if not isinstance(x, Tensor) or x.dtype.kind != "f":
         x = Tensor(x, dtype=like.dtype)
     if x.dtype != like.dtype:

@@ -166,6 +166,8 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
 
 
 def as_normalized_shape(value: Any) -> tuple[int, ...]:
+    """LayerNorm's ``normalized_shape``, an int or a non-empty sequence of positive ints,
+    as a tuple."""
     shape = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
     if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
                         for n in shape):
@@ -176,7 +178,12 @@ def as_normalized_shape(value: Any) -> tuple[int, ...]:
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the last len(normalized_shape) dimensions: see the module docstring."""
+    """Normalise each sample over its last len(normalized_shape) dimensions:
+
+        y = (x - mean) / sqrt(var + eps) * weight + bias
+
+    with mean and the biased var over those dimensions, weight and bias of shape
+    ``normalized_shape``; the graph runs through mean and var."""
     shape = as_normalized_shape(normalized_shape)
     x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
     if x.shape[x.ndim - len(shape):] != shape:
@@ -258,7 +265,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     return x / (energy * (alpha / size) + k) ** beta
 
 
-# Convolution, pooling, normalisation and embedding: written in their own files.
+# Written beside their Modules, in files that import nothing from the layers.
 from .activation import (glu, hardshrink, prelu, rrelu, softshrink, tanhshrink,  # noqa: E402
                          threshold)
 from .conv import conv1d, conv2d, pad  # noqa: E402
