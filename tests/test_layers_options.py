@@ -252,3 +252,18 @@ def test_minidl_nn_imports_run_one_way():
             done.add(name)
     for name in graph:
         visit(name, ())
+
+
+def test_adaptive_max_pool_follows_max_pools_rule_for_ties_and_nan():
+    """Where the windows tile the input, adaptive max pooling is max_pool2d, whose choice of
+    the first of equal maxima and the last NaN is checked against torch in
+    test_conv_torch.py; empty outputs are empty, as in PyTorch."""
+    rng = np.random.default_rng(3)
+    x = np.round(rng.standard_normal((2, 3, 6, 8)))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    y, index = F.adaptive_max_pool2d(x, (3, 2), return_indices=True)
+    expected, expected_index = F.max_pool2d(x, (2, 4), return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    np.testing.assert_array_equal(index.numpy(), expected_index.numpy())
+    assert F.adaptive_max_pool2d(x, 0).shape == (2, 3, 0, 0)
+    assert F.adaptive_avg_pool2d(x, (0, 2)).shape == (2, 3, 0, 2)

@@ -54,7 +54,8 @@ def weighted_gather(x: Tensor, axis: int, index: np.ndarray, weight: np.ndarray)
     dL/dx[..., k, ...] = sum over the (o, l) with index[o, l] = k of weight[o, l] g[..., o, ...].
 
     The sum runs one l at a time on x as rows (in, rest), so that an output much larger
-    than the input needs memory for the output and one term, not for L of them.
+    than the input needs memory for the output and one term, not for L of them; the
+    backward adds whole rows, one group of outputs that read the same input row at a time.
     """
     rows = np.moveaxis(x._data, axis, 0)
     rest = rows.shape[1:]
@@ -71,7 +72,16 @@ def weighted_gather(x: Tensor, axis: int, index: np.ndarray, weight: np.ndarray)
         g_rows = np.moveaxis(g, axis, 0).reshape(index.shape[0], -1)
         grad = np.zeros(rows.shape, g.dtype)
         for l in range(index.shape[1]):
-            np.add.at(grad, index[:, l], g_rows * weight[:, l, None])
+            # the outputs with a weight, grouped by the input row they read: each group
+            # summed as one block of rows (np.add.at and reduceat go an element at a time)
+            used = np.flatnonzero(weight[:, l])
+            if not used.size:
+                continue
+            used = used[np.argsort(index[used, l], kind="stable")]
+            targets, terms = index[used, l], g_rows[used] * weight[used, l, None]
+            bounds = np.flatnonzero(np.r_[True, targets[1:] != targets[:-1], True])
+            for start, end in zip(bounds[:-1], bounds[1:]):
+                grad[targets[start]] += terms[start:end].sum(axis=0)
         return (np.moveaxis(grad.reshape(grad.shape[0], *rest), 0, axis),)
     return Tensor._make(np.moveaxis(out.reshape(index.shape[0], *rest), 0, axis), (x,), backward)
 
@@ -112,19 +122,24 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 
 def _max_along(x: np.ndarray, size: int, out: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """The adaptive windows' max along ``axis`` and the position chosen in each window, by
-    PyTorch's rule (the first of equal maxima; the last NaN)."""
+    PyTorch's rule: scanning a window in order, a value replaces the best so far when it
+    is larger or NaN (so the first of equal maxima, and the last NaN). The scan runs one
+    window offset at a time over all windows, on x as rows (size, rest)."""
     start, end = _bin_edges(size, out)
-    length = int((end - start).max()) if out else 1
-    # shorter windows repeat their last element, which changes neither rule's choice
-    index = np.minimum(start[:, None] + np.arange(length), end[:, None] - 1)
-    windows = np.moveaxis(np.take(x, index, axis=axis), (axis, axis + 1), (-2, -1))
-    nan = np.isnan(windows)
-    last_nan = length - 1 - np.argmax(nan[..., ::-1], axis=-1)
-    offset = np.where(nan.any(axis=-1), last_nan, np.argmax(windows, axis=-1))
-    values = np.take_along_axis(windows, offset[..., None], axis=-1)[..., 0]
-    position = np.take_along_axis(np.broadcast_to(index, offset.shape + (length,)),
-                                  offset[..., None], axis=-1)[..., 0]
-    return np.moveaxis(values, -1, axis), np.moveaxis(position, -1, axis)
+    rows = np.moveaxis(x, axis, 0)
+    rest = rows.shape[1:]
+    rows = rows.reshape(size, -1)
+    best = rows[start]
+    position = np.broadcast_to(start[:, None], best.shape).copy()
+    for offset in range(1, int((end - start).max()) if out else 0):
+        # shorter windows repeat their last element, which changes neither rule's choice
+        candidate = np.minimum(start + offset, end - 1)
+        value = rows[candidate]
+        better = (value > best) | np.isnan(value)
+        best = np.where(better, value, best)
+        position = np.where(better, candidate[:, None], position)
+    return (np.moveaxis(best.reshape(out, *rest), 0, axis),
+            np.moveaxis(position.reshape(out, *rest), 0, axis))
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False
@@ -142,12 +157,12 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     index = row * width + np.take_along_axis(col, row, axis=-2)
 
     def backward(g: np.ndarray):
-        grad = np.zeros((*x.shape[:-2], height * width), g.dtype)
-        planes = grad.reshape(-1, height * width)
-        rows = np.arange(planes.shape[0])[:, None]
-        np.add.at(planes, (rows, index.reshape(planes.shape[0], -1)),
-                  g.reshape(planes.shape[0], -1))
-        return (grad.reshape(x.shape),)
+        # each g to its chosen element, summed where windows overlap: a bincount over
+        # the elements' positions in x, plane p's element k at p H W + k
+        planes = x.size // (height * width)
+        position = index.reshape(planes, -1) + np.arange(planes)[:, None] * (height * width)
+        grad = np.bincount(position.ravel(), weights=g.ravel(), minlength=x.size)
+        return (grad.astype(g.dtype).reshape(x.shape),)
     y = Tensor._make(out, (x,), backward)
     return (y, Tensor(index.astype(np.int64))) if return_indices else y
 
