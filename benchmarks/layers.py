@@ -23,14 +23,15 @@ import numpy as np
 
 import minidl
 import minidl.nn as nn
-from conv import measure, rows_for   # benchmarks/conv.py
-from training import table           # benchmarks/training.py
+from conv import LAYER_CALLS, forward_backward_steps, measure, rows_for   # benchmarks/conv.py
+from training import table                                               # benchmarks/training.py
 
-BATCH, CALLS = 64, 10
+BATCH = 64
 # label, input shape (without the batch), minidl layer, the PyTorch layer's name and arguments
 LAYERS = [
     ("ConvTranspose2d(16, 8, 3, stride=2), 8x8", (16, 8, 8),
-     lambda: nn.ConvTranspose2d(16, 8, 3, stride=2), ("ConvTranspose2d", (16, 8, 3), {"stride": 2})),
+     lambda: nn.ConvTranspose2d(16, 8, 3, stride=2),
+     ("ConvTranspose2d", (16, 8, 3), {"stride": 2})),
     ("MaxPool2d(3, 2, dilation=2, ceil_mode), 16x16", (16, 16, 16),
      lambda: nn.MaxPool2d(3, 2, dilation=2, ceil_mode=True),
      ("MaxPool2d", (3, 2), {"dilation": 2, "ceil_mode": True})),
@@ -51,28 +52,11 @@ LAYERS = [
 
 def layer_steps(shape: tuple[int, ...], make: Callable[[], nn.Module], torch_layer: tuple,
                 torch) -> dict[str, Callable[[], None]]:
-    """name -> CALLS forward + backward passes of the layer in minidl and in PyTorch."""
+    """name -> LAYER_CALLS forward + backward passes of the layer in minidl and in PyTorch."""
     x = np.random.default_rng(0).standard_normal((BATCH, *shape)).astype(np.float32)
-    layer, mine = make(), minidl.Tensor(x, requires_grad=True)
-
-    def minidl_step() -> None:
-        for _ in range(CALLS):
-            layer.zero_grad()
-            mine.grad = None
-            minidl.sum(layer(mine)).backward()
-    steps = {"minidl": minidl_step}
-    if torch is not None:
-        name, args, kwargs = torch_layer
-        theirs_layer = getattr(torch.nn, name)(*args, **kwargs)
-        theirs = torch.from_numpy(x).requires_grad_()
-
-        def torch_step() -> None:
-            for _ in range(CALLS):
-                theirs_layer.zero_grad()
-                theirs.grad = None
-                theirs_layer(theirs).sum().backward()
-        steps["PyTorch"] = torch_step
-    return steps
+    name, args, kwargs = torch_layer
+    return forward_backward_steps(x, make(), lambda: getattr(torch.nn, name)(*args, **kwargs),
+                                  torch)
 
 
 def main() -> None:
@@ -92,11 +76,12 @@ def main() -> None:
           f"{numba.__version__}, torch {'-' if torch is None else torch.__version__}, "
           f"{os.cpu_count()} cores; threads per row: BLAS = numba = torch threads")
     print(f"BLAS at start: {minidl.threads.blas_report()}")
-    print(f"median of {args.repeats} passes of {CALLS} forward + backward calls, batch "
+    print(f"median of {args.repeats} passes of {LAYER_CALLS} forward + backward calls, batch "
           f"{BATCH}, float32\n")
     rows = []
     for label, shape, make, torch_layer in LAYERS:
-        times = measure(layer_steps(shape, make, torch_layer, torch), torch, args.repeats, CALLS)
+        steps = layer_steps(shape, make, torch_layer, torch)
+        times = measure(steps, torch, args.repeats, LAYER_CALLS)
         rows += rows_for(label, times)
     print(table(["us per call", "threads", "minidl", "PyTorch", "PyTorch / minidl"], rows))
 
