@@ -241,6 +241,9 @@ class Hardshrink(_Activation):
         super().__init__()
         self.lambd = _number("lambd", lambd)
 
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
 
 class Softshrink(Hardshrink):
     """x moved toward 0 by lambd: see ``softshrink``."""

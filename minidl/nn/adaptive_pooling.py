@@ -198,7 +198,7 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 class AdaptiveMaxPool2d(_Pool):
     """Max pooling to a fixed ``output_size``: see ``adaptive_max_pool2d``."""
     function = staticmethod(adaptive_max_pool2d)
-    settings = ("output_size", "return_indices")
+    settings, shown = ("output_size", "return_indices"), ("output_size",)
 
     def __init__(self, output_size: Any, return_indices: bool = False):
         super().__init__()

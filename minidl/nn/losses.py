@@ -806,10 +806,6 @@ class _ReducedLoss(Module):
         values = {name: getattr(self, name) for name in self.settings}
         return type(self).function(*inputs, **values, reduction=self.reduction)
 
-    def extra_repr(self) -> str:
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.settings
-                         if name != "weight")
-
 
 class SmoothL1Loss(_ReducedLoss):
     """Squared error below ``beta``, absolute error beyond: see ``smooth_l1_loss``."""
