@@ -267,3 +267,26 @@ def test_adaptive_max_pool_follows_max_pools_rule_for_ties_and_nan():
     np.testing.assert_array_equal(index.numpy(), expected_index.numpy())
     assert F.adaptive_max_pool2d(x, 0).shape == (2, 3, 0, 0)
     assert F.adaptive_avg_pool2d(x, (0, 2)).shape == (2, 3, 0, 2)
+
+
+@pytest.mark.parametrize("layer", [
+    lambda x: F.conv_transpose2d(x, minidl.zeros(4, 2, 3, 3), stride=2),
+    lambda x: F.max_pool2d(x, 2, ceil_mode=True, return_indices=True)[0],
+    lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2),
+    lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+    lambda x: F.adaptive_avg_pool2d(x, 3),
+    lambda x: F.adaptive_max_pool2d(x, (3, 0)),
+    lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+    lambda x: F.fold(F.unfold(x, 2), (5, 5), 2),
+    lambda x: F.pixel_shuffle(x, 2),
+    lambda x: nn.InstanceNorm2d(4)(x),
+    lambda x: F.local_response_norm(x, 3),
+])
+def test_empty_batches_and_outputs_pass_forward_and_backward(layer):
+    """A batch of 0 images (and an output of size 0) gives empty results and gradients, as
+    the convolutions and pools before them do."""
+    x = minidl.zeros(0, 4, 5, 5, requires_grad=True)
+    y = layer(x)
+    assert y.shape[0] == 0
+    y.sum().backward()
+    assert np.asarray(x.grad).shape == (0, 4, 5, 5)

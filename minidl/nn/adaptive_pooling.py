@@ -11,6 +11,7 @@ also interpolation's (``resampling.py``).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ def weighted_gather(x: Tensor, axis: int, index: np.ndarray, weight: np.ndarray)
     """
     rows = np.moveaxis(x._data, axis, 0)
     rest = rows.shape[1:]
-    rows = rows.reshape(rows.shape[0], -1)
+    rows = rows.reshape(rows.shape[0], math.prod(rest))
     weight = weight.astype(x.dtype)
     out = np.zeros((index.shape[0], rows.shape[1]), x.dtype)
     for l in range(index.shape[1]):
@@ -69,7 +70,7 @@ def weighted_gather(x: Tensor, axis: int, index: np.ndarray, weight: np.ndarray)
         out += term
 
     def backward(g: np.ndarray):
-        g_rows = np.moveaxis(g, axis, 0).reshape(index.shape[0], -1)
+        g_rows = np.moveaxis(g, axis, 0).reshape(index.shape[0], rows.shape[1])
         grad = np.zeros(rows.shape, g.dtype)
         for l in range(index.shape[1]):
             # the outputs with a weight, grouped by the input row they read: each group
@@ -128,7 +129,7 @@ def _max_along(x: np.ndarray, size: int, out: int, axis: int) -> tuple[np.ndarra
     start, end = _bin_edges(size, out)
     rows = np.moveaxis(x, axis, 0)
     rest = rows.shape[1:]
-    rows = rows.reshape(size, -1)
+    rows = rows.reshape(size, math.prod(rest))
     best = rows[start]
     position = np.broadcast_to(start[:, None], best.shape).copy()
     for offset in range(1, int((end - start).max()) if out else 0):
@@ -160,7 +161,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         # each g to its chosen element, summed where windows overlap: a bincount over
         # the elements' positions in x, plane p's element k at p H W + k
         planes = x.size // (height * width)
-        position = index.reshape(planes, -1) + np.arange(planes)[:, None] * (height * width)
+        position = index.reshape(planes, oh * ow) + np.arange(planes)[:, None] * (height * width)
         grad = np.bincount(position.ravel(), weights=g.ravel(), minlength=x.size)
         return (grad.astype(g.dtype).reshape(x.shape),)
     y = Tensor._make(out, (x,), backward)

@@ -256,7 +256,7 @@ def _unpool(op: str, x: Tensor, indices: Any, out_hw: tuple[int, int]) -> Tensor
         bad = int(index.min() if index.min() < 0 else index.max())
         raise RuntimeError(f"{op}: found an invalid max index {bad} for an output of size "
                            f"{out_hw}")
-    planes = index.reshape(x.shape[0] * x.shape[1], -1)
+    planes = index.reshape(x.shape[0] * x.shape[1], x.shape[2] * x.shape[3])
     rows = np.arange(planes.shape[0])[:, None]
     out = np.zeros((planes.shape[0], size), x.dtype)
     out[rows, planes] = x._data.reshape(planes.shape)
