@@ -33,6 +33,8 @@ def _adaptive_sizes(op: str, x: Tensor, output_size: Any, dims: int) -> tuple[in
     if len(sizes) != dims:
         raise TypeError(f"{op}: output_size must be an int or a tuple of {dims}, got "
                         f"{output_size!r}")
+    if any(isinstance(s, (int, np.integer)) and s < 0 for s in sizes):
+        raise RuntimeError(f"{op}: elements of output_size must be >= 0, got {output_size!r}")
     sizes = tuple(n if s is None else as_tuple("output_size", s, 1, minimum=0)[0]
                   for s, n in zip(sizes, x.shape[-dims:]))
     if 0 in x.shape[-dims:]:
