@@ -116,12 +116,10 @@ def same_steps(data: list[tuple[np.ndarray, np.ndarray]], torch) -> float:
                for mine, theirs in zip(model.parameters(), net.parameters()))
 
 
-def layer_steps(channels_in: int, channels_out: int, size: int, torch) -> dict[str, Step]:
-    """name -> LAYER_CALLS forward + backward passes of Conv2d(channels_in, channels_out, 3,
-    padding=1)."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, channels_in, size, size)).astype(np.float32)
-    layer = nn.Conv2d(channels_in, channels_out, 3, padding=1)
+def forward_backward_steps(x: np.ndarray, layer: nn.Module, make_torch_layer: Callable,
+                           torch) -> dict[str, Step]:
+    """name -> LAYER_CALLS forward + backward passes (summed output) of ``layer`` on x, and
+    of ``make_torch_layer()`` on the same x in PyTorch."""
     mine = minidl.Tensor(x, requires_grad=True)
 
     def minidl_step() -> None:
@@ -131,16 +129,25 @@ def layer_steps(channels_in: int, channels_out: int, size: int, torch) -> dict[s
             minidl.sum(layer(mine)).backward()
     steps = {"minidl": minidl_step}
     if torch is not None:
-        conv = torch.nn.Conv2d(channels_in, channels_out, 3, padding=1)
-        theirs = torch.from_numpy(x).requires_grad_()
+        theirs_layer, theirs = make_torch_layer(), torch.from_numpy(x).requires_grad_()
 
         def torch_step() -> None:
             for _ in range(LAYER_CALLS):
-                conv.zero_grad()
+                theirs_layer.zero_grad()
                 theirs.grad = None
-                conv(theirs).sum().backward()
+                theirs_layer(theirs).sum().backward()
         steps["PyTorch"] = torch_step
     return steps
+
+
+def layer_steps(channels_in: int, channels_out: int, size: int, torch) -> dict[str, Step]:
+    """name -> LAYER_CALLS forward + backward passes of Conv2d(channels_in, channels_out, 3,
+    padding=1)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, channels_in, size, size)).astype(np.float32)
+    return forward_backward_steps(
+        x, nn.Conv2d(channels_in, channels_out, 3, padding=1),
+        lambda: torch.nn.Conv2d(channels_in, channels_out, 3, padding=1), torch)
 
 
 def measure(rows: dict[str, Callable[[], None]], torch, repeats: int, per: int

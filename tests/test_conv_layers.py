@@ -149,7 +149,8 @@ def test_pool_layers():
     np.testing.assert_array_equal(nn.AdaptiveAvgPool2d(1)(x).numpy().ravel(), [7.5, 23.5])
     assert nn.MaxPool1d(3, stride=1)(np.zeros((2, 3, 5))).shape == (2, 3, 3)
     assert nn.AvgPool1d(2)(np.zeros((2, 3, 5))).shape == (2, 3, 2)
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.MaxPool2d(2)) == ("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, "
+                                     "ceil_mode=False)")
 
 
 def test_batch_norm2d_layer():
@@ -195,11 +196,6 @@ def test_layer_norm_layer():
     (lambda: nn.Conv2d(1, 2, 0), r"Invalid kernel_size: 0"),
     (lambda: nn.Conv1d(2, 2, 3)(np.zeros((1, 2, 3, 3))),
      r"conv1d: expected input of shape \(N, C, L\) or \(C, L\), got shape \(1, 2, 3, 3\)"),
-    (lambda: F.max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2),
-     r"padding \(2, 2\) must be at most half of kernel_size \(2, 2\)"),
-    (lambda: F.max_pool2d(np.zeros((1, 1, 2, 2)), 3),
-     r"kernel_size \(3, 3\) is larger than the padded input \(2, 2\)"),
-    (lambda: F.avg_pool2d(np.zeros((4, 4)), 2), r"got shape \(4, 4\)"),
     (lambda: F.pad(minidl.zeros(2, 3), (4, 0), "reflect"), r"reflect padding \(4, 0\) of "
                                                             r"dimension 1 needs < its size 3"),
     (lambda: F.pad(minidl.zeros(2, 3), (1, 0, 0, 0, 1, 1)), "at most one pair per dimension"),

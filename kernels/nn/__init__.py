@@ -16,8 +16,12 @@ output is (N, O, OH, OW) with
     conv2d(x, w, stride, dilation, groups, padding, bias)    y, context (for backward)
     conv2d_grad(g, context, input_grad, weight_grad, bias_grad)
                                                  dL/dx, dL/dw, dL/db from g = dL/dy
-    max_pool2d(x, kernel, stride)                y, choice (offset p KW + q in the window)
-    max_pool2d_grad(g, choice, input_hw, kernel, stride)
+    conv2d_input_grad(g, w, input_shape, stride, dilation, groups, padding)
+                                                 dL/dx alone, without a forward: the
+                                                 transposed convolution of g with w
+    max_pool2d(x, kernel, stride, dilation=(1, 1))
+                                                 y, choice (offset p KW + q in the window)
+    max_pool2d_grad(g, choice, input_hw, kernel, stride, dilation=(1, 1))
                                                  dL/dx
     avg_pool2d(x, kernel, stride)                y
     avg_pool2d_grad(g, input_hw, kernel, stride) dL/dx

@@ -354,6 +354,30 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, groups: i
     return y, Context(cols, transposed, weight_rows, x.shape, padding, geometry, groups)
 
 
+def _input_grad(g_t: np.ndarray, weight_rows: np.ndarray, input_shape: tuple[int, ...],
+                padding: tuple[Pair, Pair], geometry: tuple[int, ...], groups: int,
+                transposed: bool) -> np.ndarray:
+    """dL/dx from g^T (O, N OH OW): per group k, dL/dcols_k = (g_k^T)^T @ w_k (transposed
+    where the columns are), scattered back onto the padded input by col2im, then cropped."""
+    n, c, h, w = input_shape
+    (top, bottom), (left, right) = padding
+    og, cg = g_t.shape[0] // groups, c // groups
+    padded_hw = (h + top + bottom, w + left + right)
+    gxp = np.zeros((n, c, *padded_hw) if transposed else (n, *padded_hw, c), g_t.dtype)
+    for k in range(groups):
+        g_k, rows = g_t[k * og:(k + 1) * og], weight_rows[k * og:(k + 1) * og]
+        if transposed:
+            cols_k = rows.T @ g_k
+            _col2im_t.run(cols_k.size, cols_k, k * cg, *geometry, gxp)
+        else:
+            _col2im_into(g_k.T @ rows, geometry, gxp[..., k * cg:(k + 1) * cg])
+    if transposed:
+        return np.ascontiguousarray(gxp[:, :, top:top + h, left:left + w])
+    gx = np.empty(input_shape, g_t.dtype)
+    _crop_nchw(gxp, top, left, gx)
+    return gx
+
+
 def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
                 weight_grad: bool = True, bias_grad: bool = False
                 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -364,8 +388,7 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
     where the columns are), scattered back onto the padded input by col2im;
     dL/db = the row sums of g^T.
     """
-    n, c, h, w = context.input_shape
-    (top, bottom), (left, right) = context.padding
+    n, c = context.input_shape[:2]
     o, groups, geometry = g.shape[1], context.groups, context.geometry
     og, cg, cols, transposed = o // groups, c // groups, context.cols, context.transposed
     kh, kw = geometry[:2]
@@ -375,19 +398,8 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
                    np.empty((o, positions), g.dtype))
     gx = gw = None
     if input_grad:
-        padded_hw = (h + top + bottom, w + left + right)
-        gxp = np.zeros((n, c, *padded_hw) if transposed else (n, *padded_hw, c), g.dtype)
-        for k in range(groups):
-            g_k, rows = g_t[k * og:(k + 1) * og], context.weight_rows[k * og:(k + 1) * og]
-            if transposed:
-                _col2im_t.run(cols[k].size, rows.T @ g_k, k * cg, *geometry, gxp)
-            else:
-                _col2im_into(g_k.T @ rows, geometry, gxp[..., k * cg:(k + 1) * cg])
-        if transposed:
-            gx = np.ascontiguousarray(gxp[:, :, top:top + h, left:left + w])
-        else:
-            gx = np.empty(context.input_shape, g.dtype)
-            _crop_nchw(gxp, top, left, gx)
+        gx = _input_grad(g_t, context.weight_rows, context.input_shape, context.padding,
+                         geometry, groups, transposed)
     if weight_grad:
         gw_rows = np.empty((o, kh * kw * cg), g.dtype)
         for k in range(groups):
@@ -397,6 +409,19 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
     return gx, gw, gb if bias_grad else None
 
 
+def conv2d_input_grad(g: np.ndarray, w: np.ndarray, input_shape: tuple[int, ...], stride: Pair,
+                      dilation: Pair, groups: int, padding: tuple[Pair, Pair] = ((0, 0), (0, 0))
+                      ) -> np.ndarray:
+    """dL/dx of ``conv2d`` for x of ``input_shape``, from g = dL/dy and w alone (no forward
+    context): the transposed convolution of g with w, col2im of the columns w^T g."""
+    o, cg, kh, kw = w.shape
+    weight_rows = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, kh * kw * cg)
+    g_t = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
+    geometry = (kh, kw, *stride, *dilation, *g.shape[2:])
+    return _input_grad(g_t, weight_rows, input_shape, padding, geometry, groups,
+                       cg < FEW_CHANNELS)
+
+
 # -- pooling -------------------------------------------------------------------------------
 # The loops see (N C, H, W): one plane per image and channel, prange over the planes
 # (measured 2x faster than four indices for max pooling 64 x 16 x 8 x 8). Max pooling
@@ -404,8 +429,9 @@ def conv2d_grad(g: np.ndarray, context: Context, input_grad: bool = True,
 # (ties to the first maximum, NaN to the last NaN), written as selects, not branches:
 # on fresh data a branch mispredicts about half the time.
 
-def _max_pool_loop(x, kh, kw, sh, sw, y, choice):
-    """y = the largest value of each window, choice = its offset p KW + q in the window."""
+def _max_pool_loop(x, kh, kw, sh, sw, dh, dw, y, choice):
+    """y = the largest value of each window (kernel offset (p, q) at (p dh, q dw)),
+    choice = its offset p KW + q in the window."""
     for m in prange(x.shape[0]):
         for i in range(y.shape[1]):
             for j in range(y.shape[2]):
@@ -413,7 +439,7 @@ def _max_pool_loop(x, kh, kw, sh, sw, y, choice):
                 best, offset = x[m, h0, w0], 0
                 for p in range(kh):
                     for q in range(kw):
-                        value = x[m, h0 + p, w0 + q]
+                        value = x[m, h0 + p * dh, w0 + q * dw]
                         better = (value > best) | (value != value)
                         best = value if better else best
                         offset = p * kw + q if better else offset
@@ -448,13 +474,13 @@ def _max_pool_2x2_loop(x, y, choice):
                 choice_row[j] = offset
 
 
-def _max_pool_grad_loop(g, choice, kw, sh, sw, gx):
-    """gx[m, i sh + p, j sw + q] += g[m, i, j] for the chosen offset p KW + q."""
+def _max_pool_grad_loop(g, choice, kw, sh, sw, dh, dw, gx):
+    """gx[m, i sh + p dh, j sw + q dw] += g[m, i, j] for the chosen offset p KW + q."""
     for m in prange(g.shape[0]):
         for i in range(g.shape[1]):
             for j in range(g.shape[2]):
                 p, q = divmod(choice[m, i, j], kw)
-                gx[m, i * sh + p, j * sw + q] += g[m, i, j]
+                gx[m, i * sh + p * dh, j * sw + q * dw] += g[m, i, j]
 
 
 def _max_pool_2x2_grad_loop(g, choice, gx):
@@ -508,35 +534,38 @@ def _planes(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).reshape(a.shape[0] * a.shape[1], *a.shape[2:])
 
 
-def _pooled(x: np.ndarray, kernel: Pair, stride: Pair, dtype) -> np.ndarray:
+def _pooled(x: np.ndarray, kernel: Pair, stride: Pair, dtype,
+            dilation: Pair = (1, 1)) -> np.ndarray:
     """An empty (N, C, OH, OW) output for pooling x."""
-    return np.empty((*x.shape[:2], output_size(x.shape[2], kernel[0], stride[0]),
-                     output_size(x.shape[3], kernel[1], stride[1])), dtype)
+    return np.empty((*x.shape[:2], output_size(x.shape[2], kernel[0], stride[0], dilation[0]),
+                     output_size(x.shape[3], kernel[1], stride[1], dilation[1])), dtype)
 
 
-def _halving(kernel: Pair, stride: Pair) -> bool:
-    """2 x 2 windows at stride 2: the loops written for them apply."""
-    return tuple(kernel) == (2, 2) and tuple(stride) == (2, 2)
+def _halving(kernel: Pair, stride: Pair, dilation: Pair = (1, 1)) -> bool:
+    """2 x 2 windows at stride 2, undilated: the loops written for them apply."""
+    return tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(dilation) == (1, 1)
 
 
-def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, np.ndarray]:
-    y, choice = _pooled(x, kernel, stride, x.dtype), _pooled(x, kernel, stride,
-                                                              choice_dtype(kernel))
+def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair = (1, 1)
+               ) -> tuple[np.ndarray, np.ndarray]:
+    y = _pooled(x, kernel, stride, x.dtype, dilation)
+    choice = _pooled(x, kernel, stride, choice_dtype(kernel), dilation)
     size = y.size * kernel[0] * kernel[1]
-    if _halving(kernel, stride):
+    if _halving(kernel, stride, dilation):
         _max_pool_2x2.run(size, _planes(x), _planes(y), _planes(choice))
     else:
-        _max_pool.run(size, _planes(x), *kernel, *stride, _planes(y), _planes(choice))
+        _max_pool.run(size, _planes(x), *kernel, *stride, *dilation, _planes(y),
+                      _planes(choice))
     return y, choice
 
 
 def max_pool2d_grad(g: np.ndarray, choice: np.ndarray, input_hw: Pair, kernel: Pair,
-                    stride: Pair) -> np.ndarray:
+                    stride: Pair, dilation: Pair = (1, 1)) -> np.ndarray:
     gx = np.zeros((*g.shape[:2], *input_hw), g.dtype)
-    if _halving(kernel, stride):
+    if _halving(kernel, stride, dilation):
         _max_pool_2x2_grad.run(g.size, _planes(g), _planes(choice), _planes(gx))
     else:
-        _max_pool_grad.run(g.size, _planes(g), _planes(choice), kernel[1], *stride,
+        _max_pool_grad.run(g.size, _planes(g), _planes(choice), kernel[1], *stride, *dilation,
                            _planes(gx))
     return gx
 

@@ -88,11 +88,23 @@ def conv2d_grad(g: np.ndarray, context: tuple, input_grad: bool = True,
     return gx, gw, g.sum(axis=(0, 2, 3)) if bias_grad else None
 
 
-def _windows(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, Pair]:
+def conv2d_input_grad(g: np.ndarray, w: np.ndarray, input_shape: tuple[int, ...], stride: Pair,
+                      dilation: Pair, groups: int, padding: tuple[Pair, Pair] = ((0, 0), (0, 0))
+                      ) -> np.ndarray:
+    """dL/dx of ``conv2d`` for x of ``input_shape`` from g and w alone: the transposed
+    convolution of g with w (the input never enters dL/dx)."""
+    (top, bottom), (left, right) = padding
+    n, c, h, width = input_shape
+    xp = np.zeros((n, c, h + top + bottom, width + left + right), g.dtype)
+    return conv2d_grad(g, (xp, w, stride, dilation, groups, padding), True, False)[0]
+
+
+def _windows(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair = (1, 1)
+             ) -> tuple[np.ndarray, Pair]:
     """Every pooling window of x as one trailing axis: (N, C, OH, OW, KH * KW)."""
-    out_hw = (output_size(x.shape[2], kernel[0], stride[0]),
-              output_size(x.shape[3], kernel[1], stride[1]))
-    patches = [x[_window(p, q, out_hw, stride, (1, 1))]
+    out_hw = (output_size(x.shape[2], kernel[0], stride[0], dilation[0]),
+              output_size(x.shape[3], kernel[1], stride[1], dilation[1]))
+    patches = [x[_window(p, q, out_hw, stride, dilation)]
                for p in range(kernel[0]) for q in range(kernel[1])]
     return np.stack(patches, axis=-1), out_hw
 
@@ -103,14 +115,16 @@ def choice_dtype(kernel: Pair) -> type:
     return np.int8 if kernel[0] * kernel[1] <= 127 else np.int32
 
 
-def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """y = the largest value of each window; choice = its offset p KW + q in the window.
+def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair = (1, 1)
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """y = the largest value of each window (offset (p, q) at (p dh, q dw)); choice = its
+    offset p KW + q in the window.
 
     PyTorch's rule: scanning the window in row-major order, a value replaces the
     best so far when it is larger or NaN. So ties go to the first maximum, and a
     window holding NaN gives NaN and its last NaN.
     """
-    windows, _ = _windows(x, kernel, stride)
+    windows, _ = _windows(x, kernel, stride, dilation)
     nan = np.isnan(windows)
     last_nan = windows.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
     choice = np.where(nan.any(axis=-1), last_nan, np.argmax(windows, axis=-1))
@@ -119,13 +133,13 @@ def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair) -> tuple[np.ndarray, n
 
 
 def max_pool2d_grad(g: np.ndarray, choice: np.ndarray, input_hw: Pair, kernel: Pair,
-                    stride: Pair) -> np.ndarray:
+                    stride: Pair, dilation: Pair = (1, 1)) -> np.ndarray:
     """dL/dx: each g goes to the input element its window chose (summed where windows
-    overlap): window (i, j)'s offset (p, q) is element (i sh + p, j sw + q)."""
+    overlap): window (i, j)'s offset (p, q) is element (i sh + p dh, j sw + q dw)."""
     n, c, oh, ow = g.shape
     p, q = np.divmod(choice.astype(np.intp), kernel[1])
-    rows = np.arange(oh)[:, None] * stride[0] + p
-    cols = np.arange(ow)[None, :] * stride[1] + q
+    rows = np.arange(oh)[:, None] * stride[0] + p * dilation[0]
+    cols = np.arange(ow)[None, :] * stride[1] + q * dilation[1]
     gx = np.zeros((n, c, input_hw[0] * input_hw[1]), dtype=g.dtype)
     np.add.at(gx, (np.arange(n)[:, None, None], np.arange(c)[None, :, None],
                    (rows * input_hw[1] + cols).reshape(n, c, -1)), g.reshape(n, c, -1))

@@ -60,8 +60,19 @@ def as_tuple(name: str, value: Any, n: int, minimum: int = 1) -> tuple[int, ...]
     return tuple(int(v) for v in values)
 
 
+KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def as_float_input(op: str, x: Any, like: Tensor) -> Tensor:
-    """x as a float Tensor: arrays and integer data take ``like``'s dtype."""
+    """x as a float Tensor: arrays and integer data take ``like``'s dtype, the weight's,
+    which must be a float32 or float64 Tensor (the kernels' dtypes; TypeError otherwise)."""
+    if not isinstance(like, Tensor):
+        raise TypeError(f"{op}: weight must be a Tensor, got {type(like).__name__}")
+    for name, dtype in (("weight", like.dtype), ("input", getattr(x, "dtype", None))):
+        if dtype is not None and dtype not in KERNEL_DTYPES and (name == "weight" or
+                                                                  dtype.kind == "f"):
+            raise TypeError(f"{op}: {name} of dtype {dtype} is not supported (float32 or "
+                            f"float64)")
     if not isinstance(x, Tensor) or x.dtype.kind != "f":
         x = Tensor(x, dtype=like.dtype)
     if x.dtype != like.dtype:
@@ -73,13 +84,14 @@ def as_float_input(op: str, x: Any, like: Tensor) -> Tensor:
 # -- pad -----------------------------------------------------------------------------------
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """x padded as torch.nn.functional.pad: ``pad`` = (left, right) for the last axis,
-    then (top, bottom) for the one before, and so on.
+    then (top, bottom) for the one before, and so on. A negative amount crops that side
+    first; the padding then extends what is left.
 
     ``mode``: "constant" (``value``), "reflect" (mirror without repeating the edge:
-    needs pad < size), "replicate" (repeat the edge), "circular" (wrap around:
-    needs pad <= size). The constant mode's gradient is g cropped; the others
-    gather x by an index per axis, and their gradient adds g back to the
-    elements each output copied.
+    needs pad < size), "replicate" (repeat the edge, any width), "circular" (wrap
+    around: needs pad <= size). The constant mode's gradient is g cropped; the others
+    gather x by an index per axis, and their gradient adds g back to the elements
+    each output copied.
     """
     if not isinstance(x, Tensor):
         x = Tensor(x)
@@ -87,19 +99,26 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
         raise ValueError(f"pad: invalid mode {mode!r}; expected one of {', '.join(PAD_MODES)}")
     pad = tuple(pad)
     if (len(pad) % 2 or len(pad) // 2 > x.ndim
-            or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0
-                   for p in pad)):
-        raise ValueError(f"pad: pad must hold pairs of ints >= 0, at most one pair per "
+            or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad)):
+        raise ValueError(f"pad: pad must hold pairs of ints, at most one pair per "
                          f"dimension of the input of shape {x.shape}, got {pad}")
     # pairs[a] pads axis a: the pairs of ``pad`` start at the last axis.
     pairs = [(0, 0)] * (x.ndim - len(pad) // 2) + [
         (int(pad[2 * k]), int(pad[2 * k + 1])) for k in reversed(range(len(pad) // 2))]
+    if any(lo < 0 or hi < 0 for lo, hi in pairs):
+        for axis, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
+            if n + min(lo, 0) + min(hi, 0) < 0:
+                raise RuntimeError(f"pad: cropping ({lo}, {hi}) of dimension {axis} needs at "
+                                   f"least {-min(lo, 0) - min(hi, 0)} elements, it has {n} "
+                                   f"(input of shape {x.shape})")
+        x = x[tuple(slice(-min(lo, 0), n + min(hi, 0)) for (lo, hi), n in zip(pairs, x.shape))]
+        pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
     if mode == "constant":
         inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(pairs, x.shape))
         out = np.pad(x._data, pairs, constant_values=np.asarray(value, x.dtype))
         return Tensor._make(out, (x,), lambda g: (g[inside],))
     for axis, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
-        limit = n - 1 if mode == "reflect" else n
+        limit = {"reflect": n - 1, "circular": n}.get(mode, max(lo, hi))
         if (lo or hi) and (max(lo, hi) > limit or n == 0):
             raise ValueError(f"pad: {mode} padding ({lo}, {hi}) of dimension {axis} needs "
                              f"{'<' if mode == 'reflect' else '<='} its size {n} "
@@ -140,6 +159,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     plus bias (O,): see the module docstring. ``padding`` pads with zeros: an int, a
     pair, "valid" or "same"."""
     x = as_float_input("conv2d", input, weight)
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"conv2d: bias must be a Tensor or None, got {type(bias).__name__}")
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must have shape (out_channels, in_channels / groups, "
                          f"kH, kW), got shape {weight.shape}")
@@ -205,6 +226,22 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 
 # -- layers ----------------------------------------------------------------------------------
+def check_layer_arguments(name: str, in_channels: int, out_channels: int, groups: int,
+                          dtype: Any) -> None:
+    """A convolution layer's channels and groups are positive ints, groups divides both
+    channel counts, and its parameters are float32 or float64 (RuntimeError otherwise,
+    as PyTorch: only float tensors can require gradients)."""
+    for argument, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("groups", groups)):
+        as_tuple(argument, value, 1)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: groups={groups} must divide in_channels={in_channels} "
+                         f"and out_channels={out_channels}")
+    if np.dtype(dtype) not in KERNEL_DTYPES:
+        raise RuntimeError(f"{name}: invalid dtype {np.dtype(dtype)}: only float32 and "
+                           f"float64 parameters can require gradients")
+
+
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: arguments, parameters, initialisation, padding modes."""
 
@@ -214,13 +251,8 @@ class _ConvNd(Module):
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", dtype: Any = np.float32):
         super().__init__()
-        n, name = self.dims, type(self).__name__
-        for argument, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                                ("groups", groups)):
-            as_tuple(argument, value, 1)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: groups={groups} must divide in_channels={in_channels} "
-                             f"and out_channels={out_channels}")
+        n = self.dims
+        check_layer_arguments(type(self).__name__, in_channels, out_channels, groups, dtype)
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"Invalid padding_mode: {padding_mode!r}; expected one of "
                              f"{', '.join(PADDING_MODES)}")

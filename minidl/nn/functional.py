@@ -1,12 +1,17 @@
 """The layers' computations as plain functions: ``import minidl.nn.functional as F``.
 
 The activations and the softmax family come from ``minidl.ops``; ``linear``,
-``dropout`` and ``batch_norm`` are written here from ops, and the losses live
-in ``losses.py``. Modules in ``layers.py`` hold parameters and call these.
+``dropout`` and the normalisations (``batch_norm``, ``layer_norm``, ``instance_norm``,
+``local_response_norm``) are written here from ops; the losses, convolutions, pooling,
+resampling and the activations with parameters are written beside their Modules in
+their own files, which import nothing from the layers. Modules in ``layers.py`` and
+``normalization.py`` hold parameters and call these: imports run from the Modules to
+``functional``, never back.
 """
 from __future__ import annotations
 
-import numbers
+import math
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -17,13 +22,22 @@ from ..ops.activations import *  # noqa: F403  (elu, selu, silu, softplus, ...)
 from ..ops.activations import __all__ as _activations
 from ..random import generator
 from ..tensor import Tensor
-from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                     huber_loss, l1_loss, mse_loss, nll_loss)
+from .checks import check_probability
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
+                     cross_entropy, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+                     l1_loss, margin_ranking_loss, mse_loss, multi_margin_loss,
+                     multilabel_margin_loss, multilabel_soft_margin_loss, nll_loss,
+                     poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 
 __all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
            "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
            "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
-__all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot"]
+__all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot", "instance_norm",
+                           "local_response_norm", "smooth_l1_loss", "kl_div",
+                           "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
+                           "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+                           "multilabel_soft_margin_loss", "multilabel_margin_loss",
+                           "multi_margin_loss", "soft_margin_loss"]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -64,12 +78,6 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                         backward)
 
 
-def check_probability(p: float) -> None:
-    """Dropout's p must be a number in [0, 1]."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"Invalid dropout probability: p={p!r} (needs 0 <= p <= 1)")
-
-
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest.
 
@@ -87,6 +95,15 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         keep = generator().random(x.shape) >= p
         scale = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
     return x * Tensor(scale, dtype=x.dtype)
+
+
+def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(var + eps) over ``axes``, with that mean and the biased var (kept
+    dimensions): the step every normalisation shares, the graph running through all three."""
+    mean = ops.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    var = ops.mean(centered * centered, axis=axes, keepdims=True)
+    return centered / ops.sqrt(var + eps), mean, var
 
 
 def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
@@ -123,10 +140,7 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
         if n < 2:
             raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
                              f"got input of shape {x.shape}")
-        mean = ops.mean(x, axis=axes, keepdims=True)
-        centered = x - mean
-        var = ops.mean(centered * centered, axis=axes, keepdims=True)
-        normalized = centered / ops.sqrt(var + eps)
+        normalized, mean, var = standardize(x, axes, eps)
         if running_mean is not None:
             running_mean *= 1.0 - momentum
             running_mean += momentum * mean._data.reshape(channels)
@@ -146,17 +160,208 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     return normalized
 
 
-# Convolution, pooling, normalisation and embedding: written in their own files.
+def as_normalized_shape(value: Any) -> tuple[int, ...]:
+    """LayerNorm's ``normalized_shape``, an int or a non-empty sequence of positive ints,
+    as a tuple."""
+    shape = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
+                        for n in shape):
+        raise ValueError(f"Invalid normalized_shape: {value!r} (needs a positive int or a "
+                         f"non-empty tuple of them)")
+    return tuple(int(n) for n in shape)
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over its last len(normalized_shape) dimensions:
+
+        y = (x - mean) / sqrt(var + eps) * weight + bias
+
+    with mean and the biased var over those dimensions, weight and bias of shape
+    ``normalized_shape``. It is one op (a Transformer runs it twice a layer), whose
+    backward, with x^ the normalised x, r = 1 / sqrt(var + eps), g^ = g * weight
+    and means over the normalised values, is
+
+        dL/dx = r * (g^ - mean(g^) - x^ * mean(g^ x^))
+        dL/dweight = sum of g x^ over the other axes,   dL/dbias = sum of g
+    """
+    shape = as_normalized_shape(normalized_shape)
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.shape[x.ndim - len(shape):] != shape:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in "
+                         f"normalized_shape {shape}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != shape:
+            raise ValueError(f"layer_norm: {name} must have shape {shape}, got shape "
+                             f"{value.shape}")
+    rows = x._data.reshape(-1, math.prod(shape))      # one row per normalised group
+    average = np.full(rows.shape[1], 1 / rows.shape[1], dtype=rows.dtype)
+
+    def row_means(a: np.ndarray) -> np.ndarray:      # a BLAS matrix-vector product: much
+        return (a @ average)[:, None]                # faster than a.mean(axis=1) on short rows
+    centered = rows - row_means(rows)
+    inverse_std = 1 / np.sqrt(row_means(centered * centered) + x.dtype.type(eps))
+    normalized = centered * inverse_std
+    scale = None if weight is None else weight._data.reshape(-1)
+    out = normalized if scale is None else normalized * scale
+    if bias is not None:
+        out += bias._data.reshape(-1)
+
+    def backward(g: np.ndarray):
+        g = g.reshape(rows.shape)
+        g_normalized = g if scale is None else g * scale
+        grad_x = inverse_std * (g_normalized - row_means(g_normalized)
+                                - normalized * row_means(g_normalized * normalized))
+        ones = np.ones(rows.shape[0], dtype=g.dtype)
+        grads = [grad_x.reshape(x.shape) if x.requires_grad else None]
+        if weight is not None:
+            grads.append((ones @ (g * normalized)).reshape(shape) if weight.requires_grad
+                         else None)
+        if bias is not None:
+            grads.append((ones @ g).reshape(shape) if bias.requires_grad else None)
+        return tuple(grads)
+    parents = (x,) + tuple(p for p in (weight, bias) if p is not None)
+    return Tensor._make(out.reshape(x.shape), parents, backward)
+
+
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation over the last len(normalized_shape) dimensions
+    (Zhang & Sennrich 2019), LayerNorm without the centring and the bias:
+
+        y = x / sqrt(mean(x^2) + eps) * weight
+
+    eps=None is the machine epsilon of x's dtype, as in PyTorch."""
+    shape = as_normalized_shape(normalized_shape)
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.shape[x.ndim - len(shape):] != shape:
+        raise ValueError(f"rms_norm: input of shape {x.shape} does not end in "
+                         f"normalized_shape {shape}")
+    if weight is not None and weight.shape != shape:
+        raise ValueError(f"rms_norm: weight must have shape {shape}, got shape {weight.shape}")
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    y = x * ops.rsqrt(ops.mean(x * x, axis=axes, keepdims=True) + eps)
+    return y if weight is None else y * weight
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalisation (Wu & He 2018) of (N, C, *) input: the C channels fall into
+    ``num_groups`` groups of C / G, and each sample's group is normalised over its
+    channels and positions, then each channel c gets its own affine map:
+
+        y = (x - mean_group) / sqrt(var_group + eps) * weight_c + bias_c
+
+    (var biased). G = 1 is LayerNorm over (C, *); G = C is InstanceNorm."""
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm expects input of shape (N, C, *), got shape {x.shape}")
+    channels = x.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) \
+            or num_groups < 1 or channels % num_groups:
+        raise ValueError(f"group_norm: num_groups={num_groups!r} must be a positive int that "
+                         f"divides the {channels} channels of input of shape {x.shape}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != (channels,):
+            raise ValueError(f"group_norm: {name} must have shape ({channels},) for input of "
+                             f"shape {x.shape}, got shape {value.shape}")
+    grouped = ops.reshape(x, (x.shape[0], num_groups, -1))
+    centered = grouped - ops.mean(grouped, axis=2, keepdims=True)
+    var = ops.mean(centered * centered, axis=2, keepdims=True)
+    y = ops.reshape(centered / ops.sqrt(var + eps), x.shape)
+    per_channel = (channels,) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * ops.reshape(weight, per_channel)
+    if bias is not None:
+        y = y + ops.reshape(bias, per_channel)
+    return y
+
+
+def instance_norm(input: Tensor, running_mean: np.ndarray | None = None,
+                  running_var: np.ndarray | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample of x (N, C, *) over its positions:
+
+        y[n, c] = (x[n, c] - mean_nc) / sqrt(var_nc + eps) * weight_c + bias_c
+
+    (var biased), the graph running through mean and var. Running statistics, when
+    given, move toward the batch's average instance statistics in place:
+
+        running_mean = (1 - momentum) running_mean + momentum mean_n(mean_nc)
+        running_var  = (1 - momentum) running_var  + momentum mean_n(var_nc m / (m - 1))
+
+    for m positions. Without ``use_input_stats`` the running statistics normalise
+    instead, as ``batch_norm`` outside training.
+    """
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm expects input of shape (N, C, *), got shape {x.shape}")
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    positions = math.prod(x.shape[2:])
+    if positions <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {x.shape}")
+    channels = x.shape[1]
+    axes = tuple(range(2, x.ndim))
+    y, mean, var = standardize(x, axes, eps)
+    if running_mean is not None:
+        running_mean *= 1.0 - momentum
+        running_mean += momentum * mean._data.reshape(-1, channels).mean(axis=0)
+    if running_var is not None:
+        unbiased = var._data.reshape(-1, channels) * (positions / (positions - 1))
+        running_var *= 1.0 - momentum
+        running_var += momentum * unbiased.mean(axis=0)
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * ops.reshape(weight, shape)
+    if bias is not None:
+        y = y + ops.reshape(bias, shape)
+    return y
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Each channel c of x (N, C, *) divided by the energy of its neighbours:
+
+        y[n, c] = x[n, c] / (k + alpha / size * sum_{c'} x[n, c']^2) ** beta
+
+    over c' from c - size // 2 to c + (size - 1) // 2 (channels past the edges count 0).
+    """
+    x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected input of shape (N, C, *) with at "
+                         f"least 3 dimensions, got shape {x.shape}")
+    channels = x.shape[1]
+    squares = pad(x * x, [0, 0] * (x.ndim - 2) + [size // 2, (size - 1) // 2])
+    energy = squares[:, 0:channels]
+    for offset in range(1, size):
+        energy = energy + squares[:, offset:offset + channels]
+    return x / (energy * (alpha / size) + k) ** beta
+
+
+# Written beside their Modules, in files that import nothing from the layers.
+from .activation import (glu, hardshrink, prelu, rrelu, softshrink, tanhshrink,  # noqa: E402
+                         threshold)
 from .conv import conv1d, conv2d, pad  # noqa: E402
+from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 from .embedding import embedding  # noqa: E402
-from .normalization import layer_norm  # noqa: E402
-from .pooling import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,  # noqa: E402
-                      max_pool2d)
+from .resampling import (fold, interpolate, pixel_shuffle, pixel_unshuffle,  # noqa: E402
+                         unfold, upsample)
+from .adaptive_pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: E402
+                               adaptive_max_pool1d, adaptive_max_pool2d)
+from .pooling import (avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool1d,  # noqa: E402
+                      max_unpool2d)
 
 __all__ += ["conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-            "adaptive_avg_pool2d", "layer_norm", "embedding"]
+            "adaptive_avg_pool2d", "layer_norm", "embedding", "max_unpool1d", "max_unpool2d",
+            "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+            "conv_transpose1d", "conv_transpose2d", "interpolate", "upsample",
+            "pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "glu", "hardshrink",
+            "prelu", "rrelu", "softshrink", "tanhshrink", "threshold"]
 
 from .attention import scaled_dot_product_attention  # noqa: E402
-from .normalization import group_norm, rms_norm  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention", "rms_norm", "group_norm"]

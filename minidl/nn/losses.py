@@ -482,3 +482,446 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return binary_cross_entropy_with_logits(input, target, self.reduction,
                                                 weight=self.weight, pos_weight=self.pos_weight)
+
+
+# -- the rest of torch.nn's losses ------------------------------------------------------------
+# Each is composed from ops, so the engine derives the gradients; the arguments are
+# PyTorch's, the deprecated size_average and reduce left out (reduction is keyword-only).
+def _float_operand(name: str, value: Any, like: Tensor) -> Tensor:
+    """``value`` as a Tensor: arrays, numbers and integer data take ``like``'s dtype."""
+    if not isinstance(value, Tensor) or value.dtype.kind != "f":
+        value = Tensor(np.asarray(value._data if isinstance(value, Tensor) else value),
+                       dtype=like.dtype)
+    return value
+
+
+def _input(name: str, input: Any) -> Tensor:
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be a float tensor, got dtype {x.dtype}")
+    return x
+
+
+def _shapes_match(name: str, *tensors: Tensor) -> None:
+    if len({t.shape for t in tensors}) > 1:
+        raise RuntimeError(f"{name}: the inputs' shapes {[t.shape for t in tensors]} differ")
+
+
+def _clamp_min(x: Tensor, low: float) -> Tensor:
+    """max(x, low), the gradient passing where x >= low (PyTorch's clamp_min)."""
+    keep = x._data >= low
+    out = np.where(keep, x._data, x.dtype.type(low))
+    return Tensor._make(out, (x,), lambda g: (np.where(keep, g, 0).astype(g.dtype),))
+
+
+def smooth_l1_loss(input: Tensor, target: Any, *, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """Quadratic near zero, linear beyond ``beta``; d_i = x_i - y_i:
+
+        l_i = 0.5 d_i^2 / beta       if |d_i| < beta
+        l_i = |d_i| - 0.5 beta       otherwise
+
+    (``huber_loss`` divided by beta; beta = 0 is the L1 loss).
+    """
+    _check_reduction(reduction)
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or beta < 0:
+        raise RuntimeError(f"smooth_l1_loss: beta must be a number >= 0, got {beta!r}")
+    x = _input("smooth_l1_loss", input)
+    diff = x - _same_shape_target("smooth_l1_loss", x, target)
+    size = ops.abs(diff)
+    if beta == 0:
+        return _reduce(size, reduction)
+    return _reduce(ops.where(size._data < beta, 0.5 * diff * diff / beta, size - 0.5 * beta),
+                   reduction)
+
+
+def kl_div(input: Tensor, target: Any, *, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """The Kullback-Leibler divergence of the target from the input, both over the same
+    events, the input as log-probabilities:
+
+        l_i = y_i (log y_i - x_i)       (0 where y_i = 0)
+        l_i = e^(y_i) (y_i - x_i)       with ``log_target`` (y as log-probabilities)
+
+    ``reduction="batchmean"`` divides the sum by the batch size, the true KL divergence
+    per sample; "mean" divides by the number of elements, as PyTorch.
+    """
+    if reduction not in REDUCTIONS + ("batchmean",):
+        raise ValueError(f"Invalid reduction: {reduction!r} (expected 'mean', 'batchmean', "
+                         f"'sum' or 'none')")
+    x = _input("kl_div", input)
+    y = _float_operand("kl_div", target, x)
+    if log_target:
+        loss = ops.exp(y) * (y - x)
+    else:
+        positive = y._data > 0
+        loss = ops.where(positive, y * ops.log(ops.where(positive, y, 1.0)), 0.0) - y * x
+    if reduction == "batchmean":
+        return ops.sum(loss) / (x.shape[0] if x.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Any, log_input: bool = True, full: bool = False,
+                     *, eps: float = 1e-8, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of targets y under Poisson(rate), up to log(y!):
+
+        l_i = e^(x_i) - y_i x_i                 (x the log-rate, ``log_input``)
+        l_i = x_i - y_i log(x_i + eps)          (x the rate)
+
+    ``full`` adds Stirling's approximation of log(y!), y log y - y + 0.5 log(2 pi y),
+    where y > 1.
+    """
+    _check_reduction(reduction)
+    x = _input("poisson_nll_loss", input)
+    y = _float_operand("poisson_nll_loss", target, x)
+    loss = ops.exp(x) - y * x if log_input else x - y * ops.log(x + eps)
+    if full:
+        above = y._data > 1
+        safe = ops.where(above, y, 1.0)
+        stirling = safe * ops.log(safe) - safe + 0.5 * ops.log(2 * np.pi * safe)
+        loss = loss + ops.where(above, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def _clamped_variance(var: Tensor, eps: float) -> Tensor:
+    """max(var, eps), the gradient passed through unchanged (PyTorch clamps under no_grad)."""
+    return Tensor._make(np.maximum(var._data, var.dtype.type(eps)), (var,), lambda g: (g,))
+
+
+def gaussian_nll_loss(input: Tensor, target: Any, var: Any, full: bool = False,
+                      eps: float = 1e-6, *, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of targets y under N(x, var), up to a constant:
+
+        l_i = 0.5 (log max(var_i, eps) + (x_i - y_i)^2 / max(var_i, eps))
+
+    (+ 0.5 log(2 pi) with ``full``). ``var`` has the input's shape, or lacks its last
+    dimension, or has size 1 in one dimension (one variance shared along it).
+    """
+    _check_reduction(reduction)
+    x = _input("gaussian_nll_loss", input)
+    y = _float_operand("gaussian_nll_loss", target, x)
+    v = _float_operand("gaussian_nll_loss", var, x)
+    if v.ndim == 0 and not isinstance(var, Tensor):
+        v = v * Tensor(np.ones(x.shape, x.dtype))
+    if (v._data < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entries")
+    if v.shape != x.shape:
+        if v.shape == x.shape[:-1]:
+            v = ops.reshape(v, *v.shape, 1)
+        elif v.ndim != x.ndim or sum(b for a, b in zip(x.shape, v.shape) if a != b) != 1:
+            raise ValueError(f"gaussian_nll_loss: var of shape {v.shape} does not fit the "
+                             f"input's shape {x.shape}")
+    v = _clamped_variance(v, eps)
+    diff = x - y
+    loss = 0.5 * (ops.log(v) + diff * diff / v)
+    if full:
+        loss = loss + 0.5 * np.log(2 * np.pi)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
+                        *, reduction: str = "mean") -> Tensor:
+    """l_i = max(0, -y_i (x1_i - x2_i) + margin): x1 should rank above x2 where y = 1,
+    below where y = -1, by at least the margin."""
+    _check_reduction(reduction)
+    x1 = _input("margin_ranking_loss", input1)
+    x2 = _float_operand("margin_ranking_loss", input2, x1)
+    y = _float_operand("margin_ranking_loss", target, x1)
+    _shapes_match("margin_ranking_loss", x1, x2, y)
+    return _reduce(_clamp_min(-y * (x1 - x2) + margin, 0.0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, *,
+                         reduction: str = "mean") -> Tensor:
+    """l_i = x_i where y_i = 1, max(0, margin - x_i) where y_i = -1 (x a distance: small for
+    similar pairs, at least the margin for dissimilar ones)."""
+    _check_reduction(reduction)
+    x = _input("hinge_embedding_loss", input)
+    y = np.asarray(target._data if isinstance(target, Tensor) else target)
+    margin_part = ops.where(y != 1, _clamp_min(margin - x, 0.0), 0.0)
+    return _reduce(margin_part + ops.where(y != -1, x, 0.0), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
+                          *, reduction: str = "mean") -> Tensor:
+    """With cos_i the cosine of rows x1_i and x2_i (1-d inputs: one row),
+
+        l_i = 1 - cos_i                  where y_i = 1
+        l_i = max(0, cos_i - margin)     where y_i = -1
+
+    cos = x1 . x2 / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12)), as PyTorch.
+    """
+    _check_reduction(reduction)
+    x1 = _input("cosine_embedding_loss", input1)
+    x2 = _float_operand("cosine_embedding_loss", input2, x1)
+    _shapes_match("cosine_embedding_loss", x1, x2)
+    if x1.ndim not in (1, 2):
+        raise RuntimeError(f"cosine_embedding_loss: expected 1-d or 2-d inputs, got shape "
+                           f"{x1.shape}")
+    y = np.asarray(target._data if isinstance(target, Tensor) else target)
+    axis = x1.ndim - 1
+    dot = ops.sum(x1 * x2, axis=axis)
+    norms = (ops.sum(x1 * x1, axis=axis) + 1e-12) * (ops.sum(x2 * x2, axis=axis) + 1e-12)
+    cos = dot / ops.sqrt(norms)
+    loss = ops.where(y == 1, 1 - cos, 0.0) + ops.where(y == -1, _clamp_min(cos - margin, 0.0),
+                                                        0.0)
+    return _reduce(loss, reduction)
+
+
+def _distance(a: Tensor, b: Tensor, p: float, eps: float) -> Tensor:
+    """PyTorch's pairwise_distance: ||a - b + eps||_p along the last axis."""
+    diff = a - b + eps
+    if p == 2:
+        return ops.sqrt(ops.sum(diff * diff, axis=-1))
+    return ops.sum(ops.abs(diff) ** p, axis=-1) ** (1.0 / p)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, *, reduction: str = "mean") -> Tensor:
+    """l_i = max(0, d(a_i, p_i) - d(a_i, n_i) + margin), d the p-norm distance of
+    ``pairwise_distance`` (eps added to the difference); ``swap`` uses the smaller of
+    d(a, n) and d(p, n) as the negative distance."""
+    _check_reduction(reduction)
+    a = _input("triplet_margin_loss", anchor)
+    pos = _float_operand("triplet_margin_loss", positive, a)
+    neg = _float_operand("triplet_margin_loss", negative, a)
+    if not (a.ndim == pos.ndim == neg.ndim) or a.ndim not in (1, 2):
+        raise RuntimeError(f"triplet_margin_loss: expected anchor, positive and negative of "
+                           f"one shape (N, D) or (D,), got {a.shape}, {pos.shape}, {neg.shape}")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    distance_negative = _distance(a, neg, p, eps)
+    if swap:
+        distance_negative = ops.minimum(distance_negative, _distance(pos, neg, p, eps))
+    return _reduce(_clamp_min(margin + _distance(a, pos, p, eps) - distance_negative, 0.0),
+                   reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Any, weight: Any = None, *,
+                                reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of logits per class, averaged over the C classes of a sample:
+
+        l_n = -(1/C) sum_c w_c (y_nc log sigmoid(x_nc) + (1 - y_nc) log sigmoid(-x_nc))
+    """
+    _check_reduction(reduction)
+    x = _input("multilabel_soft_margin_loss", input)
+    y = _float_operand("multilabel_soft_margin_loss", target, x)
+    loss = -(y * ops.logsigmoid(x) + (1 - y) * ops.logsigmoid(-x))
+    if weight is not None:
+        loss = loss * _float_operand("multilabel_soft_margin_loss", weight, x)
+    classes = x.shape[-1] if x.ndim else 1
+    return _reduce(ops.sum(loss, axis=-1) / classes if x.ndim else loss, reduction)
+
+
+def _rows_of(name: str, x: Tensor) -> Tensor:
+    """Scores (C,) or (N, C) as (N, C)."""
+    if x.ndim not in (1, 2):
+        raise RuntimeError(f"{name}: expected input of shape (C,) or (N, C), got {x.shape}")
+    return ops.reshape(x, 1, -1) if x.ndim == 1 else x
+
+
+def multilabel_margin_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
+    """A hinge between every target class j of a sample and every other class i:
+
+        l_n = sum_j sum_{i not a target} max(0, 1 - (x_nj - x_ni)) / C
+
+    ``target`` (the input's shape) lists the sample's target classes, ended by the first -1.
+    """
+    _check_reduction(reduction)
+    x = _input("multilabel_margin_loss", input)
+    rows = _rows_of("multilabel_margin_loss", x)
+    labels = np.asarray(target._data if isinstance(target, Tensor) else target)
+    if labels.shape != x.shape or labels.dtype.kind not in "iu":
+        raise RuntimeError(f"multilabel_margin_loss: target must be integers of the input's "
+                           f"shape {x.shape}, got {labels.dtype} of shape {labels.shape}")
+    labels = labels.reshape(rows.shape)
+    classes = rows.shape[1]
+    if ((labels < -1) | (labels >= classes)).any():
+        raise RuntimeError(f"multilabel_margin_loss: target classes must lie in [-1, "
+                           f"{classes}), got {labels.min()} .. {labels.max()}")
+    listed = np.cumprod(labels != -1, axis=1).astype(bool)     # before the first -1
+    counts = np.zeros(rows.shape)
+    for n, row in enumerate(labels):
+        np.add.at(counts[n], row[listed[n]], 1)
+    others = (counts == 0).astype(x.dtype)
+    hinge = _clamp_min(1 - (ops.unsqueeze(rows, 2) - ops.unsqueeze(rows, 1)), 0.0)
+    pairs = hinge * Tensor((counts[:, :, None] * others[:, None, :]).astype(x.dtype))
+    loss = ops.sum(pairs, axis=(1, 2)) / classes
+    return _reduce(loss if x.ndim == 2 else ops.reshape(loss, ()), reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0,
+                      weight: Any = None, *, reduction: str = "mean") -> Tensor:
+    """The multi-class hinge: with y_n the sample's class,
+
+        l_n = sum_{i != y_n} w_{y_n} max(0, margin - x_{n y_n} + x_ni)^p / C     (p 1 or 2)
+    """
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p!r}")
+    x = _input("multi_margin_loss", input)
+    rows = _rows_of("multi_margin_loss", x)
+    labels = np.asarray(target._data if isinstance(target, Tensor) else target).reshape(-1)
+    classes = rows.shape[1]
+    if labels.shape != (rows.shape[0],) or labels.dtype.kind not in "iu" or (
+            labels.size and (labels.min() < 0 or labels.max() >= classes)):
+        raise RuntimeError(f"multi_margin_loss: target must hold {rows.shape[0]} classes in "
+                           f"[0, {classes}), got {labels}")
+    picked = ops.take_along_dim(rows, labels[:, None], dim=1)
+    hinge = _clamp_min(margin - picked + rows, 0.0)
+    if p == 2:
+        hinge = hinge * hinge
+    others = np.ones(rows.shape, x.dtype)
+    others[np.arange(rows.shape[0]), labels] = 0
+    if weight is not None:
+        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+        others = others * w[labels][:, None]
+    loss = ops.sum(hinge * Tensor(others), axis=1) / classes
+    return _reduce(loss if x.ndim == 2 else ops.reshape(loss, ()), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
+    """The two-class logistic loss with targets y = +-1: l_i = log(1 + e^(-y_i x_i))."""
+    _check_reduction(reduction)
+    x = _input("soft_margin_loss", input)
+    y = _same_shape_target("soft_margin_loss", x, target)
+    return _reduce(ops.log1p(ops.exp(-y * x)), reduction)
+
+
+class _ReducedLoss(Module):
+    """A loss Module whose ``reduction`` is keyword-only (PyTorch's positional arguments
+    before it are the deprecated size_average and reduce): ``function(*inputs, **settings,
+    reduction=...)``."""
+
+    function: Any
+    settings: tuple[str, ...] = ()
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        _check_reduction(reduction)
+        self.reduction = reduction
+
+    def forward(self, *inputs: Any) -> Tensor:
+        values = {name: getattr(self, name) for name in self.settings}
+        return type(self).function(*inputs, **values, reduction=self.reduction)
+
+
+class SmoothL1Loss(_ReducedLoss):
+    """Squared error below ``beta``, absolute error beyond: see ``smooth_l1_loss``."""
+    function, settings = staticmethod(smooth_l1_loss), ("beta",)
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+
+class KLDivLoss(_ReducedLoss):
+    """The Kullback-Leibler divergence: see ``kl_div``."""
+    function, settings = staticmethod(kl_div), ("log_target",)
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False):
+        Module.__init__(self)
+        if reduction not in REDUCTIONS + ("batchmean",):
+            raise ValueError(f"Invalid reduction: {reduction!r}")
+        self.reduction, self.log_target = reduction, log_target
+
+
+class PoissonNLLLoss(_ReducedLoss):
+    """Poisson negative log-likelihood: see ``poisson_nll_loss``."""
+    function, settings = staticmethod(poisson_nll_loss), ("log_input", "full", "eps")
+
+    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
+                 reduction: str = "mean"):
+        super().__init__(reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+
+class GaussianNLLLoss(_ReducedLoss):
+    """Gaussian negative log-likelihood, ``loss(input, target, var)``: see
+    ``gaussian_nll_loss``."""
+    function, settings = staticmethod(gaussian_nll_loss), ("full", "eps")
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+
+class MarginRankingLoss(_ReducedLoss):
+    """``loss(x1, x2, y)``: see ``margin_ranking_loss``."""
+    function, settings = staticmethod(margin_ranking_loss), ("margin",)
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = margin
+
+
+class HingeEmbeddingLoss(MarginRankingLoss):
+    """``loss(x, y)``: see ``hinge_embedding_loss``."""
+    function = staticmethod(hinge_embedding_loss)
+
+    def __init__(self, margin: float = 1.0, *, reduction: str = "mean"):
+        super().__init__(margin, reduction=reduction)
+
+
+class CosineEmbeddingLoss(MarginRankingLoss):
+    """``loss(x1, x2, y)``: see ``cosine_embedding_loss``."""
+    function = staticmethod(cosine_embedding_loss)
+
+
+class TripletMarginLoss(_ReducedLoss):
+    """``loss(anchor, positive, negative)``: see ``triplet_margin_loss``."""
+    function = staticmethod(triplet_margin_loss)
+    settings = ("margin", "p", "eps", "swap")
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, *, reduction: str = "mean"):
+        super().__init__(reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+
+class _WeightedLoss(_ReducedLoss):
+    """A loss with an optional per-class ``weight``, kept as a buffer (in ``state_dict``)."""
+
+    def __init__(self, weight: Any = None, reduction: str = "mean"):
+        super().__init__(reduction)
+        if weight is None:
+            self.weight = None
+        else:
+            self.register_buffer("weight", np.asarray(
+                weight._data if isinstance(weight, Tensor) else weight))
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Per-class binary cross-entropy of logits: see ``multilabel_soft_margin_loss``."""
+    function, settings = staticmethod(multilabel_soft_margin_loss), ("weight",)
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean"):
+        super().__init__(weight, reduction)
+
+
+class MultiLabelMarginLoss(_ReducedLoss):
+    """A hinge between the target classes and the others: see ``multilabel_margin_loss``."""
+    function = staticmethod(multilabel_margin_loss)
+
+    def __init__(self, *, reduction: str = "mean"):
+        super().__init__(reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """The multi-class hinge: see ``multi_margin_loss``."""
+    function, settings = staticmethod(multi_margin_loss), ("p", "margin", "weight")
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, *,
+                 reduction: str = "mean"):
+        super().__init__(weight, reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
+        self.p, self.margin = p, margin
+
+
+class SoftMarginLoss(MultiLabelMarginLoss):
+    """The two-class logistic loss: see ``soft_margin_loss``."""
+    function = staticmethod(soft_margin_loss)

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor
-from .attention import MultiheadAttention
+from .multihead_attention import MultiheadAttention
 from .containers import ModuleList
 from .functional import gelu, relu
 from .layers import Dropout, Linear, _check_positive_int
