@@ -26,6 +26,8 @@ from .conv import Conv1d, Conv2d  # noqa: E402
 from .embedding import Embedding  # noqa: E402
 from .normalization import BatchNorm2d, LayerNorm  # noqa: E402
 from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # noqa: E402
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
             "AdaptiveAvgPool2d", "BatchNorm2d", "LayerNorm", "Embedding"]
+__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
