@@ -27,12 +27,22 @@ Compiled by ``kernels/jit.py`` (``error_model="numpy"``, no fastmath,
 ``cache=True`` with its fallback); the constants are in the arrays' dtype, so
 float32 stays float32. The loops run serially: each step waits for the one
 before, and the per-step matmuls are small.
+
+tanh is computed as 2 sigmoid(2 a) - 1, from ``np.exp``: numba calls libm's
+tanh for ``np.tanh``, one element at a time, and libm's tanh is slow. On
+409600 float32 values (one LSTM layer's gates at batch 32, sequence 50, hidden
+64) np.tanh took 15 ms inside an njit loop and the exp form 1.0 ms (numpy's own
+vectorised tanh: 0.15 ms). The exp form is exact to a few units in the last
+place of 1 (not of tanh(a) itself, for tiny a), well inside the tests'
+tolerances against the reference and PyTorch. The LSTM keeps tanh(c) for the
+backward, which then needs no exp at all.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
+import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls: loaded now)
 
 from ..jit import njit
 
@@ -45,11 +55,25 @@ def sigmoid(a, one):
     return one / (one + np.exp(-a))
 
 
+@njit
+def tanh(a, one):
+    """tanh(a) = 2 sigmoid(2 a) - 1 (see the module docstring: np.tanh is a libm call)."""
+    two = one + one
+    return two / (one + np.exp(-two * a)) - one
+
+
+# Each gate's block of a (G H) vector, indexed [gate, j] in the (..., G, H) views: an
+# index hidden + j would keep numba's negative-index wraparound check in the inner loop
+# (LLVM cannot prove it >= 0) and stop it from vectorising.
+I, F, G, O = 0, 1, 2, 3      # LSTM
+R, Z, N = 0, 1, 2            # GRU
+
+
 # -- forward loops: state h (and c) updated in place; hprev[t] = the state entering step t ----
 @njit
 def _rnn_forward(proj, h, w_hh_t, bias, batch_sizes, reverse, relu, y, hprev):
     steps, hidden = proj.shape[0], h.shape[1]
-    zero = h.dtype.type(0)
+    zero, one = h.dtype.type(0), h.dtype.type(1)
     for s in range(steps):
         t = steps - 1 - s if reverse else s
         n = batch_sizes[t]
@@ -58,13 +82,15 @@ def _rnn_forward(proj, h, w_hh_t, bias, batch_sizes, reverse, relu, y, hprev):
         for b in range(n):
             for j in range(hidden):
                 a = proj[t, b, j] + hh[b, j] + bias[j]
-                value = max(a, zero) if relu else np.tanh(a)
+                value = max(a, zero) if relu else tanh(a, one)
                 h[b, j] = value
                 y[t, b, j] = value
 
 
 @njit
-def _lstm_forward(proj, h, c, w_hh_t, bias, batch_sizes, reverse, y, hprev, cprev, gates, cells):
+def _lstm_forward(proj, h, c, w_hh_t, bias, batch_sizes, reverse, y, hprev, cprev, gates,
+                  tanh_cells):
+    """proj, gates (T, B, 4, H); bias (4, H)."""
     steps, hidden = proj.shape[0], h.shape[1]
     one = h.dtype.type(1)
     for s in range(steps):
@@ -72,47 +98,50 @@ def _lstm_forward(proj, h, c, w_hh_t, bias, batch_sizes, reverse, y, hprev, cpre
         n = batch_sizes[t]
         hprev[t] = h
         cprev[t] = c
-        hh = np.dot(h[:n], w_hh_t)
+        hh = np.dot(h[:n], w_hh_t).reshape((n, 4, hidden))
         for b in range(n):
+            p, q, gate = proj[t, b], hh[b], gates[t, b]
             for j in range(hidden):
-                i = sigmoid(proj[t, b, j] + hh[b, j] + bias[j], one)
-                f = sigmoid(proj[t, b, hidden + j] + hh[b, hidden + j] + bias[hidden + j], one)
-                g = np.tanh(proj[t, b, 2 * hidden + j] + hh[b, 2 * hidden + j]
-                            + bias[2 * hidden + j])
-                o = sigmoid(proj[t, b, 3 * hidden + j] + hh[b, 3 * hidden + j]
-                            + bias[3 * hidden + j], one)
+                i = sigmoid(p[I, j] + q[I, j] + bias[I, j], one)
+                f = sigmoid(p[F, j] + q[F, j] + bias[F, j], one)
+                g = tanh(p[G, j] + q[G, j] + bias[G, j], one)
+                o = sigmoid(p[O, j] + q[O, j] + bias[O, j], one)
                 cell = f * c[b, j] + i * g
+                tanh_cell = tanh(cell, one)
                 c[b, j] = cell
-                h[b, j] = o * np.tanh(cell)
-                y[t, b, j] = h[b, j]
-                cells[t, b, j] = cell
-                gates[t, b, j], gates[t, b, hidden + j] = i, f
-                gates[t, b, 2 * hidden + j], gates[t, b, 3 * hidden + j] = g, o
+                h[b, j] = o * tanh_cell
+                y[t, b, j] = o * tanh_cell
+                tanh_cells[t, b, j] = tanh_cell
+                gate[I, j], gate[F, j], gate[G, j], gate[O, j] = i, f, g, o
 
 
 @njit
 def _gru_forward(proj, h, w_hh_t, b_ih, b_hh, batch_sizes, reverse, y, hprev, gates, hidden_n):
+    """proj, gates (T, B, 3, H); b_ih, b_hh (3, H)."""
     steps, hidden = proj.shape[0], h.shape[1]
     one = h.dtype.type(1)
     for s in range(steps):
         t = steps - 1 - s if reverse else s
         n = batch_sizes[t]
         hprev[t] = h
-        hh = np.dot(h[:n], w_hh_t)
+        hh = np.dot(h[:n], w_hh_t).reshape((n, 3, hidden))
         for b in range(n):
+            p, q, gate = proj[t, b], hh[b], gates[t, b]
             for j in range(hidden):
-                r = sigmoid(proj[t, b, j] + b_ih[j] + hh[b, j] + b_hh[j], one)
-                z = sigmoid(proj[t, b, hidden + j] + b_ih[hidden + j] + hh[b, hidden + j]
-                            + b_hh[hidden + j], one)
-                hn = hh[b, 2 * hidden + j] + b_hh[2 * hidden + j]
-                new = np.tanh(proj[t, b, 2 * hidden + j] + b_ih[2 * hidden + j] + r * hn)
-                h[b, j] = (one - z) * new + z * h[b, j]
-                y[t, b, j] = h[b, j]
+                r = sigmoid(p[R, j] + b_ih[R, j] + q[R, j] + b_hh[R, j], one)
+                z = sigmoid(p[Z, j] + b_ih[Z, j] + q[Z, j] + b_hh[Z, j], one)
+                hn = q[N, j] + b_hh[N, j]
+                new = tanh(p[N, j] + b_ih[N, j] + r * hn, one)
+                value = (one - z) * new + z * h[b, j]
+                h[b, j] = value
+                y[t, b, j] = value
                 hidden_n[t, b, j] = hn
-                gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j] = r, z, new
+                gate[R, j], gate[Z, j], gate[N, j] = r, z, new
 
 
 # -- backward loops: dh (and dc) from dL/dh_n, dL/dc_n, updated in place down to step 0 -------
+# ``grad`` (T, B, G H) and ``grad4``, the same memory as (T, B, G, H): the fused pass
+# writes grad4, the matmul reads grad.
 @njit
 def _rnn_backward(gy, dh, w_hh, y, batch_sizes, reverse, relu, grad):
     steps, hidden = gy.shape[0], dh.shape[1]
@@ -129,29 +158,31 @@ def _rnn_backward(gy, dh, w_hh, y, batch_sizes, reverse, relu, grad):
 
 
 @njit
-def _lstm_backward(gy, dh, dc, w_hh, cprev, gates, cells, batch_sizes, reverse, grad):
+def _lstm_backward(gy, dh, dc, w_hh, cprev, gates, tanh_cells, batch_sizes, reverse, grad,
+                   grad4):
     steps, hidden = gy.shape[0], dh.shape[1]
     one = dh.dtype.type(1)
     for s in range(steps):
         t = s if reverse else steps - 1 - s
         n = batch_sizes[t]
         for b in range(n):
+            gate, d = gates[t, b], grad4[t, b]
             for j in range(hidden):
-                i, f = gates[t, b, j], gates[t, b, hidden + j]
-                g, o = gates[t, b, 2 * hidden + j], gates[t, b, 3 * hidden + j]
-                tanh_c = np.tanh(cells[t, b, j])
+                i, f, g, o = gate[I, j], gate[F, j], gate[G, j], gate[O, j]
+                tanh_c = tanh_cells[t, b, j]
                 dh_total = dh[b, j] + gy[t, b, j]
                 dcell = dc[b, j] + dh_total * o * (one - tanh_c * tanh_c)
-                grad[t, b, j] = dcell * g * i * (one - i)
-                grad[t, b, hidden + j] = dcell * cprev[t, b, j] * f * (one - f)
-                grad[t, b, 2 * hidden + j] = dcell * i * (one - g * g)
-                grad[t, b, 3 * hidden + j] = dh_total * tanh_c * o * (one - o)
+                d[I, j] = dcell * g * i * (one - i)
+                d[F, j] = dcell * cprev[t, b, j] * f * (one - f)
+                d[G, j] = dcell * i * (one - g * g)
+                d[O, j] = dh_total * tanh_c * o * (one - o)
                 dc[b, j] = dcell * f
         dh[:n] = np.dot(grad[t, :n], w_hh)
 
 
 @njit
-def _gru_backward(gy, dh, w_hh, hprev, gates, hidden_n, batch_sizes, reverse, grad_ih, grad_hh):
+def _gru_backward(gy, dh, w_hh, hprev, gates, hidden_n, batch_sizes, reverse, grad_ih4,
+                  grad_hh, grad_hh4):
     steps, hidden = gy.shape[0], dh.shape[1]
     one = dh.dtype.type(1)
     direct = np.empty_like(dh)
@@ -159,17 +190,15 @@ def _gru_backward(gy, dh, w_hh, hprev, gates, hidden_n, batch_sizes, reverse, gr
         t = s if reverse else steps - 1 - s
         n = batch_sizes[t]
         for b in range(n):
+            gate, d_ih, d_hh = gates[t, b], grad_ih4[t, b], grad_hh4[t, b]
             for j in range(hidden):
-                r, z = gates[t, b, j], gates[t, b, hidden + j]
-                new = gates[t, b, 2 * hidden + j]
+                r, z, new = gate[R, j], gate[Z, j], gate[N, j]
                 dh_total = dh[b, j] + gy[t, b, j]
                 d_new = dh_total * (one - z) * (one - new * new)
                 d_r = d_new * hidden_n[t, b, j] * r * (one - r)
                 d_z = dh_total * (hprev[t, b, j] - new) * z * (one - z)
-                grad_ih[t, b, j] = grad_hh[t, b, j] = d_r
-                grad_ih[t, b, hidden + j] = grad_hh[t, b, hidden + j] = d_z
-                grad_ih[t, b, 2 * hidden + j] = d_new
-                grad_hh[t, b, 2 * hidden + j] = d_new * r
+                d_ih[R, j], d_ih[Z, j], d_ih[N, j] = d_r, d_z, d_new
+                d_hh[R, j], d_hh[Z, j], d_hh[N, j] = d_r, d_z, d_new * r
                 direct[b, j] = dh_total * z
         dh[:n] = direct[:n] + np.dot(grad_hh[t, :n], w_hh)
 
@@ -184,9 +213,9 @@ class Context(NamedTuple):
     w_hh: np.ndarray
     hprev: np.ndarray        # (T, B, H): the hidden state entering each step
     y: np.ndarray            # the RNN's activations
-    gates: np.ndarray | None     # (T, B, G H) activated (LSTM, GRU)
+    gates: np.ndarray | None     # (T, B, G, H) activated (LSTM, GRU)
     extra: np.ndarray | None     # LSTM: the cells entering each step, GRU: W_hn h + b_hn
-    cells: np.ndarray | None     # LSTM: the cells after each step
+    tanh_cells: np.ndarray | None    # LSTM: tanh of the cells after each step
 
 
 def forward(mode: str, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w_ih: np.ndarray,
@@ -201,20 +230,22 @@ def forward(mode: str, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w_i
     h = h0.copy()
     y = np.zeros((steps, *h0.shape), x.dtype)
     hprev = np.empty_like(y)
-    gates = extra = cells = c = None
+    gates = extra = tanh_cells = c = None
+    blocks = (steps, batch, width // h0.shape[1], h0.shape[1])   # (T, B, G, H) views
     if mode == "LSTM":
         c = c0.copy()
-        gates, extra, cells = np.empty_like(proj), np.empty_like(y), np.empty_like(y)
-        _lstm_forward(proj, h, c, w_hh_t, b_ih + b_hh, batch_sizes, reverse, y, hprev, extra,
-                      gates, cells)
+        gates, extra, tanh_cells = np.empty(blocks, x.dtype), np.empty_like(y), np.empty_like(y)
+        _lstm_forward(proj.reshape(blocks), h, c, w_hh_t, (b_ih + b_hh).reshape(blocks[2:]),
+                      batch_sizes, reverse, y, hprev, extra, gates, tanh_cells)
     elif mode == "GRU":
-        gates, extra = np.empty_like(proj), np.empty_like(y)
-        _gru_forward(proj, h, w_hh_t, b_ih, b_hh, batch_sizes, reverse, y, hprev, gates, extra)
+        gates, extra = np.empty(blocks, x.dtype), np.empty_like(y)
+        _gru_forward(proj.reshape(blocks), h, w_hh_t, b_ih.reshape(blocks[2:]),
+                     b_hh.reshape(blocks[2:]), batch_sizes, reverse, y, hprev, gates, extra)
     else:
         _rnn_forward(proj, h, w_hh_t, b_ih + b_hh, batch_sizes, reverse, mode == "RNN_RELU", y,
                      hprev)
     return y, h, c, Context(mode, reverse, batch_sizes, x, w_ih, w_hh, hprev, y, gates, extra,
-                            cells)
+                            tanh_cells)
 
 
 def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context: Context):
@@ -225,14 +256,17 @@ def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context:
     dh, dc = gh_n.copy(), None
     grad_ih = np.zeros((steps, batch, width), gy.dtype)   # rows that do not step stay 0
     grad_hh = grad_ih
+    if mode in ("LSTM", "GRU"):
+        blocks = context.gates.shape
     if mode == "LSTM":
         dc = gc_n.copy()
-        _lstm_backward(gy, dh, dc, context.w_hh, context.extra, context.gates, context.cells,
-                       context.batch_sizes, context.reverse, grad_ih)
+        _lstm_backward(gy, dh, dc, context.w_hh, context.extra, context.gates, context.tanh_cells,
+                       context.batch_sizes, context.reverse, grad_ih, grad_ih.reshape(blocks))
     elif mode == "GRU":
         grad_hh = np.zeros_like(grad_ih)
         _gru_backward(gy, dh, context.w_hh, context.hprev, context.gates, context.extra,
-                      context.batch_sizes, context.reverse, grad_ih, grad_hh)
+                      context.batch_sizes, context.reverse, grad_ih.reshape(blocks), grad_hh,
+                      grad_hh.reshape(blocks))
     else:
         _rnn_backward(gy, dh, context.w_hh, context.y, context.batch_sizes, context.reverse,
                       mode == "RNN_RELU", grad_ih)

@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
+from ..threads import match_new_blas
 from . import init
 from .conv import as_float_input
 from .functional import check_probability, dropout
@@ -47,8 +48,10 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 @functools.cache
 def _kernels() -> Any:
-    """``minidl.kernels.nn.rnn_cpu``, imported on first use (it loads numba)."""
+    """``minidl.kernels.nn.rnn_cpu``, imported on first use (it loads numba, and scipy's
+    BLAS, which then takes numpy's BLAS thread count)."""
     from ..kernels.nn import rnn_cpu
+    match_new_blas()
     return rnn_cpu
 
 
