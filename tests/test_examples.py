@@ -57,6 +57,10 @@ CASES = {
                                           "test accuracy"],
                       ["digits_cnn_filters.png", "digits_cnn_confusion.png",
                        "digits_cnn_misclassified.png"]),
+    "adding_problem.py": (["--eval-every", "200"],
+                          ["baseline (predict 1) MSE = 0.167", "RMSprop centered (Graves)",
+                           "Adam", "while the tanh RNN stays near the baseline",
+                           "(holds)"], ["adding_problem.png", "adding_problem_optimizers.png"]),
 }
 
 
