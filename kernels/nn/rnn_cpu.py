@@ -274,4 +274,6 @@ def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context:
     dx = np.dot(rows_ih, context.w_ih).reshape(context.x.shape)
     dw_ih = np.dot(rows_ih.T, context.x.reshape(steps * batch, -1))
     dw_hh = np.dot(rows_hh.T, context.hprev.reshape(steps * batch, hidden))
-    return dx, dh, dc, dw_ih, dw_hh, rows_ih.sum(axis=0), rows_hh.sum(axis=0)
+    db_ih = rows_ih.sum(axis=0)
+    db_hh = db_ih.copy() if grad_hh is grad_ih else rows_hh.sum(axis=0)
+    return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
