@@ -36,6 +36,7 @@ The recurrent layers' kernels are a pair of their own, with one API:
     backward(gy, gh_n, gc_n, context)    dL/dx, dL/dh0, dL/dc0, dL/dw_ih, dL/dw_hh,
                                          dL/db_ih, dL/db_hh
 
-for one layer and direction over time-major x (T, B, I) (see ``rnn_reference``).
+for one layer and direction over time-major x (T, B, I) (see ``rnn_reference``);
+``vexp`` holds the exp, sigmoid and tanh that ``rnn_cpu``'s loops vectorise.
 This package imports nothing from minidl.
 """
