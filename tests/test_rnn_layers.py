@@ -118,7 +118,8 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(np.asarray(first), np.asarray(second))   # fresh masks
     lstm.eval()
     np.testing.assert_array_equal(np.asarray(lstm(x)[0]), np.asarray(lstm(x)[0]))
-    one_layer = nn.LSTM(2, 8, dropout=0.5)   # nothing between layers: no dropout
+    with pytest.warns(UserWarning, match="num_layers greater than 1"):
+        one_layer = nn.LSTM(2, 8, dropout=0.5)   # nothing between layers: no dropout
     np.testing.assert_array_equal(np.asarray(one_layer(x)[0]), np.asarray(one_layer(x)[0]))
 
 

@@ -28,11 +28,13 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import ops
+from ..kernels.nn.rnn_reference import GATES   # plain numpy: numba stays unloaded
 from ..tensor import Tensor
 from ..threads import match_new_blas
 from . import init
@@ -43,7 +45,6 @@ from .utils.rnn import PackedSequence, gather_rows, packed_positions, scatter_ro
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
-GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 @functools.cache
@@ -121,6 +122,11 @@ class RNNBase(Module):
         self.batch_first = _check_flag("batch_first", batch_first)
         self.bidirectional = _check_flag("bidirectional", bidirectional)
         check_probability(dropout)
+        if dropout > 0 and self.num_layers == 1:
+            warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so "
+                          f"non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={self.num_layers}", UserWarning,
+                          stacklevel=3)
         self.dropout = float(dropout)
         directions = 2 if self.bidirectional else 1
         width = GATES[mode] * self.hidden_size
