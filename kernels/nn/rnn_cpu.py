@@ -5,8 +5,9 @@ One call runs a whole layer and direction. The data path of a forward:
     proj = x W_ih^T                      (T B, G H): one BLAS matmul for all the steps
     for each step t (one njit loop):
         hh = h W_hh^T                    (B, G H): BLAS (np.dot inside the loop)
-        one fused pass over (B, H): the gates from proj[t] + hh + the biases,
-        the new state, and the output; the activated gates are kept
+        per row, a few passes over its G H values, each storing one array: the
+        gates from proj[t] + hh + the biases, the new state, the output; the
+        activated gates are kept
 
 and of the backward (backpropagation through time), from the end:
 
