@@ -96,3 +96,17 @@ def limit_blas_by_default() -> None:
     ThreadpoolController().limit(limits=1, user_api="blas")
     _blas_chosen_by = ("minidl's default at import, for the libraries loaded then (set "
                       "OPENBLAS_NUM_THREADS or call minidl.set_num_threads to choose)")
+
+
+def match_new_blas() -> None:
+    """Give every BLAS library numpy's BLAS thread count, unless the environment sets
+    one of ``BLAS_ENV``. For libraries loaded after ``import minidl``: scipy's OpenBLAS,
+    which numba's ``np.dot`` calls inside the recurrent kernels, starts with a thread
+    per core (measured: an LSTM step up to 10x slower on a busy 2-core machine)."""
+    if any(os.environ.get(name) for name in BLAS_ENV):
+        return
+    libraries = blas_libraries()
+    numpy_threads = [info["num_threads"] for info in libraries
+                     if _package(info["filepath"]) == "numpy"]
+    if numpy_threads:
+        ThreadpoolController().limit(limits=numpy_threads[0], user_api="blas")

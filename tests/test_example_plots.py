@@ -29,6 +29,7 @@ FAST = {
     "trajectories.py": ["--steps-scale", "0.05"],
     "cpu_vs_gpu.py": ["--epochs", "1"],
     "inside_one_step.py": ["--steps", "2"],
+    "adding_problem.py": ["--steps", "40", "--eval-every", "20"],
 }
 
 

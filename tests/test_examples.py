@@ -62,6 +62,10 @@ CASES = {
                                  ">= 0.95 (holds)", "attends to a later one"],
                                 ["transformer_addition_training.png",
                                  "transformer_addition_attention.png"]),
+    "adding_problem.py": (["--eval-every", "200"],
+                          ["baseline (predict 1) MSE = 0.167", "RMSprop centered (Graves)",
+                           "Adam", "while the tanh RNN stays near the baseline",
+                           "(holds)"], ["adding_problem.png", "adding_problem_optimizers.png"]),
 }
 
 

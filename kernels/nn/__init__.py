@@ -29,6 +29,20 @@ output is (N, O, OH, OW) with
                                                  g (lookups, dim) added into rows index
 
 Every ``stride``, ``dilation``, ``kernel`` and ``input_hw`` is a pair of ints.
-One-dimensional layers call these with H = 1. This package imports nothing
-from minidl.
+One-dimensional layers call these with H = 1.
+
+The recurrent layers' kernels are a pair of their own, with one API:
+
+    rnn_reference   plain numpy, one time step at a time: the test oracle
+    rnn_cpu         one BLAS matmul for all the steps' input, one njit loop over
+                    the steps with the gate math fused; BPTT over the kept gates
+
+    forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse)
+                                         y, h_n, c_n, context
+    backward(gy, gh_n, gc_n, context)    dL/dx, dL/dh0, dL/dc0, dL/dw_ih, dL/dw_hh,
+                                         dL/db_ih, dL/db_hh
+
+for one layer and direction over time-major x (T, B, I) (see ``rnn_reference``);
+``vexp`` holds the exp, sigmoid and tanh that ``rnn_cpu``'s loops vectorise.
+This package imports nothing from minidl.
 """

@@ -55,3 +55,7 @@ from .transformer import Transformer, TransformerEncoder, TransformerEncoderLaye
 
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
             "Transformer", "RMSNorm", "GroupNorm"]
+
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
+
+__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -21,8 +21,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ..optim.flat import FlatGroup
-from ..tensor import Tensor
+from ...optim.flat import FlatGroup
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
