@@ -1,7 +1,10 @@
 """Adafactor: RMSprop's second moment, factored into row and column statistics."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Mapping
+
+import numpy as np
 
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_flag, check_number
@@ -84,3 +87,20 @@ class Adafactor(Optimizer):
         return (float(group["lr"]), float(group["beta2_decay"]),
                 None if eps1 is None else float(eps1), float(eps2), float(group["d"]),
                 float(group["weight_decay"]), bool(group["maximize"]))
+
+    def effective_lr(self, group: Mapping[str, Any], state: Mapping[str, Any],
+                     param: Tensor) -> np.ndarray:
+        """The factor on each coordinate's g (for ``minidl.monitor.OptimizerStats``):
+        alpha / sqrt(max(V, eps1^2)), leaving out the clipping by max(1, RMS(U) / d)."""
+        p = np.asarray(param._data, np.float64)
+        eps1, eps2 = group["eps"]
+        eps1 = np.finfo(param.dtype).eps if eps1 is None else eps1
+        rms = math.sqrt(float(np.mean(p * p))) if p.size else 0.0
+        alpha = max(eps2, rms) * min(group["lr"], 1 / math.sqrt(state["step"]))
+        if "variance" in state:
+            estimate = np.asarray(state["variance"], np.float64)
+        else:
+            rows = np.asarray(state["row_var"], np.float64)
+            estimate = rows * state["col_var"] / np.maximum(rows.mean(axis=-2, keepdims=True),
+                                                             eps1)
+        return alpha / np.sqrt(np.maximum(estimate, eps1 * eps1))
