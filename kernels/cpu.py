@@ -231,24 +231,43 @@ def _adafactor_loop(param, grad, row_var, col_var, variance, table, steps, lr, b
                 g = sign * grad[offset + i]
                 variance[var_at + i] = lerp(variance[var_at + i], g * g, w, rest, small)
         # 2: the RMS of the update, then 3: the clipped step
-        neg_scale = t(0)
-        for apply in range(2):
-            total = 0.0
-            for e in range(size):
-                g = sign * grad[offset + e]
-                if ndim > 1:
-                    s, i, j = e // (rows * cols), (e // cols) % rows, e % cols
-                    estimate = row_var[row_at + s * rows + i] * col_var[col_at + s * cols + j] \
-                        / row_means[s]
-                else:
-                    estimate = variance[var_at + e]
-                u = rules.adafactor_scaled(g, estimate, eps1_sq)
+        total = _adafactor_pass(param, grad, row_var, col_var, variance, row_means, k, table,
+                                sign, eps1_sq, decay, t(0), False)
+        neg_scale = t(-alpha / max(1.0, math.sqrt(total) / (math.sqrt(size) * d)))
+        _adafactor_pass(param, grad, row_var, col_var, variance, row_means, k, table, sign,
+                        eps1_sq, decay, neg_scale, True)
+
+
+@numba.njit
+def _adafactor_pass(param, grad, row_var, col_var, variance, row_means, k, table, sign,
+                    eps1_sq, decay, neg_scale, apply):
+    """Param k's update U, row by row: with ``apply`` the step p * decay + neg_scale * U,
+    else the float64 sum of U^2."""
+    offset, size, ndim, batch, rows, cols = table[k, 0], table[k, 1], table[k, 2], \
+        table[k, 3], table[k, 4], table[k, 5]
+    total = 0.0
+    if ndim <= 1:
+        at = table[k, 8]
+        for e in range(size):
+            u = rules.adafactor_scaled(sign * grad[offset + e], variance[at + e], eps1_sq)
+            if apply:
+                param[offset + e] = rules.adafactor_apply(param[offset + e], u, decay, neg_scale)
+            else:
+                total += float(u) * float(u)
+        return total
+    for s in range(batch):
+        for i in range(rows):
+            r, base = row_var[table[k, 6] + s * rows + i], offset + (s * rows + i) * cols
+            col = table[k, 7] + s * cols
+            for j in range(cols):
+                estimate = r * col_var[col + j] / row_means[s]
+                u = rules.adafactor_scaled(sign * grad[base + j], estimate, eps1_sq)
                 if apply:
-                    param[offset + e] = rules.adafactor_apply(param[offset + e], u, decay,
-                                                              neg_scale)
+                    param[base + j] = rules.adafactor_apply(param[base + j], u, decay,
+                                                            neg_scale)
                 else:
                     total += float(u) * float(u)
-            neg_scale = t(-alpha / max(1.0, math.sqrt(total) / (math.sqrt(size) * d)))
+    return total
 
 
 def _muon_momentum_loop(grad, momentum_buffer, update, table, steps, momentum, nesterov):
