@@ -189,8 +189,10 @@ def _sum_of_squares(array, lo, hi):
     return total
 
 
-def _adafactor_loop(param, grad, row_var, col_var, variance, table, steps, lr, beta2_decay,
-                    eps1, eps2, d, weight_decay, maximize):
+def _adafactor_loop(param, grad, row_var, col_var, variance, update, table, steps, lr,
+                    beta2_decay, eps1, eps2, d, weight_decay, maximize):
+    """``reference.adafactor``, each param in its turn: its RMS, its second-moment
+    statistics, its update U (into the scratch ``update``) and U's RMS, then the step."""
     t = param.dtype.type
     sign, eps1_t, eps1_sq = t(-1 if maximize else 1), t(eps1), t(eps1 * eps1)
     decay = t(1 - lr * weight_decay)
@@ -207,67 +209,46 @@ def _adafactor_loop(param, grad, row_var, col_var, variance, table, steps, lr, b
         alpha = max(eps2, rms) * rho
         # 1: the second moment: row and column means of g^2 (matrix), or g^2 itself;
         # a mean is PyTorch's norm(g, dim).square_().div_(count)
-        row_means = np.empty(batch, param.dtype)
+        total = 0.0
         if ndim > 1:
             for s in range(batch):
                 base, col_sums = offset + s * rows * cols, np.zeros(cols)
                 row_total = 0.0
                 for i in range(rows):
-                    total = 0.0
+                    row_sum = 0.0
                     for j in range(cols):
                         g = sign * grad[base + i * cols + j]
                         square = float(g * g)
-                        total += square
+                        row_sum += square
                         col_sums[j] += square
-                    r, norm = row_at + s * rows + i, t(math.sqrt(total))   # PyTorch's
+                    r, norm = row_at + s * rows + i, t(math.sqrt(row_sum))   # PyTorch's
                     row_var[r] = lerp(row_var[r], norm * norm / t(cols), w, rest, small)
                     row_total += float(row_var[r])
                 for j in range(cols):
                     c, norm = col_at + s * cols + j, t(math.sqrt(col_sums[j]))
                     col_var[c] = lerp(col_var[c], norm * norm / t(rows), w, rest, small)
-                row_means[s] = max(t(row_total / rows), eps1_t)
+                # 2: U = g / sqrt(max(R C / max(mean(R), eps1), eps1^2)), row by row
+                row_mean = max(t(row_total / rows), eps1_t)
+                for i in range(rows):
+                    r, at = row_var[row_at + s * rows + i], base + i * cols
+                    for j in range(cols):
+                        u = rules.adafactor_scaled(sign * grad[at + j],
+                                                   r * col_var[col_at + s * cols + j] / row_mean,
+                                                   eps1_sq)
+                        update[at + j] = u
+                        total += float(u) * float(u)
         else:
             for i in range(size):
                 g = sign * grad[offset + i]
-                variance[var_at + i] = lerp(variance[var_at + i], g * g, w, rest, small)
-        # 2: the RMS of the update, then 3: the clipped step
-        total = _adafactor_pass(param, grad, row_var, col_var, variance, row_means, k, table,
-                                sign, eps1_sq, decay, t(0), False)
-        neg_scale = t(-alpha / max(1.0, math.sqrt(total) / (math.sqrt(size) * d)))
-        _adafactor_pass(param, grad, row_var, col_var, variance, row_means, k, table, sign,
-                        eps1_sq, decay, neg_scale, True)
-
-
-@numba.njit
-def _adafactor_pass(param, grad, row_var, col_var, variance, row_means, k, table, sign,
-                    eps1_sq, decay, neg_scale, apply):
-    """Param k's update U, row by row: with ``apply`` the step p * decay + neg_scale * U,
-    else the float64 sum of U^2."""
-    offset, size, ndim, batch, rows, cols = table[k, 0], table[k, 1], table[k, 2], \
-        table[k, 3], table[k, 4], table[k, 5]
-    total = 0.0
-    if ndim <= 1:
-        at = table[k, 8]
-        for e in range(size):
-            u = rules.adafactor_scaled(sign * grad[offset + e], variance[at + e], eps1_sq)
-            if apply:
-                param[offset + e] = rules.adafactor_apply(param[offset + e], u, decay, neg_scale)
-            else:
+                v = lerp(variance[var_at + i], g * g, w, rest, small)
+                variance[var_at + i] = v
+                u = rules.adafactor_scaled(g, v, eps1_sq)
+                update[offset + i] = u
                 total += float(u) * float(u)
-        return total
-    for s in range(batch):
-        for i in range(rows):
-            r, base = row_var[table[k, 6] + s * rows + i], offset + (s * rows + i) * cols
-            col = table[k, 7] + s * cols
-            for j in range(cols):
-                estimate = r * col_var[col + j] / row_means[s]
-                u = rules.adafactor_scaled(sign * grad[base + j], estimate, eps1_sq)
-                if apply:
-                    param[base + j] = rules.adafactor_apply(param[base + j], u, decay,
-                                                            neg_scale)
-                else:
-                    total += float(u) * float(u)
-    return total
+        # 3: the step, clipped at RMS(U) = d
+        neg_scale = t(-alpha / max(1.0, math.sqrt(total) / (math.sqrt(size) * d)))
+        for e in range(offset, offset + size):
+            param[e] = rules.adafactor_apply(param[e], update[e], decay, neg_scale)
 
 
 def _muon_momentum_loop(grad, momentum_buffer, update, table, steps, momentum, nesterov):
@@ -294,7 +275,8 @@ def adafactor(param, grad, row_var, col_var, variance, table, steps, lr, beta2_d
     """The update of ``reference.adafactor``: one loop over the group's params."""
     check_arrays(param, grad, (row_var, False), (col_var, False), (variance, False))
     eps1 = np.finfo(param.dtype).eps if eps1 is None else eps1
-    _ADAFACTOR.run(param.size, param, grad, row_var, col_var, variance, table, steps,
+    update = np.empty_like(param)   # U, between its RMS and the step
+    _ADAFACTOR.run(param.size, param, grad, row_var, col_var, variance, update, table, steps,
                    float(lr), float(beta2_decay), float(eps1), float(eps2), float(d),
                    float(weight_decay), bool(maximize))
 

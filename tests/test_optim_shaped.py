@@ -412,3 +412,23 @@ def test_the_shaped_updates_refuse_cuda_and_run_auto_on_the_cpu(cls, monkeypatch
     with pytest.raises(ValueError, match=f"{cls.__name__} has no cuda kernel"):
         cls([param], device="cuda")
     assert cls([param], device="auto").device == "cpu"
+
+
+def test_the_shape_table_gives_each_param_a_view_of_the_flat_buffers():
+    """Offsets, sizes and (batch, rows, cols) of each param, and each state buffer's
+    offset: reshaping the flat buffer there gives the param itself, without a copy."""
+    shapes = [(4, 3), (5,), (2, 2, 3), ()]
+    params = [Tensor(np.arange(np.prod(s), dtype=np.float64).reshape(s) + i, requires_grad=True)
+              for i, s in enumerate(shapes)]
+    flat = Adafactor(params, device="cpu")._flat[0]
+    assert flat.table.tolist() == [
+        # offset size ndim batch rows cols row_var col_var variance
+        [0, 12, 2, 1, 4, 3, 0, 0, 0],
+        [12, 5, 1, 1, 1, 5, 4, 3, 0],
+        [17, 12, 3, 2, 2, 3, 4, 3, 5],
+        [29, 1, 0, 1, 1, 1, 8, 9, 5]]
+    assert [flat.layouts[name].size for name in ("row_var", "col_var", "variance")] == [8, 9, 6]
+    for param, (offset, size, _, batch, rows, cols, *_) in zip(params, flat.table):
+        view = flat.data[offset:offset + size].reshape(batch, rows, cols)
+        assert np.shares_memory(view, param._data)
+        np.testing.assert_array_equal(view.reshape(param.shape), np.asarray(param))

@@ -28,10 +28,11 @@ failed step leaves the host params as they were and marks them dirty (the
 optimizer state of any run that did launch may have moved on).
 
 Updates that need each parameter's shape (Adafactor's row and column
-statistics, Muon's matrix products) see it through ``view(buffer, i)``, a
-reshaped view of a flat buffer (no copy), and through ``table``, one row of
-integers per parameter that a compiled kernel can walk: its offset, size,
-ndim and its (batch, rows, cols) as a stack of matrices (a vector is one row).
+statistics, Muon's matrix products) see it through ``table``, one row of
+integers per parameter that a compiled kernel walks: its offset, size, ndim
+and its (batch, rows, cols) as a stack of matrices (a vector is one row), so
+that ``buffer[offset:offset + size].reshape(batch, rows, cols)`` is the
+parameter's matrices, a view of the flat buffer (no copy).
 A state quantity need not have the parameter's shape: ``state_shapes`` maps a
 parameter to the shape of its piece of each state buffer (None: this
 parameter has none), so Adafactor's ``row_var`` of an (n, m) matrix takes n
@@ -234,11 +235,6 @@ class FlatGroup:
         kernel(self.data, self.grad, *self.state_args, self.table, steps, *self.scalar_args)
         self.steps[:] = np.where(active, steps, self.steps)
         self._refresh_uniform_step()
-
-    def view(self, buffer: np.ndarray, i: int, name: str | None = None) -> np.ndarray:
-        """Param i's piece of ``buffer`` in its shape, a view: of the params' layout,
-        or of state buffer ``name``'s."""
-        return (self.layout if name is None else self.layouts[name]).view(buffer, i)
 
     def step_counts(self) -> np.ndarray:
         """The number of steps each param has taken."""
