@@ -412,7 +412,8 @@ def adafactor(param: np.ndarray, grad: np.ndarray, row_var: np.ndarray, col_var:
         if weight_decay != 0:
             p *= cast(1 - lr * weight_decay)
         if ndim > 1:
-            r, c = _piece(row_var, row_at, (batch, rows, 1)), _piece(col_var, col_at, (batch, 1, cols))
+            r = _piece(row_var, row_at, (batch, rows, 1))
+            c = _piece(col_var, col_at, (batch, 1, cols))
             _lerp_(r, np.square(np.sqrt((g * g).sum(axis=2, keepdims=True))) / cast(cols), weight)
             _lerp_(c, np.square(np.sqrt((g * g).sum(axis=1, keepdims=True))) / cast(rows), weight)
             estimate = (r * c) / np.maximum(r.mean(axis=1, keepdims=True), cast(eps1))

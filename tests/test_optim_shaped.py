@@ -407,7 +407,8 @@ def test_muon_refuses_params_that_are_not_matrices_as_pytorch():
 def test_the_shaped_updates_refuse_cuda_and_run_auto_on_the_cpu(cls, monkeypatch):
     from minidl import kernels
 
-    monkeypatch.setattr(kernels, "resolve", lambda device="auto": "cuda" if device in ("auto", "cuda") else device)
+    monkeypatch.setattr(kernels, "resolve",
+                        lambda device="auto": "cuda" if device in ("auto", "cuda") else device)
     param = Tensor(np.ones((2, 2)), requires_grad=True)
     with pytest.raises(ValueError, match=f"{cls.__name__} has no cuda kernel"):
         cls([param], device="cuda")

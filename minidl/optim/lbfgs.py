@@ -1,15 +1,12 @@
 """L-BFGS: a quasi-Newton step from the last few gradient differences, with a closure."""
 from __future__ import annotations
 
-import math
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_number
-
-Closure = Callable[[], Any]
+from .optimizer import TORCH_ONLY_KEYS, Closure, Optimizer, check_number
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -348,7 +345,6 @@ class LBFGS(Optimizer):
         if len(groups[0]["params"]) != len(flat.params):
             raise ValueError(f"loaded parameter group has {len(groups[0]['params'])} "
                              f"parameters, this optimizer's has {len(flat.params)}")
-        from .optimizer import TORCH_ONLY_KEYS
         new_group = {**self.param_groups[0],
                      **{k: v for k, v in groups[0].items() if k not in TORCH_ONLY_KEYS},
                      "params": self.param_groups[0]["params"]}
