@@ -10,6 +10,10 @@ float32 kernel has no float64 arithmetic. The configured launcher
 ``kernel[blocks, threads]`` is cached per size, so a step costs the host one
 launch and nothing more. No fastmath.
 
+Adafactor (``adafactor``) sees each param's shape: one launch of a block per
+param (``cuda_kernels.adafactor``), its reductions inside the block. Muon has no
+cuda kernel (its Newton-Schulz matmuls would need a GEMM), nor does LBFGS.
+
 The arrays are device arrays (``to_device``, ``zeros``, ``full``); unused state
 buffers are zero-length device arrays of the param's dtype.
 """
@@ -82,6 +86,44 @@ def _wrap(update: str) -> Callable[..., None]:
 
 UPDATES = tuple(cuda_kernels.KERNELS)
 sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam = map(_wrap, UPDATES)
+
+
+@functools.lru_cache(maxsize=None)
+def _adafactor_kernel():
+    function = cuda_kernels.adafactor
+    if SIMULATOR:   # the simulator runs kernels as Python, device functions too
+        function = types.FunctionType(function.__code__, {
+            **function.__globals__, "_block_sum": cuda_kernels._block_sum})
+    return cuda.jit(cuda_kernels.adafactor_signatures())(function)
+
+
+@functools.lru_cache(maxsize=8)
+def _scratch(size: int, dtype: np.dtype):
+    """A device array of ``size`` elements, reused by every step of that size."""
+    return cuda.device_array(max(size, 1), dtype)
+
+
+def adafactor(param, grad, row_var, col_var, variance, table, steps, lr, beta2_decay, eps1,
+              eps2, d, weight_decay, maximize) -> None:
+    """The update of ``reference.adafactor``: one launch, a block per param (the host
+    makes each param's step-dependent numbers in the array dtype)."""
+    dtype = param.dtype
+    t = dtype.type
+    eps1 = float(np.finfo(dtype).eps) if eps1 is None else eps1
+    table = np.ascontiguousarray(table, np.int64)
+    steps = np.asarray(steps, np.int64)
+    weights = np.maximum(steps, 1).astype(np.float64) ** beta2_decay
+    rhos = np.minimum(lr, 1 / np.sqrt(np.maximum(steps, 1)))
+    factors = np.stack([weights, 1 - weights, rhos, table[:, 1], table[:, 4], table[:, 5]],
+                       axis=1).astype(dtype)
+    constants = tuple(t(x) for x in (-1 if maximize else 1, eps1, eps1 * eps1, eps2, d,
+                                     1 - lr * weight_decay, 0, 1, 0.5))
+    blocks = max(1, min(len(table), MAX_BLOCKS))
+    _launcher(_adafactor_kernel(), blocks * THREADS)(
+        param, grad, row_var, col_var, variance,
+        _scratch(param.size, dtype), _scratch(row_var.size, dtype),
+        _scratch(blocks * THREADS, dtype), cuda.to_device(table), cuda.to_device(steps),
+        cuda.to_device(factors), constants)
 
 
 # -- the array API -------------------------------------------------------------

@@ -15,6 +15,8 @@ this module needs numba-cuda, but neither a GPU nor a driver.
 """
 from __future__ import annotations
 
+import math
+
 import numba
 from numba import cuda
 
@@ -109,4 +111,100 @@ def signatures(update: str) -> list:
     arrays, constants, flags = ARITY[update]
     return [numba.void(*[dtype[::1]] * arrays,
                        numba.types.Tuple([dtype] * constants + [numba.boolean] * flags))
+            for dtype in (numba.float32, numba.float64)]
+
+
+# -- Adafactor: one block per param, the param's reductions inside the block --------
+#
+# One launch per group, as the flat updates; block b updates params b, b + blocks, ...
+# A reduction sums each thread's partial in ``partial`` (global scratch, the block's
+# slice) by halving: the block's size is a power of two. ``factors`` holds each
+# param's numbers in the array dtype, made on the host (no float64 on the device):
+# (lerp weight 1 - beta2_t, 1 - weight, rho_t, size, rows, cols).
+
+@cuda.jit(device=True)
+def _block_sum(partial, value):
+    """The sum of ``value`` over the threads of this block."""
+    tid, threads = cuda.threadIdx.x, cuda.blockDim.x
+    at = cuda.blockIdx.x * threads
+    partial[at + tid] = value
+    cuda.syncthreads()
+    stride = threads // 2
+    while stride > 0:
+        if tid < stride:
+            partial[at + tid] += partial[at + tid + stride]
+        cuda.syncthreads()
+        stride //= 2
+    total = partial[at]
+    cuda.syncthreads()
+    return total
+
+
+def adafactor(param, grad, row_var, col_var, variance, update, row_means, partial, table,
+              steps, factors, constants):
+    sign, eps1, eps1_sq, eps2, d, decay, zero, one, half = constants
+    tid, threads = cuda.threadIdx.x, cuda.blockDim.x
+    for k in range(cuda.blockIdx.x, table.shape[0], cuda.gridDim.x):
+        if steps[k] == 0:
+            continue
+        offset, size, ndim, batch, rows, cols = table[k, 0], table[k, 1], table[k, 2], \
+            table[k, 3], table[k, 4], table[k, 5]
+        row_at, col_at, var_at = table[k, 6], table[k, 7], table[k, 8]
+        w, rest, rho = factors[k, 0], factors[k, 1], factors[k, 2]
+        size_f, rows_f, cols_f = factors[k, 3], factors[k, 4], factors[k, 5]
+        small = w < half
+        acc = zero
+        for e in range(offset + tid, offset + size, threads):
+            acc += param[e] * param[e]
+        alpha = max(eps2, math.sqrt(_block_sum(partial, acc) / size_f)) * rho
+        if ndim > 1:   # row and column means of g^2, a thread per row, then per column
+            for r in range(tid, batch * rows, threads):
+                base, acc = offset + r * cols, zero
+                for j in range(cols):
+                    acc += grad[base + j] * grad[base + j]
+                norm = math.sqrt(acc)
+                row_var[row_at + r] = rules.lerp(row_var[row_at + r], norm * norm / cols_f, w,
+                                                 rest, small)
+            for c in range(tid, batch * cols, threads):
+                s, j = c // cols, c % cols
+                base, acc = offset + s * rows * cols + j, zero
+                for i in range(rows):
+                    acc += grad[base + i * cols] * grad[base + i * cols]
+                norm = math.sqrt(acc)
+                col_var[col_at + c] = rules.lerp(col_var[col_at + c], norm * norm / rows_f, w,
+                                                 rest, small)
+            cuda.syncthreads()
+            for s in range(tid, batch, threads):
+                acc = zero
+                for i in range(rows):
+                    acc += row_var[row_at + s * rows + i]
+                row_means[row_at + s * rows] = max(acc / rows_f, eps1)
+            cuda.syncthreads()
+        else:
+            for e in range(tid, size, threads):
+                g = sign * grad[offset + e]
+                variance[var_at + e] = rules.lerp(variance[var_at + e], g * g, w, rest, small)
+        acc = zero
+        for e in range(tid, size, threads):
+            if ndim > 1:
+                s, i, j = e // (rows * cols), (e // cols) % rows, e % cols
+                estimate = row_var[row_at + s * rows + i] * col_var[col_at + s * cols + j] \
+                    / row_means[row_at + s * rows]
+            else:
+                estimate = variance[var_at + e]
+            u = rules.adafactor_scaled(sign * grad[offset + e], estimate, eps1_sq)
+            update[offset + e] = u
+            acc += u * u
+        clip = max(one, math.sqrt(_block_sum(partial, acc)) / (math.sqrt(size_f) * d))
+        neg_scale = -alpha / clip
+        for e in range(offset + tid, offset + size, threads):
+            param[e] = rules.adafactor_apply(param[e], update[e], decay, neg_scale)
+        cuda.syncthreads()
+
+
+def adafactor_signatures() -> list:
+    """Adafactor's kernel for float32 and float64: 8 flat arrays, the int64 table and
+    steps, the per-param factors, 9 constants."""
+    return [numba.void(*[dtype[::1]] * 8, numba.int64[:, ::1], numba.int64[::1],
+                       dtype[:, ::1], numba.types.UniTuple(dtype, 9))
             for dtype in (numba.float32, numba.float64)]

@@ -37,17 +37,17 @@ class Adafactor(Optimizer):
     (PyTorch's choice; the paper has no lr). State per parameter, as PyTorch's:
     ``step`` and ``row_var`` and ``col_var`` (matrices) or ``variance``.
 
-    The update is ``minidl.kernels.<backend>.adafactor``: on the cpu one njit
-    loop over the group's params (each param's reductions inside its turn; the
-    elementwise math in ``rules.adafactor_scaled`` and ``rules.adafactor_apply``),
-    in ``reference`` numpy. There is no cuda kernel: ``device="auto"`` runs it
-    on the cpu, ``device="cuda"`` is refused.
+    The update is ``minidl.kernels.<backend>.adafactor``, one call per group:
+    on the cpu one njit loop over the group's params (each param's reductions
+    inside its turn), on cuda one launch with a block per param (its reductions
+    inside the block), both with the elementwise math of
+    ``rules.adafactor_scaled`` and ``rules.adafactor_apply``; in ``reference``
+    numpy.
     """
 
     _kernel_name = "adafactor"
     _state_names = ("row_var", "col_var", "variance")
     _shaped = True
-    _host_only = True
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-2,
                  beta2_decay: float = -0.8, eps: tuple[float | None, float] = (None, 1e-3),

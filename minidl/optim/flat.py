@@ -195,12 +195,8 @@ class FlatGroup:
             raise RuntimeError(self.taken_over)
         if self.grads_present == 0:
             return
-        on_host = self.backend.on_host
-        if not on_host:
-            if self.host_dirty:
-                self.backend.copy_from_host(self.device_data, self.data)
-            self.backend.copy_from_host(self.device_grad, self.grad)
-        try:
+
+        def run() -> None:
             if self.grads_present == len(self.params) and self.uniform_step is not None:
                 step = self.uniform_step + 1
                 step_arg = (step,) if self.takes_step else ()
@@ -209,18 +205,10 @@ class FlatGroup:
                 self.uniform_step = step
             else:
                 self._step_runs(kernel)
-            if not on_host:
-                self.backend.synchronize()
-        except BaseException:
-            if not on_host:   # the device params may be half updated: resend the host's
-                self.host_dirty = True
-            raise
-        if not on_host:
-            self.backend.copy_to_host(self.device_data, self.data)
-            self.host_dirty = False
+        self._on_device(run)
 
     def step_shaped(self, kernel: Callable[..., None]) -> None:
-        """One call of an update that sees each param's shape (host backends):
+        """One call of an update that sees each param's shape:
 
             kernel(data, grad, *state buffers, table, steps, *scalars)
 
@@ -232,9 +220,30 @@ class FlatGroup:
             return
         active = np.array([param._grad is not None for param in self.params])
         steps = np.where(active, self.step_counts() + 1, 0)
-        kernel(self.data, self.grad, *self.state_args, self.table, steps, *self.scalar_args)
+        self._on_device(lambda: kernel(self.device_data, self.device_grad, *self.state_args,
+                                       self.table, steps, *self.scalar_args))
         self.steps[:] = np.where(active, steps, self.steps)
         self._refresh_uniform_step()
+
+    def _on_device(self, run: Callable[[], None]) -> None:
+        """``run()`` the update; on a device backend upload the grads (and the params
+        if the host changed them) first, download the params after."""
+        on_host = self.backend.on_host
+        if not on_host:
+            if self.host_dirty:
+                self.backend.copy_from_host(self.device_data, self.data)
+            self.backend.copy_from_host(self.device_grad, self.grad)
+        try:
+            run()
+            if not on_host:
+                self.backend.synchronize()
+        except BaseException:
+            if not on_host:   # the device params may be half updated: resend the host's
+                self.host_dirty = True
+            raise
+        if not on_host:
+            self.backend.copy_to_host(self.device_data, self.data)
+            self.host_dirty = False
 
     def step_counts(self) -> np.ndarray:
         """The number of steps each param has taken."""

@@ -18,8 +18,8 @@ An update that needs each parameter's shape (Adafactor, Muon) sets
 ``_shaped = True``: its kernel is called through ``FlatGroup.step_shaped``
 with the group's table of shapes and per-parameter steps, and
 ``_state_shapes(param)`` gives the shapes of its state where they are not the
-param's. Such updates have no cuda kernel yet (``_host_only``): ``"auto"``
-runs them on the cpu, and ``device="cuda"`` is refused.
+param's. An optimizer without a cuda kernel (Muon, LBFGS) sets ``_host_only``:
+``"auto"`` runs it on the cpu, and ``device="cuda"`` is refused.
 
 The kernel arguments are cached per group and rebuilt (and re-validated) only
 when a hyperparameter in ``param_groups`` changed, so setting
