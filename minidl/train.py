@@ -459,6 +459,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
     and on non-finite weights at the end."""
     model.train()
     tally = _EpochTally(metrics)
+    needs_closure = _needs_closure(optimizer)
     for batch, (X, y) in enumerate(loader, start=1):
         optimizer.zero_grad()
         output, loss, targets = _batch_loss(model, loss_fn, X, y)
@@ -470,7 +471,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
         loss.backward()
         if clip_grad_norm is not None:
             clip_grad_norm_(model.parameters(), clip_grad_norm)
-        if _needs_closure(optimizer):
+        if needs_closure:
             optimizer.step(_batch_closure(model, loss_fn, optimizer, X, y, clip_grad_norm))
         else:
             optimizer.step()

@@ -81,6 +81,31 @@ def test_cli_trains_and_resumes_bit_identically(name, capsys, tmp_path):
     assert a["history"]["loss"][-1] < a["history"]["loss"][0]
 
 
+def test_a_deep_copy_of_lbfgs_steps_on_as_the_original():
+    rng = np.random.default_rng(2)
+    target = rng.normal(size=(3, 4))
+    runs = []
+    param = Tensor(rng.normal(size=(3, 4)), requires_grad=True, dtype=np.float64)
+    opt = LBFGS([param], max_iter=3, history_size=2, line_search_fn="strong_wolfe")
+
+    def closure_for(o):
+        def closure():
+            o.zero_grad()
+            p = o.param_groups[0]["params"][0]
+            loss = (((p - target) ** 2) * (1 + p ** 2)).sum()
+            loss.backward()
+            return loss
+        return closure
+
+    opt.step(closure_for(opt))
+    twin = copy.deepcopy(opt)
+    for o in (opt, twin):
+        o.step(closure_for(o))
+        runs.append(np.asarray(o.param_groups[0]["params"][0]).copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert twin.state_dict()["state"][0]["n_iter"] == opt.state_dict()["state"][0]["n_iter"]
+
+
 def test_estimator_trains_with_adafactor():
     from minidl.sklearn import MLPClassifier
 
