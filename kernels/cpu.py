@@ -248,7 +248,7 @@ def _adafactor_loop(param, grad, row_var, col_var, variance, update, table, step
         # 3: the step, clipped at RMS(U) = d
         neg_scale = t(-alpha / max(1.0, math.sqrt(total) / (math.sqrt(size) * d)))
         for e in range(offset, offset + size):
-            param[e] = rules.adafactor_apply(param[e], update[e], decay, neg_scale)
+            param[e] = rules.decayed_step(param[e], update[e], decay, neg_scale)
 
 
 def _muon_momentum_loop(grad, momentum_buffer, update, table, steps, momentum, nesterov):

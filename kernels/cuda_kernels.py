@@ -198,13 +198,77 @@ def adafactor(param, grad, row_var, col_var, variance, update, row_means, partia
         clip = max(one, math.sqrt(_block_sum(partial, acc)) / (math.sqrt(size_f) * d))
         neg_scale = -alpha / clip
         for e in range(offset + tid, offset + size, threads):
-            param[e] = rules.adafactor_apply(param[e], update[e], decay, neg_scale)
+            param[e] = rules.decayed_step(param[e], update[e], decay, neg_scale)
         cuda.syncthreads()
 
 
-def adafactor_signatures() -> list:
-    """Adafactor's kernel for float32 and float64: 8 flat arrays, the int64 table and
-    steps, the per-param factors, 9 constants."""
-    return [numba.void(*[dtype[::1]] * 8, numba.int64[:, ::1], numba.int64[::1],
-                       dtype[:, ::1], numba.types.UniTuple(dtype, 9))
-            for dtype in (numba.float32, numba.float64)]
+# -- Muon: the momentum in one launch per group, then per matrix the Newton-Schulz
+# iteration as launches of a plain GEMM (a thread per element of the result) -------
+
+def muon_momentum(grad, momentum_buffer, update, table, steps, constants, nesterov):
+    weight, rest, n_weight, n_rest, half = constants
+    small, n_small = weight < half, n_weight < half
+    for k in range(cuda.blockIdx.x, table.shape[0], cuda.gridDim.x):
+        if steps[k] == 0:
+            continue
+        offset, at = table[k, 0], table[k, 6]
+        for e in range(cuda.threadIdx.x, table[k, 1], cuda.blockDim.x):
+            momentum_buffer[at + e], update[offset + e] = rules.muon_momentum(
+                momentum_buffer[at + e], grad[offset + e], weight, rest, small, n_weight,
+                n_rest, n_small, nesterov)
+
+
+def muon_normalise(source, target, partial, eps, tall):
+    """One block: target = source / max(||source||_F, eps), source the flat (rows, cols)
+    matrix, target (rows, cols), or its transpose (cols, rows) when tall (rows > cols)."""
+    rows_out, cols_out = target.shape
+    acc = eps - eps
+    for e in range(cuda.threadIdx.x, source.size, cuda.blockDim.x):
+        acc += source[e] * source[e]
+    scale = max(math.sqrt(_block_sum(partial, acc)), eps)
+    for e in range(cuda.threadIdx.x, source.size, cuda.blockDim.x):
+        i, j = e // cols_out, e % cols_out
+        if tall:   # source (cols_out, rows_out) row-major: its element e is target[j', i']
+            i, j = e % rows_out, e // rows_out
+        target[i, j] = source[e] / scale
+
+
+def gemm(a, b, c, alpha, beta, transpose_b):
+    """c = alpha * a @ op(b) + beta * c, op(b) = b.T if transpose_b; beta 0 ignores c."""
+    n, m = c.shape
+    for index in range(cuda.grid(1), n * m, cuda.gridsize(1)):
+        i, j = index // m, index % m
+        acc = alpha - alpha
+        for k in range(a.shape[1]):
+            acc += a[i, k] * (b[j, k] if transpose_b else b[k, j])
+        c[i, j] = alpha * acc if beta == alpha - alpha else alpha * acc + beta * c[i, j]
+
+
+def muon_step(param, ortho, decay, neg_lr, tall):
+    """param (flat rows x cols) = param * decay + neg_lr * O, O (rows, cols) or, for a
+    tall matrix, its transpose (cols, rows)."""
+    rows_o, cols_o = ortho.shape
+    for e in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        i, j = e // cols_o, e % cols_o
+        if tall:
+            i, j = e % rows_o, e // rows_o
+        param[e] = rules.decayed_step(param[e], ortho[i, j], decay, neg_lr)
+
+
+SHAPED = ("adafactor", "muon_momentum", "muon_normalise", "gemm", "muon_step")
+
+
+def shaped_signatures() -> dict[str, list]:
+    """The signatures of Adafactor's and Muon's kernels, float32 and float64."""
+    out: dict[str, list] = {name: [] for name in SHAPED}
+    for dtype in (numba.float32, numba.float64):
+        flat, matrix = dtype[::1], dtype[:, ::1]
+        out["adafactor"].append(numba.void(*[flat] * 8, numba.int64[:, ::1], numba.int64[::1],
+                                           matrix, numba.types.UniTuple(dtype, 9)))
+        out["muon_momentum"].append(numba.void(flat, flat, flat, numba.int64[:, ::1],
+                                               numba.int64[::1],
+                                               numba.types.UniTuple(dtype, 5), numba.boolean))
+        out["muon_normalise"].append(numba.void(flat, matrix, flat, dtype, numba.boolean))
+        out["gemm"].append(numba.void(matrix, matrix, matrix, dtype, dtype, numba.boolean))
+        out["muon_step"].append(numba.void(flat, matrix, dtype, dtype, numba.boolean))
+    return out

@@ -447,8 +447,9 @@ def adafactor_scaled(g, estimate, eps1_sq):
 
 
 @_rule
-def adafactor_apply(p, u, decay, neg_scale):
-    """Adafactor's step of one element: p * (1 - lr * weight_decay) - alpha / clip * U."""
+def decayed_step(p, u, decay, neg_scale):
+    """A decoupled weight decay, then a step along u: p * decay + neg_scale * u
+    (Adafactor: decay 1 - lr wd, neg_scale -alpha / clip; Muon: -lr', u its O)."""
     return p * decay + neg_scale * u
 
 

@@ -41,7 +41,7 @@ class Adafactor(Optimizer):
     on the cpu one njit loop over the group's params (each param's reductions
     inside its turn), on cuda one launch with a block per param (its reductions
     inside the block), both with the elementwise math of
-    ``rules.adafactor_scaled`` and ``rules.adafactor_apply``; in ``reference``
+    ``rules.adafactor_scaled`` and ``rules.decayed_step``; in ``reference``
     numpy.
     """
 

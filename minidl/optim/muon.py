@@ -36,16 +36,16 @@ class Muon(Optimizer):
     bfloat16's rounding (about 3 digits), not to the last bit. State per
     parameter, as PyTorch's: ``momentum_buffer`` only (no ``step``).
 
-    The update is ``minidl.kernels.<backend>.muon``: on the cpu the momentum
-    of the whole group in one njit loop (``rules.muon_momentum``), then per
-    matrix the iteration's matmuls in numpy (BLAS). No cuda kernel:
-    ``device="auto"`` runs it on the cpu, ``device="cuda"`` is refused.
+    The update is ``minidl.kernels.<backend>.muon``: the momentum of the whole
+    group in one call (``rules.muon_momentum``: an njit loop on the cpu, one
+    launch on cuda), then per matrix the iteration's matmuls: numpy's BLAS on
+    the cpu, a plain GEMM kernel on cuda (a thread per element of the result),
+    and the step (``rules.decayed_step``).
     """
 
     _kernel_name = "muon"
     _state_names = ("momentum_buffer",)
     _shaped = True
-    _host_only = True
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
                  weight_decay: float = 0.1, momentum: float = 0.95, nesterov: bool = True,

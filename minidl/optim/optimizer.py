@@ -18,7 +18,7 @@ An update that needs each parameter's shape (Adafactor, Muon) sets
 ``_shaped = True``: its kernel is called through ``FlatGroup.step_shaped``
 with the group's table of shapes and per-parameter steps, and
 ``_state_shapes(param)`` gives the shapes of its state where they are not the
-param's. An optimizer without a cuda kernel (Muon, LBFGS) sets ``_host_only``:
+param's. An optimizer without a cuda kernel (LBFGS) sets ``_host_only``:
 ``"auto"`` runs it on the cpu, and ``device="cuda"`` is refused.
 
 The kernel arguments are cached per group and rebuilt (and re-validated) only

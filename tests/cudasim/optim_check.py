@@ -19,7 +19,7 @@ assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or cuda_problem() is None, 
 from minidl import Tensor  # noqa: E402  (after the environment check)
 from minidl.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,  # noqa: E402
                           RAdam, RMSprop, Rprop)
-from minidl.optim import Adafactor  # noqa: E402
+from minidl.optim import Adafactor, Muon  # noqa: E402
 
 SHAPES = [(3, 2), (4,), (2, 2)]
 CASES = [
@@ -118,6 +118,33 @@ def check_adafactor_skips_params_without_grads_in_both_dtypes() -> None:
             np.testing.assert_allclose(p.data, q.data, rtol=tolerance, atol=tolerance)
 
 
+def check_muon_on_wide_tall_and_square_matrices() -> None:
+    """The momentum in one launch, then per matrix the Newton-Schulz GEMMs (a tall
+    matrix is iterated transposed), with grads skipped on some steps."""
+    skip = lambda step, i: i == 1 and step < 2  # noqa: E731
+    for dtype in (np.float32, np.float64):
+        for options in (dict(lr=0.05), dict(lr=0.05, nesterov=False, ns_steps=2,
+                                            adjust_lr_fn="match_rms_adamw")):
+            results = []
+            for device in ("cuda", "cpu"):
+                rng = np.random.default_rng(0)
+                params = [Tensor(rng.standard_normal(shape), requires_grad=True, dtype=dtype)
+                          for shape in ((3, 2), (2, 4), (3, 3))]
+                opt = Muon(params, device=device, **options)
+                for step in range(4):
+                    for i, p in enumerate(params):
+                        p.grad = None if skip(step, i) else rng.standard_normal(p.shape)
+                    opt.step()
+                results.append((params, opt))
+            (gpu, gpu_opt), (host, host_opt) = results
+            tolerance = 1e-12 if dtype == np.float64 else 1e-5
+            for p, q in zip(gpu, host):
+                np.testing.assert_allclose(p.data, q.data, rtol=tolerance, atol=tolerance)
+                np.testing.assert_allclose(gpu_opt.state[p]["momentum_buffer"],
+                                           host_opt.state[q]["momentum_buffer"],
+                                           rtol=tolerance, atol=tolerance)
+
+
 def check_data_assigned_after_construction_is_uploaded() -> None:
     """Assigning a new array, ``p.data += x`` (Python assigns the sum back), and
     the documented workaround for an in-place edit (assign the edited array
@@ -185,6 +212,7 @@ def main() -> None:
     check_matches_cpu()
     check_unused_params_run_in_pieces()
     check_adafactor_skips_params_without_grads_in_both_dtypes()
+    check_muon_on_wide_tall_and_square_matrices()
     check_data_assigned_after_construction_is_uploaded()
     check_state_dict_moves_between_cuda_and_cpu()
     check_a_failed_launch_leaves_host_params_untouched()
