@@ -35,8 +35,9 @@ move: param, grad and every state read, param and every state written.
 
 A third table times the updates that see each matrix's shape, Adafactor (on
 "mlp 200") and Muon (on its 100 70x70 weights: Muon takes matrices only):
-minidl cpu, its raw kernel (``minidl.kernels.cpu.adafactor``/``muon`` on the
-group's flat buffers and shape table) and torch.optim (Adafactor with
+minidl cpu (and minidl cuda with a GPU), its raw kernel
+(``minidl.kernels.cpu.adafactor``/``muon`` on the group's flat buffers and
+shape table) and torch.optim (Adafactor with
 foreach=True; Muon has no foreach, and orthogonalises in bfloat16 where minidl
 uses float32), with the state bytes per parameter of each, beside RMSprop's and
 Adam's: Adafactor's advantage is memory.
@@ -303,7 +304,8 @@ def run(quick: bool) -> str:
     lines += ["", "optimizers compared, cpu: time per step (us), ratios, minidl cpu GB/s", ""]
     lines += compared_table(compared, compared_columns)
     lines += ["", *compared_targets(compared)]
-    shaped_rows = ["minidl cpu", "raw kernel", *(["torch"] if torch_available() else [])]
+    shaped_rows = ["minidl cpu", *(["minidl cuda"] if gpu else []), "raw kernel",
+                   *(["torch"] if torch_available() else [])]
     shaped = {row: in_fresh_process(time_shaped, row, seconds) for row in shaped_rows}
     lines += ["", "shape-aware updates, cpu: time per step (us) and ratios", ""]
     lines += shaped_table(shaped, torch_available())
@@ -320,10 +322,11 @@ def shaped_shapes(name: str) -> list[tuple[int, ...]]:
     return [shape for shape in mlp(70) if name != "Muon" or len(shape) == 2]
 
 
-def shaped_minidl(name: str, rng) -> tuple[minidl.optim.Optimizer, list[Tensor]]:
+def shaped_minidl(name: str, rng, device: str = "cpu"
+                  ) -> tuple[minidl.optim.Optimizer, list[Tensor]]:
     params, grads = host_arrays(shaped_shapes(name), rng)
     tensors = [Tensor(p, requires_grad=True) for p in params]
-    opt = getattr(minidl.optim, name)(tensors, **SHAPED[name], device="cpu")
+    opt = getattr(minidl.optim, name)(tensors, **SHAPED[name], device=device)
     for tensor, grad in zip(tensors, grads):
         tensor.grad = grad
     return opt, tensors
@@ -350,13 +353,15 @@ def shaped_torch(name: str, rng):
 
 
 def time_shaped(row: str, seconds: float, passes: int = 3) -> dict[str, float]:
-    """Seconds per step of ``row`` ("minidl cpu", "raw kernel", "torch") for each
-    shape-aware optimizer: the least of its medians over ``passes`` passes."""
+    """Seconds per step of ``row`` ("minidl cpu", "minidl cuda", "raw kernel", "torch")
+    for each shape-aware optimizer: the least of its medians over ``passes`` passes."""
     rng = np.random.default_rng(0)
     steps = {"minidl cpu": lambda name: shaped_minidl(name, rng)[0].step,
+             "minidl cuda": lambda name: shaped_minidl(name, rng, "cuda")[0].step,
              "raw kernel": lambda name: shaped_raw(name, rng),
              "torch": lambda name: shaped_torch(name, rng).step}[row]
-    runs = [{name: measure(steps(name), seconds / passes) for name in SHAPED}
+    sync = load("cuda").synchronize if row == "minidl cuda" else lambda: None
+    runs = [{name: measure(steps(name), seconds / passes, sync) for name in SHAPED}
             for _ in range(passes)]
     return {name: min(run[name] for run in runs) for name in SHAPED}
 
@@ -405,8 +410,8 @@ def shaped_table(times: dict[str, dict[str, float]], torch_too: bool) -> list[st
         if "torch" in row:
             row["torch / minidl"] = row["torch"] / row["minidl cpu"]
         cells[f"{name} ({sum(int(np.prod(s)) for s in shaped_shapes(name)):,} params)"] = row
-    shows = {"minidl cpu": "{:,.1f}", "raw kernel": "{:,.1f}", "torch": "{:,.1f}",
-             "minidl / raw": "{:.2f}x", "torch / minidl": "{:.2f}x"}
+    shows = {"minidl cpu": "{:,.1f}", "minidl cuda": "{:,.1f}", "raw kernel": "{:,.1f}",
+             "torch": "{:,.1f}", "minidl / raw": "{:.2f}x", "torch / minidl": "{:.2f}x"}
     lines = table(cells, [c for c in shows if any(c in row for row in cells.values())],
                   lambda row, column, value: shows[column].format(
                       value * 1e6 if "/" not in column else value))
