@@ -233,7 +233,8 @@ class LBFGS(Optimizer):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
-        if np.abs(flat_grad).max() <= tolerance_grad:
+        opt_cond = bool(np.abs(flat_grad).max() <= tolerance_grad)
+        if opt_cond:   # already optimal
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
