@@ -284,7 +284,8 @@ def adafactor(param, grad, row_var, col_var, variance, table, steps, lr, beta2_d
 def muon(param, grad, momentum_buffer, table, steps, lr, weight_decay, momentum, nesterov, a, b,
          c, eps, ns_steps, adjust_lr_fn) -> None:
     """The update of ``reference.muon``: the momentum in one loop over the group, then
-    per matrix the Newton-Schulz iteration (numpy's BLAS matmuls) and the step."""
+    per matrix the Newton-Schulz iteration (``reference.newton_schulz`` itself: numpy's
+    BLAS matmuls are the fast way on the cpu) and the step."""
     check_arrays(param, grad, (momentum_buffer, True))
     update = np.empty_like(param)
     _MUON_MOMENTUM.run(param.size, grad, momentum_buffer, update, table, steps,

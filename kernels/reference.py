@@ -444,9 +444,6 @@ def newton_schulz(x: np.ndarray, a: float, b: float, c: float, steps: int,
     return o.T if tall else o
 
 
-ADJUST_LR = {"original": 0, "match_rms_adamw": 1}
-
-
 def muon_lr(lr: float, adjust_lr_fn: int, rows: int, cols: int) -> float:
     """Muon's learning rate for an (rows, cols) matrix: "original" (0) scales by
     sqrt(max(1, rows / cols)), "match_rms_adamw" (1) by 0.2 sqrt(max(rows, cols))."""

@@ -438,7 +438,8 @@ def radam(p, g, m, v, sign, decay, weight_decay, one_minus_beta1, lerp_rest, bet
 # -- Adafactor and Muon: the elementwise pieces of the updates that see shapes ---
 #
 # Their reductions (RMS of a param, row and column means, Newton-Schulz) are in
-# the backends' loops (``cpu.adafactor``, ``cpu.muon``); the per-element math is here.
+# the backends (``cpu.adafactor`` and ``cpu.muon``, ``cuda_kernels.adafactor`` and
+# the Muon kernels); the per-element math is here, shared by both.
 
 @_rule
 def adafactor_scaled(g, estimate, eps1_sq):
