@@ -432,3 +432,26 @@ def test_the_shape_table_gives_each_param_a_view_of_the_flat_buffers():
         view = flat.data[offset:offset + size].reshape(batch, rows, cols)
         assert np.shares_memory(view, param._data)
         np.testing.assert_array_equal(view.reshape(param.shape), np.asarray(param))
+
+
+def test_a_state_of_the_wrong_factored_shape_is_refused_before_anything_changes():
+    weight, bias = (Tensor(np.ones(shape), requires_grad=True) for shape in ((4, 3), (3,)))
+    opt = Adafactor([weight, bias], device="cpu")
+    weight.grad, bias.grad = np.ones((4, 3)), np.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    bad = opt.state_dict()
+    bad["param_groups"][0]["lr"] = 0.5
+    bad["state"][0]["row_var"] = np.ones((4, 3))     # a full v, not the (4, 1) row means
+    with pytest.raises(ValueError, match=re.escape("state 'row_var' of parameter 0 (group 0) "
+                                                   "has shape (4, 3), expected (4, 1)")):
+        opt.load_state_dict(bad)
+    wrong = opt.state_dict()
+    wrong["state"][1]["row_var"] = np.ones((3, 1))   # a bias has a full variance only
+    with pytest.raises(ValueError, match="has an entry 'row_var', which a parameter of shape"):
+        opt.load_state_dict(wrong)
+    after = opt.state_dict()
+    assert after["param_groups"][0]["lr"] == 0.01
+    for index, entry in saved["state"].items():
+        for name, value in entry.items():
+            np.testing.assert_array_equal(after["state"][index][name], value)
