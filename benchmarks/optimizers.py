@@ -32,6 +32,15 @@ minidl cpu, the raw njit kernel of the same update and torch foreach, timed as
 above (one process per implementation; each cell the best of 3 medians, from
 3 passes through all its cells), with GB/s from the bytes each update must
 move: param, grad and every state read, param and every state written.
+
+A third table times the updates that see each matrix's shape, Adafactor (on
+"mlp 200") and Muon (on its 100 70x70 weights: Muon takes matrices only):
+minidl cpu (and minidl cuda with a GPU), its raw kernel
+(``minidl.kernels.cpu.adafactor``/``muon`` on the group's flat buffers and
+shape table) and torch.optim (Adafactor with
+foreach=True; Muon has no foreach, and orthogonalises in bfloat16 where minidl
+uses float32), with the state bytes per parameter of each, beside RMSprop's and
+Adam's: Adafactor's advantage is memory.
 """
 from __future__ import annotations
 
@@ -295,7 +304,126 @@ def run(quick: bool) -> str:
     lines += ["", "optimizers compared, cpu: time per step (us), ratios, minidl cpu GB/s", ""]
     lines += compared_table(compared, compared_columns)
     lines += ["", *compared_targets(compared)]
+    shaped_rows = ["minidl cpu", *(["minidl cuda"] if gpu else []), "raw kernel",
+                   *(["torch"] if torch_available() else [])]
+    shaped = {row: in_fresh_process(time_shaped, row, seconds) for row in shaped_rows}
+    lines += ["", "shape-aware updates, cpu: time per step (us) and ratios", ""]
+    lines += shaped_table(shaped, torch_available())
     return "\n".join(lines)
+
+
+# -- the shape-aware updates: Adafactor and Muon ------------------------------------
+
+SHAPED = {"Adafactor": dict(lr=LR), "Muon": dict(lr=LR)}
+
+
+def shaped_shapes(name: str) -> list[tuple[int, ...]]:
+    """"mlp 200" for Adafactor; its 100 weight matrices for Muon (2-D params only)."""
+    return [shape for shape in mlp(70) if name != "Muon" or len(shape) == 2]
+
+
+def shaped_minidl(name: str, rng, device: str = "cpu"
+                  ) -> tuple[minidl.optim.Optimizer, list[Tensor]]:
+    params, grads = host_arrays(shaped_shapes(name), rng)
+    tensors = [Tensor(p, requires_grad=True) for p in params]
+    opt = getattr(minidl.optim, name)(tensors, **SHAPED[name], device=device)
+    for tensor, grad in zip(tensors, grads):
+        tensor.grad = grad
+    return opt, tensors
+
+
+def shaped_raw(name: str, rng) -> Callable[[], None]:
+    """The cpu kernel on the optimizer's own flat buffers, without the Optimizer API."""
+    opt, _ = shaped_minidl(name, rng)
+    flat = opt._flat[0]
+    kernel, steps = getattr(cpu_kernels, name.lower()), np.full(len(flat.params), 5)
+    return lambda: kernel(flat.data, flat.grad, *flat.state_args, flat.table, steps,
+                          *flat.scalar_args)
+
+
+def shaped_torch(name: str, rng):
+    import torch
+
+    params, grads = host_arrays(shaped_shapes(name), rng)
+    tensors = [torch.nn.Parameter(torch.from_numpy(p)) for p in params]
+    for tensor, grad in zip(tensors, grads):
+        tensor.grad = torch.from_numpy(grad)
+    foreach = {"foreach": True} if name == "Adafactor" else {}   # Muon has no foreach
+    return getattr(torch.optim, name)(tensors, **SHAPED[name], **foreach)
+
+
+def time_shaped(row: str, seconds: float, passes: int = 3) -> dict[str, float]:
+    """Seconds per step of ``row`` ("minidl cpu", "minidl cuda", "raw kernel", "torch")
+    for each shape-aware optimizer: the least of its medians over ``passes`` passes."""
+    rng = np.random.default_rng(0)
+    steps = {"minidl cpu": lambda name: shaped_minidl(name, rng)[0].step,
+             "minidl cuda": lambda name: shaped_minidl(name, rng, "cuda")[0].step,
+             "raw kernel": lambda name: shaped_raw(name, rng),
+             "torch": lambda name: shaped_torch(name, rng).step}[row]
+    sync = load("cuda").synchronize if row == "minidl cuda" else lambda: None
+    runs = [{name: measure(steps(name), seconds / passes, sync) for name in SHAPED}
+            for _ in range(passes)]
+    return {name: min(run[name] for run in runs) for name in SHAPED}
+
+
+def state_bytes_per_parameter(name: str, torch_too: bool) -> tuple[float, float | None]:
+    """Bytes of optimizer state per parameter after one step, in minidl and in torch
+    (every state tensor but the step count) on the optimizer's shapes."""
+    rng = np.random.default_rng(0)
+    kwargs = SHAPED.get(name, dict(lr=LR))
+    if name in SHAPED:
+        opt, _ = shaped_minidl(name, rng)
+    else:
+        shapes = mlp(70)
+        tensors = [Tensor(p, requires_grad=True) for p in host_arrays(shapes, rng)[0]]
+        opt = getattr(minidl.optim, name)(tensors, **kwargs, device="cpu")
+        for tensor in tensors:
+            tensor.grad = np.ones(tensor.shape, np.float32)
+    opt.step()
+    flat = opt._flat[0]
+    ours = sum(buffer.nbytes for buffer in flat.state.values()) / flat.size
+    if not torch_too:
+        return ours, None
+    import torch
+
+    if name in SHAPED:
+        theirs_opt = shaped_torch(name, rng)
+    else:
+        theirs_opt = getattr(torch.optim, name)(
+            [torch.nn.Parameter(torch.zeros(shape)) for shape in mlp(70)], **kwargs)
+        for group in theirs_opt.param_groups:
+            for param in group["params"]:
+                param.grad = torch.ones_like(param)
+    theirs_opt.step()
+    numel = sum(p.numel() for group in theirs_opt.param_groups for p in group["params"])
+    state = sum(value.nbytes for entry in theirs_opt.state.values()
+                for key, value in entry.items() if key != "step" and torch.is_tensor(value))
+    return ours, state / numel
+
+
+def shaped_table(times: dict[str, dict[str, float]], torch_too: bool) -> list[str]:
+    """Adafactor's and Muon's times and ratios, then the state bytes per parameter."""
+    cells = {}
+    for name in SHAPED:
+        row = {column: times[column][name] for column in times}
+        row["minidl / raw"] = row["minidl cpu"] / row["raw kernel"]
+        if "torch" in row:
+            row["torch / minidl"] = row["torch"] / row["minidl cpu"]
+        cells[f"{name} ({sum(int(np.prod(s)) for s in shaped_shapes(name)):,} params)"] = row
+    shows = {"minidl cpu": "{:,.1f}", "minidl cuda": "{:,.1f}", "raw kernel": "{:,.1f}",
+             "torch": "{:,.1f}", "minidl / raw": "{:.2f}x", "torch / minidl": "{:.2f}x"}
+    lines = table(cells, [c for c in shows if any(c in row for row in cells.values())],
+                  lambda row, column, value: shows[column].format(
+                      value * 1e6 if "/" not in column else value))
+    memory = {}
+    for name in ("RMSprop", "Adam", *SHAPED):
+        ours, theirs = state_bytes_per_parameter(name, torch_too)
+        memory[name] = {"minidl": ours, **({"torch": theirs} if theirs is not None else {})}
+    lines += ["", "optimizer state, bytes per parameter (float32 params, mlp 200; Muon its "
+              "weights)", ""]
+    lines += table(memory, ["minidl", "torch"] if torch_too else ["minidl"],
+                   lambda row, column, value: f"{value:.3f}")
+    return lines
 
 
 def compared_targets(times: dict[str, dict[tuple[str, str], float]]) -> list[str]:

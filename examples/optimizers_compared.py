@@ -1,9 +1,10 @@
-"""Ten optimizers on the same network, data and seed: handwritten digits.
+"""Thirteen optimizers on the same network, data and seed: handwritten digits.
 
 A 64-128-128-10 ReLU MLP starts from the same initial weights and sees the
 same mini-batches in the same order under SGD, SGD with momentum, Adagrad,
-RMSprop, Adam and RMSprop's family (Rprop, Adadelta, Adamax, NAdam, RAdam),
-each with a customary learning rate. Only the update rule differs:
+RMSprop, Adam, RMSprop's family (Rprop, Adadelta, Adamax, NAdam, RAdam) and
+its shape-aware descendants (Adafactor, Muon) and L-BFGS, each with a
+customary learning rate. Only the update rule differs:
 
     SGD        p -= lr * g
     momentum   b = mu * b + g;             p -= lr * b
@@ -15,6 +16,10 @@ each with a customary learning rate. Only the update rule differs:
     Adamax     Adam with max(beta2 * u, |g|) in place of the RMS
     NAdam      Adam with Nesterov momentum
     RAdam      Adam that takes momentum steps until its v is trustworthy
+    Adafactor  RMSprop's v of a matrix kept as row and column means; relative steps
+    Muon       the momentum of each weight matrix orthogonalised (biases: AdamW)
+    L-BFGS     a quasi-Newton step from the last gradient differences, with a line
+               search: a full-batch method, here given one mini-batch per step
 
 The plot shows the training loss and the test accuracy per epoch; the table
 gives the final values and the training time (after an untimed warm-up epoch in
@@ -33,7 +38,8 @@ import minidl.datasets
 import minidl.nn as nn
 from common import integer_epochs, parser, pyplot, save_figure, table
 from minidl.datasets import Split
-from minidl.optim import SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam, RMSprop, Rprop
+from minidl.optim import (LBFGS, SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Muon,
+                          NAdam, RAdam, RMSprop, Rprop)
 from minidl.train import History
 
 MakeOptimizer = Callable[[Any], Any]
@@ -48,7 +54,29 @@ OPTIMIZERS: dict[str, tuple[str, MakeOptimizer]] = {
     "Adamax": ("lr=0.002", lambda params: Adamax(params, lr=2e-3)),
     "NAdam": ("lr=0.002", lambda params: NAdam(params, lr=2e-3)),
     "RAdam": ("lr=0.001", lambda params: RAdam(params, lr=1e-3)),
+    "Adafactor": ("lr=0.01 (relative)", lambda params: Adafactor(params, lr=1e-2)),
+    "Muon": ("lr=0.02; AdamW lr=0.001", lambda params: MuonWithAdamW(params)),
+    "L-BFGS": ("lr=1, strong Wolfe, 1 iteration", lambda params: LBFGS(
+        params, max_iter=1, history_size=10, line_search_fn="strong_wolfe")),
 }
+
+
+class MuonWithAdamW:
+    """Muon on the 2-D weight matrices and AdamW on the rest (the biases), as PyTorch's
+    Muon documentation advises; ``fit`` needs only ``step`` and ``zero_grad``."""
+
+    def __init__(self, params: Any, lr: float = 0.02, adamw_lr: float = 1e-3):
+        params = list(params)
+        self.muon = Muon([p for p in params if p.ndim == 2], lr=lr)
+        self.adamw = AdamW([p for p in params if p.ndim != 2], lr=adamw_lr)
+
+    def step(self) -> None:
+        self.muon.step()
+        self.adamw.step()
+
+    def zero_grad(self) -> None:
+        self.muon.zero_grad()
+        self.adamw.zero_grad()
 
 
 def train(make_optimizer: MakeOptimizer, split: Split, epochs: int, seed: int
@@ -86,7 +114,8 @@ def main() -> None:
     for index, (name, history) in enumerate(histories.items()):
         epochs = range(1, history.epochs + 1)
         marker = "o" if history.epochs == 1 else None   # one point draws no line
-        style = "-" if index < 5 else "--"   # the five classics solid, RMSprop's family dashed
+        # the five classics solid, RMSprop's family dashed, the shape-aware ones and L-BFGS dotted
+        style = "-" if index < 5 else "--" if index < 10 else ":"
         loss_axis.plot(epochs, history.loss, style, label=name, marker=marker)
         accuracy_axis.plot(epochs, history.val_accuracy, style, label=name, marker=marker)
     loss_axis.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss (log)",

@@ -18,6 +18,10 @@ work in place on flat 1-D arrays, and a small array API
     backend = load(resolve("auto"))      # "cuda" where usable, else "cpu"
     backend.rmsprop(param, grad, square_avg, ...)
 
+Every backend also exports ``adafactor`` and ``muon``, updates that see each
+parameter's shape: they take the flat buffers with a table of offsets and
+shapes (see ``reference.adafactor``).
+
 This package imports nothing from minidl, and importing it (or ``.cpu``) never
 imports ``numba.cuda``.
 """

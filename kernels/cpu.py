@@ -18,15 +18,18 @@ editing ``rules.py`` clear the cache (``__pycache__/cpu.*.nbi``/``.nbc`` or
 from __future__ import annotations
 
 import functools
+import math
 from typing import Callable
 
 import numba
+import numpy as np
 from numba import prange
 
 from . import rules
 from .jit import Loops
-from .reference import (copy_from_host, copy_to_host, full, synchronize, to_device,
-                        zeros)
+from .reference import (check_arrays, copy_from_host, copy_to_host, full, muon_lr,
+                        newton_schulz, synchronize, to_device, zeros)
+from .rules import lerp
 
 name = "cpu"
 on_host = True
@@ -171,6 +174,133 @@ def _radam_loop(param, grad, exp_avg, exp_avg_sq, *constants):
                                                           exp_avg_sq[i], *constants)
 
 
+# -- Adafactor and Muon: loops over the params of a group, with their shapes -----
+#
+# One call per group, as the flat updates: the loop runs over the rows of
+# ``table`` (``reference.adafactor`` documents its columns), in parallel over
+# params when the group is large; each param's reductions run inside its turn.
+
+@numba.njit
+def _sum_of_squares(array, lo, hi):
+    """sum(array[lo:hi] ** 2), accumulated in float64."""
+    total = 0.0
+    for i in range(lo, hi):
+        total += float(array[i]) * float(array[i])
+    return total
+
+
+def _adafactor_loop(param, grad, row_var, col_var, variance, update, table, steps, lr,
+                    beta2_decay, eps1, eps2, d, weight_decay, maximize):
+    """``reference.adafactor``, each param in its turn: its RMS, its second-moment
+    statistics, its update U (into the scratch ``update``) and U's RMS, then the step."""
+    t = param.dtype.type
+    sign, eps1_t, eps1_sq = t(-1 if maximize else 1), t(eps1), t(eps1 * eps1)
+    decay = t(1 - lr * weight_decay)
+    for k in prange(table.shape[0]):
+        if steps[k] == 0:
+            continue
+        offset, size, ndim, batch, rows, cols = table[k, 0], table[k, 1], table[k, 2], \
+            table[k, 3], table[k, 4], table[k, 5]
+        row_at, col_at, var_at = table[k, 6], table[k, 7], table[k, 8]
+        weight = float(steps[k]) ** beta2_decay
+        w, rest, small = t(weight), t(1 - weight), abs(weight) < 0.5
+        rho = min(lr, 1 / math.sqrt(float(steps[k])))
+        rms = math.sqrt(_sum_of_squares(param, offset, offset + size)) / math.sqrt(size)
+        alpha = max(eps2, rms) * rho
+        # 1: the second moment: row and column means of g^2 (matrix), or g^2 itself;
+        # a mean is PyTorch's norm(g, dim).square_().div_(count)
+        total = 0.0
+        if ndim > 1:
+            for s in range(batch):
+                base, col_sums = offset + s * rows * cols, np.zeros(cols)
+                row_total = 0.0
+                for i in range(rows):
+                    row_sum = 0.0
+                    for j in range(cols):
+                        g = sign * grad[base + i * cols + j]
+                        square = float(g * g)
+                        row_sum += square
+                        col_sums[j] += square
+                    r, norm = row_at + s * rows + i, t(math.sqrt(row_sum))   # PyTorch's
+                    row_var[r] = lerp(row_var[r], norm * norm / t(cols), w, rest, small)
+                    row_total += float(row_var[r])
+                for j in range(cols):
+                    c, norm = col_at + s * cols + j, t(math.sqrt(col_sums[j]))
+                    col_var[c] = lerp(col_var[c], norm * norm / t(rows), w, rest, small)
+                # 2: U = g / sqrt(max(R C / max(mean(R), eps1), eps1^2)), row by row
+                row_mean = max(t(row_total / rows), eps1_t)
+                for i in range(rows):
+                    r, at = row_var[row_at + s * rows + i], base + i * cols
+                    for j in range(cols):
+                        u = rules.adafactor_scaled(sign * grad[at + j],
+                                                   r * col_var[col_at + s * cols + j] / row_mean,
+                                                   eps1_sq)
+                        update[at + j] = u
+                        total += float(u) * float(u)
+        else:
+            for i in range(size):
+                g = sign * grad[offset + i]
+                v = lerp(variance[var_at + i], g * g, w, rest, small)
+                variance[var_at + i] = v
+                u = rules.adafactor_scaled(g, v, eps1_sq)
+                update[offset + i] = u
+                total += float(u) * float(u)
+        # 3: the step, clipped at RMS(U) = d
+        neg_scale = t(-alpha / max(1.0, math.sqrt(total) / (math.sqrt(size) * d)))
+        for e in range(offset, offset + size):
+            param[e] = rules.decayed_step(param[e], update[e], decay, neg_scale)
+
+
+def _muon_momentum_loop(grad, momentum_buffer, update, table, steps, momentum, nesterov):
+    """Muon's elementwise part for every param with a grad: the momentum buffer,
+    and into ``update`` the matrix that the Newton-Schulz iteration orthogonalises."""
+    t = grad.dtype.type
+    weight, rest, small = t(1 - momentum), t(momentum), abs(1 - momentum) < 0.5
+    n_weight, n_rest, n_small = t(momentum), t(1 - momentum), abs(momentum) < 0.5
+    for k in prange(table.shape[0]):
+        if steps[k] == 0:
+            continue
+        offset, at = table[k, 0], table[k, 6]
+        for e in range(table[k, 1]):
+            momentum_buffer[at + e], update[offset + e] = rules.muon_momentum(
+                momentum_buffer[at + e], grad[offset + e], weight, rest, small, n_weight,
+                n_rest, n_small, nesterov)
+
+
+_ADAFACTOR, _MUON_MOMENTUM = _compile(_adafactor_loop), _compile(_muon_momentum_loop)
+
+
+def adafactor(param, grad, row_var, col_var, variance, table, steps, lr, beta2_decay, eps1,
+              eps2, d, weight_decay, maximize) -> None:
+    """The update of ``reference.adafactor``: one loop over the group's params."""
+    check_arrays(param, grad, (row_var, False), (col_var, False), (variance, False))
+    eps1 = np.finfo(param.dtype).eps if eps1 is None else eps1
+    update = np.empty_like(param)   # U, between its RMS and the step
+    _ADAFACTOR.run(param.size, param, grad, row_var, col_var, variance, update, table, steps,
+                   float(lr), float(beta2_decay), float(eps1), float(eps2), float(d),
+                   float(weight_decay), bool(maximize))
+
+
+def muon(param, grad, momentum_buffer, table, steps, lr, weight_decay, momentum, nesterov, a, b,
+         c, eps, ns_steps, adjust_lr_fn) -> None:
+    """The update of ``reference.muon``: the momentum in one loop over the group, then
+    per matrix the Newton-Schulz iteration (``reference.newton_schulz`` itself: numpy's
+    BLAS matmuls are the fast way on the cpu) and the step."""
+    check_arrays(param, grad, (momentum_buffer, True))
+    update = np.empty_like(param)
+    _MUON_MOMENTUM.run(param.size, grad, momentum_buffer, update, table, steps,
+                       float(momentum), bool(nesterov))
+    cast = param.dtype.type
+    for (offset, size, _, _, rows, cols, _), step in zip(table, steps):
+        if step == 0:
+            continue
+        ortho = newton_schulz(update[offset:offset + size].reshape(rows, cols), a, b, c,
+                              ns_steps, eps)
+        p = param[offset:offset + size].reshape(rows, cols)
+        p *= cast(1 - lr * weight_decay)
+        p += cast(-muon_lr(lr, adjust_lr_fn, rows, cols)) * ortho
+
+
 LOOPS = {"sgd": _compile(_sgd_loop), "adagrad": _compile(_adagrad_loop),
          "rmsprop": _compile(_rmsprop_loop), "adam": _compile(_adam_loop),
          "rprop": _compile(_rprop_loop), "adadelta": _compile(_adadelta_loop),
@@ -179,5 +309,5 @@ LOOPS = {"sgd": _compile(_sgd_loop), "adagrad": _compile(_adagrad_loop),
 UPDATES = tuple(LOOPS)
 sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam = map(_wrap, UPDATES)
 
-__all__ = ["name", "on_host", "PARALLEL_THRESHOLD", "UPDATES", *UPDATES,
+__all__ = ["name", "on_host", "PARALLEL_THRESHOLD", "UPDATES", *UPDATES, "adafactor", "muon",
            "to_device", "zeros", "full", "copy_from_host", "copy_to_host", "synchronize"]

@@ -10,6 +10,11 @@ float32 kernel has no float64 arithmetic. The configured launcher
 ``kernel[blocks, threads]`` is cached per size, so a step costs the host one
 launch and nothing more. No fastmath.
 
+Adafactor (``adafactor``) sees each param's shape: one launch of a block per
+param (``cuda_kernels.adafactor``), its reductions inside the block. Muon
+(``muon``) runs its momentum in one launch per group and then, per matrix, its
+Newton-Schulz iteration as launches of a plain GEMM kernel.
+
 The arrays are device arrays (``to_device``, ``zeros``, ``full``); unused state
 buffers are zero-length device arrays of the param's dtype.
 """
@@ -34,6 +39,7 @@ from numba import cuda  # noqa: E402  (only once cuda_problem() says it imports)
 from numba.core.errors import NumbaPerformanceWarning  # noqa: E402
 
 from . import cuda_kernels, rules  # noqa: E402
+from .reference import muon_lr  # noqa: E402
 
 name = "cuda"
 on_host = False
@@ -82,6 +88,87 @@ def _wrap(update: str) -> Callable[..., None]:
 
 UPDATES = tuple(cuda_kernels.KERNELS)
 sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam = map(_wrap, UPDATES)
+
+
+@functools.lru_cache(maxsize=None)
+def _shaped_kernel(name: str):
+    """``cuda_kernels.<name>``, a kernel of Adafactor or Muon, compiled for float32
+    and float64 (on first use)."""
+    return cuda.jit(cuda_kernels.shaped_signatures()[name])(getattr(cuda_kernels, name))
+
+
+@functools.lru_cache(maxsize=16)
+def _scratch(purpose: str, size: int, dtype: np.dtype):
+    """A device array of ``size`` elements for ``purpose``, reused by every step of
+    that size (two purposes never share one)."""
+    return cuda.device_array(max(size, 1), dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _matrices(rows: int, cols: int, dtype: np.dtype) -> tuple:
+    """Device scratch of one matrix shape: X and X' (rows, cols), A and B (rows, rows)."""
+    return (cuda.device_array((rows, cols), dtype), cuda.device_array((rows, cols), dtype),
+            cuda.device_array((rows, rows), dtype), cuda.device_array((rows, rows), dtype))
+
+
+def muon(param, grad, momentum_buffer, table, steps, lr, weight_decay, momentum, nesterov, a, b,
+         c, eps, ns_steps, adjust_lr_fn) -> None:
+    """The update of ``reference.muon``: the momentum in one launch per group, then per
+    matrix the Newton-Schulz iteration, three GEMM launches a step (``cuda_kernels.gemm``,
+    a thread per element of the result), and the step."""
+    dtype = param.dtype
+    t = dtype.type
+    table = np.ascontiguousarray(table, np.int64)
+    update = _scratch("update", param.size, dtype)
+    blocks = max(1, min(len(table), MAX_BLOCKS))
+    _launcher(_shaped_kernel("muon_momentum"), blocks * THREADS)(
+        grad, momentum_buffer, update, cuda.to_device(table),
+        cuda.to_device(np.asarray(steps, np.int64)),
+        tuple(t(x) for x in (1 - momentum, momentum, momentum, 1 - momentum, 0.5)),
+        bool(nesterov))
+    one, zero = t(1), t(0)
+    partial = _scratch("partial", THREADS, dtype)
+    gemm = _shaped_kernel("gemm")
+    for (offset, size, _, _, rows, cols, _), step in zip(table, steps):
+        if step == 0:
+            continue
+        tall = bool(rows > cols)
+        x, x_next, gram, poly = _matrices(*((cols, rows) if tall else (rows, cols)), dtype)
+        _shaped_kernel("muon_normalise")[1, THREADS](update[offset:offset + size], x, partial,
+                                                   t(eps), tall)
+        for _ in range(ns_steps):   # A = X X^T;  B = b A + c A A;  X = a X + B X
+            _launcher(gemm, gram.size)(x, x, gram, one, zero, True)
+            poly.copy_to_device(gram)
+            _launcher(gemm, poly.size)(gram, gram, poly, t(c), t(b), False)
+            x_next.copy_to_device(x)
+            _launcher(gemm, x.size)(poly, x, x_next, one, t(a), False)
+            x, x_next = x_next, x
+        _launcher(_shaped_kernel("muon_step"), size)(
+            param[offset:offset + size], x, t(1 - lr * weight_decay),
+            t(-muon_lr(lr, adjust_lr_fn, rows, cols)), tall)
+
+
+def adafactor(param, grad, row_var, col_var, variance, table, steps, lr, beta2_decay, eps1,
+              eps2, d, weight_decay, maximize) -> None:
+    """The update of ``reference.adafactor``: one launch, a block per param (the host
+    makes each param's step-dependent numbers in the array dtype)."""
+    dtype = param.dtype
+    t = dtype.type
+    eps1 = float(np.finfo(dtype).eps) if eps1 is None else eps1
+    table = np.ascontiguousarray(table, np.int64)
+    steps = np.asarray(steps, np.int64)
+    weights = np.maximum(steps, 1).astype(np.float64) ** beta2_decay
+    rhos = np.minimum(lr, 1 / np.sqrt(np.maximum(steps, 1)))
+    factors = np.stack([weights, 1 - weights, rhos, table[:, 1], table[:, 4], table[:, 5]],
+                       axis=1).astype(dtype)
+    constants = tuple(t(x) for x in (-1 if maximize else 1, eps1, eps1 * eps1, eps2, d,
+                                     1 - lr * weight_decay, 0, 1, 0.5))
+    blocks = max(1, min(len(table), MAX_BLOCKS))
+    _launcher(_shaped_kernel("adafactor"), blocks * THREADS)(
+        param, grad, row_var, col_var, variance,
+        _scratch("update", param.size, dtype), _scratch("row_means", row_var.size, dtype),
+        _scratch("partial", blocks * THREADS, dtype), cuda.to_device(table),
+        cuda.to_device(steps), cuda.to_device(factors), constants)
 
 
 # -- the array API -------------------------------------------------------------

@@ -364,6 +364,121 @@ def radam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: 
         param -= m_hat * cast(lr)
 
 
+# -- updates that see each parameter's shape ----------------------------------
+#
+# Adafactor and Muon reduce over rows, columns or whole matrices. They take the
+# flat buffers and a ``table`` with one row per parameter (``minidl.optim.flat``):
+#
+#     offset, size, ndim, batch, rows, cols, then each state buffer's offset
+#
+# (the param as ``batch`` matrices of ``rows x cols``), and ``steps``, each
+# param's new 1-based step count, 0 for a param without a grad (left alone).
+
+def _piece(buffer: np.ndarray, offset: int, shape: tuple[int, ...]) -> np.ndarray:
+    """The view of ``buffer`` from ``offset`` in ``shape``."""
+    return buffer[offset:offset + math.prod(shape)].reshape(shape)
+
+
+def adafactor(param: np.ndarray, grad: np.ndarray, row_var: np.ndarray, col_var: np.ndarray,
+              variance: np.ndarray, table: np.ndarray, steps: np.ndarray, lr: float,
+              beta2_decay: float, eps1: float, eps2: float, d: float, weight_decay: float,
+              maximize: bool) -> None:
+    """Adafactor (Shazeer and Stern, 2018), PyTorch's single-tensor form. Per param
+    p with step t, as a stack of (n, m) matrices (a vector: its own variance):
+
+        g = -grad if maximize else grad
+        alpha = max(eps2, RMS(p)) * min(lr, 1 / sqrt(t))
+        p = p * (1 - lr * weight_decay)
+        matrix: R = lerp(R, mean_j g^2, t^beta2_decay)   (row_var, n x 1)
+                C = lerp(C, mean_i g^2, t^beta2_decay)   (col_var, 1 x m)
+                V = R C / max(mean_i R, eps1)
+        vector: V = lerp(V, g^2, t^beta2_decay)          (variance)
+        U = g / sqrt(max(V, eps1^2))
+        p = p - alpha / max(1, RMS(U) / d) * U
+
+    eps1 None is the dtype's machine epsilon.
+    """
+    cast = param.dtype.type
+    eps1 = float(np.finfo(param.dtype).eps) if eps1 is None else eps1
+    for (offset, size, ndim, batch, rows, cols, row_at, col_at, var_at), step in zip(table, steps):
+        if step == 0:
+            continue
+        shape = (batch, rows, cols)
+        p, g = _piece(param, offset, shape), _piece(grad, offset, shape)
+        g = -g if maximize else g
+        weight = float(step) ** beta2_decay
+        rho = min(lr, 1 / math.sqrt(step))
+        alpha = max(eps2, float(np.linalg.norm(p)) / math.sqrt(size)) * rho
+        if weight_decay != 0:
+            p *= cast(1 - lr * weight_decay)
+        if ndim > 1:
+            r = _piece(row_var, row_at, (batch, rows, 1))
+            c = _piece(col_var, col_at, (batch, 1, cols))
+            _lerp_(r, np.square(np.sqrt((g * g).sum(axis=2, keepdims=True))) / cast(cols), weight)
+            _lerp_(c, np.square(np.sqrt((g * g).sum(axis=1, keepdims=True))) / cast(rows), weight)
+            estimate = (r * c) / np.maximum(r.mean(axis=1, keepdims=True), cast(eps1))
+        else:
+            v = _piece(variance, var_at, shape)
+            _lerp_(v, g * g, weight)
+            estimate = v
+        update = g / np.sqrt(np.maximum(estimate, cast(eps1 * eps1)))
+        denom = max(1.0, float(np.linalg.norm(update)) / (math.sqrt(size) * d))
+        p += cast(-alpha / denom) * update
+
+
+def newton_schulz(x: np.ndarray, a: float, b: float, c: float, steps: int,
+                  eps: float) -> np.ndarray:
+    """Muon's quintic Newton-Schulz iteration: an approximately orthogonal matrix
+    with x's singular vectors (its singular values pushed towards 0.7 .. 1.2):
+
+        X = x / max(||x||_F, eps), as a wide matrix (transposed when tall)
+        repeat steps times:  A = X X^T;  X = a X + (b A + c A A) X
+    """
+    cast = x.dtype.type
+    tall = x.shape[0] > x.shape[1]
+    o = x.T if tall else x
+    o = o / max(cast(np.linalg.norm(o)), cast(eps))
+    for _ in range(steps):
+        gram = o @ o.T
+        o = cast(a) * o + (cast(b) * gram + cast(c) * (gram @ gram)) @ o
+    return o.T if tall else o
+
+
+def muon_lr(lr: float, adjust_lr_fn: int, rows: int, cols: int) -> float:
+    """Muon's learning rate for an (rows, cols) matrix: "original" (0) scales by
+    sqrt(max(1, rows / cols)), "match_rms_adamw" (1) by 0.2 sqrt(max(rows, cols))."""
+    if adjust_lr_fn == 0:
+        return lr * math.sqrt(max(1.0, rows / cols))
+    return lr * 0.2 * math.sqrt(max(rows, cols))
+
+
+def muon(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, table: np.ndarray,
+         steps: np.ndarray, lr: float, weight_decay: float, momentum: float, nesterov: bool,
+         a: float, b: float, c: float, eps: float, ns_steps: int, adjust_lr_fn: int) -> None:
+    """Muon (Jordan et al., 2024), PyTorch's form, per 2-D param p:
+
+        B = lerp(B, g, 1 - momentum)                      (momentum_buffer)
+        U = lerp(g, B, momentum) if nesterov else B
+        O = newton_schulz(U)
+        p = p * (1 - lr * weight_decay) - muon_lr(lr, p's shape) * O
+    """
+    cast = param.dtype.type
+    for (offset, size, ndim, batch, rows, cols, buffer_at), step in zip(table, steps):
+        if step == 0:
+            continue
+        p, g = _piece(param, offset, (rows, cols)), _piece(grad, offset, (rows, cols))
+        buffer = _piece(momentum_buffer, buffer_at, (rows, cols))
+        _lerp_(buffer, g, 1 - momentum)
+        if nesterov:
+            update = g.copy()
+            _lerp_(update, buffer, momentum)
+        else:
+            update = buffer
+        ortho = newton_schulz(update, a, b, c, ns_steps, eps)
+        p *= cast(1 - lr * weight_decay)
+        p += cast(-muon_lr(lr, adjust_lr_fn, rows, cols)) * ortho
+
+
 # -- the array API an optimizer uses to stay backend-generic -----------------
 
 def to_device(host_array: np.ndarray) -> np.ndarray:

@@ -433,3 +433,33 @@ def radam(p, g, m, v, sign, decay, weight_decay, one_minus_beta1, lerp_rest, bet
     if rectify:
         return p - m_hat * lr * (bias_correction2_sqrt / (math.sqrt(v) + eps)) * rectification, m, v
     return p - m_hat * lr, m, v
+
+
+# -- Adafactor and Muon: the elementwise pieces of the updates that see shapes ---
+#
+# Their reductions (RMS of a param, row and column means, Newton-Schulz) are in
+# the backends (``cpu.adafactor`` and ``cpu.muon``, ``cuda_kernels.adafactor`` and
+# the Muon kernels); the per-element math is here, shared by both.
+
+@_rule
+def adafactor_scaled(g, estimate, eps1_sq):
+    """Adafactor's unclipped update of one element: U = g / sqrt(max(V, eps1^2))."""
+    return g / math.sqrt(max(estimate, eps1_sq))
+
+
+@_rule
+def decayed_step(p, u, decay, neg_scale):
+    """A decoupled weight decay, then a step along u: p * decay + neg_scale * u
+    (Adafactor: decay 1 - lr wd, neg_scale -alpha / clip; Muon: -lr', u its O)."""
+    return p * decay + neg_scale * u
+
+
+@_rule
+def muon_momentum(b, g, weight, rest, small, n_weight, n_rest, n_small, nesterov):
+    """Muon's momentum of one element; returns (B, the element to orthogonalise).
+
+        B = lerp(B, g, 1 - momentum)                        (momentum_buffer)
+        U = lerp(g, B, momentum) if nesterov else B
+    """
+    b = lerp(b, g, weight, rest, small)
+    return b, (lerp(g, b, n_weight, n_rest, n_small) if nesterov else b)

@@ -60,6 +60,8 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any], tuple[str, ...]]] = {
     "adamax": (optim.Adamax, {}, ("betas", "eps", "weight_decay")),
     "nadam": (optim.NAdam, {}, ("betas", "eps", "weight_decay")),
     "radam": (optim.RAdam, {}, ("betas", "eps", "weight_decay")),
+    "adafactor": (optim.Adafactor, {}, ("weight_decay",)),
+    "lbfgs": (optim.LBFGS, {"line_search_fn": "strong_wolfe"}, ()),
 }
 OPTIMIZER_OPTIONS = ("momentum", "dampening", "nesterov", "alpha", "centered", "eps_in_sqrt",
                      "lr_decay", "initial_accumulator_value", "betas", "eps", "amsgrad",
@@ -154,10 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="activation after each hidden layer (default: relu)")
     training = train.add_argument_group("optimizer")
     training.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule; momentum is "
-                          "SGD with --momentum 0.9 (default: rmsprop)")
+                          "SGD with --momentum 0.9; lbfgs (with the strong Wolfe line search) "
+                          "re-evaluates each batch in a closure and suits a --batch-size as "
+                          "large as the data (default: rmsprop)")
     training.add_argument("--lr", type=float, help="learning rate (default: the optimizer's "
                           "own: 1e-3 for sgd, momentum, adam, adamw, radam; 1e-2 for adagrad, rmsprop, rprop; "
-                          "2e-3 for adamax, nadam; 1 for adadelta)")
+                          "2e-3 for adamax, nadam; 1e-2 for adafactor; 1 for adadelta, lbfgs)")
     training.add_argument("--momentum", type=float, help="momentum factor (sgd, momentum, "
                           "rmsprop; default 0, 0.9 for momentum)")
     training.add_argument("--dampening", type=float, help="dampening of the momentum "

@@ -20,12 +20,20 @@ gradient (Adam: the first moment m) in the update,
     Adadelta   lr sqrt(acc_delta + eps) / sqrt(v + eps)
     Rprop      step_size                             (it multiplies sign(g), not g)
 
+    Adafactor  max(eps2, RMS(p)) min(lr, 1 / sqrt(t)) / sqrt(max(V, eps1^2)),
+               V = R C / mean(R) rebuilt from the row and column statistics
+               (the update's clipping by max(1, RMS(U) / d) left out: it needs g)
+
 Momentum (SGD's, RMSprop's) is left out: the factor is the one applied before it.
-NAdam has no rule (its factor mixes g and m); add one as below.
+NAdam has no rule (its factor mixes g and m); add one as below. Muon and LBFGS
+have none by their nature: Muon's step is an orthogonalised matrix, not g
+times a factor per coordinate, and L-BFGS multiplies g by a full inverse
+Hessian estimate, whose diagonal alone says little.
 
 This is where Adagrad's shrinking steps (s only grows) and RMSprop's steady
 ones (v forgets) show up on a real network. Another optimizer joins by a
-method ``effective_lr(group, state) -> array`` on its class, or by an entry in
+method ``effective_lr(group, state) -> array`` on its class (with a third
+argument ``param`` when it needs the parameter's values), or by an entry in
 ``EFFECTIVE_LR`` (class name -> the same function); one without either is
 recorded without the learning-rate keys.
 
@@ -35,6 +43,7 @@ per quantile), beside the epoch's ``loss``. Measuring costs a copy of the parame
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Callable, Mapping, Sequence
 
@@ -114,7 +123,8 @@ def effective_lr(optimizer: Any, param: Any) -> np.ndarray | None:
     if rule is None or (state is None and rule is not _sgd):
         return None
     group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
-    lr = np.asarray(rule(group, state or {}), dtype=np.float64)
+    extra = (param,) if "param" in inspect.signature(rule).parameters else ()
+    lr = np.asarray(rule(group, state or {}, *extra), dtype=np.float64)
     return np.broadcast_to(lr, param.shape)
 
 

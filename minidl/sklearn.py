@@ -56,6 +56,7 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
     "rmsprop": (optim.RMSprop, {}),
     "adam": (optim.Adam, {}),
     "adamw": (optim.AdamW, {}),
+    "adafactor": (optim.Adafactor, {}),
 }
 
 PREDICT_BATCH_SIZE = 1024
@@ -247,7 +248,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Width of each hidden layer; () gives logistic regression.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         phi between the layers (logistic is the sigmoid).
-    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"}, default="rmsprop"
+    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "adafactor"}, \
+default="rmsprop"
         The ``minidl.optim`` optimizer with its PyTorch defaults; "momentum" is
         SGD with momentum 0.9.
     learning_rate : float > 0, default=1e-3

@@ -10,6 +10,12 @@ weights, sum_b n_b L_b / sum_b n_b: the mean over all samples for a loss with
 gave during the epoch (train mode, weights still moving), as in Keras; the
 ``val_`` values come from ``evaluate`` after the epoch (eval mode, no grad).
 
+An optimizer whose ``step`` requires a closure (``LBFGS``) gets one per batch
+that re-evaluates that batch's loss and gradients (zero_grad, forward,
+backward, clipping): ``optimizer.step(closure)``. Its first evaluation repeats
+the batch's forward and backward pass; with ``batch_size`` the whole training
+set this is full-batch L-BFGS, scikit-learn's ``solver="lbfgs"``.
+
 Regression targets of shape (n,) next to a model output of shape (n, 1) are
 reshaped to (n, 1), for the loss and the metrics alike, so a model ending in
 ``Linear(d, 1)`` trains on a plain target vector. This applies to float
@@ -17,6 +23,7 @@ targets only; integer targets are class indices and keep their shape.
 """
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
@@ -453,6 +460,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
     and on non-finite weights at the end."""
     model.train()
     tally = _EpochTally(metrics)
+    needs_closure = _needs_closure(optimizer)
     for batch, (X, y) in enumerate(loader, start=1):
         optimizer.zero_grad()
         output, loss, targets = _batch_loss(model, loss_fn, X, y)
@@ -464,7 +472,10 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
         loss.backward()
         if clip_grad_norm is not None:
             clip_grad_norm_(model.parameters(), clip_grad_norm)
-        optimizer.step()
+        if needs_closure:
+            optimizer.step(_batch_closure(model, loss_fn, optimizer, X, y, clip_grad_norm))
+        else:
+            optimizer.step()
         tally.add(output, loss, targets)
     if stop_on_nonfinite:
         bad = [name for name, p in model.named_parameters() if not _all_finite([p._data])]
@@ -472,6 +483,28 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
             raise _diverged(optimizer, epoch, f"the weights hold nan or inf after epoch "
                             f"{epoch} ({', '.join(bad)})")
     return tally.logs()
+
+
+def _needs_closure(optimizer: Any) -> bool:
+    """Whether the optimizer's class's ``step`` takes a closure without a default (LBFGS)."""
+    try:
+        closure = inspect.signature(type(optimizer).step).parameters.get("closure")
+    except (TypeError, ValueError):
+        return False
+    return closure is not None and closure.default is inspect.Parameter.empty
+
+
+def _batch_closure(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, X: Any, y: Any,
+                   clip_grad_norm: float | None) -> Callable[[], Tensor]:
+    """The closure ``step`` re-evaluates: this batch's loss, its gradients in ``.grad``."""
+    def closure() -> Tensor:
+        optimizer.zero_grad()
+        loss = _batch_loss(model, loss_fn, X, y)[1]
+        loss.backward()
+        if clip_grad_norm is not None:
+            clip_grad_norm_(model.parameters(), clip_grad_norm)
+        return loss
+    return closure
 
 
 def evaluate(model: Any, loss_fn: Callable[..., Tensor], data: Data,

@@ -130,7 +130,7 @@ def rewritten(path: Path, target: Path, **changes) -> None:
 
 @pytest.mark.parametrize("changes, message", [
     ({"args": [1]}, "its args are a list, not a dict"),
-    ({"args_optimizer": "lbfgs"}, "args['optimizer'] is 'lbfgs', not one of sgd, momentum"),
+    ({"args_optimizer": "shampoo"}, "args['optimizer'] is 'shampoo', not one of sgd, momentum"),
     ({"args_activation": None}, "args['activation'] is None, not one of relu"),
     ({"epoch": None}, "epoch is None, not an int >= 0"),
     ({"args_epochs": "5"}, "args['epochs'] is '5', not an int >= 0"),
@@ -207,7 +207,7 @@ def bad_checkpoints(tmp_path):
     (["train", "--dataset", "moons", "--betas", "0.9"], "argument --betas: invalid value '0.9'"),
     (["train", "--dataset", "moons", "--optimizer", "adam", "--alpha", "0.9"],
      "--alpha does not apply to --optimizer adam"),
-    (["train", "--dataset", "moons", "--optimizer", "lbfgs"],
+    (["train", "--dataset", "moons", "--optimizer", "shampoo"],
      "argument --optimizer: invalid choice"),
     (["train", "--dataset", "moons", "--resume", "{tmp}/corrupt.npz"],
      "{tmp}/corrupt.npz: not a readable checkpoint"),

@@ -129,6 +129,22 @@ def test_float32_and_float64_kernels_compile_to_ptx(compile_ptx, update):
     assert found is None, f"{update}: float32 kernel has the f64 instruction {found.group()!r}"
 
 
+@pytest.mark.parametrize("name", ["adafactor", "muon_momentum", "muon_normalise", "gemm",
+                                  "muon_step"])
+def test_adafactor_and_muon_kernels_compile_to_ptx_without_float64_in_float32(compile_ptx,
+                                                                              name):
+    """The kernels that see shapes: Adafactor's block per param with its block sums,
+    Muon's momentum, normalisation, GEMM and step."""
+    from minidl.kernels import cuda_kernels
+
+    ptx = {str(signature.args[0].dtype): compile_ptx(getattr(cuda_kernels, name),
+                                                     signature.args)[0]
+           for signature in cuda_kernels.shaped_signatures()[name]}
+    assert F64.search(ptx["float64"]), "the pattern finds no f64 instruction in float64 PTX"
+    found = F64.search(ptx["float32"])
+    assert found is None, f"{name}: float32 kernel has the f64 instruction {found.group()!r}"
+
+
 def test_a_missing_nvvm_is_named_in_the_skip_reason(monkeypatch):
     from numba.cuda.cudadrv import nvvm
 

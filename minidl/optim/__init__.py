@@ -3,6 +3,8 @@
     Optimizer           the base: param groups, step, zero_grad, state_dict
     SGD, Adagrad, RMSprop, Adam, AdamW
     Rprop, Adadelta, Adamax, NAdam, RAdam     RMSprop's family: its ancestor and relatives
+    Adafactor, Muon, LBFGS                    updates that see each parameter's shape,
+                                              and a quasi-Newton method with a closure
     lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau,
                         LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts,
                         SequentialLR
@@ -14,9 +16,12 @@ attribute says which one it got).
 """
 from . import lr_scheduler
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adam_variants import Adamax, NAdam, RAdam
+from .lbfgs import LBFGS
+from .muon import Muon
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .rprop import Rprop
@@ -24,3 +29,4 @@ from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Rprop", "Adadelta",
            "Adamax", "NAdam", "RAdam", "lr_scheduler"]
+__all__ += ["Adafactor", "Muon", "LBFGS"]

@@ -27,6 +27,20 @@ params first. The params are downloaded only after every launch succeeded: a
 failed step leaves the host params as they were and marks them dirty (the
 optimizer state of any run that did launch may have moved on).
 
+Updates that need each parameter's shape (Adafactor's row and column
+statistics, Muon's matrix products) see it through ``table``, one row of
+integers per parameter that a compiled kernel walks: its offset, size, ndim
+and its (batch, rows, cols) as a stack of matrices (a vector is one row), so
+that ``buffer[offset:offset + size].reshape(batch, rows, cols)`` is the
+parameter's matrices, a view of the flat buffer (no copy).
+A state quantity need not have the parameter's shape: ``state_shapes`` maps a
+parameter to the shape of its piece of each state buffer (None: this
+parameter has none), so Adafactor's ``row_var`` of an (n, m) matrix takes n
+numbers, not n * m; each state buffer then has its own ``Layout``, and its
+offsets are columns of ``table`` too. ``step_shaped(kernel)`` is the one call
+per group of such an update: it passes the table and each parameter's new
+step count, 0 for a parameter without a grad, which the kernel skips.
+
 Every write through minidl marks the group dirty: assigning ``p.data = x``,
 and any in-place op on ``p``, ``p.data`` or a view of them (``p.data.zero_()``,
 ``p[0] = 1`` under ``no_grad``). Only a write through numpy into the raw array
@@ -40,8 +54,9 @@ run ``backward()`` after it, as PyTorch's does.
 """
 from __future__ import annotations
 
+import math
 from types import ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -50,23 +65,68 @@ from ..tensor import Tensor
 from ..versions import Version, bump
 
 
+Shape = tuple[int, ...]
+StateShapes = Callable[[Tensor], Mapping[str, "Shape | None"]]
+
+
+class Layout:
+    """Where each parameter's piece of one flat buffer lies, and its shape.
+
+    ``shapes[i]`` is the shape of parameter i's piece, or None when it has
+    none (a zero-length piece); piece i is ``offsets[i]:offsets[i + 1]``.
+    """
+
+    def __init__(self, shapes: Sequence[Shape | None]):
+        self.shapes = list(shapes)
+        sizes = [0 if shape is None else math.prod(shape) for shape in self.shapes]
+        self.offsets = np.cumsum([0] + sizes)
+        self.size = int(self.offsets[-1])
+
+    def bounds(self, i: int) -> tuple[int, int]:
+        """(start, stop) of piece i."""
+        return int(self.offsets[i]), int(self.offsets[i + 1])
+
+    def view(self, buffer: np.ndarray, i: int) -> np.ndarray:
+        """Piece i of ``buffer`` in its shape: a view, no copy."""
+        lo, hi = self.bounds(i)
+        return buffer[lo:hi].reshape(self.shapes[i])
+
+
+def _as_matrices(shape: Shape) -> tuple[int, int, int]:
+    """(batch, rows, cols) of a parameter seen as a stack of matrices over its last
+    two axes; a vector or a scalar is one row."""
+    if len(shape) < 2:
+        return 1, 1, math.prod(shape)
+    return math.prod(shape[:-2]), shape[-2], shape[-1]
+
+
 class FlatGroup:
     """Flat data, grad and state buffers for the parameters of one group.
 
     ``state_names`` lists every state buffer the update kernel takes, in the
     kernel's argument order; ``takes_step`` says whether the kernel's last
-    argument is the 1-based step count.
+    argument is the 1-based step count. ``state_shapes(param)`` gives the shape
+    of each state buffer's piece for ``param`` where it is not the param's own
+    (see ``Layout``).
     """
 
     def __init__(self, params: list[Tensor], backend: ModuleType,
-                 state_names: tuple[str, ...], takes_step: bool):
+                 state_names: tuple[str, ...], takes_step: bool,
+                 state_shapes: StateShapes | None = None):
         self.params = params
         self.backend = backend
         self.state_names = state_names
         self.takes_step = takes_step
         self.dtype = _common_dtype(params)
-        self.offsets = np.cumsum([0] + [p.size for p in params])
-        self.size = int(self.offsets[-1])
+        self.layout = Layout([p.shape for p in params])
+        self.offsets, self.size = self.layout.offsets, self.layout.size
+        shapes = [dict(state_shapes(p)) if state_shapes else {} for p in params]
+        self.layouts = {name: Layout([own.get(name, p.shape) for p, own in zip(params, shapes)])
+                        for name in state_names}
+        self.table = np.array([[lo, p.size, p.ndim, *_as_matrices(p.shape),
+                                *(int(self.layouts[name].offsets[i]) for name in state_names)]
+                               for i, (p, lo) in enumerate(zip(params, self.offsets[:-1]))],
+                              np.int64).reshape(len(params), 6 + len(state_names))
         self.data = np.empty(self.size, self.dtype)
         self.grad = np.zeros(self.size, self.dtype)
         # Step counts: while every param has taken the same number of steps that
@@ -126,7 +186,7 @@ class FlatGroup:
         """
         for name, value in state_init.items():
             if name not in self.state:
-                self.state[name] = self.backend.full(self.size, value, self.dtype)
+                self.state[name] = self.backend.full(self.layouts[name].size, value, self.dtype)
                 self.state_init[name] = value
         self.state_args = tuple(self.state[name] if name in state_init else self.empty
                                 for name in self.state_names)
@@ -140,12 +200,8 @@ class FlatGroup:
             raise RuntimeError(self.taken_over)
         if self.grads_present == 0:
             return
-        on_host = self.backend.on_host
-        if not on_host:
-            if self.host_dirty:
-                self.backend.copy_from_host(self.device_data, self.data)
-            self.backend.copy_from_host(self.device_grad, self.grad)
-        try:
+
+        def run() -> None:
             if self.grads_present == len(self.params) and self.uniform_step is not None:
                 step = self.uniform_step + 1
                 step_arg = (step,) if self.takes_step else ()
@@ -154,6 +210,36 @@ class FlatGroup:
                 self.uniform_step = step
             else:
                 self._step_runs(kernel)
+        self._on_device(run)
+
+    def step_shaped(self, kernel: Callable[..., None]) -> None:
+        """One call of an update that sees each param's shape:
+
+            kernel(data, grad, *state buffers, table, steps, *scalars)
+
+        ``steps[i]`` is param i's new 1-based step count, 0 when it has no grad
+        (the kernel leaves it and its state alone)."""
+        if self.taken_over is not None:
+            raise RuntimeError(self.taken_over)
+        if self.grads_present == 0:
+            return
+        active = np.array([param._grad is not None for param in self.params])
+        steps = np.where(active, self.step_counts() + 1, 0)
+        self._on_device(lambda: kernel(self.device_data, self.device_grad, *self.state_args,
+                                       self.table, steps, *self.scalar_args))
+        self.steps[:] = np.where(active, steps, self.steps)
+        self._refresh_uniform_step()
+
+    def _on_device(self, run: Callable[[], None]) -> None:
+        """``run()`` the update; on a device backend upload the grads (and the params
+        if the host changed them) first, download the params after."""
+        on_host = self.backend.on_host
+        if not on_host:
+            if self.host_dirty:
+                self.backend.copy_from_host(self.device_data, self.data)
+            self.backend.copy_from_host(self.device_grad, self.grad)
+        try:
+            run()
             if not on_host:
                 self.backend.synchronize()
         except BaseException:
@@ -229,7 +315,7 @@ class FlatGroup:
         buffer = self.state[name]
         if self.backend.on_host:
             return buffer
-        host = np.empty(self.size, self.dtype)
+        host = np.empty(self.layouts[name].size, self.dtype)
         self.backend.copy_to_host(buffer, host)
         return host
 
@@ -241,13 +327,15 @@ class FlatGroup:
         copy = copy and self.backend.on_host   # host_state already copied device state
         steps = self.step_counts()
         states: list[dict[str, Any] | None] = []
-        for i, (param, (lo, hi)) in enumerate(zip(self.params, self.slices())):
+        for i in range(len(self.params)):
             if steps[i] == 0:
                 states.append(None)
                 continue
             entry: dict[str, Any] = {"step": int(steps[i])}
             for name, host in hosts.items():
-                view = host[lo:hi].reshape(param.shape)
+                if self.layouts[name].shapes[i] is None:
+                    continue
+                view = self.layouts[name].view(host, i)
                 entry[name] = view.copy() if copy else view
             states.append(entry)
         return states
@@ -274,10 +362,14 @@ class FlatGroup:
                 raise ValueError(f"state of {where(i)} has no 'step'")
             steps[i] = _step_count(entry["step"], where(i))
             for name in set(entry) - {"step"}:
-                shape = np.shape(entry[name])
-                if shape != param.shape:
+                shape, expected = np.shape(entry[name]), self.layouts[name].shapes[i]
+                if expected is None:
+                    raise ValueError(f"state of {where(i)} has an entry '{name}', which a "
+                                     f"parameter of shape {param.shape} does not have")
+                if shape != expected:
                     raise ValueError(f"state '{name}' of {where(i)} has shape {shape}, "
-                                     f"the parameter has shape {param.shape}")
+                                     f"expected {expected} (the parameter has shape "
+                                     f"{param.shape})")
                 kind = np.asarray(entry[name]).dtype
                 if kind.kind not in "fiu":
                     raise TypeError(f"state '{name}' of {where(i)} has dtype {kind}, "
@@ -287,11 +379,13 @@ class FlatGroup:
 
         def write() -> None:
             for name in names:
+                layout = self.layouts[name]
                 if name not in self.state:
-                    self.state[name] = self.backend.zeros(self.size, self.dtype)
+                    self.state[name] = self.backend.zeros(layout.size, self.dtype)
                     self.state_init[name] = 0.0
                 host = self.host_state(name)
-                for (lo, hi), entry in zip(self.slices(), states):
+                for i, entry in enumerate(states):
+                    lo, hi = layout.bounds(i)
                     if entry is not None and name in entry:
                         host[lo:hi] = np.asarray(entry[name], dtype=self.dtype).reshape(-1)
                     else:

@@ -14,6 +14,13 @@ group's hyperparameters become the kernel's scalar arguments:
     _state_init(group)             {buffer these hyperparameters use: initial value}
     _scalars(group)                the kernel's scalar arguments, as floats and bools
 
+An update that needs each parameter's shape (Adafactor, Muon) sets
+``_shaped = True``: its kernel is called through ``FlatGroup.step_shaped``
+with the group's table of shapes and per-parameter steps, and
+``_state_shapes(param)`` gives the shapes of its state where they are not the
+param's. An optimizer without a cuda kernel (LBFGS) sets ``_host_only``:
+``"auto"`` runs it on the cpu, and ``device="cuda"`` is refused.
+
 The kernel arguments are cached per group and rebuilt (and re-validated) only
 when a hyperparameter in ``param_groups`` changed, so setting
 ``group["lr"]`` takes effect at the next step, costs one comparison per step
@@ -56,6 +63,8 @@ class Optimizer:
     _kernel_name: str
     _state_names: tuple[str, ...]
     _takes_step: bool = True
+    _shaped: bool = False
+    _host_only: bool = False
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any],
                  device: str = "auto"):
@@ -63,8 +72,14 @@ class Optimizer:
         self.defaults = dict(defaults)
         self._hyper = operator.itemgetter(*defaults)   # group -> tuple of its hyperparameters
         self.device = kernels.resolve(device)
+        if self._host_only and self.device == "cuda":
+            if device == "cuda":
+                raise ValueError(f"Invalid device: 'cuda': {type(self).__name__} has no cuda "
+                                 f"kernel in minidl; use device='cpu' (or 'auto', which "
+                                 f"runs it on the cpu)")
+            self.device = "cpu"
         self._backend = kernels.load(self.device)
-        self._kernel = getattr(self._backend, self._kernel_name)
+        self._kernel = getattr(self._backend, self._kernel_name) if self._kernel_name else None
         self.param_groups: list[dict[str, Any]] = []
         self._flat: list[FlatGroup] = []
         if isinstance(params, Tensor) or not isinstance(params, Iterable):
@@ -86,6 +101,11 @@ class Optimizer:
 
     def _scalars(self, group: Mapping[str, Any]) -> tuple:
         raise NotImplementedError
+
+    def _state_shapes(self, param: Tensor) -> dict[str, tuple[int, ...] | None]:
+        """The shape of ``param``'s piece of each state buffer whose shape is not
+        the param's (None: none for this param); see ``flat.Layout``."""
+        return {}
 
     def _state_out(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
         """A param's state as ``state`` and ``state_dict()`` show it, in PyTorch's
@@ -120,7 +140,8 @@ class Optimizer:
                              "or in two param groups; each parameter may appear only once")
         group = {**self.defaults, **param_group, "params": params}
         self._check(group)
-        flat = FlatGroup(params, self._backend, self._state_names, self._takes_step)
+        flat = FlatGroup(params, self._backend, self._state_names, self._takes_step,
+                         self._state_shapes)
         self._configure(group, flat)
         self.param_groups.append(group)
         self._flat.append(flat)
@@ -147,7 +168,10 @@ class Optimizer:
         for group, flat in zip(self.param_groups, self._flat):
             if self._hyper(group) != flat.hyper:
                 self._configure(group, flat)
-            flat.step(self._kernel)
+            if self._shaped:
+                flat.step_shaped(self._kernel)
+            else:
+                flat.step(self._kernel)
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -19,6 +19,7 @@ assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or cuda_problem() is None, 
 from minidl import Tensor  # noqa: E402  (after the environment check)
 from minidl.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,  # noqa: E402
                           RAdam, RMSprop, Rprop)
+from minidl.optim import Adafactor, Muon  # noqa: E402
 
 SHAPES = [(3, 2), (4,), (2, 2)]
 CASES = [
@@ -34,6 +35,7 @@ CASES = [
     (Adamax, dict(lr=0.01)),
     (NAdam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     (RAdam, dict(lr=0.01, betas=(0.9, 0.99))),
+    (Adafactor, dict(lr=0.05, weight_decay=0.1, maximize=True)),
 ]
 STEPS = 10
 
@@ -92,6 +94,57 @@ def check_unused_params_run_in_pieces() -> None:
     (gpu, gpu_steps), (host, host_steps) = results
     assert gpu_steps == host_steps == [STEPS - 1, STEPS - 3, STEPS], gpu_steps
     assert_close(gpu, host, "unused params")
+
+
+def check_adafactor_skips_params_without_grads_in_both_dtypes() -> None:
+    """One launch per group, a block per param: a 3-D and a 0-d param too."""
+    skip = lambda step, i: (i == 1 and step < 3) or (i == 3 and step == 5)  # noqa: E731
+    for dtype in (np.float32, np.float64):
+        results = []
+        for device in ("cuda", "cpu"):
+            rng = np.random.default_rng(0)
+            params = [Tensor(rng.standard_normal(shape), requires_grad=True, dtype=dtype)
+                      for shape in ((3, 2), (4,), (2, 2, 3), ())]
+            opt = Adafactor(params, lr=0.05, device=device)
+            for step in range(STEPS):
+                for i, p in enumerate(params):
+                    p.grad = None if skip(step, i) else rng.standard_normal(p.shape)
+                opt.step()
+            results.append((params, [opt.state[p]["step"] for p in params]))
+        (gpu, gpu_steps), (host, host_steps) = results
+        assert gpu_steps == host_steps == [STEPS, STEPS - 3, STEPS, STEPS - 1], gpu_steps
+        tolerance = 1e-12 if dtype == np.float64 else 1e-6
+        for p, q in zip(gpu, host):
+            np.testing.assert_allclose(np.asarray(p), np.asarray(q), rtol=tolerance,
+                                       atol=tolerance)
+
+
+def check_muon_on_wide_tall_and_square_matrices() -> None:
+    """The momentum in one launch, then per matrix the Newton-Schulz GEMMs (a tall
+    matrix is iterated transposed), with grads skipped on some steps."""
+    skip = lambda step, i: i == 1 and step < 2  # noqa: E731
+    for dtype in (np.float32, np.float64):
+        for options in (dict(lr=0.05), dict(lr=0.05, nesterov=False, ns_steps=2,
+                                            adjust_lr_fn="match_rms_adamw")):
+            results = []
+            for device in ("cuda", "cpu"):
+                rng = np.random.default_rng(0)
+                params = [Tensor(rng.standard_normal(shape), requires_grad=True, dtype=dtype)
+                          for shape in ((3, 2), (2, 4), (3, 3))]
+                opt = Muon(params, device=device, **options)
+                for step in range(4):
+                    for i, p in enumerate(params):
+                        p.grad = None if skip(step, i) else rng.standard_normal(p.shape)
+                    opt.step()
+                results.append((params, opt))
+            (gpu, gpu_opt), (host, host_opt) = results
+            tolerance = 1e-12 if dtype == np.float64 else 1e-5
+            for p, q in zip(gpu, host):
+                np.testing.assert_allclose(np.asarray(p), np.asarray(q), rtol=tolerance,
+                                           atol=tolerance)
+                np.testing.assert_allclose(gpu_opt.state[p]["momentum_buffer"],
+                                           host_opt.state[q]["momentum_buffer"],
+                                           rtol=tolerance, atol=tolerance)
 
 
 def check_data_assigned_after_construction_is_uploaded() -> None:
@@ -159,6 +212,8 @@ def check_a_failed_launch_leaves_host_params_untouched() -> None:
 def main() -> None:
     check_matches_cpu()
     check_unused_params_run_in_pieces()
+    check_adafactor_skips_params_without_grads_in_both_dtypes()
+    check_muon_on_wide_tall_and_square_matrices()
     check_data_assigned_after_construction_is_uploaded()
     check_state_dict_moves_between_cuda_and_cpu()
     check_a_failed_launch_leaves_host_params_untouched()
