@@ -3,6 +3,8 @@
     Optimizer           the base: param groups, step, zero_grad, state_dict
     SGD, Adagrad, RMSprop, Adam, AdamW
     Rprop, Adadelta, Adamax, NAdam, RAdam     RMSprop's family: its ancestor and relatives
+    ASGD, Lion, AdaBelief                     its descendants (torch.optim, lion-pytorch,
+    AdamWScheduleFree, SGDScheduleFree        adabelief-pytorch, schedulefree)
     lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau,
                         LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts,
                         SequentialLR
@@ -16,11 +18,16 @@ from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adabelief import AdaBelief
 from .adam_variants import Adamax, NAdam, RAdam
+from .asgd import ASGD
+from .lion import Lion
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .rprop import Rprop
+from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Rprop", "Adadelta",
-           "Adamax", "NAdam", "RAdam", "lr_scheduler"]
+           "Adamax", "NAdam", "RAdam", "lr_scheduler",
+           "ASGD", "Lion", "AdaBelief", "AdamWScheduleFree", "SGDScheduleFree"]

@@ -12,6 +12,12 @@ binds each parameter's ``.data`` and ``.grad`` to views of it (see
 
 so the update of the whole group is one call of a kernel on flat arrays.
 
+A few updates also keep a scalar per parameter (ASGD's ``eta`` and ``mu``):
+``scalar_names`` gives them a row per parameter in ``scalars`` (float64), which
+the kernel receives after the step count. The optimizer sets the rows; a step
+still makes one call while all rows agree, and otherwise splits the runs below
+where they differ.
+
 Parameters whose grad is None are skipped as in PyTorch (no update, no state
 change, their step count stays). The group counts the parameters holding a
 grad (the tensors report through ``grad_arrived`` / ``grad_cleared``), so the
@@ -50,16 +56,21 @@ class FlatGroup:
 
     ``state_names`` lists every state buffer the update kernel takes, in the
     kernel's argument order; ``takes_step`` says whether the kernel's last
-    argument is the 1-based step count. On a device backend an in-place edit of
-    a param's ``.data`` is not seen (see the module docstring): assign instead.
+    argument is the 1-based step count, and ``scalar_names`` the per-parameter
+    scalars passed after it (``scalars``, one row per parameter). On a device
+    backend an in-place edit of a param's ``.data`` is not seen (see the module
+    docstring): assign instead.
     """
 
     def __init__(self, params: list[Tensor], backend: ModuleType,
-                 state_names: tuple[str, ...], takes_step: bool):
+                 state_names: tuple[str, ...], takes_step: bool,
+                 scalar_names: tuple[str, ...] = ()):
         self.params = params
         self.backend = backend
         self.state_names = state_names
         self.takes_step = takes_step
+        self.scalar_names = scalar_names
+        self.scalars = np.zeros((len(params), len(scalar_names)))
         self.dtype = _common_dtype(params)
         self.offsets = np.cumsum([0] + [p.size for p in params])
         self.size = int(self.offsets[-1])
@@ -141,11 +152,12 @@ class FlatGroup:
                 self.backend.copy_from_host(self.device_data, self.data)
             self.backend.copy_from_host(self.device_grad, self.grad)
         try:
-            if self.grads_present == len(self.params) and self.uniform_step is not None:
+            if (self.grads_present == len(self.params) and self.uniform_step is not None
+                    and self._uniform_scalars()):
                 step = self.uniform_step + 1
                 step_arg = (step,) if self.takes_step else ()
                 kernel(self.device_data, self.device_grad, *self.state_args,
-                       *self.scalar_args, *step_arg)
+                       *self.scalar_args, *step_arg, *self._row(0))
                 self.uniform_step = step
             else:
                 self._step_runs(kernel)
@@ -175,12 +187,21 @@ class FlatGroup:
             if hi > lo:
                 kernel(self.device_data[lo:hi], self.device_grad[lo:hi],
                        *(buffer[lo:hi] for buffer in self.state_args),
-                       *self.scalar_args, *step_arg)
+                       *self.scalar_args, *step_arg, *self._row(first))
             steps[first:stop] += 1
         self._refresh_uniform_step()
 
+    def _uniform_scalars(self) -> bool:
+        """Whether every param has the same per-parameter scalars (or there are none)."""
+        return not self.scalar_names or bool((self.scalars == self.scalars[0]).all())
+
+    def _row(self, i: int) -> tuple[float, ...]:
+        """Param ``i``'s per-parameter scalars, as the kernel's last arguments."""
+        return tuple(float(value) for value in self.scalars[i]) if self.scalar_names else ()
+
     def _runs(self) -> list[tuple[int, int]]:
-        """(first, stop) param index ranges: adjacent params with grads, equal steps."""
+        """(first, stop) param index ranges: adjacent params with grads, equal steps
+        and equal per-parameter scalars."""
         runs: list[tuple[int, int]] = []
         first = None
         for i, param in enumerate(self.params):
@@ -190,7 +211,8 @@ class FlatGroup:
                 first = None
             elif first is None:
                 first = i
-            elif self.steps[i] != self.steps[first]:
+            elif (self.steps[i] != self.steps[first]
+                  or (self.scalars[i] != self.scalars[first]).any()):
                 runs.append((first, i))
                 first = i
         if first is not None:
@@ -240,6 +262,8 @@ class FlatGroup:
                 states.append(None)
                 continue
             entry: dict[str, Any] = {"step": int(steps[i])}
+            for name, value in zip(self.scalar_names, self.scalars[i]):
+                entry[name] = np.array(value, self.dtype)
             for name, host in hosts.items():
                 view = host[lo:hi].reshape(param.shape)
                 entry[name] = view.copy() if copy else view
@@ -254,20 +278,24 @@ class FlatGroup:
         Checking everything before writing anything keeps a failed load from
         leaving the optimizer half loaded. ``where(i)`` names param ``i`` in errors.
         """
-        known = set(self.state_names)
+        known = set(self.state_names) | set(self.scalar_names)
         names = list(self.state)
         steps = np.zeros(len(self.params), np.int64)
+        scalars = np.zeros_like(self.scalars)
         for i, (param, entry) in enumerate(zip(self.params, states)):
             if entry is None:
                 continue
             unknown = set(entry) - known - {"step"}
             if unknown:
                 raise ValueError(f"state of {where(i)} has unknown entries {sorted(unknown)}; "
-                                 f"expected 'step' and some of {list(self.state_names)}")
+                                 f"expected 'step' and some of {sorted(known)}")
             if "step" not in entry:
                 raise ValueError(f"state of {where(i)} has no 'step'")
             steps[i] = _step_count(entry["step"], where(i))
-            for name in set(entry) - {"step"}:
+            for j, name in enumerate(self.scalar_names):
+                if name in entry:
+                    scalars[i, j] = _scalar(entry[name], name, where(i))
+            for name in set(entry) - {"step"} - set(self.scalar_names):
                 shape = np.shape(entry[name])
                 if shape != param.shape:
                     raise ValueError(f"state '{name}' of {where(i)} has shape {shape}, "
@@ -292,6 +320,7 @@ class FlatGroup:
                         host[lo:hi] = self.state_init[name]
                 self.backend.copy_from_host(self.state[name], host)
             self.steps[:] = steps
+            self.scalars[...] = scalars
             self._refresh_uniform_step()
             self.hyper = None   # re-derive the kernel arguments at the next step
         return write
@@ -320,3 +349,11 @@ def _step_count(value: Any, where: str) -> int:
     if not number.is_integer() or number < 0:
         raise ValueError(f"state of {where} has an invalid step: {value!r}")
     return int(number)
+
+
+def _scalar(value: Any, name: str, where: str) -> float:
+    """A loaded per-parameter scalar (a number or a one-element array) as a float."""
+    array = np.asarray(value)
+    if array.size != 1 or array.dtype.kind not in "fiu":
+        raise ValueError(f"state '{name}' of {where} must be one real number, got {value!r}")
+    return float(array.reshape(-1)[0])
