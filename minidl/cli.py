@@ -60,6 +60,11 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any], tuple[str, ...]]] = {
     "adamax": (optim.Adamax, {}, ("betas", "eps", "weight_decay")),
     "nadam": (optim.NAdam, {}, ("betas", "eps", "weight_decay")),
     "radam": (optim.RAdam, {}, ("betas", "eps", "weight_decay")),
+    "asgd": (optim.ASGD, {}, ("weight_decay",)),
+    "lion": (optim.Lion, {}, ("betas", "weight_decay")),
+    "adabelief": (optim.AdaBelief, {}, ("betas", "eps", "amsgrad", "weight_decay")),
+    "adamw_schedulefree": (optim.AdamWScheduleFree, {}, ("betas", "eps", "weight_decay")),
+    "sgd_schedulefree": (optim.SGDScheduleFree, {}, ("momentum", "weight_decay")),
 }
 OPTIMIZER_OPTIONS = ("momentum", "dampening", "nesterov", "alpha", "centered", "eps_in_sqrt",
                      "lr_decay", "initial_accumulator_value", "betas", "eps", "amsgrad",

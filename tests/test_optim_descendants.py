@@ -285,3 +285,83 @@ def test_lion_moves_every_coordinate_by_lr():
     param.grad = np.array([1e-6, -3.0, 100.0, -1e-9, 0.0])
     opt.step()
     np.testing.assert_array_equal(np.asarray(param), [-0.01, 0.01, -0.01, 0.01, 0.0])
+
+
+# -- where minidl uses optimizers: fit, the monitor, the CLI, the estimators ---------
+
+def stepped(cls, steps: int = 8, **options):
+    """A float64 parameter after ``steps`` steps on fixed gradients; the last update."""
+    rng = np.random.default_rng(0)
+    param = Tensor(rng.normal(size=(4, 5)), requires_grad=True, dtype=np.float64)
+    optimizer = cls([param], device="reference", **options)
+    if cls in (AdamWScheduleFree, SGDScheduleFree):
+        optimizer.train()
+    for _ in range(steps):
+        param.grad = rng.normal(size=param.shape) * np.logspace(-3, 1, 5)
+        before = np.asarray(param).copy()
+        optimizer.step()
+    return optimizer, param, np.asarray(param) - before
+
+
+@pytest.mark.parametrize("options", [dict(rectify=False), dict(rectify=False, amsgrad=True),
+                                     dict(rectify=True), dict(rectify=True, betas=(0.9, 0.9))])
+def test_adabelief_update_is_minus_effective_lr_times_m(options):
+    from minidl.monitor import effective_lr
+
+    optimizer, param, update = stepped(AdaBelief, lr=0.01, weight_decay=0, **options)
+    m = optimizer.state[param]["exp_avg"]
+    np.testing.assert_allclose(update, -effective_lr(optimizer, param) * m, rtol=1e-9)
+
+
+def test_asgd_effective_lr_is_eta_and_schedule_free_the_z_step():
+    from minidl.monitor import effective_lr
+
+    optimizer, param, update = stepped(ASGD, lr=0.05, lambd=0.5)
+    eta = 0.05 / (1 + 0.5 * 0.05 * 8) ** 0.75        # set after the 8th step, for the 9th
+    np.testing.assert_allclose(effective_lr(optimizer, param), eta)
+    for cls in (AdamWScheduleFree, SGDScheduleFree):
+        optimizer, param, _ = stepped(cls, lr=0.05)
+        z_before = optimizer.state[param]["z"].copy()
+        lr = effective_lr(optimizer, param)
+        grad = np.asarray(param.grad)
+        optimizer.step()
+        np.testing.assert_allclose(optimizer.state[param]["z"] - z_before,
+                                   -effective_lr(optimizer, param) * grad, rtol=1e-6)
+        assert lr.shape == param.shape
+
+
+@pytest.mark.parametrize("name", ["asgd", "lion", "adabelief", "adamw_schedulefree",
+                                  "sgd_schedulefree"])
+def test_fit_cli_and_estimator_train_with_each(name, tmp_path, capsys):
+    import minidl
+    from minidl import nn
+    from minidl.cli import OPTIMIZERS, main
+    from minidl.sklearn import MLPClassifier
+    from minidl.train import OptimizerStats
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 4)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    lr = {"lion": 1e-3, "sgd_schedulefree": 0.5}.get(name, 0.02)
+    minidl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    optimizer = OPTIMIZERS[name][0](model.parameters(), lr=lr, device="cpu")
+    stats = OptimizerStats(optimizer)
+    history = minidl.fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), epochs=5,
+                         progress=False, callbacks=[stats])
+    assert history.loss[-1] < history.loss[0]
+    assert np.isfinite(stats.history["0.lr_q50"]).all()
+    assert optimizer.param_groups[0].get("train_mode", False) is False   # eval: x in params
+
+    path = tmp_path / "run.npz"
+    code = main(["train", "--dataset", "moons", "--hidden", "8", "--epochs", "2",
+                 "--no-progress", "--optimizer", name, "--lr", str(lr), "--save", str(path)])
+    assert code == 0, capsys.readouterr().err
+    assert f"{name} lr={lr}" in capsys.readouterr().out
+    assert main(["train", "--resume", str(path), "--epochs", "3", "--no-progress"]) == 0
+
+    estimator = MLPClassifier(hidden_layer_sizes=(8,), optimizer=name, learning_rate=lr,
+                              epochs=3, random_state=0).fit(X, y)
+    copied = pickle.loads(pickle.dumps(estimator))
+    np.testing.assert_array_equal(copied.predict_proba(X), estimator.predict_proba(X))
+    assert type(copied.optimizer_) is OPTIMIZERS[name][0]

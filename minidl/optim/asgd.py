@@ -4,9 +4,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Mapping
 
-import numpy as np
-
 from ..tensor import Tensor
+from .flat import FlatGroup
 from .optimizer import Closure, Optimizer, check_common, check_number
 
 
@@ -62,18 +61,25 @@ class ASGD(Optimizer):
     def step(self, closure: Closure | None = None) -> Any:
         """One ASGD step; then eta and mu of every parameter that stepped move on."""
         for group, flat in zip(self.param_groups, self._flat):
-            fresh = flat.step_counts() == 0          # their eta and mu start now
-            if fresh.any():
-                flat.scalars[fresh] = (float(flat.dtype.type(group["lr"])), 1.0)
+            if flat.uniform_step is not None and flat.uniform_step > 0:
+                continue                                 # no parameter is new
+            fresh = flat.step_counts() == 0              # their eta and mu start now
+            flat.scalars[fresh] = (float(flat.dtype.type(group["lr"])), 1.0)
         loss = super().step(closure)
         for group, flat in zip(self.param_groups, self._flat):
-            if flat.grads_present == len(flat.params):
-                stepped = slice(None)
-            else:
-                stepped = np.array([p._grad is not None for p in flat.params], bool)
-            t = flat.step_counts()[stepped].astype(np.float64)
-            lr, lambd = float(group["lr"]), float(group["lambd"])
-            eta = lr / ((1 + lambd * lr * t) ** float(group["alpha"]))
-            mu = 1 / np.maximum(1, t - float(group["t0"]))
-            flat.scalars[stepped] = np.stack([eta, mu], axis=-1).astype(flat.dtype)
+            if flat.grads_present == len(flat.params) and flat.uniform_step is not None:
+                flat.scalars[:] = self._next_scalars(group, flat, flat.uniform_step)
+                continue
+            for i, (param, count) in enumerate(zip(flat.params, flat.step_counts())):
+                if param._grad is not None:
+                    flat.scalars[i] = self._next_scalars(group, flat, int(count))
         return loss
+
+    @staticmethod
+    def _next_scalars(group: Mapping[str, Any], flat: FlatGroup, t: int) -> tuple[float, float]:
+        """(eta, mu) after a parameter's step t, in Python floats as PyTorch computes
+        them, then rounded to the parameters' dtype."""
+        lr, lambd = float(group["lr"]), float(group["lambd"])
+        eta = lr / ((1 + lambd * lr * t) ** float(group["alpha"]))
+        mu = 1 / max(1, t - float(group["t0"]))
+        return float(flat.dtype.type(eta)), float(flat.dtype.type(mu))

@@ -1,6 +1,7 @@
 """Schedule-free SGD and AdamW: no learning-rate schedule, an average of iterates instead."""
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterable, Mapping
 
 from ..tensor import Tensor
@@ -47,6 +48,12 @@ class _ScheduleFree(NoStepInState, Optimizer):
     _first_buffer = "z"
     _beta1_key: str
 
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any],
+                 device: str):
+        super().__init__(params, defaults, device)
+        # the counters change every step: step() passes them on without re-checking the group
+        self._hyper = operator.itemgetter(*(key for key in defaults if key not in COUNTERS))
+
     def _check_schedule(self, group: Mapping[str, Any]) -> None:
         check_number(group["weight_decay"], "Invalid weight_decay value")
         warmup = group["warmup_steps"]
@@ -84,7 +91,9 @@ class _ScheduleFree(NoStepInState, Optimizer):
             group["scheduled_lr"] = lr
             group["lr_max"] = max(lr, group["lr_max"])
             group["weight_sum"] += k ** group["r"] * group["lr_max"] ** group["weight_lr_power"]
-        loss = super().step(closure)
+        for group, flat in zip(self.param_groups, self._flat):
+            flat.scalar_args = self._scalars(group)   # the hyperparameters are checked when
+        loss = super().step(closure)                  # they change: the counters always do
         for group in self.param_groups:
             group["k"] += 1
         return loss
