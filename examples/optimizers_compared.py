@@ -1,9 +1,10 @@
-"""Ten optimizers on the same network, data and seed: handwritten digits.
+"""Fifteen optimizers on the same network, data and seed: handwritten digits.
 
 A 64-128-128-10 ReLU MLP starts from the same initial weights and sees the
 same mini-batches in the same order under SGD, SGD with momentum, Adagrad,
-RMSprop, Adam and RMSprop's family (Rprop, Adadelta, Adamax, NAdam, RAdam),
-each with a customary learning rate. Only the update rule differs:
+RMSprop, Adam, RMSprop's family (Rprop, Adadelta, Adamax, NAdam, RAdam) and
+its descendants (ASGD, Lion, AdaBelief, schedule-free AdamW and SGD), each with
+a customary learning rate. Only the update rule differs:
 
     SGD        p -= lr * g
     momentum   b = mu * b + g;             p -= lr * b
@@ -15,6 +16,11 @@ each with a customary learning rate. Only the update rule differs:
     Adamax     Adam with max(beta2 * u, |g|) in place of the RMS
     NAdam      Adam with Nesterov momentum
     RAdam      Adam that takes momentum steps until its v is trustworthy
+    ASGD       SGD with a decaying step and an average of the iterates
+    Lion       p -= lr * sign(interpolated momentum): every coordinate moves by lr
+    AdaBelief  Adam dividing by the RMS of (g - m) instead of g
+    SF AdamW   schedule-free: RMSprop-scaled steps, the params their average
+    SF SGD     schedule-free SGD
 
 The plot shows the training loss and the test accuracy per epoch; the table
 gives the final values and the training time (after an untimed warm-up epoch in
@@ -33,7 +39,9 @@ import minidl.datasets
 import minidl.nn as nn
 from common import integer_epochs, parser, pyplot, save_figure, table
 from minidl.datasets import Split
-from minidl.optim import SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam, RMSprop, Rprop
+from minidl.optim import (ASGD, SGD, AdaBelief, Adadelta, Adagrad, Adam, Adamax,
+                          AdamWScheduleFree, Lion, NAdam, RAdam, RMSprop, Rprop,
+                          SGDScheduleFree)
 from minidl.train import History
 
 MakeOptimizer = Callable[[Any], Any]
@@ -48,6 +56,11 @@ OPTIMIZERS: dict[str, tuple[str, MakeOptimizer]] = {
     "Adamax": ("lr=0.002", lambda params: Adamax(params, lr=2e-3)),
     "NAdam": ("lr=0.002", lambda params: NAdam(params, lr=2e-3)),
     "RAdam": ("lr=0.001", lambda params: RAdam(params, lr=1e-3)),
+    "ASGD": ("lr=0.1", lambda params: ASGD(params, lr=0.1)),
+    "Lion": ("lr=0.0003", lambda params: Lion(params, lr=3e-4)),
+    "AdaBelief": ("lr=0.001, eps=1e-16", lambda params: AdaBelief(params, lr=1e-3)),
+    "SF AdamW": ("lr=0.0025", lambda params: AdamWScheduleFree(params, lr=2.5e-3)),
+    "SF SGD": ("lr=0.5, momentum=0.9", lambda params: SGDScheduleFree(params, lr=0.5)),
 }
 
 
@@ -86,7 +99,8 @@ def main() -> None:
     for index, (name, history) in enumerate(histories.items()):
         epochs = range(1, history.epochs + 1)
         marker = "o" if history.epochs == 1 else None   # one point draws no line
-        style = "-" if index < 5 else "--"   # the five classics solid, RMSprop's family dashed
+        # the five classics solid, RMSprop's family dashed, its descendants dotted
+        style = "-" if index < 5 else "--" if index < 10 else ":"
         loss_axis.plot(epochs, history.loss, style, label=name, marker=marker)
         accuracy_axis.plot(epochs, history.val_accuracy, style, label=name, marker=marker)
     loss_axis.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss (log)",

@@ -42,6 +42,8 @@ CASES = {
     "rmsprop_vs_adagrad.py": (["--steps", "1000"], ["4 of 4 claims hold."],
                               ["rmsprop_vs_adagrad.png"]),
     "rmsprop_family.py": (["--steps", "300"], ["4 of 4 claims hold."], ["rmsprop_family.png"]),
+    "rmsprop_descendants.py": (["--epochs", "4"], ["3 of 3 claims hold."],
+                               ["rmsprop_descendants.png"]),
     "trajectories.py": ([], ["Rosenbrock", "RMSprop damps the oscillation across the ravine",
                              "Adam's momentum averages it out", "Adam ends nearest",
                              "(holds)"], ["trajectories.png"]),
