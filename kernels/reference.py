@@ -8,7 +8,9 @@ before use, so a float32 update stays float32 throughout.
 
 The semantics are PyTorch's ``torch.optim`` 2.x single-tensor path
 (``foreach=False``), in PyTorch's operation order, so float32 results agree
-with PyTorch's to rounding. Below, ``g`` is the gradient after the ``maximize``
+with PyTorch's to rounding; the descendants beyond torch.optim (``lion``,
+``adabelief``, ``schedule_free``) follow their authors' packages in the same
+way. Below, ``g`` is the gradient after the ``maximize``
 negation and the coupled weight decay:
 
     g = -grad if maximize else grad

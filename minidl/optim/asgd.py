@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Mapping
 
+import numpy as np
+
 from ..tensor import Tensor
 from .flat import FlatGroup
 from .optimizer import Closure, Optimizer, check_common, check_number
@@ -61,18 +63,20 @@ class ASGD(Optimizer):
     def step(self, closure: Closure | None = None) -> Any:
         """One ASGD step; then eta and mu of every parameter that stepped move on."""
         for group, flat in zip(self.param_groups, self._flat):
-            if flat.uniform_step is not None and flat.uniform_step > 0:
-                continue                                 # no parameter is new
-            fresh = flat.step_counts() == 0              # their eta and mu start now
-            flat.scalars[fresh] = (float(flat.dtype.type(group["lr"])), 1.0)
+            start = (float(flat.dtype.type(group["lr"])), 1.0)   # eta and mu of a new param
+            if flat.uniform_step == 0:
+                flat.set_scalars(start)
+            elif flat.uniform_step is None:
+                for i in np.flatnonzero(flat.step_counts() == 0):
+                    flat.set_scalars(start, int(i))
         loss = super().step(closure)
         for group, flat in zip(self.param_groups, self._flat):
             if flat.grads_present == len(flat.params) and flat.uniform_step is not None:
-                flat.scalars[:] = self._next_scalars(group, flat, flat.uniform_step)
+                flat.set_scalars(self._next_scalars(group, flat, flat.uniform_step))
                 continue
             for i, (param, count) in enumerate(zip(flat.params, flat.step_counts())):
                 if param._grad is not None:
-                    flat.scalars[i] = self._next_scalars(group, flat, int(count))
+                    flat.set_scalars(self._next_scalars(group, flat, int(count)), i)
         return loss
 
     @staticmethod

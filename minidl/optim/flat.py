@@ -14,9 +14,9 @@ so the update of the whole group is one call of a kernel on flat arrays.
 
 A few updates also keep a scalar per parameter (ASGD's ``eta`` and ``mu``):
 ``scalar_names`` gives them a row per parameter in ``scalars`` (float64), which
-the kernel receives after the step count. The optimizer sets the rows; a step
-still makes one call while all rows agree, and otherwise splits the runs below
-where they differ.
+the kernel receives after the step count. The optimizer sets the rows
+(``set_scalars``); a step still makes one call while all rows agree
+(``common_scalars``), and otherwise splits the runs below where they differ.
 
 Parameters whose grad is None are skipped as in PyTorch (no update, no state
 change, their step count stays). The group counts the parameters holding a
@@ -71,6 +71,7 @@ class FlatGroup:
         self.takes_step = takes_step
         self.scalar_names = scalar_names
         self.scalars = np.zeros((len(params), len(scalar_names)))
+        self.common_scalars: tuple[float, ...] | None = (0.0,) * len(scalar_names)
         self.dtype = _common_dtype(params)
         self.offsets = np.cumsum([0] + [p.size for p in params])
         self.size = int(self.offsets[-1])
@@ -153,11 +154,11 @@ class FlatGroup:
             self.backend.copy_from_host(self.device_grad, self.grad)
         try:
             if (self.grads_present == len(self.params) and self.uniform_step is not None
-                    and self._uniform_scalars()):
+                    and self.common_scalars is not None):
                 step = self.uniform_step + 1
                 step_arg = (step,) if self.takes_step else ()
                 kernel(self.device_data, self.device_grad, *self.state_args,
-                       *self.scalar_args, *step_arg, *self._row(0))
+                       *self.scalar_args, *step_arg, *self.common_scalars)
                 self.uniform_step = step
             else:
                 self._step_runs(kernel)
@@ -187,17 +188,18 @@ class FlatGroup:
             if hi > lo:
                 kernel(self.device_data[lo:hi], self.device_grad[lo:hi],
                        *(buffer[lo:hi] for buffer in self.state_args),
-                       *self.scalar_args, *step_arg, *self._row(first))
+                       *self.scalar_args, *step_arg, *self.scalars[first].tolist())
             steps[first:stop] += 1
         self._refresh_uniform_step()
 
-    def _uniform_scalars(self) -> bool:
-        """Whether every param has the same per-parameter scalars (or there are none)."""
-        return not self.scalar_names or bool((self.scalars == self.scalars[0]).all())
-
-    def _row(self, i: int) -> tuple[float, ...]:
-        """Param ``i``'s per-parameter scalars, as the kernel's last arguments."""
-        return tuple(float(value) for value in self.scalars[i]) if self.scalar_names else ()
+    def set_scalars(self, values: tuple[float, ...], index: int | None = None) -> None:
+        """Set the per-parameter scalars of param ``index``, or of every param."""
+        if index is None:
+            self.scalars[:] = values
+            self.common_scalars = tuple(values)
+        else:
+            self.scalars[index] = values
+            self.common_scalars = None   # until the next set of every param
 
     def _runs(self) -> list[tuple[int, int]]:
         """(first, stop) param index ranges: adjacent params with grads, equal steps
@@ -321,6 +323,9 @@ class FlatGroup:
                 self.backend.copy_from_host(self.state[name], host)
             self.steps[:] = steps
             self.scalars[...] = scalars
+            rows_equal = len(scalars) == 0 or bool((scalars == scalars[0]).all())
+            common = scalars[0].tolist() if len(scalars) else [0.0] * len(self.scalar_names)
+            self.common_scalars = tuple(common) if rows_equal else None
             self._refresh_uniform_step()
             self.hyper = None   # re-derive the kernel arguments at the next step
         return write

@@ -17,8 +17,9 @@ assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or cuda_problem() is None, 
     f"run me with NUMBA_ENABLE_CUDASIM=1 or on a GPU ({cuda_problem()})")
 
 from minidl import Tensor  # noqa: E402  (after the environment check)
-from minidl.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,  # noqa: E402
-                          RAdam, RMSprop, Rprop)
+from minidl.optim import (ASGD, SGD, AdaBelief, Adadelta, Adagrad, Adam,  # noqa: E402
+                          Adamax, AdamW, AdamWScheduleFree, Lion, NAdam, RAdam, RMSprop,
+                          Rprop, SGDScheduleFree)
 
 SHAPES = [(3, 2), (4,), (2, 2)]
 CASES = [
@@ -157,8 +158,47 @@ def check_a_failed_launch_leaves_host_params_untouched() -> None:
     assert list(opt._flat[0].step_counts()) == [2, 2, 2]   # SGD's state shows no step
 
 
+DESCENDANTS = [
+    (ASGD, dict(lr=0.05, lambd=0.1, t0=3.0, weight_decay=0.01)),
+    (Lion, dict(lr=0.01, weight_decay=0.1)),
+    (AdaBelief, dict(lr=0.01, amsgrad=True, rectify=False)),
+    (AdaBelief, dict(lr=0.01, betas=(0.9, 0.9))),
+    (AdamWScheduleFree, dict(lr=0.05, weight_decay=0.01, warmup_steps=3)),
+    (SGDScheduleFree, dict(lr=0.1)),
+]
+
+
+def check_descendants_match_cpu() -> None:
+    """Skipped grads (ASGD's eta and mu then differ between params: one launch per run),
+    an lr change, and schedule-free's eval()/train() switch on the device."""
+    skip = lambda step, i: (i == 1 and step < 3) or (i == 0 and step == 5)  # noqa: E731
+    for cls, options in DESCENDANTS:
+        pair = []
+        for device in ("cuda", "cpu"):
+            params = make_params()
+            opt = cls(groups(params), device=device, **options)
+            if hasattr(opt, "train"):
+                opt.train()
+            run(opt, params, 5, skip)
+            opt.param_groups[0]["lr"] *= 0.5
+            if hasattr(opt, "eval"):
+                opt.eval()
+                opt.train()
+            run(opt, params, 5, skip, first_step=5)
+            if hasattr(opt, "eval"):
+                opt.eval()
+            pair.append((params, opt))
+        (gpu, gpu_opt), (host, host_opt) = pair
+        assert_close(gpu, host, f"{cls.__name__} {options}")
+        for p, q in zip(gpu, host):
+            for name, value in host_opt.state[q].items():
+                np.testing.assert_allclose(gpu_opt.state[p][name], value, rtol=1e-5, atol=1e-6,
+                                           err_msg=f"{cls.__name__} state {name}")
+
+
 def main() -> None:
     check_matches_cpu()
+    check_descendants_match_cpu()
     check_unused_params_run_in_pieces()
     check_data_assigned_after_construction_is_uploaded()
     check_state_dict_moves_between_cuda_and_cpu()
