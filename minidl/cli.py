@@ -162,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "SGD with --momentum 0.9 (default: rmsprop)")
     training.add_argument("--lr", type=float, help="learning rate (default: the optimizer's "
                           "own: 1e-3 for sgd, momentum, adam, adamw, radam; 1e-2 for adagrad, rmsprop, rprop; "
-                          "2e-3 for adamax, nadam; 1 for adadelta)")
+                          "2e-3 for adamax, nadam; 1 for adadelta; "
+                          "1e-2 for asgd; 1e-4 for lion; 1e-3 for adabelief; "
+                          "2.5e-3 for adamw_schedulefree; 1 for sgd_schedulefree)")
     training.add_argument("--momentum", type=float, help="momentum factor (sgd, momentum, "
                           "rmsprop; default 0, 0.9 for momentum)")
     training.add_argument("--dampening", type=float, help="dampening of the momentum "

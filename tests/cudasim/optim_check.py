@@ -65,6 +65,16 @@ def assert_close(params, others, what: str) -> None:
         np.testing.assert_allclose(p.data, q.data, rtol=1e-5, atol=1e-6, err_msg=what)
 
 
+def assert_same_run(on_gpu: tuple, on_host: tuple, what: str) -> None:
+    """The (params, optimizer) pairs of a cuda and a cpu run agree: params and state."""
+    (gpu, gpu_opt), (host, host_opt) = on_gpu, on_host
+    assert_close(gpu, host, what)
+    for p, q in zip(gpu, host):
+        for name, value in host_opt.state[q].items():
+            np.testing.assert_allclose(gpu_opt.state[p][name], value, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{what}: state {name}")
+
+
 def check_matches_cpu() -> None:
     for cls, options in CASES:
         pair = []
@@ -74,12 +84,7 @@ def check_matches_cpu() -> None:
             assert opt.device == device
             run(opt, params, STEPS)
             pair.append((params, opt))
-        (gpu, gpu_opt), (host, host_opt) = pair
-        assert_close(gpu, host, f"{cls.__name__} {options}")
-        for p, q in zip(gpu, host):
-            for name, value in host_opt.state[q].items():
-                np.testing.assert_allclose(gpu_opt.state[p][name], value, rtol=1e-5, atol=1e-6,
-                                           err_msg=f"{cls.__name__} state {name}")
+        assert_same_run(*pair, f"{cls.__name__} {options}")
 
 
 def check_unused_params_run_in_pieces() -> None:
@@ -188,12 +193,7 @@ def check_descendants_match_cpu() -> None:
             if hasattr(opt, "eval"):
                 opt.eval()
             pair.append((params, opt))
-        (gpu, gpu_opt), (host, host_opt) = pair
-        assert_close(gpu, host, f"{cls.__name__} {options}")
-        for p, q in zip(gpu, host):
-            for name, value in host_opt.state[q].items():
-                np.testing.assert_allclose(gpu_opt.state[p][name], value, rtol=1e-5, atol=1e-6,
-                                           err_msg=f"{cls.__name__} state {name}")
+        assert_same_run(*pair, f"{cls.__name__} {options}")
 
 
 def main() -> None:
