@@ -539,9 +539,9 @@ def schedule_free_arguments(param, grad, z, exp_avg_sq, lr, beta1, beta2, eps, w
     adaptive = exp_avg_sq.size > 0
     check_arrays(param, grad, (z, True), (exp_avg_sq, adaptive))
     t = param.dtype.type
-    ckp1_, lerp_rest, lerp_small = _lerp_constants(ckp1, t)
+    weight, lerp_rest, lerp_small = _lerp_constants(ckp1, t)
     return (param, grad, z, exp_avg_sq, t(beta2), t(1 - beta2), t(1 - beta2 ** group_step),
-            t(eps), t(weight_decay), ckp1_, lerp_rest, t(lr * (beta1 * (1 - ckp1) - 1)),
+            t(eps), t(weight_decay), weight, lerp_rest, t(lr * (beta1 * (1 - ckp1) - 1)),
             t(-lr), lerp_small, step == 1, adaptive)
 
 

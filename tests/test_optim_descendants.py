@@ -279,6 +279,21 @@ def test_schedule_free_steps_only_in_train_mode(cls):
     assert not np.allclose(x, y)
 
 
+@pytest.mark.parametrize("cls", [AdamWScheduleFree, SGDScheduleFree])
+def test_a_refused_step_moves_neither_the_schedule_nor_the_params(cls):
+    param = Tensor(np.ones(3), requires_grad=True)
+    opt = cls([param], device="cpu")
+    opt.train()
+    param.grad = np.ones(3)
+    opt.step()
+    group = dict(opt.param_groups[0])
+    opt.param_groups[0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="Invalid learning rate: -1.0"):
+        opt.step()
+    assert {key: opt.param_groups[0][key] for key in ("k", "weight_sum", "lr_max")} == {
+        key: group[key] for key in ("k", "weight_sum", "lr_max")}
+
+
 def test_lion_moves_every_coordinate_by_lr():
     param = Tensor(np.zeros(5), requires_grad=True, dtype=np.float64)
     opt = Lion([param], lr=0.01, device="cpu")

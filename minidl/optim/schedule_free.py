@@ -46,7 +46,6 @@ class _ScheduleFree(NoStepInState, Optimizer):
     _kernel_name = "schedule_free"
     _state_names = ("z", "exp_avg_sq")
     _first_buffer = "z"
-    _beta1_key: str
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any],
                  device: str):
@@ -84,6 +83,9 @@ class _ScheduleFree(NoStepInState, Optimizer):
         """One step of every group: its schedule moves on, then the kernel runs."""
         if not self.param_groups[0]["train_mode"]:
             raise RuntimeError(NOT_IN_TRAIN_MODE)
+        for group, flat in zip(self.param_groups, self._flat):
+            if self._hyper(group) != flat.hyper:      # a changed value is checked before
+                self._configure(group, flat)          # the schedule moves on
         for group in self.param_groups:
             k = group["k"] + 1
             warmup = group["warmup_steps"]
@@ -92,8 +94,8 @@ class _ScheduleFree(NoStepInState, Optimizer):
             group["lr_max"] = max(lr, group["lr_max"])
             group["weight_sum"] += k ** group["r"] * group["lr_max"] ** group["weight_lr_power"]
         for group, flat in zip(self.param_groups, self._flat):
-            flat.scalar_args = self._scalars(group)   # the hyperparameters are checked when
-        loss = super().step(closure)                  # they change: the counters always do
+            flat.scalar_args = self._scalars(group)   # the counters change at every step
+        loss = super().step(closure)
         for group in self.param_groups:
             group["k"] += 1
         return loss
