@@ -1,9 +1,10 @@
-"""Thirteen optimizers on the same network, data and seed: handwritten digits.
+"""Eighteen optimizers on the same network, data and seed: handwritten digits.
 
 A 64-128-128-10 ReLU MLP starts from the same initial weights and sees the
 same mini-batches in the same order under SGD, SGD with momentum, Adagrad,
 RMSprop, Adam, RMSprop's family (Rprop, Adadelta, Adamax, NAdam, RAdam) and
-its shape-aware descendants (Adafactor, Muon) and L-BFGS, each with a
+its shape-aware descendants (Adafactor, Muon), L-BFGS, and its elementwise
+descendants (ASGD, Lion, AdaBelief, schedule-free AdamW and SGD), each with a
 customary learning rate. Only the update rule differs:
 
     SGD        p -= lr * g
@@ -20,6 +21,11 @@ customary learning rate. Only the update rule differs:
     Muon       the momentum of each weight matrix orthogonalised (biases: AdamW)
     L-BFGS     a quasi-Newton step from the last gradient differences, with a line
                search: a full-batch method, here given one mini-batch per step
+    ASGD       SGD with a decaying step and an average of the iterates
+    Lion       p -= lr * sign(interpolated momentum): every coordinate moves by lr
+    AdaBelief  Adam dividing by the RMS of (g - m) instead of g
+    SF AdamW   schedule-free: RMSprop-scaled steps, the params their average
+    SF SGD     schedule-free SGD
 
 The plot shows the training loss and the test accuracy per epoch; the table
 gives the final values and the training time (after an untimed warm-up epoch in
@@ -38,8 +44,9 @@ import minidl.datasets
 import minidl.nn as nn
 from common import integer_epochs, parser, pyplot, save_figure, table
 from minidl.datasets import Split
-from minidl.optim import (LBFGS, SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Muon,
-                          NAdam, RAdam, RMSprop, Rprop)
+from minidl.optim import (ASGD, LBFGS, SGD, AdaBelief, Adadelta, Adafactor, Adagrad, Adam,
+                          Adamax, AdamW, AdamWScheduleFree, Lion, Muon, NAdam, RAdam, RMSprop,
+                          Rprop, SGDScheduleFree)
 from minidl.train import History
 
 MakeOptimizer = Callable[[Any], Any]
@@ -58,6 +65,11 @@ OPTIMIZERS: dict[str, tuple[str, MakeOptimizer]] = {
     "Muon": ("lr=0.02; AdamW lr=0.001", lambda params: MuonWithAdamW(params)),
     "L-BFGS": ("lr=1, strong Wolfe, 1 iteration", lambda params: LBFGS(
         params, max_iter=1, history_size=10, line_search_fn="strong_wolfe")),
+    "ASGD": ("lr=0.1", lambda params: ASGD(params, lr=0.1)),
+    "Lion": ("lr=0.0003", lambda params: Lion(params, lr=3e-4)),
+    "AdaBelief": ("lr=0.001, eps=1e-16", lambda params: AdaBelief(params, lr=1e-3)),
+    "SF AdamW": ("lr=0.0025", lambda params: AdamWScheduleFree(params, lr=2.5e-3)),
+    "SF SGD": ("lr=0.5, momentum=0.9", lambda params: SGDScheduleFree(params, lr=0.5)),
 }
 
 
@@ -114,7 +126,7 @@ def main() -> None:
     for index, (name, history) in enumerate(histories.items()):
         epochs = range(1, history.epochs + 1)
         marker = "o" if history.epochs == 1 else None   # one point draws no line
-        # the five classics solid, RMSprop's family dashed, the shape-aware ones and L-BFGS dotted
+        # the five classics solid, RMSprop's family dashed, their descendants dotted
         style = "-" if index < 5 else "--" if index < 10 else ":"
         loss_axis.plot(epochs, history.loss, style, label=name, marker=marker)
         accuracy_axis.plot(epochs, history.val_accuracy, style, label=name, marker=marker)

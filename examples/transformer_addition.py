@@ -127,9 +127,10 @@ def train(model: Adder, train_rows: np.ndarray, held_out: np.ndarray, digits: in
 def plot_curves(plt, history: dict[str, list[float]]):
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     epochs = np.arange(1, len(history["loss"]) + 1)
-    left.plot(epochs, history["loss"])
+    left.plot(epochs, history["loss"], label="mean over the epoch's batches")
     left.set(xlabel="epoch", ylabel="cross entropy of c's digits", yscale="log",
              title="training loss")
+    left.legend(loc="upper right")
     right.plot(epochs, history["accuracy"], label="held-out exact match")
     right.axhline(TARGET, color="gray", linestyle="--", label=f"target {TARGET}")
     right.set(xlabel="epoch", ylabel="fraction of sums all right", ylim=(0, 1.02),

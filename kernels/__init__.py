@@ -10,7 +10,9 @@
 
 Each backend module exports the same update functions with the same positional
 arguments (``sgd``, ``adagrad``, ``rmsprop``, ``adam``, ``rprop``, ``adadelta``,
-``adamax``, ``nadam``, ``radam``; see ``reference`` for their equations), which
+``adamax``, ``nadam``, ``radam``, ``asgd``, ``lion``, ``adabelief``,
+``schedule_free`` and ``interpolate``, schedule-free's train/eval switch; see
+``reference`` for their equations), which
 work in place on flat 1-D arrays, and a small array API
 (``name``, ``on_host``, ``to_device``, ``zeros``, ``full``, ``copy_from_host``,
 ``copy_to_host``, ``synchronize``) so an optimizer can stay backend-generic:

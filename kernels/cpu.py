@@ -72,7 +72,8 @@ def _put(buffer, i, value):
 
 # The updates whose options can switch a state buffer off, and those buffers' positions
 # among the loop's arguments.
-OPTIONAL_BUFFERS = {"sgd": (2,), "rmsprop": (3, 4), "adam": (4,)}
+OPTIONAL_BUFFERS = {"sgd": (2,), "rmsprop": (3, 4), "adam": (4,), "adabelief": (4,),
+                    "schedule_free": (3,)}
 
 
 def loop_arguments(update: str, *args) -> tuple:
@@ -301,13 +302,49 @@ def muon(param, grad, momentum_buffer, table, steps, lr, weight_decay, momentum,
         p += cast(-muon_lr(lr, adjust_lr_fn, rows, cols)) * ortho
 
 
+def _asgd_loop(param, grad, ax, *constants):
+    for i in prange(param.size):
+        param[i], ax[i] = rules.asgd(param[i], grad[i], ax[i], *constants)
+
+
+def _lion_loop(param, grad, exp_avg, *constants):
+    for i in prange(param.size):
+        param[i], exp_avg[i] = rules.lion(param[i], grad[i], exp_avg[i], *constants)
+
+
+def _adabelief_loop(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *constants):
+    zero = param.dtype.type(0)
+    for i in prange(param.size):
+        param[i], exp_avg[i], exp_avg_var[i], smax = rules.adabelief(
+            param[i], grad[i], exp_avg[i], exp_avg_var[i], _at(max_exp_avg_var, i, zero),
+            *constants)
+        _put(max_exp_avg_var, i, smax)
+
+
+def _schedule_free_loop(param, grad, z, exp_avg_sq, *constants):
+    zero = param.dtype.type(0)
+    for i in prange(param.size):
+        param[i], z[i], v = rules.schedule_free(param[i], grad[i], z[i],
+                                                _at(exp_avg_sq, i, zero), *constants)
+        _put(exp_avg_sq, i, v)
+
+
+def _interpolate_loop(param, end, *constants):
+    for i in prange(param.size):
+        param[i] = rules.lerp(param[i], end[i], *constants)
+
+
 LOOPS = {"sgd": _compile(_sgd_loop), "adagrad": _compile(_adagrad_loop),
          "rmsprop": _compile(_rmsprop_loop), "adam": _compile(_adam_loop),
          "rprop": _compile(_rprop_loop), "adadelta": _compile(_adadelta_loop),
          "adamax": _compile(_adamax_loop), "nadam": _compile(_nadam_loop),
-         "radam": _compile(_radam_loop)}
+         "radam": _compile(_radam_loop), "asgd": _compile(_asgd_loop),
+         "lion": _compile(_lion_loop), "adabelief": _compile(_adabelief_loop),
+         "schedule_free": _compile(_schedule_free_loop),
+         "interpolate": _compile(_interpolate_loop)}
 UPDATES = tuple(LOOPS)
-sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam = map(_wrap, UPDATES)
+(sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam, asgd, lion, adabelief,
+ schedule_free, interpolate) = map(_wrap, UPDATES)
 
 __all__ = ["name", "on_host", "PARALLEL_THRESHOLD", "UPDATES", *UPDATES, "adafactor", "muon",
            "to_device", "zeros", "full", "copy_from_host", "copy_to_host", "synchronize"]

@@ -87,7 +87,8 @@ def _wrap(update: str) -> Callable[..., None]:
 
 
 UPDATES = tuple(cuda_kernels.KERNELS)
-sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam = map(_wrap, UPDATES)
+(sgd, adagrad, rmsprop, adam, rprop, adadelta, adamax, nadam, radam, asgd, lion, adabelief,
+ schedule_free, interpolate) = map(_wrap, UPDATES)
 
 
 @functools.lru_cache(maxsize=None)

@@ -97,13 +97,48 @@ def radam(param, grad, exp_avg, exp_avg_sq, constants):
                                                           exp_avg_sq[i], *constants)
 
 
+def asgd(param, grad, ax, constants):
+    for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        param[i], ax[i] = rules.asgd(param[i], grad[i], ax[i], *constants)
+
+
+def lion(param, grad, exp_avg, constants):
+    for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        param[i], exp_avg[i] = rules.lion(param[i], grad[i], exp_avg[i], *constants)
+
+
+def adabelief(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, constants):
+    zero = param.dtype.type(0)
+    for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        param[i], exp_avg[i], exp_avg_var[i], smax = rules.adabelief(
+            param[i], grad[i], exp_avg[i], exp_avg_var[i], _at(max_exp_avg_var, i, zero),
+            *constants)
+        _put(max_exp_avg_var, i, smax)
+
+
+def schedule_free(param, grad, z, exp_avg_sq, constants):
+    zero = param.dtype.type(0)
+    for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        param[i], z[i], v = rules.schedule_free(param[i], grad[i], z[i],
+                                                _at(exp_avg_sq, i, zero), *constants)
+        _put(exp_avg_sq, i, v)
+
+
+def interpolate(param, end, constants):
+    for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
+        param[i] = rules.lerp(param[i], end[i], *constants)
+
+
 KERNELS = {"sgd": sgd, "adagrad": adagrad, "rmsprop": rmsprop, "adam": adam, "rprop": rprop,
-           "adadelta": adadelta, "adamax": adamax, "nadam": nadam, "radam": radam}
+           "adadelta": adadelta, "adamax": adamax, "nadam": nadam, "radam": radam,
+           "asgd": asgd, "lion": lion, "adabelief": adabelief, "schedule_free": schedule_free,
+           "interpolate": interpolate}
 
 # (arrays, constants, flags) of each kernel: the counts of ``rules.X_arguments``' result.
 ARITY = {"sgd": (3, 5, 3), "adagrad": (3, 4, 0), "rmsprop": (5, 12, 3), "adam": (5, 10, 2),
          "rprop": (4, 8, 1), "adadelta": (4, 6, 0), "adamax": (4, 7, 1), "nadam": (4, 11, 1),
-         "radam": (4, 12, 2)}
+         "radam": (4, 12, 2), "asgd": (3, 5, 1), "lion": (3, 7, 0), "adabelief": (5, 9, 3),
+         "schedule_free": (4, 9, 3), "interpolate": (2, 2, 1)}
 
 
 def signatures(update: str) -> list:

@@ -8,7 +8,9 @@ before use, so a float32 update stays float32 throughout.
 
 The semantics are PyTorch's ``torch.optim`` 2.x single-tensor path
 (``foreach=False``), in PyTorch's operation order, so float32 results agree
-with PyTorch's to rounding. Below, ``g`` is the gradient after the ``maximize``
+with PyTorch's to rounding; the descendants beyond torch.optim (``lion``,
+``adabelief``, ``schedule_free``) follow their authors' packages in the same
+way. Below, ``g`` is the gradient after the ``maximize``
 negation and the coupled weight decay:
 
     g = -grad if maximize else grad
@@ -477,6 +479,155 @@ def muon(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, table
         ortho = newton_schulz(update, a, b, c, ns_steps, eps)
         p *= cast(1 - lr * weight_decay)
         p += cast(-muon_lr(lr, adjust_lr_fn, rows, cols)) * ortho
+
+
+# -- RMSprop's descendants beyond torch.optim's classic family --------------------
+
+def asgd(param: np.ndarray, grad: np.ndarray, ax: np.ndarray, lambd: float,
+         weight_decay: float, maximize: bool, eta: float, mu: float) -> None:
+    """Averaged SGD (Polyak and Juditsky, 1992), PyTorch's ASGD, given this step's eta and mu.
+
+        g  = ±grad + weight_decay * p
+        p  = p * (1 - lambd * eta) - eta * g
+        ax = ax + mu * (p - ax)          if mu != 1,   else   ax = p
+
+    ``eta`` and ``mu`` are the per-param scalars PyTorch keeps in its state;
+    after the step the caller sets eta = lr / (1 + lambd lr t)^alpha and
+    mu = 1 / max(1, t - t0).
+    """
+    check_arrays(param, grad, (ax, True))
+    cast = param.dtype.type
+    g = _effective_grad(param, grad, weight_decay, maximize)
+    param *= cast(1 - lambd * eta)
+    param -= cast(eta) * g
+    if mu != 1:
+        ax += (param - ax) * cast(mu)
+    else:
+        ax[...] = param
+
+
+def lion(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, lr: float, beta1: float,
+         beta2: float, weight_decay: float) -> None:
+    """Lion (Chen et al., 2023), lion-pytorch's update: the sign of an interpolated momentum.
+
+        p = p * (1 - lr * weight_decay)
+        p = p - lr * sign(beta1 * m + (1 - beta1) * g)
+        m = beta2 * m + (1 - beta2) * g
+    """
+    check_arrays(param, grad, (exp_avg, True))
+    cast = param.dtype.type
+    param *= cast(1 - lr * weight_decay)
+    param -= cast(lr) * np.sign(exp_avg * cast(beta1) + cast(1 - beta1) * grad)
+    exp_avg *= cast(beta2)
+    exp_avg += cast(1 - beta2) * grad
+
+
+def adabelief_step_size(lr: float, beta1: float, beta2: float, rectify: bool,
+                        degenerated_to_sgd: bool, step: int) -> tuple[float, bool]:
+    """(the step's lr, whether it divides by the belief), as adabelief-pytorch computes them.
+
+    Without rectify: (lr / (1 - beta1^t), True). With it, RAdam's rectification
+    (here ``N_sma >= 5``, where torch.optim.RAdam has ``> 5``); before that an
+    SGD step (``degenerated_to_sgd``) or no step at all (0).
+    """
+    bias_correction1 = 1 - beta1 ** step
+    if not rectify:
+        return lr / bias_correction1, True
+    beta2_t = beta2 ** step
+    n_sma_max = 2 / (1 - beta2) - 1
+    n_sma = n_sma_max - 2 * step * beta2_t / (1 - beta2_t)
+    if n_sma >= 5:
+        step_size = math.sqrt((1 - beta2_t) * (n_sma - 4) / (n_sma_max - 4) * (n_sma - 2)
+                              / n_sma * n_sma_max / (n_sma_max - 2)) / bias_correction1
+        return step_size * lr, True
+    return (1.0 / bias_correction1 * lr if degenerated_to_sgd else 0.0), False
+
+
+def adabelief(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_var: np.ndarray,
+              max_exp_avg_var: np.ndarray, lr: float, beta1: float, beta2: float, eps: float,
+              weight_decay: float, amsgrad: bool, weight_decouple: bool, fixed_decay: bool,
+              rectify: bool, degenerated_to_sgd: bool, step: int) -> None:
+    """AdaBelief (Zhuang et al., 2020), adabelief-pytorch 0.2's update.
+
+        p = p * (1 - lr * wd)   (weight_decouple; 1 - wd with fixed_decay)
+        g = grad + wd * p       (otherwise)
+        m = beta1 * m + (1 - beta1) * g
+        s = beta2 * s + (1 - beta2) * (g - m)^2 + eps       (exp_avg_var: eps is stored)
+        amsgrad: smax = max(smax, s)
+        rectify off:  p = p - lr / (1 - beta1^t) * m / (sqrt(smax or s) / sqrt(1 - beta2^t) + eps)
+        rectify on:   p = p - lr * step_size * m / (sqrt(s) + eps)   once N_sma >= 5
+                      p = p - lr / (1 - beta1^t) * m                 before (degenerated_to_sgd)
+
+    The package's rectified branch divides by ``s`` even with amsgrad, and so does this.
+    """
+    check_arrays(param, grad, (exp_avg, True), (exp_avg_var, True), (max_exp_avg_var, amsgrad))
+    cast = param.dtype.type
+    g = grad.copy()
+    if weight_decouple:
+        param *= cast(1 - (weight_decay if fixed_decay else lr * weight_decay))
+    elif weight_decay != 0:
+        g += cast(weight_decay) * param
+    exp_avg *= cast(beta1)
+    exp_avg += cast(1 - beta1) * g
+    residual = g - exp_avg
+    exp_avg_var *= cast(beta2)
+    exp_avg_var += cast(1 - beta2) * residual * residual
+    exp_avg_var += cast(eps)
+    if amsgrad:
+        np.maximum(max_exp_avg_var, exp_avg_var, out=max_exp_avg_var)
+    step_lr, adaptive = adabelief_step_size(lr, beta1, beta2, rectify, degenerated_to_sgd, step)
+    if not adaptive:
+        param -= cast(step_lr) * exp_avg
+    elif rectify:
+        param -= cast(step_lr) * (exp_avg / (np.sqrt(exp_avg_var) + cast(eps)))
+    else:
+        belief = max_exp_avg_var if amsgrad else exp_avg_var
+        denom = np.sqrt(belief) / cast(math.sqrt(1 - beta2 ** step)) + cast(eps)
+        param -= cast(step_lr) * (exp_avg / denom)
+
+
+def schedule_free(param: np.ndarray, grad: np.ndarray, z: np.ndarray, exp_avg_sq: np.ndarray,
+                  lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                  ckp1: float, group_step: int, step: int) -> None:
+    """Schedule-free SGD and AdamW (Defazio et al., 2024), the ``schedulefree`` package's.
+
+    ``param`` holds y, the point where gradients are taken; z is the SGD
+    sequence and x, the average that is evaluated, is implicit:
+    y = (1 - beta1) z + beta1 x. ``lr`` is the warmed-up lr, ``ckp1`` the
+    weight of this step in the average, ``group_step`` the group's 1-based
+    count (k + 1), ``step`` the param's (z starts as y at its first step).
+
+        z = y                                                    at step 1
+        AdamW (exp_avg_sq in use):
+            v = beta2 * v + (1 - beta2) * g * g
+            g = g / (sqrt(v / (1 - beta2^group_step)) + eps)
+        g = g + weight_decay * y
+        y = y + ckp1 * (z - y) + lr * (beta1 * (1 - ckp1) - 1) * g
+        z = z - lr * g
+
+    SGD's ``momentum`` is beta1; it passes a zero-length exp_avg_sq.
+    """
+    adaptive = exp_avg_sq.size > 0
+    check_arrays(param, grad, (z, True), (exp_avg_sq, adaptive))
+    cast = param.dtype.type
+    if step == 1:
+        z[...] = param
+    g = grad.copy()
+    if adaptive:
+        exp_avg_sq *= cast(beta2)
+        exp_avg_sq += cast(1 - beta2) * grad * grad
+        g /= np.sqrt(exp_avg_sq / cast(1 - beta2 ** group_step)) + cast(eps)
+    if weight_decay != 0:
+        g += cast(weight_decay) * param
+    _lerp_(param, z, ckp1)
+    param += cast(lr * (beta1 * (1 - ckp1) - 1)) * g
+    z -= cast(lr) * g
+
+
+def interpolate(param: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """param <- param + weight * (end - param): schedule-free's train()/eval() switch."""
+    check_arrays(param, end)
+    _lerp_(param, end, weight)
 
 
 # -- the array API an optimizer uses to stay backend-generic -----------------

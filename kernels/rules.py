@@ -39,7 +39,7 @@ import math
 
 import numba
 
-from .reference import check_arrays
+from .reference import adabelief_step_size, check_arrays
 
 
 def _rule(function):
@@ -463,3 +463,143 @@ def muon_momentum(b, g, weight, rest, small, n_weight, n_rest, n_small, nesterov
     """
     b = lerp(b, g, weight, rest, small)
     return b, (lerp(g, b, n_weight, n_rest, n_small) if nesterov else b)
+
+
+# -- ASGD -----------------------------------------------------------------------------
+
+def asgd_arguments(param, grad, ax, lambd, weight_decay, maximize, eta, mu) -> tuple:
+    check_arrays(param, grad, (ax, True))
+    t = param.dtype.type
+    return (param, grad, ax, t(1 - lambd * eta), t(-eta), t(-1 if maximize else 1),
+            t(weight_decay), t(mu), mu != 1)
+
+
+@_rule
+def asgd(p, g, ax, decay, neg_eta, sign, weight_decay, mu, average):
+    """Averaged SGD, PyTorch's ASGD, given the param's eta and mu; returns (p, ax).
+
+        g  = ±grad + weight_decay * p
+        p  = p * (1 - lambd * eta) - eta * g
+        ax = ax + (p - ax) * mu      if mu != 1 (average),   else   ax = p
+    """
+    g = sign * g + weight_decay * p
+    p = p * decay + neg_eta * g
+    return p, (ax + (p - ax) * mu if average else p)
+
+
+# -- Lion -----------------------------------------------------------------------------
+
+def lion_arguments(param, grad, exp_avg, lr, beta1, beta2, weight_decay) -> tuple:
+    check_arrays(param, grad, (exp_avg, True))
+    t = param.dtype.type
+    return (param, grad, exp_avg, t(1 - lr * weight_decay), t(-lr), t(beta1), t(1 - beta1),
+            t(beta2), t(1 - beta2), t(0))
+
+
+@_rule
+def lion(p, g, m, decay, neg_lr, beta1, one_minus_beta1, beta2, one_minus_beta2, zero):
+    """Lion, lion-pytorch's update; returns (p, m).
+
+        p = p * (1 - lr * weight_decay)
+        c = beta1 * m + (1 - beta1) * g
+        p = p - lr * sign(c)                  (sign(0) = 0)
+        m = beta2 * m + (1 - beta2) * g
+    """
+    c = m * beta1 + one_minus_beta1 * g
+    if c > zero:
+        p = p * decay + neg_lr
+    elif c < zero:
+        p = p * decay - neg_lr
+    else:
+        p = p * decay
+    return p, m * beta2 + one_minus_beta2 * g
+
+
+# -- AdaBelief ------------------------------------------------------------------------
+
+def adabelief_arguments(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, lr, beta1, beta2,
+                        eps, weight_decay, amsgrad, weight_decouple, fixed_decay, rectify,
+                        degenerated_to_sgd, step) -> tuple:
+    check_arrays(param, grad, (exp_avg, True), (exp_avg_var, True), (max_exp_avg_var, amsgrad))
+    t = param.dtype.type
+    step_lr, adaptive = adabelief_step_size(lr, beta1, beta2, rectify, degenerated_to_sgd, step)
+    decay = 1 - (weight_decay if fixed_decay else lr * weight_decay) if weight_decouple else 1
+    bias_correction2_sqrt = 1.0 if rectify else math.sqrt(1 - beta2 ** step)
+    return (param, grad, exp_avg, exp_avg_var, max_exp_avg_var, t(decay),
+            t(0 if weight_decouple else weight_decay), t(beta1), t(1 - beta1), t(beta2),
+            t(1 - beta2), t(eps), t(bias_correction2_sqrt), t(-step_lr), bool(amsgrad),
+            adaptive, bool(amsgrad and not rectify))
+
+
+@_rule
+def adabelief(p, g, m, s, smax, decay, weight_decay, beta1, one_minus_beta1, beta2,
+              one_minus_beta2, eps, bias_correction2_sqrt, neg_step_lr, amsgrad, adaptive,
+              use_max):
+    """AdaBelief, adabelief-pytorch 0.2's update; returns (p, m, s, smax).
+
+        p = p * decay             (1 - lr * wd decoupled, 1 - wd fixed, else 1)
+        g = grad + wd * p         (coupled: wd = 0 when decoupled)
+        m = beta1 * m + (1 - beta1) * g
+        s = beta2 * s + (1 - beta2) * (g - m)^2 + eps            (exp_avg_var)
+        smax = max(smax, s)                                      (amsgrad)
+        adaptive:  p = p - step_lr * m / (sqrt(smax or s) / bias_correction2_sqrt + eps)
+        else:      p = p - step_lr * m           (SGD before the rectification starts)
+
+    step_lr and whether the step is adaptive come from ``adabelief_step_size``
+    (host, float64); bias_correction2_sqrt is 1 when rectifying, and the
+    rectified step divides by s even with amsgrad (use_max False), as the package.
+    """
+    p = p * decay
+    g = g + weight_decay * p
+    m = m * beta1 + one_minus_beta1 * g
+    residual = g - m
+    s = s * beta2 + one_minus_beta2 * residual * residual + eps
+    if amsgrad:
+        smax = max(smax, s)
+    if not adaptive:
+        return p + neg_step_lr * m, m, s, smax
+    belief = smax if use_max else s
+    return p + neg_step_lr * (m / (math.sqrt(belief) / bias_correction2_sqrt + eps)), m, s, smax
+
+
+# -- schedule-free SGD and AdamW --------------------------------------------------------
+
+def schedule_free_arguments(param, grad, z, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
+                            ckp1, group_step, step) -> tuple:
+    adaptive = exp_avg_sq.size > 0
+    check_arrays(param, grad, (z, True), (exp_avg_sq, adaptive))
+    t = param.dtype.type
+    weight, lerp_rest, lerp_small = _lerp_constants(ckp1, t)
+    return (param, grad, z, exp_avg_sq, t(beta2), t(1 - beta2), t(1 - beta2 ** group_step),
+            t(eps), t(weight_decay), weight, lerp_rest, t(lr * (beta1 * (1 - ckp1) - 1)),
+            t(-lr), lerp_small, step == 1, adaptive)
+
+
+@_rule
+def schedule_free(y, g, z, v, beta2, one_minus_beta2, bias_correction2, eps, weight_decay,
+                  ckp1, lerp_rest, y_coefficient, neg_lr, lerp_small, first_step, adaptive):
+    """Schedule-free AdamW (adaptive) and SGD, the schedulefree package's; returns (y, z, v).
+
+        z = y                                               at the param's first step
+        v = beta2 * v + (1 - beta2) * g * g                 (adaptive: AdamW)
+        g = g / (sqrt(v / (1 - beta2^k)) + eps)             (adaptive)
+        g = g + weight_decay * y
+        y = y + ckp1 * (z - y)                              (a lerp)
+        y = y + lr * (beta1 * (1 - ckp1) - 1) * g           (y_coefficient)
+        z = z - lr * g
+    """
+    if first_step:
+        z = y
+    if adaptive:
+        v = v * beta2 + one_minus_beta2 * g * g
+        g = g / (math.sqrt(v / bias_correction2) + eps)
+    g = g + weight_decay * y
+    y = lerp(y, z, ckp1, lerp_rest, lerp_small)
+    return y + y_coefficient * g, z + neg_lr * g, v
+
+
+# -- a lerp of two buffers: schedule-free's train()/eval() switch ------------------------
+
+def interpolate_arguments(param, end, weight) -> tuple:
+    check_arrays(param, end)
+    return (param, end, *_lerp_constants(weight, param.dtype.type))

@@ -62,6 +62,11 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any], tuple[str, ...]]] = {
     "radam": (optim.RAdam, {}, ("betas", "eps", "weight_decay")),
     "adafactor": (optim.Adafactor, {}, ("weight_decay",)),
     "lbfgs": (optim.LBFGS, {"line_search_fn": "strong_wolfe"}, ()),
+    "asgd": (optim.ASGD, {}, ("weight_decay",)),
+    "lion": (optim.Lion, {}, ("betas", "weight_decay")),
+    "adabelief": (optim.AdaBelief, {}, ("betas", "eps", "amsgrad", "weight_decay")),
+    "adamw_schedulefree": (optim.AdamWScheduleFree, {}, ("betas", "eps", "weight_decay")),
+    "sgd_schedulefree": (optim.SGDScheduleFree, {}, ("momentum", "weight_decay")),
 }
 OPTIMIZER_OPTIONS = ("momentum", "dampening", "nesterov", "alpha", "centered", "eps_in_sqrt",
                      "lr_decay", "initial_accumulator_value", "betas", "eps", "amsgrad",
@@ -161,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "large as the data (default: rmsprop)")
     training.add_argument("--lr", type=float, help="learning rate (default: the optimizer's "
                           "own: 1e-3 for sgd, momentum, adam, adamw, radam; 1e-2 for adagrad, rmsprop, rprop; "
-                          "2e-3 for adamax, nadam; 1e-2 for adafactor; 1 for adadelta, lbfgs)")
+                          "2e-3 for adamax, nadam; 1e-2 for adafactor, asgd; 1 for adadelta, "
+                          "lbfgs, sgd_schedulefree; 1e-4 for lion; 1e-3 for adabelief; "
+                          "2.5e-3 for adamw_schedulefree)")
     training.add_argument("--momentum", type=float, help="momentum factor (sgd, momentum, "
                           "rmsprop; default 0, 0.9 for momentum)")
     training.add_argument("--dampening", type=float, help="dampening of the momentum "

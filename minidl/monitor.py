@@ -19,6 +19,14 @@ gradient (Adam: the first moment m) in the update,
     RAdam      Adam's, times the rectification r_t   (lr / (1 - beta1^t) while rho_t <= 5)
     Adadelta   lr sqrt(acc_delta + eps) / sqrt(v + eps)
     Rprop      step_size                             (it multiplies sign(g), not g)
+    ASGD       eta                                   (the param's decaying step size)
+    Lion       lr                                    (it multiplies sign(c), not g)
+    AdaBelief  lr / (1 - beta1^t) / (sqrt(s / (1 - beta2^t)) + eps)   (s: the belief);
+               rectified: the step's lr / (sqrt(s) + eps), or the lr alone before N_sma >= 5
+    AdamWScheduleFree   lr_k / (sqrt(v / (1 - beta2^k)) + eps)   of the z sequence
+    SGDScheduleFree     lr_k                                     of the z sequence
+               (lr_k the warmed-up lr, k the group's step; the params, y, move by a
+               mix of that step and an interpolation towards z)
 
     Adafactor  max(eps2, RMS(p)) min(lr, 1 / sqrt(t)) / sqrt(max(V, eps1^2)),
                V = R C / mean(R) rebuilt from the row and column statistics
@@ -106,9 +114,38 @@ def _rprop(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
     return state["step_size"]
 
 
+def _asgd(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
+    return np.asarray(state["eta"])
+
+
+def _adabelief(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
+    from .kernels.reference import adabelief_step_size
+
+    beta1, beta2 = group["betas"]
+    t = state["step"]
+    step_lr, adaptive = adabelief_step_size(group["lr"], beta1, beta2, group["rectify"],
+                                            group["degenerated_to_sgd"], t)
+    if not adaptive:
+        return np.asarray(step_lr)
+    s = state["max_exp_avg_var"] if group["amsgrad"] and not group["rectify"] else \
+        state["exp_avg_var"]
+    scale = 1.0 if group["rectify"] else math.sqrt(1 - beta2**t)
+    return step_lr / (np.sqrt(s) / scale + group["eps"])
+
+
+def _schedule_free(group: Mapping[str, Any], state: Mapping[str, Any]) -> np.ndarray:
+    lr = group["scheduled_lr"]
+    if "exp_avg_sq" not in state:
+        return np.asarray(lr)
+    beta2 = group["betas"][1]
+    return lr / (np.sqrt(state["exp_avg_sq"] / (1 - beta2 ** group["k"])) + group["eps"])
+
+
 EFFECTIVE_LR: dict[str, EffectiveLR] = {
     "SGD": _sgd, "Adagrad": _adagrad, "RMSprop": _rmsprop, "Adam": _adam,
-    "Adamax": _adamax, "RAdam": _radam, "Adadelta": _adadelta, "Rprop": _rprop}
+    "Adamax": _adamax, "RAdam": _radam, "Adadelta": _adadelta, "Rprop": _rprop,
+    "ASGD": _asgd, "Lion": _sgd, "AdaBelief": _adabelief,
+    "AdamWScheduleFree": _schedule_free, "SGDScheduleFree": _schedule_free}
 
 
 def effective_lr(optimizer: Any, param: Any) -> np.ndarray | None:

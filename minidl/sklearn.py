@@ -25,6 +25,7 @@ runs in float32; predictions are computed in float64 from the float32 weights.
 """
 from __future__ import annotations
 
+import inspect
 from numbers import Integral
 from typing import Any
 
@@ -57,6 +58,11 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
     "adam": (optim.Adam, {}),
     "adamw": (optim.AdamW, {}),
     "adafactor": (optim.Adafactor, {}),
+    "asgd": (optim.ASGD, {}),
+    "lion": (optim.Lion, {}),
+    "adabelief": (optim.AdaBelief, {}),
+    "adamw_schedulefree": (optim.AdamWScheduleFree, {}),
+    "sgd_schedulefree": (optim.SGDScheduleFree, {}),
 }
 
 PREDICT_BATCH_SIZE = 1024
@@ -228,8 +234,9 @@ class _BaseMLP(BaseEstimator):
             return
         self.model_ = self._build_model(seed=0)
         self.model_.load_state_dict(model_state)
+        arguments = inspect.signature(optimizer_class).parameters   # not schedule counters
         hyperparameters = {key: value for key, value in optimizer_state["param_groups"][0].items()
-                           if key != "params"}
+                           if key in arguments and key != "params"}
         self.optimizer_ = optimizer_class(self.model_.parameters(), device=self.device,
                                           **hyperparameters)
         self.optimizer_.load_state_dict(optimizer_state)
@@ -248,10 +255,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Width of each hidden layer; () gives logistic regression.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         phi between the layers (logistic is the sigmoid).
-    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "adafactor"}, \
-default="rmsprop"
-        The ``minidl.optim`` optimizer with its PyTorch defaults; "momentum" is
-        SGD with momentum 0.9.
+    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "adafactor", \
+"asgd", "lion", "adabelief", "adamw_schedulefree", "sgd_schedulefree"}, default="rmsprop"
+        The ``minidl.optim`` optimizer with its PyTorch defaults (its package's for
+        Lion, AdaBelief and the schedule-free pair); "momentum" is SGD with momentum 0.9.
     learning_rate : float > 0, default=1e-3
     weight_decay : float >= 0, default=0.0
         L2 penalty (decoupled for "adamw"), as the optimizer defines it.

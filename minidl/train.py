@@ -382,6 +382,9 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     ``minidl.optim.lr_scheduler``). ``clip_grad_norm`` clips the gradients'
     joint 2-norm to that value before every step (``minidl.nn.utils.clip_grad_norm_``).
     Float targets of shape (n,) are reshaped to model outputs of shape (n, 1).
+    An optimizer with ``train()`` and ``eval()`` (the schedule-free ones) is put
+    in train mode for each epoch's steps and in eval mode after them, so
+    validation, callbacks and the returned model see its averaged weights.
 
     A nan or infinite training loss stops training at once, before its
     backward pass, with a DivergenceError naming the epoch and the batch; so
@@ -451,6 +454,15 @@ def _call_optional(callbacks: list[Callback], hook: str, model: Any) -> None:
             getattr(callback, hook)(model)
 
 
+def _optimizer_mode(optimizer: Any, mode: str) -> None:
+    """``optimizer.train()`` or ``.eval()`` where it has them: a schedule-free
+    optimizer trains at y and puts x, the average, in the params for evaluating,
+    saving and predicting (``minidl.optim.AdamWScheduleFree``)."""
+    switch = getattr(optimizer, mode, None)
+    if callable(switch):
+        switch()
+
+
 def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
                  loader: DataLoader, metrics: tuple[str, ...], epoch: int,
                  stop_on_nonfinite: bool,
@@ -459,6 +471,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
     ``stop_on_nonfinite``, DivergenceError at the first non-finite batch loss
     and on non-finite weights at the end."""
     model.train()
+    _optimizer_mode(optimizer, "train")
     tally = _EpochTally(metrics)
     needs_closure = _needs_closure(optimizer)
     for batch, (X, y) in enumerate(loader, start=1):
@@ -477,6 +490,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
         else:
             optimizer.step()
         tally.add(output, loss, targets)
+    _optimizer_mode(optimizer, "eval")
     if stop_on_nonfinite:
         bad = [name for name, p in model.named_parameters() if not _all_finite([p._data])]
         if bad:

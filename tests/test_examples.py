@@ -44,6 +44,8 @@ CASES = {
     "rmsprop_family.py": (["--steps", "300"], ["4 of 4 claims hold."], ["rmsprop_family.png"]),
     "adafactor_and_muon.py": (["--epochs", "4"], ["2 of 2 claims hold."],
                               ["adafactor_and_muon.png"]),
+    "rmsprop_descendants.py": (["--epochs", "4"], ["3 of 3 claims hold."],
+                               ["rmsprop_descendants.png"]),
     "trajectories.py": ([], ["Rosenbrock", "RMSprop damps the oscillation across the ravine",
                              "Adam's momentum averages it out", "Adam ends nearest",
                              "(holds)"], ["trajectories.png"]),

@@ -75,7 +75,8 @@ def kernel_ptx(compile_ptx, update: str) -> dict[str, str]:
     return ptx
 
 
-UPDATES = ("sgd", "adagrad", "rmsprop", "adam", "rprop", "adadelta", "adamax", "nadam", "radam")
+UPDATES = ("sgd", "adagrad", "rmsprop", "adam", "rprop", "adadelta", "adamax", "nadam", "radam",
+           "asgd", "lion", "adabelief", "schedule_free", "interpolate")
 
 
 def test_every_update_has_a_kernel():

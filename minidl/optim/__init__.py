@@ -5,6 +5,8 @@
     Rprop, Adadelta, Adamax, NAdam, RAdam     RMSprop's family: its ancestor and relatives
     Adafactor, Muon, LBFGS                    updates that see each parameter's shape,
                                               and a quasi-Newton method with a closure
+    ASGD, Lion, AdaBelief                     its descendants (torch.optim, lion-pytorch,
+    AdamWScheduleFree, SGDScheduleFree        adabelief-pytorch, schedulefree)
     lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau,
                         LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts,
                         SequentialLR
@@ -19,14 +21,19 @@ from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adabelief import AdaBelief
 from .adam_variants import Adamax, NAdam, RAdam
 from .lbfgs import LBFGS
 from .muon import Muon
+from .asgd import ASGD
+from .lion import Lion
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .rprop import Rprop
+from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Rprop", "Adadelta",
-           "Adamax", "NAdam", "RAdam", "lr_scheduler"]
+           "Adamax", "NAdam", "RAdam", "lr_scheduler",
+           "ASGD", "Lion", "AdaBelief", "AdamWScheduleFree", "SGDScheduleFree"]
 __all__ += ["Adafactor", "Muon", "LBFGS"]

@@ -12,6 +12,12 @@ binds each parameter's ``.data`` and ``.grad`` to views of it (see
 
 so the update of the whole group is one call of a kernel on flat arrays.
 
+A few updates also keep a scalar per parameter (ASGD's ``eta`` and ``mu``):
+``scalar_names`` gives them a row per parameter in ``scalars`` (float64), which
+the kernel receives after the step count. The optimizer sets the rows
+(``set_scalars``); a step still makes one call while all rows agree
+(``common_scalars``), and otherwise splits the runs below where they differ.
+
 Parameters whose grad is None are skipped as in PyTorch (no update, no state
 change, their step count stays). The group counts the parameters holding a
 grad (the tensors report through ``grad_arrived`` / ``grad_cleared``), so the
@@ -112,11 +118,15 @@ class FlatGroup:
 
     def __init__(self, params: list[Tensor], backend: ModuleType,
                  state_names: tuple[str, ...], takes_step: bool,
-                 state_shapes: StateShapes | None = None):
+                 state_shapes: StateShapes | None = None,
+                 scalar_names: tuple[str, ...] = ()):
         self.params = params
         self.backend = backend
         self.state_names = state_names
         self.takes_step = takes_step
+        self.scalar_names = scalar_names
+        self.scalars = np.zeros((len(params), len(scalar_names)))
+        self.common_scalars: tuple[float, ...] | None = (0.0,) * len(scalar_names)
         self.dtype = _common_dtype(params)
         self.layout = Layout([p.shape for p in params])
         self.offsets, self.size = self.layout.offsets, self.layout.size
@@ -202,11 +212,12 @@ class FlatGroup:
             return
 
         def run() -> None:
-            if self.grads_present == len(self.params) and self.uniform_step is not None:
+            if (self.grads_present == len(self.params) and self.uniform_step is not None
+                    and self.common_scalars is not None):
                 step = self.uniform_step + 1
                 step_arg = (step,) if self.takes_step else ()
                 kernel(self.device_data, self.device_grad, *self.state_args,
-                       *self.scalar_args, *step_arg)
+                       *self.scalar_args, *step_arg, *self.common_scalars)
                 self.uniform_step = step
             else:
                 self._step_runs(kernel)
@@ -267,12 +278,22 @@ class FlatGroup:
             if hi > lo:
                 kernel(self.device_data[lo:hi], self.device_grad[lo:hi],
                        *(buffer[lo:hi] for buffer in self.state_args),
-                       *self.scalar_args, *step_arg)
+                       *self.scalar_args, *step_arg, *self.scalars[first].tolist())
             steps[first:stop] += 1
         self._refresh_uniform_step()
 
+    def set_scalars(self, values: tuple[float, ...], index: int | None = None) -> None:
+        """Set the per-parameter scalars of param ``index``, or of every param."""
+        if index is None:
+            self.scalars[:] = values
+            self.common_scalars = tuple(values)
+        else:
+            self.scalars[index] = values
+            self.common_scalars = None   # until the next set of every param
+
     def _runs(self) -> list[tuple[int, int]]:
-        """(first, stop) param index ranges: adjacent params with grads, equal steps."""
+        """(first, stop) param index ranges: adjacent params with grads, equal steps
+        and equal per-parameter scalars."""
         runs: list[tuple[int, int]] = []
         first = None
         for i, param in enumerate(self.params):
@@ -282,7 +303,8 @@ class FlatGroup:
                 first = None
             elif first is None:
                 first = i
-            elif self.steps[i] != self.steps[first]:
+            elif (self.steps[i] != self.steps[first]
+                  or (self.scalars[i] != self.scalars[first]).any()):
                 runs.append((first, i))
                 first = i
         if first is not None:
@@ -332,6 +354,8 @@ class FlatGroup:
                 states.append(None)
                 continue
             entry: dict[str, Any] = {"step": int(steps[i])}
+            for name, value in zip(self.scalar_names, self.scalars[i]):
+                entry[name] = np.array(value, self.dtype)
             for name, host in hosts.items():
                 if self.layouts[name].shapes[i] is None:
                     continue
@@ -348,20 +372,24 @@ class FlatGroup:
         Checking everything before writing anything keeps a failed load from
         leaving the optimizer half loaded. ``where(i)`` names param ``i`` in errors.
         """
-        known = set(self.state_names)
+        known = set(self.state_names) | set(self.scalar_names)
         names = list(self.state)
         steps = np.zeros(len(self.params), np.int64)
+        scalars = np.zeros_like(self.scalars)
         for i, (param, entry) in enumerate(zip(self.params, states)):
             if entry is None:
                 continue
             unknown = set(entry) - known - {"step"}
             if unknown:
                 raise ValueError(f"state of {where(i)} has unknown entries {sorted(unknown)}; "
-                                 f"expected 'step' and some of {list(self.state_names)}")
+                                 f"expected 'step' and some of {sorted(known)}")
             if "step" not in entry:
                 raise ValueError(f"state of {where(i)} has no 'step'")
             steps[i] = _step_count(entry["step"], where(i))
-            for name in set(entry) - {"step"}:
+            for j, name in enumerate(self.scalar_names):
+                if name in entry:
+                    scalars[i, j] = _scalar(entry[name], name, where(i))
+            for name in set(entry) - {"step"} - set(self.scalar_names):
                 shape, expected = np.shape(entry[name]), self.layouts[name].shapes[i]
                 if expected is None:
                     raise ValueError(f"state of {where(i)} has an entry '{name}', which a "
@@ -392,6 +420,10 @@ class FlatGroup:
                         host[lo:hi] = self.state_init[name]
                 self.backend.copy_from_host(self.state[name], host)
             self.steps[:] = steps
+            self.scalars[...] = scalars
+            rows_equal = len(scalars) == 0 or bool((scalars == scalars[0]).all())
+            common = scalars[0].tolist() if len(scalars) else [0.0] * len(self.scalar_names)
+            self.common_scalars = tuple(common) if rows_equal else None
             self._refresh_uniform_step()
             self.hyper = None   # re-derive the kernel arguments at the next step
         return write
@@ -420,3 +452,11 @@ def _step_count(value: Any, where: str) -> int:
     if not number.is_integer() or number < 0:
         raise ValueError(f"state of {where} has an invalid step: {value!r}")
     return int(number)
+
+
+def _scalar(value: Any, name: str, where: str) -> float:
+    """A loaded per-parameter scalar (a number or a one-element array) as a float."""
+    array = np.asarray(value)
+    if array.size != 1 or array.dtype.kind not in "fiu":
+        raise ValueError(f"state '{name}' of {where} must be one real number, got {value!r}")
+    return float(array.reshape(-1)[0])

@@ -10,6 +10,7 @@ group's hyperparameters become the kernel's scalar arguments:
     _kernel_name                   "rmsprop"
     _state_names                   the kernel's state buffers, in argument order
     _takes_step                    whether the kernel's last argument is the step
+    _scalar_names                  per-parameter scalars passed after it (ASGD's eta, mu)
     _check(group)                  ValueError for an invalid hyperparameter
     _state_init(group)             {buffer these hyperparameters use: initial value}
     _scalars(group)                the kernel's scalar arguments, as floats and bools
@@ -65,6 +66,7 @@ class Optimizer:
     _takes_step: bool = True
     _shaped: bool = False
     _host_only: bool = False
+    _scalar_names: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any],
                  device: str = "auto"):
@@ -141,7 +143,7 @@ class Optimizer:
         group = {**self.defaults, **param_group, "params": params}
         self._check(group)
         flat = FlatGroup(params, self._backend, self._state_names, self._takes_step,
-                         self._state_shapes)
+                         self._state_shapes, self._scalar_names)
         self._configure(group, flat)
         self.param_groups.append(group)
         self._flat.append(flat)
@@ -282,6 +284,23 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines) + "\n)"
+
+
+class NoStepInState:
+    """A mixin for optimizers whose reference keeps no step count in its state (SGD,
+    Lion, schedule-free): ``state`` hides the flat group's count, and a loaded entry
+    holding ``_first_buffer`` counts as past the first step (its reference creates
+    the buffer then), one without it as before it."""
+
+    _first_buffer: str
+
+    def _state_out(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+        entry.pop("step", None)
+        return entry
+
+    def _state_in(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+        entry.setdefault("step", 1 if self._first_buffer in entry else 0)
+        return entry
 
 
 def _rebuild(cls: type, groups: list[dict[str, Any]], defaults: dict[str, Any], device: str,

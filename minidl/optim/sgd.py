@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_common, check_flag, check_number
+from .optimizer import NoStepInState, Optimizer, check_common, check_flag, check_number
 
 
-class SGD(Optimizer):
+class SGD(NoStepInState, Optimizer):
     """Stochastic gradient descent, PyTorch's ``torch.optim.SGD``.
 
     For each parameter p with gradient grad, at its step t = 1, 2, ...:
@@ -34,6 +34,7 @@ class SGD(Optimizer):
 
     _kernel_name = "sgd"
     _state_names = ("momentum_buffer",)
+    _first_buffer = "momentum_buffer"
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
                  momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
@@ -54,16 +55,6 @@ class SGD(Optimizer):
 
     def _state_init(self, group: Mapping[str, Any]) -> dict[str, float]:
         return {"momentum_buffer": 0.0} if group["momentum"] != 0 else {}
-
-    def _state_out(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-        """PyTorch's SGD state: the momentum buffer alone."""
-        entry.pop("step", None)
-        return entry
-
-    def _state_in(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-        """A buffer means the first step is behind (PyTorch creates it then)."""
-        entry.setdefault("step", 1 if "momentum_buffer" in entry else 0)
-        return entry
 
     def _scalars(self, group: Mapping[str, Any]) -> tuple:
         return (float(group["lr"]), float(group["momentum"]), float(group["dampening"]),

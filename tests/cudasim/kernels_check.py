@@ -50,7 +50,17 @@ CASES = (
     + [("nadam", o) for o in grid(beta1=(0.9, 0.3), decoupled_weight_decay=(False, True),
                                   weight_decay=(0.0, 0.01), maximize=(False, True))]
     + [("radam", o) for o in grid(beta1=(0.9, 0.3), decoupled_weight_decay=(False, True),
-                                  weight_decay=(0.0, 0.01), maximize=(False, True))])
+                                  weight_decay=(0.0, 0.01), maximize=(False, True))]
+    + [("asgd", o) for o in grid(lambd=(1e-4, 0.1), t0=(1e6, 3.0), weight_decay=(0.0, 0.01),
+                                 maximize=(False, True))]
+    + [("lion", o) for o in grid(beta1=(0.9, 0.3), weight_decay=(0.0, 0.1))]
+    + [("adabelief", o) for o in grid(amsgrad=(False, True), rectify=(False, True),
+                                      weight_decouple=(False, True), fixed_decay=(False, True),
+                                      degenerated_to_sgd=(False, True))
+       if o["weight_decouple"] or not o["fixed_decay"]]
+    + [("schedule_free", o) for o in grid(adaptive=(False, True), weight_decay=(0.0, 0.01),
+                                          ckp1_power=(0.0, 2.0))]
+    + [("interpolate", o) for o in grid(weight=(0.1, -0.111, 0.7))])
 
 
 def state_sizes(update: str, o: dict, n: int) -> list[int]:
@@ -58,7 +68,9 @@ def state_sizes(update: str, o: dict, n: int) -> list[int]:
             "rmsprop": [True, o.get("centered"), o.get("momentum", 0) > 0],
             "adam": [True, True, o.get("amsgrad")], "rprop": [True, True],
             "adadelta": [True, True], "adamax": [True, True], "nadam": [True, True],
-            "radam": [True, True]}[update]
+            "radam": [True, True], "asgd": [True], "lion": [True],
+            "adabelief": [True, True, o.get("amsgrad")],
+            "schedule_free": [True, o.get("adaptive")], "interpolate": [True]}[update]
     return [n if flag else 0 for flag in used]
 
 
@@ -87,9 +99,25 @@ def call(backend, update: str, o: dict, param, grad, states, step: int) -> None:
     elif update == "nadam":
         backend.nadam(param, grad, *states, 0.01, o["beta1"], 0.999, 1e-8, o["weight_decay"],
                       4e-3, o["decoupled_weight_decay"], o["maximize"], step)
-    else:
+    elif update == "radam":
         backend.radam(param, grad, *states, 0.01, o["beta1"], 0.999, 1e-8, o["weight_decay"],
                       o["decoupled_weight_decay"], o["maximize"], step)
+    elif update == "asgd":   # eta and mu as torch.optim.ASGD sets them after step - 1
+        eta = 0.05 / (1 + o["lambd"] * 0.05 * (step - 1)) ** 0.75
+        backend.asgd(param, grad, *states, o["lambd"], o["weight_decay"], o["maximize"], eta,
+                     1 / max(1, step - 1 - o["t0"]))
+    elif update == "lion":
+        backend.lion(param, grad, *states, 0.01, o["beta1"], 0.99, o["weight_decay"])
+    elif update == "adabelief":
+        backend.adabelief(param, grad, *states, 0.01, 0.9, 0.999, 1e-8, 0.01, o["amsgrad"],
+                          o["weight_decouple"], o["fixed_decay"], o["rectify"],
+                          o["degenerated_to_sgd"], step)
+    elif update == "schedule_free":   # ckp1 = step^p / sum_k k^p, the average's weight (r = p)
+        ckp1 = step ** o["ckp1_power"] / sum(k ** o["ckp1_power"] for k in range(1, step + 1))
+        backend.schedule_free(param, grad, *states, 0.05, 0.9, 0.999, 1e-8, o["weight_decay"],
+                              ckp1, step, step)
+    else:   # interpolate: the grad is the end point
+        backend.interpolate(param, grad, o["weight"])
 
 
 def run_case(backend, update: str, o: dict, n: int, dtype, steps: int) -> list[np.ndarray]:

@@ -17,8 +17,9 @@ assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or cuda_problem() is None, 
     f"run me with NUMBA_ENABLE_CUDASIM=1 or on a GPU ({cuda_problem()})")
 
 from minidl import Tensor  # noqa: E402  (after the environment check)
-from minidl.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,  # noqa: E402
-                          RAdam, RMSprop, Rprop)
+from minidl.optim import (ASGD, SGD, AdaBelief, Adadelta, Adagrad, Adam,  # noqa: E402
+                          Adamax, AdamW, AdamWScheduleFree, Lion, NAdam, RAdam, RMSprop,
+                          Rprop, SGDScheduleFree)
 from minidl.optim import Adafactor, Muon  # noqa: E402
 
 SHAPES = [(3, 2), (4,), (2, 2)]
@@ -66,6 +67,16 @@ def assert_close(params, others, what: str) -> None:
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-5, atol=1e-6, err_msg=what)
 
 
+def assert_same_run(on_gpu: tuple, on_host: tuple, what: str) -> None:
+    """The (params, optimizer) pairs of a cuda and a cpu run agree: params and state."""
+    (gpu, gpu_opt), (host, host_opt) = on_gpu, on_host
+    assert_close(gpu, host, what)
+    for p, q in zip(gpu, host):
+        for name, value in host_opt.state[q].items():
+            np.testing.assert_allclose(gpu_opt.state[p][name], value, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{what}: state {name}")
+
+
 def check_matches_cpu() -> None:
     for cls, options in CASES:
         pair = []
@@ -75,12 +86,7 @@ def check_matches_cpu() -> None:
             assert opt.device == device
             run(opt, params, STEPS)
             pair.append((params, opt))
-        (gpu, gpu_opt), (host, host_opt) = pair
-        assert_close(gpu, host, f"{cls.__name__} {options}")
-        for p, q in zip(gpu, host):
-            for name, value in host_opt.state[q].items():
-                np.testing.assert_allclose(gpu_opt.state[p][name], value, rtol=1e-5, atol=1e-6,
-                                           err_msg=f"{cls.__name__} state {name}")
+        assert_same_run(*pair, f"{cls.__name__} {options}")
 
 
 def check_unused_params_run_in_pieces() -> None:
@@ -209,8 +215,42 @@ def check_a_failed_launch_leaves_host_params_untouched() -> None:
     assert list(opt._flat[0].step_counts()) == [2, 2, 2]   # SGD's state shows no step
 
 
+DESCENDANTS = [
+    (ASGD, dict(lr=0.05, lambd=0.1, t0=3.0, weight_decay=0.01)),
+    (Lion, dict(lr=0.01, weight_decay=0.1)),
+    (AdaBelief, dict(lr=0.01, amsgrad=True, rectify=False)),
+    (AdaBelief, dict(lr=0.01, betas=(0.9, 0.9))),
+    (AdamWScheduleFree, dict(lr=0.05, weight_decay=0.01, warmup_steps=3)),
+    (SGDScheduleFree, dict(lr=0.1)),
+]
+
+
+def check_descendants_match_cpu() -> None:
+    """Skipped grads (ASGD's eta and mu then differ between params: one launch per run),
+    an lr change, and schedule-free's eval()/train() switch on the device."""
+    skip = lambda step, i: (i == 1 and step < 3) or (i == 0 and step == 5)  # noqa: E731
+    for cls, options in DESCENDANTS:
+        pair = []
+        for device in ("cuda", "cpu"):
+            params = make_params()
+            opt = cls(groups(params), device=device, **options)
+            if hasattr(opt, "train"):
+                opt.train()
+            run(opt, params, 5, skip)
+            opt.param_groups[0]["lr"] *= 0.5
+            if hasattr(opt, "eval"):
+                opt.eval()
+                opt.train()
+            run(opt, params, 5, skip, first_step=5)
+            if hasattr(opt, "eval"):
+                opt.eval()
+            pair.append((params, opt))
+        assert_same_run(*pair, f"{cls.__name__} {options}")
+
+
 def main() -> None:
     check_matches_cpu()
+    check_descendants_match_cpu()
     check_unused_params_run_in_pieces()
     check_adafactor_skips_params_without_grads_in_both_dtypes()
     check_muon_on_wide_tall_and_square_matrices()
