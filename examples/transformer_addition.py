@@ -159,10 +159,8 @@ def plot_attention(plt, maps: list[np.ndarray], row: np.ndarray, digits: int):
             axis.set_xticks(range(len(labels)), labels if bottom else [], rotation=90,
                             fontsize=7)
             axis.set_yticks(range(len(labels)), labels, fontsize=7)
-            if bottom:
-                axis.set_xlabel("attends to (key)", fontsize=8)
-            if head == 0:
-                axis.set_ylabel("position (query)", fontsize=8)
+            axis.set_xlabel("attends to (key)" if bottom else "key", fontsize=8)
+            axis.set_ylabel("position (query)" if head == 0 else "query", fontsize=8)
     figure.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
     a = int("".join(map(str, row[:digits])))
     b = int("".join(map(str, row[digits:2 * digits])))

@@ -89,10 +89,13 @@ def problems_of(figure):
             ticks = [t for t in axes.get_xticks() if low <= t <= high]
             if any(t != round(t) for t in ticks):
                 problems.append(f"{name}: epoch ticks {ticks} are not whole numbers")
-    images = sum(len(axes.images) for axes in plots if not axes.texts)   # numbers written in
+    # an image with its numbers written in needs no colour bar; images that share one
+    # colour scale (colour map and limits) can share one colour bar
+    scales = {(image.get_cmap().name, image.get_clim())
+              for axes in plots if not axes.texts for image in axes.images}
     colour_bars = len(figure.axes) - len(panels(figure))
-    if colour_bars < images:
-        problems.append(f"{images} images but only {colour_bars} colour bars")
+    if colour_bars < len(scales):
+        problems.append(f"{len(scales)} colour scales but only {colour_bars} colour bars")
     return problems
 
 
@@ -160,7 +163,21 @@ def test_the_checker_finds_what_a_reader_would_miss():
     label, legend, ticks, colour_bar = problems_of(figure)
     assert (label, legend) == ("bare: an axis without a label", "bare: no legend")
     assert ticks.startswith("bare: epoch ticks") and ticks.endswith("are not whole numbers")
-    assert colour_bar == "1 images but only 0 colour bars"
+    assert colour_bar == "1 colour scales but only 0 colour bars"
+
+
+def test_images_on_one_colour_scale_share_a_colour_bar_and_two_scales_need_two():
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    panels_ = figure.subplots(1, 3)
+    for axes, top in zip(panels_, (1, 1, 2)):
+        shown = axes.imshow(np.eye(3), vmin=0, vmax=top)
+        axes.set(title=f"up to {top}", xlabel="x", ylabel="y")
+    figure.colorbar(shown, ax=panels_)
+    assert problems_of(figure) == ["2 colour scales but only 1 colour bars"]
+    figure.colorbar(panels_[0].images[0], ax=panels_[0])
+    assert problems_of(figure) == []
 
 
 def test_one_epoch_of_training_curves_has_whole_number_ticks(tmp_path):
