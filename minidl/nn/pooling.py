@@ -157,8 +157,8 @@ class _Pool(Module):
         if stride is not None:
             as_tuple("stride", stride, dims)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return type(self).pool(x, self.kernel_size, self.stride, self.padding)
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self).pool(input, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride
@@ -192,8 +192,8 @@ class AdaptiveAvgPool2d(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x: Tensor) -> Tensor:
-        return adaptive_avg_pool2d(x, self.output_size)
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
