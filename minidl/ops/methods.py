@@ -20,7 +20,8 @@ def _reflected(op: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tens
 
 
 _METHODS = {
-    elementwise: ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clip"),
+    elementwise: ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clip", "clamp",
+                  "clamp_min", "clamp_max"),
     reductions: ("sum", "mean", "max", "min", "var"),
     shape: ("reshape", "transpose", "flatten"),
     softmax: ("softmax", "log_softmax", "logsumexp"),

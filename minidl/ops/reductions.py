@@ -53,8 +53,8 @@ def _extreme(op: str, reduce: Callable, x: Tensor, axis: Axis, keepdims: bool) -
     """max/min: the gradient is split evenly among the elements that tie for the extreme."""
     axes = _reduction_axes(op, axis, x.ndim)
     if any(x.shape[a] == 0 for a in axes):
-        raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements "
-                         f"to reduce over axis {axis}")
+        raise RuntimeError(f"{op}: a tensor of shape {x.shape} has no elements "
+                           f"to reduce over axis {axis}")
     return _shared(x, reduce(x._data, axis=axes, keepdims=True), axes, keepdims)
 
 
@@ -90,13 +90,13 @@ def _arg_extreme(op: str, pick: Callable, x: Tensor, axis: Axis, keepdims: bool)
     """argmax/argmin as an int64 array; axis None searches the flattened tensor."""
     if axis is None:
         if x.size == 0:
-            raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements")
+            raise RuntimeError(f"{op}: a tensor of shape {x.shape} has no elements")
         return np.asarray(pick(x._data, keepdims=keepdims), dtype=np.int64)
     (a,) = _one_axis(op, axis, x.ndim)
     if a is None:   # a 0-d tensor
         return np.zeros((), dtype=np.int64)
     if x.shape[a] == 0:
-        raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements along axis {axis}")
+        raise RuntimeError(f"{op}: a tensor of shape {x.shape} has no elements along axis {axis}")
     return pick(x._data, axis=a, keepdims=keepdims).astype(np.int64, copy=False)
 
 
@@ -158,7 +158,7 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
     axis = _alias("median", axis, dim)
     if axis is None:
         if x.size == 0:
-            raise ValueError(f"median: a tensor of shape {x.shape} has no elements")
+            raise RuntimeError(f"median: a tensor of shape {x.shape} has no elements")
         flat = x._data.reshape(-1)
         chosen = flat[_median_index(flat, 0)].reshape((1,) * x.ndim)
         return _shared(x, chosen, tuple(range(x.ndim)), keepdims)
@@ -166,8 +166,8 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
     if a is None:
         index = np.zeros((), dtype=np.int64)
     elif x.shape[a] == 0:
-        raise ValueError(f"median: a tensor of shape {x.shape} has no elements along "
-                         f"axis {axis}")
+        raise RuntimeError(f"median: a tensor of shape {x.shape} has no elements along "
+                           f"axis {axis}")
     else:
         index = _median_index(x._data, a)
     selected = _selected(x, index, a if a is not None else 0, keepdims or keepdim)

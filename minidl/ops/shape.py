@@ -31,8 +31,8 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
     try:
         out = x._data.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"into shape {shape}") from None
+        raise RuntimeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                           f"into shape {shape}") from None
     return Tensor._make(out, (x,), lambda g: (g.reshape(x.shape),))
 
 
@@ -49,8 +49,8 @@ def transpose(x: Tensor, *axes: int) -> Tensor:
     if len(axes) == 2:
         return swapaxes(x, *axes)
     if len(_axes("transpose", axes, x.ndim)) != x.ndim:
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
-                         f"axes of shape {x.shape}")
+        raise RuntimeError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
+                           f"axes of shape {x.shape}")
     return _permuted(x, tuple(int(a) % x.ndim for a in axes))
 
 
@@ -66,8 +66,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, 1)
     start, end = _axes("flatten", start_dim, x.ndim)[0], _axes("flatten", end_dim, x.ndim)[0]
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
-                         f"for shape {x.shape}")
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                           f"for shape {x.shape}")
     return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
@@ -99,7 +99,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     axis = _axes("concatenate", axis, tensors[0].ndim)[0]
     shapes = [t.shape for t in tensors]
     if len({s[:axis] + s[axis + 1:] for s in shapes}) > 1 or len({len(s) for s in shapes}) > 1:
-        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+        raise RuntimeError(f"concatenate: shapes {shapes} differ outside axis {axis}")
     ends = np.cumsum([s[axis] for s in shapes])[:-1]
     return Tensor._make(np.concatenate([t._data for t in tensors], axis=axis), tuple(tensors),
                         lambda g: tuple(np.split(g, ends, axis=axis)))
@@ -110,7 +110,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     tensors = _sequence_operands("stack", tensors)
     shapes = [t.shape for t in tensors]
     if any(s != shapes[0] for s in shapes):
-        raise ValueError(f"stack: all shapes must be equal, got {shapes}")
+        raise RuntimeError(f"stack: all shapes must be equal, got {shapes}")
     axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
     return Tensor._make(np.stack([t._data for t in tensors], axis=axis), tuple(tensors),
                         lambda g: tuple(np.moveaxis(g, axis, 0)))
@@ -138,15 +138,18 @@ def permute(x: Tensor, *dims: int) -> Tensor:
     """x with its axes in the order ``dims``: numpy's ``transpose(x, dims)``."""
     dims = _shape_arg(dims)
     if len(_axes("permute", dims, x.ndim)) != x.ndim:
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
-                         f"axes of shape {x.shape}")
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
+                           f"axes of shape {x.shape}")
     return _permuted(x, tuple(int(d) % x.ndim for d in dims))
 
 
 def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
-    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, numpy's ``swapaxes``."""
+    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, numpy's ``swapaxes``.
+    A 0-d tensor takes axes 0 and -1, as PyTorch's."""
     order = list(range(x.ndim))
-    a, b = _one_dim("swapaxes", axis0, x.ndim), _one_dim("swapaxes", axis1, x.ndim)
+    a, b = _one_dim("swapaxes", axis0, max(x.ndim, 1)), _one_dim("swapaxes", axis1, max(x.ndim, 1))
+    if x.ndim == 0:
+        return reshape(x, ())
     order[a], order[b] = b, a
     return _permuted(x, tuple(order))
 
@@ -177,14 +180,14 @@ def expand(x: Tensor, *sizes: int) -> Tensor:
     sizes = _shape_arg(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of {x.ndim} "
-                         f"dimensions, shape {x.shape}")
+        raise RuntimeError(f"expand: {len(sizes)} sizes {sizes} for a tensor of {x.ndim} "
+                           f"dimensions, shape {x.shape}")
     shape = tuple(x.shape[a - lead] if n == -1 and a >= lead else n for a, n in enumerate(sizes))
     try:
         out = np.broadcast_to(x._data, shape)
     except ValueError:
-        raise ValueError(f"expand: a tensor of shape {x.shape} cannot expand to "
-                         f"{sizes}") from None
+        raise RuntimeError(f"expand: a tensor of shape {x.shape} cannot expand to "
+                           f"{sizes}") from None
     return Tensor._make(out, (x,), lambda g: (unbroadcast(g, x.shape),))
 
 
@@ -217,8 +220,8 @@ def repeat(x: Tensor, *repeats: int) -> Tensor:
     repeats = _shape_arg(repeats)
     lead = len(repeats) - x.ndim
     if lead < 0:
-        raise ValueError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of {x.ndim} "
-                         f"dimensions; give at least one per dimension")
+        raise RuntimeError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of {x.ndim} "
+                           f"dimensions; give at least one per dimension")
     shape = (1,) * lead + x.shape
 
     def backward(g: np.ndarray):
@@ -254,8 +257,8 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ValueError(f"split: sections {sizes} do not add up to the size {n} of "
-                             f"axis {dim}")
+            raise RuntimeError(f"split: sections {sizes} do not add up to the size {n} of "
+                               f"axis {dim}")
     starts = np.cumsum([0] + sizes)
     lead = (slice(None),) * dim
     return tuple(getitem(x, lead + (slice(a, b),)) for a, b in zip(starts[:-1], starts[1:]))
@@ -278,7 +281,7 @@ def _diagonal_number(op: str, diagonal: Any) -> int:
 def _triangle(op: str, keep: Any, x: Tensor, diagonal: int) -> Tensor:
     diagonal = _diagonal_number(op, diagonal)
     if x.ndim < 2:
-        raise ValueError(f"{op}: needs a tensor of at least 2 dimensions, not shape {x.shape}")
+        raise RuntimeError(f"{op}: needs a tensor of at least 2 dimensions, not shape {x.shape}")
     return Tensor._make(keep(x._data, diagonal), (x,), lambda g: (keep(g, diagonal),))
 
 
@@ -300,7 +303,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     offset = _diagonal_number("diagonal", offset)
     dim1, dim2 = _dims("diagonal", (dim1, dim2), x.ndim)
     if dim1 == dim2:
-        raise ValueError(f"diagonal: dim1 and dim2 are the same axis {dim1}")
+        raise RuntimeError(f"diagonal: dim1 and dim2 are the same axis {dim1}")
 
     def backward(g: np.ndarray):
         grad = np.zeros_like(x._data)
@@ -321,6 +324,6 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     if x.ndim == 2:
         return _diagonal_of(x, diagonal)
     if x.ndim != 1:
-        raise ValueError(f"diag: needs a 1-D or 2-D tensor, not shape {x.shape}")
+        raise RuntimeError(f"diag: needs a 1-D or 2-D tensor, not shape {x.shape}")
     return Tensor._make(np.diag(x._data, diagonal), (x,),
                         lambda g: (np.diagonal(g, diagonal).copy(),))

@@ -2,7 +2,8 @@
 powers, and rounding (whose gradient is zero, as in PyTorch).
 
 Integer and bool inputs give float32, except where PyTorch keeps the integer
-dtype (``square``, ``sign`` and the rounding functions).
+dtype (``square``, ``sign`` and the rounding functions; ``square`` of bool is int64,
+``sign`` of bool is bool).
 """
 from __future__ import annotations
 
@@ -139,8 +140,9 @@ def reciprocal(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
-    """x^2;  d/dx = 2 x."""
-    return Tensor._make(np.square(x._data), (x,), lambda g: (2 * g * x._data,))
+    """x^2;  d/dx = 2 x. A bool x gives int64, as PyTorch's."""
+    data = x._data.astype(np.int64) if x.dtype == np.bool_ else x._data
+    return Tensor._make(np.square(data), (x,), lambda g: (2 * g * x._data,))
 
 
 # -- sign and rounding: piecewise constant, zero gradient --------------------------
@@ -150,8 +152,8 @@ def _flat(x: Tensor, out: np.ndarray) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 by the sign of x;  d/dx = 0."""
-    return _flat(x, np.sign(x._data))
+    """-1, 0 or 1 by the sign of x (a bool x is its own sign);  d/dx = 0."""
+    return _flat(x, x._data.copy() if x.dtype == np.bool_ else np.sign(x._data))
 
 
 def floor(x: Tensor) -> Tensor:
