@@ -22,6 +22,8 @@ def _constant(value: Any, like: np.dtype) -> Tensor:
         array = array.astype(like, copy=False)
     elif not isinstance(value, np.ndarray) and array.dtype.kind == "f":
         array = array.astype(np.float32)  # PyTorch: int tensor + Python float is float32
+    elif not isinstance(value, np.ndarray) and like.kind in "iu" and array.dtype.kind in "iub":
+        array = array.astype(like)        # PyTorch: int32 tensor + Python int is int32
     return Tensor(array, dtype=array.dtype)
 
 
