@@ -1,4 +1,5 @@
-"""Arithmetic: + - * / ** negation and matrix product, with numpy broadcasting."""
+"""Arithmetic: + - * / ** negation and matrix product, with numpy broadcasting; and the
+compositions of them that PyTorch names: float_power, addcmul, addcdiv."""
 from __future__ import annotations
 
 import numbers
@@ -9,8 +10,10 @@ import numpy as np
 from ..tensor import Tensor, unbroadcast
 from ._common import _broadcasting, _constant, _floating, _operands
 from .binary import _float_operands, floor_divide, trunc_divide
+from .casts import to
 
-__all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul"]
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul", "float_power", "addcmul",
+           "addcdiv"]
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -151,3 +154,20 @@ def matmul(a: Any, b: Any) -> Tensor:
             if b.requires_grad else None
         return grad_a, grad_b
     return Tensor._make(out2.reshape(out_shape), (a, b), backward)
+
+
+def float_power(x: Any, exponent: Any) -> Tensor:
+    """x ** exponent in float64, whatever the operands' dtypes (PyTorch's);  the gradients
+    are pow's, cast back to each operand's dtype."""
+    return pow(*(to(v, np.float64) if isinstance(v, Tensor) else np.float64(v)
+                 for v in (x, exponent)))
+
+
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    """input + value * tensor1 * tensor2, composed of mul and add (their gradients)."""
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    """input + value * tensor1 / tensor2, composed of div, mul and add (their gradients)."""
+    return add(input, mul(div(tensor1, tensor2), value))

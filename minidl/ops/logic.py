@@ -15,7 +15,8 @@ from ._common import Axis, _alias, _broadcasting, _operands, _reduction_axes
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "isclose",
            "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "any", "all"]
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+           "bitwise_right_shift", "any", "all"]
 
 
 def _compare(op: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
@@ -127,6 +128,16 @@ def bitwise_or(a: Any, b: Any) -> Tensor:
 def bitwise_xor(a: Any, b: Any) -> Tensor:
     """a ^ b: xor of bools, bitwise xor of integers."""
     return _bitwise("bitwise_xor", np.bitwise_xor, a, b)
+
+
+def bitwise_left_shift(a: Any, b: Any) -> Tensor:
+    """a << b: the integers a shifted left by b bits."""
+    return _bitwise("bitwise_left_shift", np.left_shift, a, b)
+
+
+def bitwise_right_shift(a: Any, b: Any) -> Tensor:
+    """a >> b: the integers a shifted right by b bits (arithmetic: the sign stays)."""
+    return _bitwise("bitwise_right_shift", np.right_shift, a, b)
 
 
 def any(x: Tensor, axis: Axis = None, keepdims: bool = False, *,
