@@ -1,4 +1,5 @@
-"""Reductions over axes: sum, mean, max, min, var, std, prod, argmax, argmin, median.
+"""Reductions over axes: sum, mean, max, min, var, std, prod, argmax, argmin, median, and
+PyTorch's amax, amin, aminmax, count_nonzero, nansum, nanmean, var_mean, std_mean.
 
 Every reduction takes numpy's ``axis=``/``keepdims=`` and PyTorch's ``dim=``/
 ``keepdim=`` as aliases. A 0-d tensor reduces over axis 0 or -1, as in PyTorch.
@@ -15,9 +16,18 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._common import Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes
+from .elementwise import where
 from .indexing import take_along_dim
 
-__all__ = ["sum", "mean", "max", "min", "var", "std", "prod", "argmax", "argmin", "median"]
+__all__ = ["sum", "mean", "max", "min", "var", "std", "prod", "argmax", "argmin", "median",
+           "amax", "amin", "aminmax", "count_nonzero", "nansum", "nanmean", "var_mean",
+           "std_mean"]
+
+
+class MinMax(NamedTuple):
+    """PyTorch's return of aminmax."""
+    min: Tensor
+    max: Tensor
 
 
 class ValuesIndices(NamedTuple):
@@ -263,3 +273,58 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = No
         others = np.moveaxis((before * after).reshape(lanes.shape), range(kept, x.ndim), axes)
         return (_expand(g.astype(x.dtype, copy=False), axes, keepdims, x.shape) * others,)
     return Tensor._make(out, (x,), backward)
+
+
+# -- PyTorch's reductions beyond numpy's names --------------------------------------
+def amax(x: Tensor, dim: Axis = (), keepdim: bool = False) -> Tensor:
+    """max over ``dim`` (every axis for the default ()), the values alone;  the gradient is
+    split evenly among the elements that tie for the max, as PyTorch's."""
+    return _extreme("amax", np.max, x, _alias("amax", None, dim), keepdim)
+
+
+def amin(x: Tensor, dim: Axis = (), keepdim: bool = False) -> Tensor:
+    """min over ``dim`` (every axis for the default ()), as ``amax``."""
+    return _extreme("amin", np.min, x, _alias("amin", None, dim), keepdim)
+
+
+def aminmax(x: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+    """(amin, amax) over one dim or every axis, as PyTorch's named pair (min, max)."""
+    return MinMax(amin(x, () if dim is None else dim, keepdim),
+                  amax(x, () if dim is None else dim, keepdim))
+
+
+def count_nonzero(x: Tensor, dim: Axis = None) -> Tensor:
+    """The number of non-zero elements over dim (all if None), int64; no gradient."""
+    axes = _reduction_axes("count_nonzero", _alias("count_nonzero", None, dim), x.ndim)
+    return Tensor(np.count_nonzero(x._data, axis=axes).astype(np.int64))
+
+
+def nansum(x: Tensor, dim: Axis = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """sum over dim with NaN counted as 0;  d/dx_i = 1, 0 at a NaN."""
+    present = where(np.isnan(x._data), 0, x) if x.dtype.kind == "f" else x
+    return sum(present, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def nanmean(x: Tensor, dim: Axis = None, keepdim: bool = False) -> Tensor:
+    """The mean of the non-NaN elements over dim (nan where there are none);
+    d/dx_i = 1 / n, n the count of non-NaN elements in x_i's lane, 0 at a NaN."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"nanmean: needs a float tensor, not dtype {x.dtype}")
+    axes = _reduction_axes("nanmean", _alias("nanmean", None, dim), x.ndim)
+    count = np.sum(~np.isnan(x._data), axis=axes, keepdims=keepdim, dtype=x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return nansum(x, dim=axes, keepdim=keepdim) / Tensor(count, dtype=x.dtype)
+
+
+def var_mean(x: Tensor, dim: Axis = None, *, correction: int = 1,
+             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+    """(var, mean) over dim, with PyTorch's default correction=1 (the unbiased variance)."""
+    return (var(x, dim=dim, correction=correction, keepdim=keepdim),
+            mean(x, dim=dim, keepdim=keepdim))
+
+
+def std_mean(x: Tensor, dim: Axis = None, *, correction: int = 1,
+             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+    """(std, mean) over dim, with PyTorch's default correction=1."""
+    return (std(x, dim=dim, correction=correction, keepdim=keepdim),
+            mean(x, dim=dim, keepdim=keepdim))
