@@ -1,6 +1,6 @@
 """Shape and indexing: reshape, transpose, flatten, getitem, concatenate, stack; and
-PyTorch's cat, view, permute, swapaxes, squeeze, unsqueeze, unflatten, expand, flip,
-roll, repeat, repeat_interleave, split, chunk, tril, triu, diagonal, diag.
+PyTorch's cat, view, permute, movedim, swapaxes, t, ravel, squeeze, unsqueeze, unflatten,
+expand, flip, roll, repeat, repeat_interleave, split, chunk, tril, triu, diagonal, diag.
 
 ``getitem`` is numpy's indexing, and where basic and advanced indices mix numpy's
 shape rule holds: advanced indices (integer arrays, masks) next to each other
@@ -20,7 +20,8 @@ from ..tensor import Tensor, unbroadcast
 from ._common import _axes, _one_dim, _sequence_operands, _shape_arg
 
 __all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack",
-           "cat", "view", "permute", "swapaxes", "squeeze", "unsqueeze", "unflatten", "expand",
+           "cat", "view", "permute", "movedim", "swapaxes", "t", "ravel", "squeeze", "unsqueeze",
+           "unflatten", "expand",
            "flip", "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu",
            "diagonal", "diag"]
 
@@ -143,6 +144,20 @@ def permute(x: Tensor, *dims: int) -> Tensor:
     return _permuted(x, tuple(int(d) % x.ndim for d in dims))
 
 
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """x with the axes ``source`` (an int or a sequence) moved to ``destination``, the other
+    axes keeping their order: numpy's moveaxis, as a permute."""
+    source, destination = _dims("movedim", source, x.ndim), _dims("movedim", destination, x.ndim)
+    if len(source) != len(destination) or len(set(source)) != len(source) or \
+            len(set(destination)) != len(destination):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must be "
+                           f"as many distinct axes")
+    order = [a for a in range(x.ndim) if a not in source]
+    for d, s in sorted(zip(destination, source)):
+        order.insert(d, s)
+    return _permuted(x, tuple(order))
+
+
 def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
     """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, numpy's ``swapaxes``.
     A 0-d tensor takes axes 0 and -1, as PyTorch's."""
@@ -152,6 +167,18 @@ def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
         return reshape(x, ())
     order[a], order[b] = b, a
     return _permuted(x, tuple(order))
+
+
+def t(x: Tensor) -> Tensor:
+    """A 2-D x transposed; a 0-d or 1-D x as it is (PyTorch's ``t``)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor of at most 2 dimensions, not shape {x.shape}")
+    return swapaxes(x, 0, -1) if x.ndim == 2 else reshape(x, x.shape)
+
+
+def ravel(x: Tensor) -> Tensor:
+    """x as a 1-D tensor (its elements in row-major order)."""
+    return reshape(x, -1)
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
