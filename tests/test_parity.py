@@ -120,3 +120,97 @@ def test_arange_integer_dtype_counts_as_pytorch(dtype, expected) -> None:
 def test_exceptions_have_pytorchs_types_and_name_the_value(op, error, pattern) -> None:
     with pytest.raises(error, match=pattern):
         op(minidl.ones(2, 2))
+
+
+def _leaf(seed: int, shape: tuple, low: float = -2.0, high: float = 2.0) -> Tensor:
+    values = np.random.default_rng(seed).uniform(low, high, shape)
+    return Tensor(values, requires_grad=True, dtype=np.float64)
+
+
+GRADCHECKS = {   # issue 17's differentiable ops: (function, input shapes, value range)
+    "erfc": (minidl.erfc, [(3, 4)], (-2, 2)),
+    "erfinv": (minidl.erfinv, [(3, 4)], (-0.9, 0.9)),
+    "lgamma": (minidl.lgamma, [(3, 4)], (0.2, 3)),
+    "digamma": (minidl.digamma, [(3, 4)], (0.2, 3)),
+    "logit": (lambda x: minidl.logit(x, eps=0.1), [(3, 4)], (0.15, 0.85)),
+    "sinc": (minidl.sinc, [(3, 4)], (-2, 2)),
+    "nan_to_num": (minidl.nan_to_num, [(3, 4)], (-2, 2)),
+    "frac": (minidl.frac, [(3, 4)], (0.1, 0.9)),
+    "atan2": (minidl.atan2, [(3, 4), (4,)], (0.5, 2)),
+    "hypot": (minidl.hypot, [(3, 4), (3, 1)], (0.5, 2)),
+    "xlogy": (minidl.xlogy, [(3, 4), (3, 4)], (0.5, 2)),
+    "fmax": (minidl.fmax, [(3, 4), (3, 4)], (-2, 2)),
+    "fmin": (minidl.fmin, [(3, 4), (4,)], (-2, 2)),
+    "float_power": (minidl.float_power, [(3, 4), (3, 4)], (0.5, 2)),
+    "addcmul": (lambda a, b, c: minidl.addcmul(a, b, c, value=0.5), [(3, 4), (4,), (3, 1)],
+                (-2, 2)),
+    "addcdiv": (lambda a, b, c: minidl.addcdiv(a, b, c, value=2), [(3, 4), (3, 4), (3, 4)],
+                (0.5, 2)),
+    "amax": (lambda x: minidl.amax(x, dim=1), [(3, 4)], (-2, 2)),
+    "aminmax": (lambda x: minidl.aminmax(x, dim=0).max * 2 + minidl.aminmax(x, dim=0).min,
+                [(3, 4)], (-2, 2)),
+    "nansum": (lambda x: minidl.nansum(x, dim=0), [(3, 4)], (-2, 2)),
+    "nanmean": (lambda x: minidl.nanmean(x, dim=1), [(3, 4)], (-2, 2)),
+    "var_mean": (lambda x: minidl.var_mean(x, dim=1)[0] + minidl.var_mean(x, dim=1)[1],
+                 [(3, 4)], (-2, 2)),
+    "std_mean": (lambda x: minidl.std_mean(x)[0], [(3, 4)], (-2, 2)),
+    "quantile": (lambda x: minidl.quantile(x, 0.3, dim=1), [(3, 5)], (-2, 2)),
+    "nanquantile": (lambda x: minidl.nanquantile(x, Tensor([0.2, 0.7]), dim=0), [(5, 3)],
+                    (-2, 2)),
+    "mode": (lambda x: minidl.mode(x, 1).values, [(3, 5)], (-2, 2)),   # distinct: the min
+    "kthvalue": (lambda x: minidl.kthvalue(x, 2, 1).values, [(3, 5)], (-2, 2)),
+    "diff": (lambda x, y: minidl.diff(x, n=2, dim=0, append=y), [(3, 4), (1, 4)], (-2, 2)),
+    "cov": (lambda x: minidl.cov(x, aweights=np.array([1.0, 2, 1, 3])), [(2, 4)], (-2, 2)),
+    "corrcoef": (minidl.corrcoef, [(3, 5)], (-2, 2)),
+    "mm": (minidl.mm, [(3, 4), (4, 2)], (-2, 2)),
+    "bmm": (minidl.bmm, [(2, 3, 4), (2, 4, 2)], (-2, 2)),
+    "mv": (minidl.mv, [(3, 4), (4,)], (-2, 2)),
+    "dot": (minidl.dot, [(4,), (4,)], (-2, 2)),
+    "addmm": (lambda a, b, c: minidl.addmm(a, b, c, beta=0.5, alpha=2),
+              [(2,), (3, 4), (4, 2)], (-2, 2)),
+    "baddbmm": (minidl.baddbmm, [(2, 3, 2), (2, 3, 4), (2, 4, 2)], (-2, 2)),
+    "kron": (minidl.kron, [(2, 3), (2,)], (-2, 2)),
+    "tensordot": (lambda a, b: minidl.tensordot(a, b, dims=([1, 0], [0, 2])),
+                  [(2, 3, 4), (3, 5, 2)], (-2, 2)),
+    "trace": (minidl.trace, [(3, 4)], (-2, 2)),
+    "cross": (lambda a, b: minidl.cross(a, b, dim=1), [(4, 3), (1, 3)], (-2, 2)),
+    "cdist": (lambda a, b: minidl.cdist(a, b, p=1.5), [(3, 4), (2, 4)], (-2, 2)),
+    "movedim": (lambda x: minidl.movedim(x, (0, 1), (2, 0)), [(2, 3, 4)], (-2, 2)),
+    "t": (minidl.t, [(3, 4)], (-2, 2)),
+    "narrow": (lambda x: minidl.narrow(x, 1, 1, 2), [(3, 4)], (-2, 2)),
+    "unbind": (lambda x: minidl.unbind(x, 1)[2] * 3, [(3, 4)], (-2, 2)),
+    "unfold": (lambda x: x.unfold(1, 3, 1), [(3, 5)], (-2, 2)),
+    "tile": (lambda x: minidl.tile(x, (2, 1, 2)), [(3, 4)], (-2, 2)),
+    "tensor_split": (lambda x: minidl.tensor_split(x, 3, dim=1)[0], [(3, 7)], (-2, 2)),
+    "rot90": (lambda x: minidl.rot90(x, 3, (0, 2)), [(2, 3, 4)], (-2, 2)),
+    "hstack": (lambda a, b: minidl.hstack([a, b]), [(3, 2), (3, 4)], (-2, 2)),
+    "dstack": (lambda a, b: minidl.dstack([a, b]), [(4,), (1, 4)], (-2, 2)),
+    "column_stack": (lambda a, b: minidl.column_stack([a, b]), [(3,), (3, 2)], (-2, 2)),
+    "broadcast_tensors": (lambda a, b: minidl.broadcast_tensors(a, b)[0], [(3, 1), (4,)],
+                          (-2, 2)),
+    "diag_embed": (lambda x: minidl.diag_embed(x, -1, 0, 2), [(2, 3)], (-2, 2)),
+    "diagflat": (lambda x: minidl.diagflat(x, 1), [(2, 2)], (-2, 2)),
+    "index_add": (lambda x, s: x.index_add(1, np.array([0, 2, 0]), s, alpha=2),
+                  [(2, 4), (2, 3)], (-2, 2)),
+    "index_copy": (lambda x, s: x.index_copy(1, np.array([3, 0, 1]), s), [(2, 4), (2, 3)],
+                   (-2, 2)),
+    "index_fill": (lambda x, v: minidl.index_fill(x, 1, np.array([1, 1, 3]), v), [(3, 4), ()],
+                   (-2, 2)),
+    "scatter_reduce_mean": (lambda x, s: x.scatter_reduce(1, np.array([[0, 2, 0], [1, 1, 3]]), s,
+                                                          "mean"), [(2, 4), (2, 3)], (-2, 2)),
+    "scatter_reduce_amax": (lambda x, s: x.scatter_reduce(1, np.array([[0, 2, 0], [1, 1, 3]]), s,
+                                                          "amax", include_self=False),
+                            [(2, 4), (2, 3)], (-2, 2)),
+    "scatter_reduce_prod": (lambda x, s: x.scatter_reduce(0, np.array([[0, 2], [0, 0]]), s,
+                                                          "prod"), [(3, 2), (2, 2)], (0.5, 2)),
+    "masked_scatter": (lambda x, s: x.masked_scatter(np.array([[True, False], [True, True]]), s),
+                       [(2,), (5,)], (-2, 2)),
+    "take": (lambda x: minidl.take(x, np.array([[0, -1], [3, 3]])), [(2, 3)], (-2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", GRADCHECKS)
+def test_gradcheck_of_the_new_ops(name: str) -> None:
+    fn, shapes, (low, high) = GRADCHECKS[name]
+    inputs = [_leaf(seed, shape, low, high) for seed, shape in enumerate(shapes)]
+    assert gradcheck(fn, *inputs)
