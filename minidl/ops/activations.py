@@ -5,6 +5,8 @@ At a kink the gradient takes PyTorch's one-sided value, named in each docstring.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -130,7 +132,7 @@ def logsigmoid(x: Tensor) -> Tensor:
     return Tensor._make(-_softplus(-data), (x,), lambda g: (g * _sigmoid(-data),))
 
 
-def softmin(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """softmax(-x) along axis (or ``dim``, PyTorch's name): the smallest entries get the
-    most weight."""
-    return softmax(-x, axis if dim is None else dim)
+def softmin(x: Tensor, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """softmax(-x) along axis (or ``dim``, PyTorch's name), x first cast to ``dtype`` if
+    given: the smallest entries get the most weight."""
+    return softmax(-x, axis if dim is None else dim, dtype=dtype)

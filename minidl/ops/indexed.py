@@ -86,6 +86,17 @@ def index_fill(x: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 _REDUCTIONS = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
 
+def _identity(reduce: str, dtype: np.dtype) -> Any:
+    """The value a reduction starts from: 0, 1, or the dtype's lowest (highest) value."""
+    if reduce in ("sum", "mean", "prod"):
+        return int(reduce == "prod")
+    if dtype == np.bool_:
+        return reduce == "amin"
+    limits = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    extreme = np.inf if dtype.kind == "f" else limits.max
+    return -extreme if reduce == "amax" else extreme
+
+
 def scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """A copy of x where each src[i, j] (for dim=1) is reduced into out[i, index[i, j]] by
@@ -99,6 +110,11 @@ def scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
     if reduce not in (*_REDUCTIONS, "mean"):
         raise RuntimeError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or "
                            f"'amin', not {reduce!r}")
+    if x.ndim == 0:   # counts as 1-D, its index and src too, as in PyTorch
+        _one_dim("scatter_reduce", dim, 1)
+        src = reshape(src, -1) if isinstance(src, Tensor) else src
+        return reshape(scatter_reduce(reshape(x, 1), 0, np.reshape(_data(index), -1), src,
+                                      reduce, include_self=include_self), ())
     dim = _one_dim("scatter_reduce", dim, x.ndim)
     index = _indices("scatter_reduce", index, x.shape[dim])
     lanes = _lanes("scatter_reduce", index, dim, x.shape)
@@ -110,8 +126,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
     ufunc = _REDUCTIONS["sum" if reduce == "mean" else reduce]
     out = np.array(x._data)
     if not include_self:
-        out[written] = ufunc.identity if reduce in ("sum", "prod", "mean") else (
-            -np.inf if reduce == "amax" else np.inf)
+        out[written] = _identity(reduce, x.dtype)
     ufunc.at(out, lanes, values)
     divisor = counts + (include_self if reduce == "mean" else 0)
     if reduce == "mean":

@@ -129,10 +129,11 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:
                   sub(mul(ai[0], bi[1]), mul(ai[1], bi[0]))], dim)
 
 
-def cdist(x1: Any, x2: Any, p: float = 2.0) -> Tensor:
+def cdist(x1: Any, x2: Any, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
     """The p-norm distance between each row of x1 (.., P, M) and each row of x2 (.., R, M):
     an output (.., P, R), the batch axes broadcast;  the gradient is norm's (0 where a
-    distance is 0)."""
+    distance is 0). ``compute_mode`` is accepted for PyTorch's sake: minidl always takes
+    the differences (PyTorch may use a matrix product for p = 2, equal up to rounding)."""
     a, b = _sequence_operands("cdist", [x1, x2])
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"cdist: needs x1 (.., P, M) and x2 (.., R, M), not shapes "

@@ -59,8 +59,10 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if size < 0 or size > data_shape[dim] or step <= 0:
         raise RuntimeError(f"unfold: size {size} and step {step} do not fit a dimension of "
                            f"size {data_shape[dim]}")
+    if x.ndim == 0:   # PyTorch: a 0-d tensor gives its one window, of shape (size,)
+        return reshape(x, (1,))[:size]
     starts = np.arange(0, data_shape[dim] - size + 1, step)
-    windows = getitem(reshape(x, data_shape), _along(dim, starts[:, None] + np.arange(size)))
+    windows = getitem(x, _along(dim, starts[:, None] + np.arange(size)))
     return movedim(windows, dim + 1, -1)
 
 

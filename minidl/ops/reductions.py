@@ -16,7 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._common import Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes
-from .elementwise import where
+from .elementwise import maximum, minimum, where
 from .indexing import take_along_dim
 
 __all__ = ["sum", "mean", "max", "min", "var", "std", "prod", "argmax", "argmin", "median",
@@ -115,7 +115,10 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None
     """max of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the max, else 0.
 
     With ``dim=`` (PyTorch): ``(values, indices)``, the first maximum's index
-    along dim, which alone gets the gradient."""
+    along dim, which alone gets the gradient. Given a tensor for axis, PyTorch's
+    ``max(x, other)``: the elementwise ``maximum``."""
+    if isinstance(axis, Tensor):
+        return maximum(x, axis)
     if dim is None:
         return _extreme("max", np.max, x, axis, keepdims or keepdim)
     index = _arg_extreme("max", np.argmax, x, _alias("max", axis, dim), True)
@@ -126,7 +129,10 @@ def min(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None
         keepdim: bool = False) -> Tensor | ValuesIndices:
     """min of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the min, else 0.
 
-    With ``dim=`` (PyTorch): ``(values, indices)``, as ``max``."""
+    With ``dim=`` (PyTorch): ``(values, indices)``, as ``max``; ``min(x, other)`` is the
+    elementwise ``minimum``."""
+    if isinstance(axis, Tensor):
+        return minimum(x, axis)
     if dim is None:
         return _extreme("min", np.min, x, axis, keepdims or keepdim)
     index = _arg_extreme("min", np.argmin, x, _alias("min", axis, dim), True)
@@ -190,6 +196,8 @@ def _moments(op: str, x: Tensor, axis: Axis, keepdims: bool, ddof: int | None,
 
     The divisor is max(0, n - ddof), as PyTorch's: with no degrees of freedom
     left the result is nan (or inf) and a RuntimeWarning says why."""
+    if isinstance(axis, bool):   # PyTorch's var(x, unbiased) overload
+        axis, unbiased = None, axis if unbiased is None else unbiased
     given = {k: v for k, v in (("ddof", ddof), ("correction", correction),
                                ("unbiased", unbiased)) if v is not None}
     if len(given) > 1:
@@ -316,15 +324,28 @@ def nanmean(x: Tensor, dim: Axis = None, keepdim: bool = False) -> Tensor:
         return nansum(x, dim=axes, keepdim=keepdim) / Tensor(count, dtype=x.dtype)
 
 
-def var_mean(x: Tensor, dim: Axis = None, *, correction: int = 1,
-             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def _spread_mean(op: str, spread: Callable, x: Tensor, dim: Any, correction: int | None,
+                 unbiased: bool | None, keepdim: bool) -> tuple[Tensor, Tensor]:
+    """(spread, mean) over dim with PyTorch's default correction of 1; ``unbiased``, or a
+    bool in dim's place (PyTorch's older overload), chooses 1 or 0."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(f"{op}: give correction or unbiased, not both")
+        correction = int(unbiased)
+    correction = 1 if correction is None else correction
+    return (spread(x, dim=dim, correction=correction, keepdim=keepdim),
+            mean(x, dim=dim, keepdim=keepdim))
+
+
+def var_mean(x: Tensor, dim: Axis = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: int | None = None) -> tuple[Tensor, Tensor]:
     """(var, mean) over dim, with PyTorch's default correction=1 (the unbiased variance)."""
-    return (var(x, dim=dim, correction=correction, keepdim=keepdim),
-            mean(x, dim=dim, keepdim=keepdim))
+    return _spread_mean("var_mean", var, x, dim, correction, unbiased, keepdim)
 
 
-def std_mean(x: Tensor, dim: Axis = None, *, correction: int = 1,
-             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def std_mean(x: Tensor, dim: Axis = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: int | None = None) -> tuple[Tensor, Tensor]:
     """(std, mean) over dim, with PyTorch's default correction=1."""
-    return (std(x, dim=dim, correction=correction, keepdim=keepdim),
-            mean(x, dim=dim, keepdim=keepdim))
+    return _spread_mean("std_mean", std, x, dim, correction, unbiased, keepdim)

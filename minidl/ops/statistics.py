@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import _one_dim
+from ._common import _constant, _one_dim
 from .arithmetic import matmul
 from .elementwise import clip, sqrt
 from .indexing import take_along_dim
@@ -65,7 +65,7 @@ def _quantile(op: str, x: Tensor, q: Any, dim: int | None, keepdim: bool,
         low, high = take_along_dim(ordered, below, -1), take_along_dim(ordered, above, -1)
         results.append(low + Tensor(weight.astype(x.dtype), dtype=x.dtype) * (high - low))
     out = results[0] if qs.ndim == 0 else stack(results, 0)
-    if not keepdim:
+    if not keepdim or x.ndim == 0:
         return out.squeeze(-1)
     if axis is None:
         return reshape(out, out.shape[:-1] + (1,) * x.ndim)
@@ -144,35 +144,27 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
 def cov(x: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Tensor:
     """The covariance matrix of the variables in x's rows (observations in the columns; a
     1-D x is one variable): C = (x - m) W (x - m)^T / f, with m the weighted mean of each
-    row, W = diag(fweights * aweights), f = sum(w) - correction * sum(w a) / sum(w)
-    (sum(w) - correction without aweights; n - correction without weights)."""
+    row, W = diag(w), w = fweights * aweights (ones if neither), and
+    f = sum(w) - correction * sum(w a) / sum(w) (sum(w) - correction without aweights).
+    Composed of ops, so the gradient reaches x and float aweights; the result is squeezed,
+    so one variable gives a 0-d tensor (PyTorch's)."""
     if x.ndim > 2:
         raise RuntimeError(f"cov: expects a tensor of at most 2 dimensions, not shape {x.shape}")
     rows = reshape(x, 1, -1) if x.ndim < 2 else x
-    weights = None
-    for given in (fweights, aweights):
-        if given is not None:
-            array = np.asarray(given._data if isinstance(given, Tensor) else given)
-            weights = array if weights is None else weights * array
-    if weights is None:
-        centred = rows - mean(rows, dim=1, keepdim=True)
-        factor = rows.shape[1] - correction
-        product = matmul(centred, centred.T)
-    else:
-        w = Tensor(weights.astype(rows.dtype), dtype=rows.dtype)
-        total = float(weights.sum())
-        centred = rows - sum(rows * w, dim=1, keepdim=True) / total
-        a = None if aweights is None else np.asarray(getattr(aweights, "_data", aweights))
-        factor = total - (correction * float((weights * a).sum()) / total if a is not None
-                          else correction)
-        product = matmul(centred * w, centred.T)
-    if factor <= 0:
+    rows = rows if rows.dtype.kind == "f" else Tensor(rows._data, dtype=np.float32)
+    given = [_constant(w, rows.dtype) for w in (fweights, aweights) if w is not None]
+    w = given[0] * given[1] if len(given) == 2 else given[0] if given else \
+        Tensor(np.ones(rows.shape[1], rows.dtype), dtype=rows.dtype)
+    total = sum(w)
+    centred = rows - sum(rows * w, dim=1, keepdim=True) / total
+    factor = total - (correction * sum(w * _constant(aweights, rows.dtype)) / total
+                      if aweights is not None else correction)
+    if factor.item() <= 0:
         warnings.warn(f"cov: correction={correction} leaves no degrees of freedom",
                       RuntimeWarning, stacklevel=2)
-        factor = 0
+        factor = factor * 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = product / float(factor)
-    return reshape(out, ()) if x.ndim < 2 else out
+        return (matmul(centred * w, centred.T) / factor).squeeze()
 
 
 def corrcoef(x: Tensor) -> Tensor:
