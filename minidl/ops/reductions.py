@@ -62,9 +62,9 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = No
 def _extreme(op: str, reduce: Callable, x: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     """max/min: the gradient is split evenly among the elements that tie for the extreme."""
     axes = _reduction_axes(op, axis, x.ndim)
-    if any(x.shape[a] == 0 for a in axes):
-        raise RuntimeError(f"{op}: a tensor of shape {x.shape} has no elements "
-                           f"to reduce over axis {axis}")
+    if any(x.shape[a] == 0 for a in axes):   # PyTorch: IndexError when the dim is named
+        raise (RuntimeError if axis is None else IndexError)(
+            f"{op}: a tensor of shape {x.shape} has no elements to reduce over axis {axis}")
     return _shared(x, reduce(x._data, axis=axes, keepdims=True), axes, keepdims)
 
 

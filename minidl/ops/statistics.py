@@ -118,7 +118,7 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ValuesI
     axis = _one_dim("kthvalue", dim, max(x.ndim, 1))
     n = x.shape[axis] if x.ndim else 1
     if not 1 <= k <= n:
-        raise IndexError(f"kthvalue: k={k} is out of range for a dimension of size {n}")
+        raise RuntimeError(f"kthvalue: k={k} is out of range for a dimension of size {n}")
     order = np.argsort(np.atleast_1d(x._data), axis=axis, kind="stable")
     return _picked(x, np.take(order, [k - 1], axis=axis).astype(np.int64), axis, keepdim)
 
@@ -128,6 +128,8 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
     """The n-th forward difference along dim, out[i] = x[i + 1] - x[i] applied n times,
     after joining ``prepend`` and ``append``; bool tensors give logical xor, as PyTorch's."""
     axis = _one_dim("diff", dim, x.ndim)
+    if n < 0:
+        raise RuntimeError(f"diff: n must be >= 0, not {n}")
     parts = [t for t in (prepend, x, append) if t is not None]
     joined = cat(parts, axis) if len(parts) > 1 else x
     lead = (slice(None),) * axis
@@ -153,6 +155,10 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any =
     rows = reshape(x, 1, -1) if x.ndim < 2 else x
     rows = rows if rows.dtype.kind == "f" else Tensor(rows._data, dtype=np.float32)
     given = [_constant(w, rows.dtype) for w in (fweights, aweights) if w is not None]
+    if any(w.shape != (rows.shape[1],) for w in given):
+        raise RuntimeError(f"cov: fweights and aweights must be 1-D with one weight for each "
+                           f"of the {rows.shape[1]} observations, not of shapes "
+                           f"{[w.shape for w in given]}")
     w = given[0] * given[1] if len(given) == 2 else given[0] if given else \
         Tensor(np.ones(rows.shape[1], rows.dtype), dtype=rows.dtype)
     total = sum(w)

@@ -8,13 +8,14 @@ Regenerate (needs torch 2.13, CPU, and expecttest) from the repository root:
 
     python tests/data/make_opinfo_vectors.py
 
-For each op and each of float32, float64, int64 and bool that the op supports, the first
+For each op and each of float32, float64, int64 and bool that the op supports, and for
+the op's error inputs (the calls PyTorch's own tests expect it to refuse), the first
 ``PER_DTYPE`` samples of at most ``MAX_ELEMENTS`` elements are kept; a sample whose
 arguments are not plain data (numbers, strings, None, dtypes, tensors, and lists, tuples
-and dicts of them) is left out. Each
+and dicts of them) or that writes to ``out=`` is left out. Each
 kept sample is stored, with no pickled objects, as
 
-    samples                 a JSON list of {"key", "op", "function", "dtype", "call"}
+    samples                 a JSON list of {"key", "op", "function", "call"}
     <key>/t<j>              the tensors of the call (floats as their own dtype)
     <key>/out<k>            PyTorch's output k (a tuple's elements in turn)
     <key>/cot<k>            the cotangent of float output k
@@ -94,6 +95,47 @@ def outputs(result) -> list:
     raise Unserialisable(type(result).__name__)
 
 
+def record(op, function: str, key: str, sample, arrays: dict, rng) -> dict | None:
+    """Run one sample in torch and store it under ``key``: its tensors, and PyTorch's
+    outputs, cotangents and gradients, or its refusal. None if it cannot be stored."""
+    tensors: list = []
+    try:
+        call = encode((sample.input, list(sample.args), dict(sample.kwargs)), tensors)
+    except Unserialisable:
+        return None
+    if sum(t.numel() for t in tensors) > MAX_ELEMENTS or "out" in sample.kwargs or any(
+            t.dim() > 32 for t in tensors):   # numpy's limit is 64 dimensions
+        return None
+    leaves = [t.detach().clone().requires_grad_(t.requires_grad) for t in tensors]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            args = decode(call, leaves, lambda name: getattr(torch, name))
+            result = outputs(op.op(args[0], *args[1], **args[2]))
+    except Unserialisable:
+        return None
+    except Exception as error:  # noqa: BLE001  (the refusal is the oracle)
+        builtin = next(c for c in type(error).__mro__ if c.__module__ == "builtins")
+        arrays[f"{key}/error"] = np.array(builtin.__name__)
+        result = []
+    for j, t in enumerate(tensors):
+        arrays[f"{key}/t{j}"] = t.detach().numpy()
+    floats = []
+    for k, o in enumerate(result):
+        arrays[f"{key}/out{k}"] = o.detach().numpy()
+        if o.dtype.is_floating_point and o.requires_grad:
+            cot = rng.standard_normal(tuple(o.shape))
+            arrays[f"{key}/cot{k}"] = cot
+            floats.append((o * torch.tensor(cot, dtype=o.dtype)).sum())
+    if floats:
+        sum(floats).backward()
+        for j, leaf in enumerate(leaves):
+            if leaf.requires_grad:
+                g = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
+                arrays[f"{key}/grad{j}"] = g.numpy()
+    return {"key": key, "op": op.name, "function": function, "call": call}
+
+
 def main() -> None:
     torch.manual_seed(0)
     rng = np.random.default_rng(20261206)
@@ -104,53 +146,21 @@ def main() -> None:
         if function is None or op.name in RANDOM:
             continue
         supported = op.supported_dtypes("cpu")
-        for dtype in DTYPES:
-            if dtype not in supported:
-                continue
-            grad = dtype.is_floating_point and op.supports_autograd
+        batches = [(str(dtype)[6:], op.sample_inputs(
+            "cpu", dtype, requires_grad=dtype.is_floating_point and op.supports_autograd))
+            for dtype in DTYPES if dtype in supported]
+        if op.error_inputs_func is not None:   # the calls PyTorch refuses, its own list
+            batches.append(("error", (e.sample_input for e in op.error_inputs("cpu"))))
+        for dtype, batch in batches:
             kept = 0
-            for n, sample in enumerate(op.sample_inputs("cpu", dtype, requires_grad=grad)):
+            for n, sample in enumerate(batch):
+                key = f"{op.name}.{op.variant_test_name}.{dtype}.{n}"
+                stored = record(op, function, key, sample, arrays, rng)
+                if stored is not None:
+                    samples.append(stored)
+                    kept += 1
                 if kept == PER_DTYPE:
                     break
-                tensors: list = []
-                try:
-                    call = encode((sample.input, list(sample.args), dict(sample.kwargs)), tensors)
-                except Unserialisable:
-                    continue
-                if sum(t.numel() for t in tensors) > MAX_ELEMENTS:
-                    continue
-                key = f"{op.name}.{op.variant_test_name}.{str(dtype)[6:]}.{n}"
-                leaves = [t.detach().clone().requires_grad_(t.requires_grad) for t in tensors]
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        args = decode(call, leaves, lambda name: getattr(torch, name))
-                        result = outputs(op.op(args[0], *args[1], **args[2]))
-                except Unserialisable:
-                    continue
-                except Exception as error:  # noqa: BLE001  (the refusal is the oracle)
-                    builtin = next(c for c in type(error).__mro__ if c.__module__ == "builtins")
-                    arrays[f"{key}/error"] = np.array(builtin.__name__)
-                    result = None
-                for j, t in enumerate(tensors):
-                    arrays[f"{key}/t{j}"] = t.detach().numpy()
-                if result is not None:
-                    floats = []
-                    for k, o in enumerate(result):
-                        arrays[f"{key}/out{k}"] = o.detach().numpy()
-                        if o.dtype.is_floating_point and o.requires_grad:
-                            cot = rng.standard_normal(tuple(o.shape))
-                            arrays[f"{key}/cot{k}"] = cot
-                            floats.append((o * torch.tensor(cot, dtype=o.dtype)).sum())
-                    if floats:
-                        sum(floats).backward()
-                        for j, leaf in enumerate(leaves):
-                            if leaf.requires_grad:
-                                g = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
-                                arrays[f"{key}/grad{j}"] = g.numpy()
-                samples.append({"key": key, "op": op.name, "function": function,
-                                "dtype": str(dtype)[6:], "call": call})
-                kept += 1
     arrays["samples"] = np.array(json.dumps(samples))
     np.savez_compressed(OUT, **arrays)
     print(f"wrote {len(samples)} samples of {len({s['op'] for s in samples})} ops to {OUT}")
