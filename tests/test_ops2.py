@@ -298,7 +298,7 @@ def test_shape_ops_values():
 
 
 @pytest.mark.parametrize("op, error, pattern", [
-    (lambda x: x.gather(1, Tensor([[4]])), IndexError, "index 4 is out of range"),
+    (lambda x: x.gather(1, Tensor([[4]])), RuntimeError, "index 4 is out of range"),
     (lambda x: x.gather(1, Tensor([[0.5]])), TypeError, "integers"),
     (lambda x: x.index_select(0, Tensor([[0]])), IndexError, "1-D"),
     (lambda x: x.masked_fill(Tensor([1, 0]), 0.0), RuntimeError, "bool"),
@@ -340,7 +340,7 @@ def test_masked_fill_and_scatter_keep_the_tensors_dtype_as_pytorch():
     assert filled.dtype == np.int64 and filled.data.tolist() == [0, 1, 0]
     scattered = ints.scatter(0, np.array([1]), value=2.5)
     assert scattered.dtype == np.int64 and scattered.data.tolist() == [0, 2, 2]
-    with pytest.raises(TypeError, match="src has dtype float64, the tensor float32"):
+    with pytest.raises(RuntimeError, match="src has dtype float64, the tensor float32"):
         minidl.tensor([1.0, 2.0]).scatter(0, np.array([0]), minidl.tensor([5.0], dtype=np.float64))
 
 

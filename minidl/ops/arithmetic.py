@@ -119,7 +119,10 @@ def _integer_power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
 
 
 def neg(x: Tensor) -> Tensor:
-    """-x;  d/dx = -1."""
+    """-x;  d/dx = -1. A bool x is refused, as in PyTorch (use ~x or logical_not)."""
+    if x.dtype == np.bool_:
+        raise RuntimeError("neg: negation of a bool tensor is not defined; use ~x or "
+                           "logical_not(x)")
     return Tensor._make(-x._data, (x,), lambda g: (-g,))
 
 

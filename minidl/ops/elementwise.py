@@ -94,7 +94,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         def slope() -> np.ndarray:
             return cdf + data * (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * data**2) / 2
     else:
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return Tensor._make(data * cdf, (x,), lambda g: (g * slope(),))
 
 

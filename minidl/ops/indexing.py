@@ -19,6 +19,11 @@ __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select",
            "masked_fill", "masked_select", "nonzero", "one_hot"]
 
 
+# The ops for which PyTorch reports an index out of range as a RuntimeError (the others,
+# index_select and its kin, raise IndexError).
+_GATHERING = ("gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim")
+
+
 def _indices(op: str, index: Any, size: int, negative: bool = False) -> np.ndarray:
     """``index`` as an int64 array whose entries index an axis of ``size``."""
     array = np.asarray(index._data if isinstance(index, Tensor) else index)
@@ -28,7 +33,8 @@ def _indices(op: str, index: Any, size: int, negative: bool = False) -> np.ndarr
     low = -size if negative else 0
     if array.size and (array.min() < low or array.max() >= size):
         bad = array[(array < low) | (array >= size)].flat[0]
-        raise IndexError(f"{op}: index {bad} is out of range for a dimension of size {size}")
+        raise (RuntimeError if op in _GATHERING else IndexError)(
+            f"{op}: index {bad} is out of range for a dimension of size {size}")
     return array
 
 
@@ -101,8 +107,8 @@ def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> T
     else:
         window = ()
     if src.ndim and src.dtype != x.dtype:   # PyTorch casts a scalar, never a tensor src
-        raise TypeError(f"{op}: src has dtype {src.dtype}, the tensor {x.dtype}: they must "
-                        f"match")
+        raise RuntimeError(f"{op}: src has dtype {src.dtype}, the tensor {x.dtype}: they must "
+                           f"match")
     values = np.broadcast_to(src._data[window].astype(x.dtype, copy=False), index.shape)
     out = np.array(x._data)
     if add:

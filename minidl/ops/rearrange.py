@@ -113,6 +113,9 @@ def vsplit(x: Tensor, sections: Any) -> tuple[Tensor, ...]:
 def rot90(x: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """x rotated k quarter turns in the plane of ``dims``, from the first axis toward the
     second: a flip and a transpose."""
+    if len(dims) != 2 or x.ndim < 2:
+        raise RuntimeError(f"rot90: needs two dims and a tensor of at least 2 dimensions, not "
+                           f"dims {tuple(dims)} and shape {x.shape}")
     d0, d1 = _dims("rot90", dims, x.ndim)
     if d0 == d1:
         raise RuntimeError(f"rot90: dims {tuple(dims)} name the same axis")

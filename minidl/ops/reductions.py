@@ -16,6 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._common import Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes
+from .casts import to
 from .elementwise import maximum, minimum, where
 from .indexing import take_along_dim
 
@@ -49,8 +50,10 @@ def sum(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = Non
 
 
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-         keepdim: bool = False) -> Tensor:
-    """sum of x over axis / n, n the count of summed elements;  d/dx_i = 1 / n."""
+         keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """sum of x over axis / n, n the count of summed elements, x first cast to ``dtype`` if
+    given;  d/dx_i = 1 / n. An integer x gives float32 (PyTorch refuses it)."""
+    x = x if dtype is None else to(x, dtype)
     axes = _reduction_axes("mean", _alias("mean", axis, dim), x.ndim)
     keepdims = keepdims or keepdim
     data = _floating(x._data)
