@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from opinfo_calls import decode
+from torch_samples import decode
 from torch.testing._internal.common_methods_invocations import op_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))   # this checkout's minidl
@@ -95,6 +95,33 @@ def outputs(result) -> list:
     raise Unserialisable(type(result).__name__)
 
 
+def store(arrays: dict, key: str, tensors: list, result: list | Exception, leaves: list,
+          rng) -> None:
+    """Store a sample's tensors under ``key`` and torch's answer: the built-in type of the
+    exception it raised, or its outputs, a cotangent of each float output, and
+    d sum(out * cot) / d leaf for the ``leaves`` (the tensors' copies it ran on) that
+    require grad (the others given as None)."""
+    if isinstance(result, Exception):
+        builtin = next(c for c in type(result).__mro__ if c.__module__ == "builtins")
+        arrays[f"{key}/error"] = np.array(builtin.__name__)
+        result = []
+    for j, t in enumerate(tensors):
+        arrays[f"{key}/t{j}"] = t.detach().numpy()
+    floats = []
+    for k, o in enumerate(result):
+        arrays[f"{key}/out{k}"] = o.detach().numpy()
+        if o.dtype.is_floating_point and o.requires_grad:
+            cot = rng.standard_normal(tuple(o.shape))
+            arrays[f"{key}/cot{k}"] = cot
+            floats.append((o * torch.tensor(cot, dtype=o.dtype)).sum())
+    if floats:
+        sum(floats).backward()
+        for j, leaf in enumerate(leaves):
+            if leaf is not None and leaf.requires_grad:
+                g = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
+                arrays[f"{key}/grad{j}"] = g.numpy()
+
+
 def record(op, function: str, key: str, sample, arrays: dict, rng) -> dict | None:
     """Run one sample in torch and store it under ``key``: its tensors, and PyTorch's
     outputs, cotangents and gradients, or its refusal. None if it cannot be stored."""
@@ -115,24 +142,8 @@ def record(op, function: str, key: str, sample, arrays: dict, rng) -> dict | Non
     except Unserialisable:
         return None
     except Exception as error:  # noqa: BLE001  (the refusal is the oracle)
-        builtin = next(c for c in type(error).__mro__ if c.__module__ == "builtins")
-        arrays[f"{key}/error"] = np.array(builtin.__name__)
-        result = []
-    for j, t in enumerate(tensors):
-        arrays[f"{key}/t{j}"] = t.detach().numpy()
-    floats = []
-    for k, o in enumerate(result):
-        arrays[f"{key}/out{k}"] = o.detach().numpy()
-        if o.dtype.is_floating_point and o.requires_grad:
-            cot = rng.standard_normal(tuple(o.shape))
-            arrays[f"{key}/cot{k}"] = cot
-            floats.append((o * torch.tensor(cot, dtype=o.dtype)).sum())
-    if floats:
-        sum(floats).backward()
-        for j, leaf in enumerate(leaves):
-            if leaf.requires_grad:
-                g = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
-                arrays[f"{key}/grad{j}"] = g.numpy()
+        result = error
+    store(arrays, key, tensors, result, leaves, rng)
     return {"key": key, "op": op.name, "function": function, "call": call}
 
 
@@ -152,18 +163,28 @@ def main() -> None:
         if op.error_inputs_func is not None:   # the calls PyTorch refuses, its own list
             batches.append(("error", (e.sample_input for e in op.error_inputs("cpu"))))
         for dtype, batch in batches:
-            kept = 0
-            for n, sample in enumerate(batch):
-                key = f"{op.name}.{op.variant_test_name}.{dtype}.{n}"
-                stored = record(op, function, key, sample, arrays, rng)
-                if stored is not None:
-                    samples.append(stored)
-                    kept += 1
-                if kept == PER_DTYPE:
-                    break
+            samples += keep_first(PER_DTYPE, batch, lambda n, sample: record(
+                op, function, f"{op.name}.{op.variant_test_name}.{dtype}.{n}", sample, arrays,
+                rng))
+    save(OUT, arrays, samples, "op")
+
+
+def keep_first(limit: int, batch, record) -> list:
+    """The first ``limit`` samples of ``batch`` that ``record(n, sample)`` could store."""
+    kept = []
+    for n, sample in enumerate(batch):
+        stored = record(n, sample)
+        if stored is not None:
+            kept.append(stored)
+        if len(kept) == limit:
+            break
+    return kept
+
+
+def save(path: Path, arrays: dict, samples: list, what: str) -> None:
     arrays["samples"] = np.array(json.dumps(samples))
-    np.savez_compressed(OUT, **arrays)
-    print(f"wrote {len(samples)} samples of {len({s['op'] for s in samples})} ops to {OUT}")
+    np.savez_compressed(path, **arrays)
+    print(f"wrote {len(samples)} samples of {len({s[what] for s in samples})} {what}s to {path}")
 
 
 if __name__ == "__main__":
