@@ -1,6 +1,6 @@
 """Binary elementwise math beyond + - * /: rounded division, remainders, lerp,
-logaddexp, copysign, atan2, hypot, xlogy, fmax, fmin. All broadcast like numpy; integer operands stay integer
-where PyTorch keeps them so (``//``, ``%``, ``fmod``).
+logaddexp, copysign, atan2, hypot, xlogy, fmax, fmin. All broadcast like numpy; integer
+operands stay integer where PyTorch keeps them so (``//``, ``%``, ``fmod``).
 """
 from __future__ import annotations
 

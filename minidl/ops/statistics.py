@@ -17,7 +17,7 @@ from ._common import _constant, _one_dim
 from .arithmetic import matmul
 from .elementwise import clip, sqrt
 from .indexing import take_along_dim
-from .reductions import ValuesIndices, mean, sum
+from .reductions import ValuesIndices, sum
 from .scans import sort
 from .shape import cat, getitem, movedim, reshape, stack, unsqueeze
 

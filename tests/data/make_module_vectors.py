@@ -19,7 +19,6 @@ that of make_opinfo_vectors.py, with "call" the JSON of
 """
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
