@@ -72,6 +72,8 @@ def isfinite(x: Tensor) -> Tensor:
 def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
     """|a - b| <= atol + rtol |b| elementwise (PyTorch's and numpy's defaults)."""
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose: rtol and atol must be >= 0, not rtol={rtol}, atol={atol}")
     a, b = _operands(a, b)
     return Tensor(_broadcasting("isclose", lambda a, b: np.isclose(
         a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), a._data, b._data))

@@ -232,9 +232,11 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         raise TypeError(f"roll: shifts must be an int or a tuple of ints, not {shifts!r}")
     if dims is not None:
         dims = _dims("roll", dims, x.ndim)
+        if len(dims) != len(items):
+            raise RuntimeError(f"roll: {len(items)} shifts {shifts!r} for {len(dims)} dims")
         back = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
     elif isinstance(shifts, (tuple, list)):
-        raise ValueError(f"roll: shifts {shifts!r} name several axes: give dims as well")
+        raise RuntimeError(f"roll: shifts {shifts!r} name several axes: give dims as well")
     else:
         back = -shifts
     return Tensor._make(np.roll(x._data, shifts, dims), (x,),

@@ -154,6 +154,9 @@ def cov(x: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any =
         raise RuntimeError(f"cov: expects a tensor of at most 2 dimensions, not shape {x.shape}")
     rows = reshape(x, 1, -1) if x.ndim < 2 else x
     rows = rows if rows.dtype.kind == "f" else Tensor(rows._data, dtype=np.float32)
+    if fweights is not None and np.asarray(getattr(fweights, "_data", fweights)).dtype.kind \
+            not in "iu":
+        raise RuntimeError("cov: fweights must hold integers (the count of each observation)")
     given = [_constant(w, rows.dtype) for w in (fweights, aweights) if w is not None]
     if any(w.shape != (rows.shape[1],) for w in given):
         raise RuntimeError(f"cov: fweights and aweights must be 1-D with one weight for each "
