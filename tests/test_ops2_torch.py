@@ -101,7 +101,8 @@ def test_matches_pytorch(vectors, case: dict, dtype: str, gradient_dtypes: list)
         else:
             np.testing.assert_array_equal(np.asarray(out), expected, err_msg=f"output {k}")
         if out.requires_grad:
-            term = (out * Tensor(vectors[f"{name}/cot{k}"], dtype=out.dtype)).sum()
+            with np.errstate(over="ignore"):   # nan_to_num's largest float times v: inf
+                term = (out * Tensor(vectors[f"{name}/cot{k}"], dtype=out.dtype)).sum()
             loss = term if loss is None else loss + term
     if loss is not None:
         loss.backward()
