@@ -5,6 +5,8 @@ and the exception types. The values are checked against PyTorch in test_ops2_tor
 from __future__ import annotations
 
 import inspect
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,17 +15,19 @@ import minidl
 import minidl.nn as nn
 from minidl import Tensor, gradcheck
 
-MODULES = [cls for cls in vars(nn).values() if isinstance(cls, type) and
-           issubclass(cls, nn.Module) and cls not in (nn.Module, nn.ModuleList, nn.ModuleDict)]
-LOSSES = [cls for cls in MODULES if cls.__name__.endswith("Loss")]
+TORCH_FORWARD_NAMES = json.loads((Path(__file__).parent / "data" /
+                                  "torch_forward_names.json").read_text())
+MODULES = [cls for name, cls in vars(nn).items() if isinstance(cls, type) and
+           issubclass(cls, nn.Module) and name in TORCH_FORWARD_NAMES and
+           name not in ("Module", "ModuleList", "ModuleDict")]   # whose forward is no call
 
 
 @pytest.mark.parametrize("cls", MODULES, ids=lambda cls: cls.__name__)
 def test_forward_takes_pytorchs_keyword_names(cls) -> None:
-    """PyTorch's modules call their input ``input`` (and a loss's second ``target``), so
-    ``model(input=x)`` works as in PyTorch."""
-    names = list(inspect.signature(cls.forward).parameters)[1:]
-    assert names == (["input", "target"] if cls in LOSSES else ["input"])
+    """Every module that PyTorch has too takes its forward's arguments under PyTorch's
+    names (tests/data/torch_forward_names.json), so ``model(input=x)`` works."""
+    assert list(inspect.signature(cls.forward).parameters)[1:] == \
+        TORCH_FORWARD_NAMES[cls.__name__]
 
 
 def test_linear_called_with_input_keyword() -> None:
