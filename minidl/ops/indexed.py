@@ -20,11 +20,11 @@ __all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "masked_sc
            "argwhere", "searchsorted", "bucketize", "unique", "isin"]
 
 
-def _index_slices(op: str, x: Tensor, dim: int, index: Any) -> tuple[int, tuple, np.ndarray]:
-    """(dim >= 0, the numpy index of the slices of x at the 1-D ``index`` along dim, index)."""
+def _index_slices(op: str, x: Tensor, dim: int, index: Any) -> tuple:
+    """The numpy index of the slices of x (as at least 1-D) at the 1-D ``index`` along dim."""
     dim = _one_dim(op, dim, max(x.ndim, 1))
     index = _indices(op, index, x.shape[dim] if x.ndim else 1).reshape(-1)
-    return dim, (slice(None),) * dim + (index,), index
+    return (slice(None),) * dim + (index,)
 
 
 def _source(op: str, x: Tensor, source: Any, where: tuple) -> Tensor:
@@ -39,7 +39,7 @@ def _source(op: str, x: Tensor, source: Any, where: tuple) -> Tensor:
 def index_add(x: Tensor, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Tensor:
     """A copy of x with alpha * source[i] added to the slice index[i] along dim (repeats add
     up);  d/dx = 1, and source's gradient is alpha * g read at the slices."""
-    dim, where, _ = _index_slices("index_add", x, dim, index)
+    where = _index_slices("index_add", x, dim, index)
     source = _source("index_add", x, source, where)
     out = np.array(x._data).reshape(x.shape or (1,))
     np.add.at(out, where, (alpha * source._data.reshape(out[where].shape)).astype(x.dtype))
@@ -50,7 +50,7 @@ def index_add(x: Tensor, dim: int, index: Any, source: Any, *, alpha: float = 1)
 def index_copy(x: Tensor, dim: int, index: Any, source: Any) -> Tensor:
     """A copy of x with source[i] written to the slice index[i] along dim;  x's gradient is g
     with those slices zeroed, source's is g read there."""
-    dim, where, _ = _index_slices("index_copy", x, dim, index)
+    where = _index_slices("index_copy", x, dim, index)
     source = _source("index_copy", x, source, where)
     out = np.array(x._data).reshape(x.shape or (1,))
     out[where] = source._data.reshape(out[where].shape)
@@ -66,7 +66,7 @@ def index_copy(x: Tensor, dim: int, index: Any, source: Any) -> Tensor:
 def index_fill(x: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """A copy of x with the slices at ``index`` along dim set to value;  x's gradient is g with
     them zeroed, a tensor value's is the sum of g over them."""
-    dim, where, _ = _index_slices("index_fill", x, dim, index)
+    where = _index_slices("index_fill", x, dim, index)
     value = _constant(value, x.dtype)
     if value.ndim:
         raise RuntimeError(f"index_fill: value must be a number or 0-d tensor, not of shape "
