@@ -92,9 +92,9 @@ def _identity(reduce: str, dtype: np.dtype) -> Any:
         return int(reduce == "prod")
     if dtype == np.bool_:
         return reduce == "amin"
-    limits = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
-    extreme = np.inf if dtype.kind == "f" else limits.max
-    return -extreme if reduce == "amax" else extreme
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    return np.iinfo(dtype).min if reduce == "amax" else np.iinfo(dtype).max
 
 
 def scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
