@@ -156,6 +156,7 @@ def _at_least(x: Tensor, ndim: int) -> Tensor:
 
 
 def _each(ndim: int, tensors: tuple) -> Tensor | tuple[Tensor, ...]:
+    """atleast_nd of one tensor (a tensor back), or of several or a sequence (a tuple)."""
     items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
     out = tuple(_at_least(t, ndim) for t in items)
     return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
