@@ -218,3 +218,10 @@ def test_gradcheck_of_the_new_ops(name: str) -> None:
     fn, shapes, (low, high) = GRADCHECKS[name]
     inputs = [_leaf(seed, shape, low, high) for seed, shape in enumerate(shapes)]
     assert gradcheck(fn, *inputs)
+
+
+@pytest.mark.parametrize("op, shape", [(minidl.hstack, (2, 3)), (minidl.vstack, (1, 3)),
+                                       (minidl.dstack, (1, 3, 1)), (minidl.column_stack, (3, 1))])
+def test_stacking_one_tensor(op, shape) -> None:
+    x = minidl.ones(2, 3) if op is minidl.hstack else minidl.ones(3)
+    assert op([x]).shape == shape

@@ -27,6 +27,8 @@ def _along(dim: int, index: Any) -> tuple:
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice start .. start + length - 1 of x along dim (start may be negative)."""
+    if x.ndim == 0:
+        raise RuntimeError("narrow: a 0-d tensor has no dimension to narrow")
     dim = _one_dim("narrow", dim, x.ndim)
     n = x.shape[dim]
     start = start + n if -n <= start < 0 else start
@@ -193,25 +195,32 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     return tuple(expand(t, shape) for t in tensors)
 
 
+def _stackable(op: str, tensors: Sequence[Any]) -> list[Tensor]:
+    """The tensors of hstack and its kin; none is PyTorch's RuntimeError."""
+    if not len(tensors):
+        raise RuntimeError(f"{op}: needs at least one tensor, got an empty sequence")
+    return _sequence_operands(op, tensors)
+
+
 def hstack(tensors: Sequence[Any]) -> Tensor:
     """The tensors joined along axis 1 (axis 0 if they are 1-D)."""
-    tensors = atleast_1d(*_sequence_operands("hstack", tensors))
+    tensors = [_at_least(t, 1) for t in _stackable("hstack", tensors)]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Any]) -> Tensor:
     """The tensors as at least 2-D, joined along axis 0."""
-    return cat(atleast_2d(*_sequence_operands("vstack", tensors)), 0)
+    return cat([_at_least(t, 2) for t in _stackable("vstack", tensors)], 0)
 
 
 def dstack(tensors: Sequence[Any]) -> Tensor:
     """The tensors as at least 3-D, joined along axis 2."""
-    return cat(atleast_3d(*_sequence_operands("dstack", tensors)), 2)
+    return cat([_at_least(t, 3) for t in _stackable("dstack", tensors)], 2)
 
 
 def column_stack(tensors: Sequence[Any]) -> Tensor:
     """The tensors as columns: 0-d and 1-D ones become (n, 1), then joined along axis 1."""
-    tensors = _sequence_operands("column_stack", tensors)
+    tensors = _stackable("column_stack", tensors)
     return cat([reshape(t, (t.size, 1)) if t.ndim < 2 else t for t in tensors], 1)
 
 
