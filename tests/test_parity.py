@@ -225,3 +225,16 @@ def test_gradcheck_of_the_new_ops(name: str) -> None:
 def test_stacking_one_tensor(op, shape) -> None:
     x = minidl.ones(2, 3) if op is minidl.hstack else minidl.ones(3)
     assert op([x]).shape == shape
+
+
+def test_scatter_reduce_argument_accumulates_as_pytorchs() -> None:
+    x = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    src = minidl.tensor([2.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(x.scatter(0, np.array([0, 0]), src, reduce="add")),
+                                  [6.0, 2.0, 3.0])
+    product = x.scatter(0, np.array([0, 0]), src, reduce="multiply")
+    np.testing.assert_array_equal(np.asarray(product), [6.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match="derivative of reduce='multiply'"):
+        product.sum().backward()
+    with pytest.raises(RuntimeError, match="'add' or 'multiply'"):
+        x.scatter(0, np.array([0]), src, reduce="mean")

@@ -86,12 +86,15 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     return Tensor._make(x._data[lanes].reshape(index.shape), (x,), backward)
 
 
-def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> Tensor:
-    """What scatter and scatter_add share; src is a tensor (read over index's shape) or a
-    scalar. A 0-d x or index counts as 1-D, as in PyTorch."""
+def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any,
+             accumulate: np.ufunc | None) -> Tensor:
+    """What scatter and scatter_add share: src (a tensor, read over index's shape, or a
+    scalar) written to the indexed places, or accumulated into them by the ufunc
+    ``accumulate`` (np.add; np.multiply for scatter's reduce="multiply", whose gradient
+    PyTorch does not define either). A 0-d x or index counts as 1-D, as in PyTorch."""
     if x.ndim == 0:
         _one_dim(op, dim, 1)
-        return _scatter(op, x.reshape(1), 0, index, src, add).reshape(())
+        return _scatter(op, x.reshape(1), 0, index, src, accumulate).reshape(())
     dim = _one_dim(op, dim, x.ndim)
     index = _indices(op, index, x.shape[dim])
     if index.ndim == 0:
@@ -111,16 +114,19 @@ def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> T
                            f"match")
     values = np.broadcast_to(src._data[window].astype(x.dtype, copy=False), index.shape)
     out = np.array(x._data)
-    if add:
-        np.add.at(out, lanes, values)
-    else:
+    if accumulate is None:
         out[lanes] = values
+    else:
+        accumulate.at(out, lanes, values)
 
     def backward(g: np.ndarray):
+        if accumulate not in (None, np.add):
+            raise RuntimeError(f"{op}: the derivative of reduce='multiply' is not defined, as "
+                               f"in PyTorch; use scatter_reduce(..., 'prod')")
         grad_x = grad_src = None
         if x.requires_grad:
             grad_x = g
-            if not add:
+            if accumulate is None:
                 grad_x = g.copy()
                 grad_x[lanes] = 0
         if src.requires_grad:
@@ -133,19 +139,30 @@ def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> T
     return Tensor._make(out, (x, src), backward)
 
 
-def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+_SCATTER_REDUCTIONS = {None: None, "add": np.add, "multiply": np.multiply}
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
     """A copy of x with out[i, index[i, j], ...] = src[i, j, ...] (for dim=1); src may be a
     scalar (or ``value=``). Where an index repeats, which write wins is unspecified, as in
-    PyTorch. Gradients: g with the overwritten places zeroed for x, g gathered for src."""
+    PyTorch. Gradients: g with the overwritten places zeroed for x, g gathered for src.
+
+    PyTorch's older ``reduce="add"`` or ``"multiply"`` accumulates instead of writing
+    (scatter_reduce is the newer form); "add" has scatter_add's gradient, "multiply" none
+    (PyTorch defines neither)."""
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src and value")
-    return _scatter("scatter", x, dim, index, value if src is None else src, add=False)
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise RuntimeError(f"scatter: reduce must be 'add' or 'multiply', not {reduce!r}")
+    return _scatter("scatter", x, dim, index, value if src is None else src,
+                    _SCATTER_REDUCTIONS[reduce])
 
 
 def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """A copy of x with src[i, j, ...] added to out[i, index[i, j], ...] (for dim=1), repeats
     adding up;  d/dx = 1, and src's gradient is g gathered at index."""
-    return _scatter("scatter_add", x, dim, index, src, add=True)
+    return _scatter("scatter_add", x, dim, index, src, np.add)
 
 
 def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
