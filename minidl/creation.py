@@ -6,6 +6,7 @@ lives in host memory either way."""
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -61,23 +62,44 @@ def _default_dtype(*values: Any) -> np.dtype:
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to but excluding end; ``arange(n)`` is 0 .. n-1.
-    int64 for integer arguments, float32 if any is a float, unless ``dtype``."""
+    int64 for integer arguments, float32 if any is a float, unless ``dtype``.
+
+    An integer ``dtype`` with float arguments follows PyTorch: the values are
+    int(start) + i * int(step); for int64 the count comes from the truncated start, end
+    and step too, for the other integer dtypes from the float ones."""
     if end is None:
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must be nonzero")
-    dtype = _default_dtype(start, end, step) if dtype is None else dtype
-    return Tensor(np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f"
-                            else dtype), requires_grad, dtype)
+    dtype = np.dtype(_default_dtype(start, end, step) if dtype is None else dtype)
+    if dtype.kind not in "iu":
+        return Tensor(np.arange(start, end, step, dtype=np.float64), requires_grad, dtype)
+    first, stride = int(start), int(step)
+    if dtype == np.int64:
+        if stride == 0:
+            raise ValueError(f"arange: step {step} is 0 as an int64")
+        count = -(-(int(end) - first) // stride)
+    else:
+        count = math.ceil((end - start) / step)
+    return Tensor((first + np.arange(max(count, 0)) * stride).astype(dtype), requires_grad, dtype)
 
 
 @_takes_device
 def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32,
              requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from start to end, both included."""
+    """``steps`` evenly spaced values from start to end, both included. An integer ``dtype``
+    truncates start and end to integers, then each value, as PyTorch does: value i is
+    start + i * step in the first half and end - (steps - 1 - i) * step in the second."""
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
-    return Tensor(np.linspace(start, end, steps), requires_grad, dtype)
+    if np.dtype(dtype).kind not in "iu":
+        return Tensor(np.linspace(start, end, steps), requires_grad, dtype)
+    start, end = int(start), int(end)
+    i = np.arange(steps)
+    step = (end - start) / max(steps - 1, 1)
+    values = np.where(i < steps // 2, start + i * step, end - (steps - 1 - i) * step)
+    values = values if steps != 1 else np.array([start])
+    return Tensor(np.trunc(values).astype(dtype), requires_grad, dtype)
 
 
 @_takes_device

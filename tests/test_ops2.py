@@ -214,7 +214,7 @@ def test_a_0d_tensor_reduces_over_axis_0_or_minus_1(op, axis):
     assert out.shape == () and out.item() == pytest.approx(op(x).item())
     out.backward()
     assert x.grad == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(IndexError, match="out of range"):
         op(x, 1)
 
 
@@ -298,19 +298,19 @@ def test_shape_ops_values():
 
 
 @pytest.mark.parametrize("op, error, pattern", [
-    (lambda x: x.gather(1, Tensor([[4]])), IndexError, "index 4 is out of range"),
+    (lambda x: x.gather(1, Tensor([[4]])), RuntimeError, "index 4 is out of range"),
     (lambda x: x.gather(1, Tensor([[0.5]])), TypeError, "integers"),
-    (lambda x: x.index_select(0, Tensor([[0]])), ValueError, "1-D"),
-    (lambda x: x.masked_fill(Tensor([1, 0]), 0.0), TypeError, "bool"),
-    (lambda x: x.masked_fill(Tensor(np.ones((4, 4), dtype=bool)), 0.0), ValueError, r"\(4, 4\)"),
-    (lambda x: x.topk(9), ValueError, "k=9"),
-    (lambda x: x.expand(5, 5), ValueError, "expand"),
-    (lambda x: x.split([1, 2]), ValueError, "sections"),
-    (lambda x: x.norm(p=0), ValueError, "p must be"),
-    (lambda x: minidl.einsum("ij,jk->ik", x, x), ValueError, "letter 'j'"),
-    (lambda x: minidl.einsum("ijk", x), ValueError, "do not fit"),
+    (lambda x: x.index_select(0, Tensor([[0]])), IndexError, "1-D"),
+    (lambda x: x.masked_fill(Tensor([1, 0]), 0.0), RuntimeError, "bool"),
+    (lambda x: x.masked_fill(Tensor(np.ones((4, 4), dtype=bool)), 0.0), RuntimeError, r"\(4, 4\)"),
+    (lambda x: x.topk(9), RuntimeError, "k=9"),
+    (lambda x: x.expand(5, 5), RuntimeError, "expand"),
+    (lambda x: x.split([1, 2]), RuntimeError, "sections"),
+    (lambda x: x.norm(p="nuc"), ValueError, "p must be"),
+    (lambda x: minidl.einsum("ij,jk->ik", x, x), RuntimeError, "letter 'j'"),
+    (lambda x: minidl.einsum("ijk", x), RuntimeError, "do not fit"),
     (lambda x: minidl.einsum("i,i,i,i", x, x, x, x), ValueError, "1 to 3"),
-    (lambda x: x.diagonal(0, 1, 1), ValueError, "same axis"),
+    (lambda x: x.diagonal(0, 1, 1), RuntimeError, "same axis"),
     (lambda x: F.one_hot(Tensor([3]), 2), IndexError, "class index 3.*num_classes=2"),
     (lambda x: x.argmax(dim=(0, 1)), TypeError, r"one int, not \(0, 1\)"),
     (lambda x: x.median(dim=(0, 1)), TypeError, "one int"),
@@ -340,12 +340,12 @@ def test_masked_fill_and_scatter_keep_the_tensors_dtype_as_pytorch():
     assert filled.dtype == np.int64 and filled.numpy().tolist() == [0, 1, 0]
     scattered = ints.scatter(0, np.array([1]), value=2.5)
     assert scattered.dtype == np.int64 and scattered.numpy().tolist() == [0, 2, 2]
-    with pytest.raises(TypeError, match="src has dtype float64, the tensor float32"):
+    with pytest.raises(RuntimeError, match="src has dtype float64, the tensor float32"):
         minidl.tensor([1.0, 2.0]).scatter(0, np.array([0]), minidl.tensor([5.0], dtype=np.float64))
 
 
 def test_roll_needs_dims_for_several_shifts_and_any_all_reduce_0d():
-    with pytest.raises(ValueError, match="give dims as well"):
+    with pytest.raises(RuntimeError, match="give dims as well"):
         minidl.tensor([1.0, 2.0]).roll((1,))
     assert minidl.tensor(3.0).any(dim=0).item() and minidl.tensor(0.0).all(dim=-1).item() is False
     with pytest.raises(TypeError, match="axis or dim, not both"):

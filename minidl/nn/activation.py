@@ -31,8 +31,8 @@ class _Activation(Module):
     function: Callable[..., Tensor]
     settings: tuple[str, ...] = ()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return type(self).function(x, **{name: getattr(self, name) for name in self.settings})
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self).function(input, **{name: getattr(self, name) for name in self.settings})
 
     def extra_repr(self) -> str:
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.settings)

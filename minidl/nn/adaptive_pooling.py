@@ -105,7 +105,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     average pooling; None keeps that size."""
     x = _pool_input("adaptive_avg_pool2d", input, integers=False)
     if x.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d: expected input of shape (N, C, H, W) or "
+        raise ValueError(f"adaptive_avg_pool2d: expected input of shape (N, C, H, W) or "
                            f"(C, H, W), got shape {x.shape}")
     oh, ow = _adaptive_sizes("adaptive_avg_pool2d", x, output_size, 2)
     x = weighted_gather(x, x.ndim - 1, *_window_weights(x.shape[-1], ow))

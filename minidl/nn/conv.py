@@ -278,14 +278,14 @@ class _ConvNd(Module):
             bound = 1.0 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         convolve = conv2d if self.dims == 2 else conv1d
-        x, padding = as_float_input(type(self).__name__, x, self.weight), self.padding
+        input, padding = as_float_input(type(self).__name__, input, self.weight), self.padding
         # other modes pad here, batched or not; a wrong shape is left to convolve to name
-        if self.padding_mode != "zeros" and x.ndim in (self.dims + 1, self.dims + 2):
+        if self.padding_mode != "zeros" and input.ndim in (self.dims + 1, self.dims + 2):
             pairs = [p for pair in reversed(self._pads) for p in pair]
-            x, padding = pad(x, pairs, PADDING_MODES[self.padding_mode]), 0
-        return convolve(x, self.weight, self.bias, self.stride, padding, self.dilation,
+            input, padding = pad(input, pairs, PADDING_MODES[self.padding_mode]), 0
+        return convolve(input, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
     def extra_repr(self) -> str:

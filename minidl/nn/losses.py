@@ -47,8 +47,8 @@ def _same_shape_target(name: str, input: Tensor, target: Any) -> Tensor:
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target), dtype=input.dtype)
     if target.shape != input.shape:
-        raise ValueError(f"{name}: target shape {target.shape} does not match "
-                         f"input shape {input.shape}")
+        raise RuntimeError(f"{name}: target shape {target.shape} does not match "
+                           f"input shape {input.shape}")
     return target
 
 
@@ -124,9 +124,19 @@ def _picked(classes: np.ndarray, weight: np.ndarray | None, ignore_index: int,
     return picked, weights
 
 
-def _weighted_mean(loss: Tensor, reduction: str, total_weight: float) -> Tensor:
-    """"mean" is the sum over the total weight of the targets, as PyTorch's class losses."""
-    return ops.sum(loss) / total_weight if reduction == "mean" else _reduce(loss, reduction)
+def _weighted_mean(loss: Tensor, reduction: str, total_weight: float,
+                   kept: np.ndarray | None = None) -> Tensor:
+    """"mean" is the sum over the total weight of the targets, as PyTorch's class losses.
+
+    A total weight of 0 (every target ignored, or weighted 0) gives PyTorch's 0 / 0 = nan,
+    and its gradient: nan for the samples ``kept``, 0 for the ignored ones (not 0 * inf)."""
+    if reduction != "mean":
+        return _reduce(loss, reduction)
+    if total_weight == 0:
+        kept = np.ones(loss.shape, bool) if kept is None else kept.reshape(loss.shape)
+        return Tensor._make(np.array(np.nan, loss.dtype), (loss,),
+                            lambda g: (np.where(kept, np.nan, 0).astype(loss.dtype),))
+    return ops.sum(loss) / total_weight
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -207,7 +217,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *, weight
         q[rows, picked] = (1 - label_smoothing) * picked_weight
         if label_smoothing:
             q += smoothing * (1 if w is None else w) * (classes != ignore_index)[:, None]
-        return _soft_cross_entropy(input, samples, q, reduction, float(picked_weight.sum()))
+        return _soft_cross_entropy(input, samples, q, reduction, float(picked_weight.sum()),
+                                   kept=classes != ignore_index)
     shifted = x - x.max(axis=1, keepdims=True)
     exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
@@ -230,9 +241,10 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *, weight
 
 def _soft_cross_entropy(input: Tensor, samples: tuple[int, ...], q: np.ndarray, reduction: str,
                         total_weight: float, target: Tensor | None = None,
-                        target_scale: Any = None) -> Tensor:
+                        target_scale: Any = None, kept: np.ndarray | None = None) -> Tensor:
     """l_i = -sum_c q_ic log softmax(x_i)_c for rows q (M, C) of target weights; the
-    gradient of ``target`` (class probabilities), if given, is -target_scale log p."""
+    gradient of ``target`` (class probabilities), if given, is -target_scale log p.
+    ``kept``: the samples not ignored (all if None), for ``_weighted_mean``."""
     x = _rows(input._data)
     shifted = x - x.max(axis=1, keepdims=True, initial=-np.inf)
     exps = np.exp(shifted)
@@ -249,7 +261,7 @@ def _soft_cross_entropy(input: Tensor, samples: tuple[int, ...], q: np.ndarray, 
 
     loss = -(q * log_p).sum(axis=1).reshape(samples)
     parents = (input,) if target is None else (input, target)
-    return _weighted_mean(Tensor._make(loss, parents, backward), reduction, total_weight)
+    return _weighted_mean(Tensor._make(loss, parents, backward), reduction, total_weight, kept)
 
 
 def _probability_targets(input: Tensor, target: Any, ignore_index: int) -> Tensor | None:
@@ -288,7 +300,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean", *, weight: Any
 
     loss = (-x[rows, picked] * picked_weight).reshape(classes.shape)
     return _weighted_mean(Tensor._make(loss, (input,), backward), reduction,
-                          float(picked_weight.sum()))
+                          float(picked_weight.sum()), classes != ignore_index)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean", *,
@@ -406,6 +418,19 @@ class _Loss(Module):
         self.reduction = reduction
 
 
+class _WeightedLoss(_Loss):
+    """A loss with weights (``weight``, ``pos_weight``) kept as buffers, so that they are in
+    ``state_dict`` and follow ``to(dtype)``, as PyTorch's; a weight of None stays an
+    attribute, as PyTorch leaves it out of ``state_dict``."""
+
+    def _weights(self, **weights: Any) -> None:
+        for name, value in weights.items():
+            if value is None:
+                setattr(self, name, None)
+            else:
+                self.register_buffer(name, value)
+
+
 class MSELoss(_Loss):
     """Mean squared error: see ``mse_loss``."""
 
@@ -435,49 +460,51 @@ class HuberLoss(_Loss):
         return huber_loss(input, target, self.reduction, self.delta)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of logits (N, C) and integer classes (N,) or class probabilities:
     see ``cross_entropy`` (also for ``weight``, ``ignore_index``, ``label_smoothing``)."""
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0):
         super().__init__(reduction)
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+        self._weights(weight=weight)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return cross_entropy(input, target, self.reduction, weight=self.weight,
                              ignore_index=self.ignore_index, label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (N, C): see ``nll_loss``."""
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        self._weights(weight=weight)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return nll_loss(input, target, self.reduction, weight=self.weight,
                         ignore_index=self.ignore_index)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities: see ``binary_cross_entropy``."""
 
     def __init__(self, weight: Any = None, reduction: str = "mean"):
         super().__init__(reduction)
-        self.weight = weight
+        self._weights(weight=weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return binary_cross_entropy(input, target, self.reduction, weight=self.weight)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy of logits: see ``binary_cross_entropy_with_logits``."""
 
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None):
         super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        self._weights(weight=weight, pos_weight=pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return binary_cross_entropy_with_logits(input, target, self.reduction,
@@ -802,9 +829,12 @@ class _ReducedLoss(Module):
         _check_reduction(reduction)
         self.reduction = reduction
 
-    def forward(self, *inputs: Any) -> Tensor:
+    def _loss(self, *inputs: Any) -> Tensor:
         values = {name: getattr(self, name) for name in self.settings}
         return type(self).function(*inputs, **values, reduction=self.reduction)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return self._loss(input, target)
 
 
 class SmoothL1Loss(_ReducedLoss):
@@ -836,6 +866,9 @@ class PoissonNLLLoss(_ReducedLoss):
         super().__init__(reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
+    def forward(self, log_input: Tensor, target: Any) -> Tensor:
+        return self._loss(log_input, target)
+
 
 class GaussianNLLLoss(_ReducedLoss):
     """Gaussian negative log-likelihood, ``loss(input, target, var)``: see
@@ -846,6 +879,9 @@ class GaussianNLLLoss(_ReducedLoss):
         super().__init__(reduction)
         self.full, self.eps = full, eps
 
+    def forward(self, input: Tensor, target: Any, var: Any) -> Tensor:
+        return self._loss(input, target, var)
+
 
 class MarginRankingLoss(_ReducedLoss):
     """``loss(x1, x2, y)``: see ``margin_ranking_loss``."""
@@ -855,6 +891,9 @@ class MarginRankingLoss(_ReducedLoss):
         super().__init__(reduction)
         self.margin = margin
 
+    def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
+        return self._loss(input1, input2, target)
+
 
 class HingeEmbeddingLoss(MarginRankingLoss):
     """``loss(x, y)``: see ``hinge_embedding_loss``."""
@@ -862,6 +901,9 @@ class HingeEmbeddingLoss(MarginRankingLoss):
 
     def __init__(self, margin: float = 1.0, *, reduction: str = "mean"):
         super().__init__(margin, reduction=reduction)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return self._loss(input, target)
 
 
 class CosineEmbeddingLoss(MarginRankingLoss):
@@ -881,8 +923,11 @@ class TripletMarginLoss(_ReducedLoss):
             raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return self._loss(anchor, positive, negative)
 
-class _WeightedLoss(_ReducedLoss):
+
+class _ReducedWeightedLoss(_ReducedLoss):
     """A loss with an optional per-class ``weight``, kept as a buffer (in ``state_dict``)."""
 
     def __init__(self, weight: Any = None, reduction: str = "mean"):
@@ -894,7 +939,7 @@ class _WeightedLoss(_ReducedLoss):
                 weight._data if isinstance(weight, Tensor) else weight))
 
 
-class MultiLabelSoftMarginLoss(_WeightedLoss):
+class MultiLabelSoftMarginLoss(_ReducedWeightedLoss):
     """Per-class binary cross-entropy of logits: see ``multilabel_soft_margin_loss``."""
     function, settings = staticmethod(multilabel_soft_margin_loss), ("weight",)
 
@@ -910,7 +955,7 @@ class MultiLabelMarginLoss(_ReducedLoss):
         super().__init__(reduction)
 
 
-class MultiMarginLoss(_WeightedLoss):
+class MultiMarginLoss(_ReducedWeightedLoss):
     """The multi-class hinge: see ``multi_margin_loss``."""
     function, settings = staticmethod(multi_margin_loss), ("p", "margin", "weight")
 

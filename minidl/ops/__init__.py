@@ -1,22 +1,34 @@
 """The differentiable ops on Tensors, one file per family.
 
-    arithmetic.py   + - * / ** neg matmul
-    elementwise.py  exp log sqrt abs tanh sigmoid relu leaky_relu gelu clip maximum minimum where
-    reductions.py   sum mean max min var std prod argmax argmin median
+    arithmetic.py   + - * / ** neg matmul, float_power addcmul addcdiv
+    elementwise.py  exp log sqrt abs tanh sigmoid relu leaky_relu gelu clip (clamp, clamp_min,
+                    clamp_max) maximum minimum where
+    reductions.py   sum mean max min var std prod argmax argmin median amax amin aminmax
+                    count_nonzero nansum nanmean var_mean std_mean
+    statistics.py   quantile nanquantile mode kthvalue diff cov corrcoef bincount histc
     scans.py        cumsum cumprod cummax cummin logcumsumexp sort argsort topk
     shape.py        reshape transpose flatten getitem concatenate stack, and PyTorch's
-                    cat view permute swapaxes squeeze unsqueeze unflatten expand flip
-                    roll repeat repeat_interleave split chunk tril triu diagonal diag
+                    cat view permute movedim swapaxes t ravel squeeze unsqueeze unflatten
+                    expand flip roll repeat repeat_interleave split chunk tril triu diagonal diag
+    rearrange.py    narrow select unbind unfold tile tensor_split hsplit vsplit rot90 fliplr
+                    flipud atleast_1d/2d/3d broadcast_to broadcast_tensors hstack vstack dstack
+                    column_stack diag_embed diagflat
     indexing.py     gather scatter scatter_add take_along_dim index_select masked_fill
                     masked_select nonzero one_hot
+    indexed.py      index_add index_copy index_fill scatter_reduce masked_scatter take argwhere
+                    searchsorted bucketize unique isin
     linalg.py       einsum outer norm normalize meshgrid
+    matrix.py       mm bmm mv dot addmm baddbmm kron tensordot trace cross cdist
     softmax.py      softmax log_softmax logsumexp
-    unary.py        sin cos tan asin ... atanh exp2 log2 log10 log1p expm1 erf rsqrt
-                    reciprocal square sign floor ceil trunc round
-    binary.py       floor_divide (//) remainder (%) fmod lerp logaddexp copysign
+    unary.py        sin cos tan asin ... atanh exp2 log2 log10 log1p expm1 erf erfc erfinv
+                    lgamma digamma logit sinc nan_to_num rsqrt reciprocal square sign floor
+                    ceil trunc round frac
+    binary.py       floor_divide (//) remainder (%) fmod lerp logaddexp copysign atan2 hypot
+                    xlogy fmax fmin
     activations.py  elu celu selu silu mish softplus softsign hardtanh relu6
                     hardsigmoid hardswish logsigmoid softmin
-    logic.py        eq ne lt le gt ge isnan isinf isfinite isclose logical_* bitwise_* any all
+    logic.py        eq ne lt le gt ge isnan isinf isfinite isclose logical_* bitwise_*
+                    (<< >> too) any all
     casts.py        to (and the methods float double half int long bool type astype)
     methods.py      the same ops bound to Tensor as methods and operators
     tensor_api.py   PyTorch's Tensor methods for what minidl has: size() dim() clone()
@@ -54,6 +66,14 @@ from .linalg import *  # noqa: F403
 from .linalg import __all__ as _linalg
 from .scans import *  # noqa: F403
 from .scans import __all__ as _scans
+from .statistics import *  # noqa: F403
+from .statistics import __all__ as _statistics
+from .rearrange import *  # noqa: F403
+from .rearrange import __all__ as _rearrange
+from .indexed import *  # noqa: F403
+from .indexed import __all__ as _indexed
+from .matrix import *  # noqa: F403
+from .matrix import __all__ as _matrix
 
 from .unary import *  # noqa: F403
 from .unary import __all__ as _unary
@@ -69,3 +89,4 @@ from .casts import __all__ as _casts
 __all__ = [*_arithmetic, *_elementwise, *_reductions, *_shape, *_softmax,
            *_indexing, *_linalg, *_scans]
 __all__ += [*_unary, *_binary, *_activations, *_logic, *_casts]
+__all__ += [*_statistics, *_rearrange, *_indexed, *_matrix]

@@ -22,6 +22,8 @@ def _constant(value: Any, like: np.dtype) -> Tensor:
         array = array.astype(like, copy=False)
     elif not isinstance(value, np.ndarray) and array.dtype.kind == "f":
         array = array.astype(np.float32)  # PyTorch: int tensor + Python float is float32
+    elif not isinstance(value, np.ndarray) and like.kind in "iu" and array.dtype.kind in "iub":
+        array = array.astype(like)        # PyTorch: int32 tensor + Python int is int32
     return Tensor(array, dtype=array.dtype)
 
 
@@ -64,12 +66,14 @@ def _sequence_operands(op: str, items: Sequence[Any]) -> list[Tensor]:
 
 
 def _broadcasting(op: str, fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
-    """``fn(*arrays)``, with numpy's broadcasting error turned into one naming the shapes."""
+    """``fn(*arrays)``, after checking that the shapes broadcast: PyTorch's RuntimeError
+    naming the shapes if they do not."""
     try:
-        return fn(*arrays)
+        np.broadcast_shapes(*(np.shape(a) for a in arrays))
     except ValueError:
-        listed = " and ".join(str(a.shape) for a in arrays)
-        raise ValueError(f"{op}: shapes {listed} do not broadcast together") from None
+        listed = " and ".join(str(np.shape(a)) for a in arrays)
+        raise RuntimeError(f"{op}: shapes {listed} do not broadcast together") from None
+    return fn(*arrays)
 
 
 def _float_dtype(array: np.ndarray) -> np.dtype:
@@ -82,6 +86,15 @@ def _floating(array: np.ndarray) -> np.ndarray:
     return array.astype(_float_dtype(array), copy=False)
 
 
+def _float_input(op: str, x: Tensor) -> np.ndarray:
+    """x's float array; an integer or bool x is refused with PyTorch's NotImplementedError,
+    for the functions that PyTorch defines on floats only (most activations)."""
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not defined for a tensor of dtype {x.dtype}, as in "
+                                  f"PyTorch; convert it first, e.g. x.float()")
+    return x._data
+
+
 def _axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple, negatives allowed) as sorted axes >= 0."""
     if axis is None:
@@ -90,10 +103,10 @@ def _axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
                  else _axis_tuple(op, axis))
     for a in requested:
         if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
+            raise IndexError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
     axes = sorted(int(a) % ndim for a in requested)
     if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}: axis {axis} names the same dimension twice")
+        raise RuntimeError(f"{op}: axis {axis} names the same dimension twice")
     return tuple(axes)
 
 
@@ -122,12 +135,13 @@ def _axis_tuple(op: str, axis: Any) -> tuple[int, ...]:
 
 
 def _alias(op: str, axis: Any, dim: Any) -> Any:
-    """PyTorch's ``dim=`` as an alias of minidl's ``axis=``; giving both is an error."""
+    """PyTorch's ``dim=`` as an alias of minidl's ``axis=``; giving both is an error.
+    ``dim=()`` or ``[]`` is PyTorch's every axis (None); ``axis=()`` stays numpy's none."""
     if dim is None:
         return axis
     if axis is not None:
         raise TypeError(f"{op}: give axis or dim, not both (axis={axis!r}, dim={dim!r})")
-    return dim
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
 
 
 def _reduction_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:

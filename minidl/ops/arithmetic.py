@@ -1,4 +1,5 @@
-"""Arithmetic: + - * / ** negation and matrix product, with numpy broadcasting."""
+"""Arithmetic: + - * / ** negation and matrix product, with numpy broadcasting; and the
+compositions of them that PyTorch names: float_power, addcmul, addcdiv."""
 from __future__ import annotations
 
 import numbers
@@ -9,8 +10,10 @@ import numpy as np
 from ..tensor import Tensor, unbroadcast
 from ._common import _broadcasting, _constant, _floating, _operands
 from .binary import _float_operands, floor_divide, trunc_divide
+from .casts import to
 
-__all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul"]
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul", "float_power", "addcmul",
+           "addcdiv"]
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -70,7 +73,8 @@ def pow(x: Any, exponent: Any) -> Tensor:
     if not isinstance(exponent, Tensor) and isinstance(exponent, numbers.Real):
         return _scalar_pow(x, exponent)
     x, p = _operands(x, exponent)
-    out = _broadcasting("pow", np.power, x._data, p._data)
+    out = _broadcasting("pow", _integer_power if p.dtype.kind in "iu" else np.power,
+                        x._data, p._data)
 
     def backward(g: np.ndarray):
         grad_x = grad_p = None
@@ -89,6 +93,7 @@ def _scalar_pow(x: Any, exponent: numbers.Real) -> Tensor:
     """x ** p for a Python or numpy scalar p;  d/dx = p x^(p-1)."""
     p = int(exponent) if isinstance(exponent, numbers.Integral) else float(exponent)
     x = _constant(x, np.dtype(np.float32))
+    _check_integer_power(x._data, np.asarray(p))
     data = x._data if isinstance(p, int) else _floating(x._data)
 
     def backward(g: np.ndarray):
@@ -96,8 +101,28 @@ def _scalar_pow(x: Any, exponent: numbers.Real) -> Tensor:
     return Tensor._make(data**p, (x,), backward)
 
 
+def _check_integer_power(base: np.ndarray, exponent: np.ndarray) -> None:
+    """PyTorch's refusal of an integer tensor to a negative integer number."""
+    if base.dtype.kind in "iu" and exponent.dtype.kind in "iu" and (exponent < 0).any():
+        raise RuntimeError(f"pow: integers to negative integer powers are not allowed "
+                           f"(exponent {exponent[exponent < 0].flat[0]}); use a float base")
+
+
+def _integer_power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """base ** exponent for integer tensors, PyTorch's: a negative exponent gives the integer
+    part of the true power, 1 / base^|p| (1 or -1 for a base of 1 or -1, else 0)."""
+    if base.dtype.kind not in "iu" or not (exponent < 0).any():
+        return np.power(base, exponent)
+    negative = exponent < 0
+    magnitude = np.power(base, np.where(negative, -exponent, exponent))
+    return np.where(negative & (np.abs(base) != 1), 0, magnitude).astype(magnitude.dtype)
+
+
 def neg(x: Tensor) -> Tensor:
-    """-x;  d/dx = -1."""
+    """-x;  d/dx = -1. A bool x is refused, as in PyTorch (use ~x or logical_not)."""
+    if x.dtype == np.bool_:
+        raise RuntimeError("neg: negation of a bool tensor is not defined; use ~x or "
+                           "logical_not(x)")
     return Tensor._make(-x._data, (x,), lambda g: (-g,))
 
 
@@ -106,19 +131,19 @@ def matmul(a: Any, b: Any) -> Tensor:
     d/da = g @ b^T, d/db = a^T @ g (transposing the last two axes)."""
     a, b = _operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands need at least one dimension, "
-                         f"got shapes {a.shape} and {b.shape}")
+        raise RuntimeError(f"matmul: operands need at least one dimension, "
+                           f"got shapes {a.shape} and {b.shape}")
     # A 1-D operand is a row (left) or a column (right) whose extra axis drops out of the result.
     a2 = a._data[None, :] if a.ndim == 1 else a._data
     b2 = b._data[:, None] if b.ndim == 1 else b._data
     if a2.shape[-1] != b2.shape[-2]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: "
-                         f"inner dimensions {a2.shape[-1]} and {b2.shape[-2]} differ")
+        raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} do not match: "
+                           f"inner dimensions {a2.shape[-1]} and {b2.shape[-2]} differ")
     try:
         np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
     except ValueError:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: "
-                         f"their batch dimensions do not broadcast") from None
+        raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} do not match: "
+                           f"their batch dimensions do not broadcast") from None
     out2 = a2 @ b2
     # Drop the axes that the 1-D operands gained above.
     out_shape = out2.shape[:-2] + (out2.shape[-2:-1] if a.ndim > 1 else ()) \
@@ -132,3 +157,20 @@ def matmul(a: Any, b: Any) -> Tensor:
             if b.requires_grad else None
         return grad_a, grad_b
     return Tensor._make(out2.reshape(out_shape), (a, b), backward)
+
+
+def float_power(x: Any, exponent: Any) -> Tensor:
+    """x ** exponent in float64, whatever the operands' dtypes (PyTorch's);  the gradients
+    are pow's, cast back to each operand's dtype."""
+    return pow(*(to(v, np.float64) if isinstance(v, Tensor) else np.float64(v)
+                 for v in (x, exponent)))
+
+
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    """input + value * tensor1 * tensor2, composed of mul and add (their gradients)."""
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    """input + value * tensor1 / tensor2, composed of div, mul and add (their gradients)."""
+    return add(input, mul(div(tensor1, tensor2), value))

@@ -1,6 +1,6 @@
 """Binary elementwise math beyond + - * /: rounded division, remainders, lerp,
-logaddexp, copysign. All broadcast like numpy; integer operands stay integer
-where PyTorch keeps them so (``//``, ``%``, ``fmod``).
+logaddexp, copysign, atan2, hypot, xlogy, fmax, fmin. All broadcast like numpy; integer
+operands stay integer where PyTorch keeps them so (``//``, ``%``, ``fmod``).
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 from ..tensor import Tensor, unbroadcast
 from ._common import _broadcasting, _operands
 
-__all__ = ["floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign"]
+__all__ = ["floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign", "atan2",
+           "hypot", "xlogy", "fmax", "fmin"]
 
 
 def _float_operands(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -117,3 +118,69 @@ def copysign(a: Any, b: Any) -> Tensor:
         return (unbroadcast(g * ratio, a.shape) if a.requires_grad else None,
                 np.zeros(b.shape, g.dtype) if b.requires_grad else None)
     return Tensor._make(out, (a, b), backward)
+
+
+def atan2(a: Any, b: Any) -> Tensor:
+    """The angle of the point (b, a) in (-pi, pi];  d/da = b / (a^2 + b^2),
+    d/db = -a / (a^2 + b^2). Integer operands give float32."""
+    a, b = _float_operands(*_operands(a, b))
+    out = _broadcasting("atan2", np.arctan2, a._data, b._data)
+
+    def backward(g: np.ndarray):
+        r2 = a._data**2 + b._data**2
+        return (unbroadcast(g * b._data / r2, a.shape) if a.requires_grad else None,
+                unbroadcast(-g * a._data / r2, b.shape) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)
+
+
+def hypot(a: Any, b: Any) -> Tensor:
+    """sqrt(a^2 + b^2) without overflow;  d/da = a / out, d/db = b / out."""
+    a, b = _operands(a, b)
+    out = _broadcasting("hypot", np.hypot, a._data, b._data)
+
+    def backward(g: np.ndarray):
+        return (unbroadcast(g * a._data / out, a.shape) if a.requires_grad else None,
+                unbroadcast(g * b._data / out, b.shape) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)
+
+
+def xlogy(x: Any, y: Any) -> Tensor:
+    """x ln y, and 0 where x = 0 (even for y = 0), unless y is NaN;
+    d/dx = ln y (0 where x = 0 and y <= 0, PyTorch's), d/dy = x / y."""
+    x, y = _float_operands(*_operands(x, y))
+    a, b = x._data, y._data
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _broadcasting("xlogy", lambda a, b: np.where((a == 0) & ~np.isnan(b), 0,
+                                                             a * np.log(b)), a, b)
+
+    def backward(g: np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (unbroadcast(g * np.where((a == 0) & (b <= 0), 0, np.log(b)), a.shape)
+                    if x.requires_grad else None,
+                    unbroadcast(g * a / b, b.shape) if y.requires_grad else None)
+    return Tensor._make(out.astype(a.dtype, copy=False), (x, y), backward)
+
+
+def _nan_ignoring(op: str, a: Any, b: Any, pick: np.ufunc, wins: np.ufunc) -> Tensor:
+    """fmax/fmin: the larger (smaller), NaN counting as missing; the gradient goes to a where
+    a wins or ties or b is NaN, else to b (PyTorch's)."""
+    a, b = _operands(a, b)
+    out = _broadcasting(op, pick, a._data, b._data)
+
+    def backward(g: np.ndarray):
+        to_a = wins(a._data, b._data) | (a._data == b._data)
+        if b.dtype.kind == "f":
+            to_a = to_a | np.isnan(b._data)
+        return (unbroadcast(g * to_a, a.shape) if a.requires_grad else None,
+                unbroadcast(g * ~to_a, b.shape) if b.requires_grad else None)
+    return Tensor._make(out, (a, b), backward)
+
+
+def fmax(a: Any, b: Any) -> Tensor:
+    """max(a, b), NaN only where both are NaN;  d/da = 1 where a >= b or b is NaN."""
+    return _nan_ignoring("fmax", a, b, np.fmax, np.greater)
+
+
+def fmin(a: Any, b: Any) -> Tensor:
+    """min(a, b), NaN only where both are NaN;  d/da = 1 where a <= b or b is NaN."""
+    return _nan_ignoring("fmin", a, b, np.fmin, np.less)

@@ -7,10 +7,11 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import _broadcasting, _constant, _float_dtype, _floating, _operands
+from ._common import (_broadcasting, _float_dtype, _float_input, _floating, _operands,
+                      _sequence_operands)
 
 __all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "clip",
-           "maximum", "minimum", "where"]
+           "clamp", "clamp_min", "clamp_max", "maximum", "minimum", "where"]
 
 
 def exp(x: Tensor) -> Tensor:
@@ -64,7 +65,7 @@ def relu(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x if x > 0 else a x;  d/dx = 1 if x > 0 else a (a = negative_slope)."""
-    data = _floating(x._data)
+    data = _float_input("leaky_relu", x)
     slope = np.where(data > 0, 1, negative_slope).astype(data.dtype)
     return Tensor._make(data * slope, (x,), lambda g: (g * slope,))
 
@@ -79,7 +80,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     ``approximate="tanh"``: Phi(x) ~ (1 + t) / 2 with t = tanh(u),
     u = sqrt(2/pi) (x + 0.044715 x^3),
     so d/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2."""
-    data = _floating(x._data)
+    data = _float_input("gelu", x)
     if approximate == "none":
         from scipy.special import erf  # a ufunc; scipy comes with scikit-learn, loaded on first use
         cdf = (1 + erf(data / math.sqrt(2))) / 2
@@ -93,26 +94,56 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         def slope() -> np.ndarray:
             return cdf + data * (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * data**2) / 2
     else:
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return Tensor._make(data * cdf, (x,), lambda g: (g * slope(),))
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """x limited to [min, max];  d/dx = 1 where min <= x <= max, else 0.
+    """min(max(x, min), max): x limited to [min, max], PyTorch's clamp. The bounds may be
+    numbers or tensors that broadcast with x; the dtype is PyTorch's promotion of the three.
 
-    As PyTorch's clamp, min > max gives max everywhere (and a zero gradient)."""
+    d/dx = 1 where min <= x <= max, else 0;  d/dmin = 1 where x < min (and min < max);
+    d/dmax = 1 where x > max, or everywhere max < min, where max wins (as PyTorch's)."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    low, high = (None if bound is None else _constant(bound, x.dtype)._data for bound in (min, max))
-    out = np.minimum(np.maximum(x._data, low), high) if low is not None and high is not None \
-        else np.clip(x._data, low, high)
+    given = [bound for bound in (min, max) if bound is not None]
+    x, *bounds = _sequence_operands("clip", [x, *given])
+    low = bounds.pop(0) if min is not None else None
+    high = bounds.pop(0) if max is not None else None
+    out = x._data if low is None else _broadcasting("clip", np.maximum, x._data, low._data)
+    out = out if high is None else _broadcasting("clip", np.minimum, out, high._data)
 
     def backward(g: np.ndarray):
-        inside = np.ones(out.shape, dtype=bool) if low is None else x._data >= low
+        data = x._data
+        above_low = True if low is None else data >= low._data
+        below_high = True if high is None else data <= high._data
+        grads = [unbroadcast(g * (above_low & below_high), x.shape) if x.requires_grad else None]
+        if low is not None:
+            active = data < low._data
+            if high is not None:
+                active = active & (low._data < high._data)
+            grads.append(unbroadcast(g * active, low.shape) if low.requires_grad else None)
         if high is not None:
-            inside = inside & (x._data <= high)
-        return (unbroadcast(g * inside, x.shape),)
-    return Tensor._make(out, (x,), backward)
+            active = data > high._data
+            if low is not None:
+                active = active | (high._data < low._data)
+            grads.append(unbroadcast(g * active, high.shape) if high.requires_grad else None)
+        return tuple(grads)
+    parents = (x,) + tuple(b for b in (low, high) if b is not None)
+    return Tensor._make(out, parents, backward)
+
+
+clamp = clip   # PyTorch's name
+
+
+def clamp_min(x: Tensor, min: Any) -> Tensor:
+    """max(x, min): ``clamp(x, min=min)``."""
+    return clip(x, min=min)
+
+
+def clamp_max(x: Tensor, max: Any) -> Tensor:
+    """min(x, max): ``clamp(x, max=max)``."""
+    return clip(x, max=max)
 
 
 def _select(op: str, a: Any, b: Any, pick: np.ufunc) -> Tensor:

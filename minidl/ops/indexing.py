@@ -19,6 +19,11 @@ __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select",
            "masked_fill", "masked_select", "nonzero", "one_hot"]
 
 
+# The ops for which PyTorch reports an index out of range as a RuntimeError (the others,
+# index_select and its kin, raise IndexError).
+_GATHERING = ("gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim")
+
+
 def _indices(op: str, index: Any, size: int, negative: bool = False) -> np.ndarray:
     """``index`` as an int64 array whose entries index an axis of ``size``."""
     array = np.asarray(index._data if isinstance(index, Tensor) else index)
@@ -28,14 +33,15 @@ def _indices(op: str, index: Any, size: int, negative: bool = False) -> np.ndarr
     low = -size if negative else 0
     if array.size and (array.min() < low or array.max() >= size):
         bad = array[(array < low) | (array >= size)].flat[0]
-        raise IndexError(f"{op}: index {bad} is out of range for a dimension of size {size}")
+        raise (RuntimeError if op in _GATHERING else IndexError)(
+            f"{op}: index {bad} is out of range for a dimension of size {size}")
     return array
 
 
 def _mask(op: str, mask: Any) -> np.ndarray:
     array = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
-    if array.dtype != np.bool_:
-        raise TypeError(f"{op}: mask must be a bool tensor, not {array.dtype}")
+    if array.dtype != np.bool_:   # PyTorch's type for this refusal
+        raise RuntimeError(f"{op}: mask must be a bool tensor, not {array.dtype}")
     return array
 
 
@@ -48,59 +54,79 @@ def _lanes(op: str, index: np.ndarray, dim: int, shape: tuple[int, ...]) -> tupl
     position of ``index``: PyTorch's gather pattern, where ``index`` may be smaller
     than x along every axis but ``dim``."""
     if index.ndim != len(shape):
-        raise ValueError(f"{op}: index has {index.ndim} dimensions, the tensor {len(shape)}")
+        raise RuntimeError(f"{op}: index has {index.ndim} dimensions, the tensor {len(shape)}")
     for a, (n, m) in enumerate(zip(index.shape, shape)):
         if a != dim and n > m:
-            raise ValueError(f"{op}: index of shape {index.shape} is larger than the tensor's "
-                             f"shape {shape} along axis {a}")
+            raise RuntimeError(f"{op}: index of shape {index.shape} is larger than the tensor's "
+                               f"shape {shape} along axis {a}")
     grids = list(np.ix_(*(np.arange(n) for n in index.shape))) if index.ndim else []
     grids[dim] = index
     return tuple(grids)
 
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
-    """out[i, j, k] = x[i, index[i, j, k], k] (for dim=1);  the gradient adds g back there."""
+    """out[i, j, k] = x[i, index[i, j, k], k] (for dim=1);  the gradient adds g back there.
+
+    As in PyTorch, a 0-d x or index counts as 1-D, and an empty index gives an empty
+    result of its shape whatever the shapes."""
     if x.ndim == 0:
-        return take_along_dim(x.reshape(1), np.reshape(_data(index), 1), 0).reshape(())
+        _one_dim("gather", dim, 1)
+        return gather(x.reshape(1), 0, index)
     dim = _one_dim("gather", dim, x.ndim)
-    lanes = _lanes("gather", _indices("gather", index, x.shape[dim]), dim, x.shape)
+    index = _indices("gather", index, x.shape[dim])
+    if index.size == 0:
+        return Tensor._make(np.zeros(index.shape, x.dtype), (x,),
+                            lambda g: (np.zeros_like(x._data),))
+    lanes = _lanes("gather", index.reshape(-1) if index.ndim == 0 else index, dim, x.shape)
 
     def backward(g: np.ndarray):
         grad = np.zeros_like(x._data)
-        np.add.at(grad, lanes, g)
+        np.add.at(grad, lanes, g.reshape(x._data[lanes].shape))
         return (grad,)
-    return Tensor._make(x._data[lanes], (x,), backward)
+    return Tensor._make(x._data[lanes].reshape(index.shape), (x,), backward)
 
 
-def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> Tensor:
-    """What scatter and scatter_add share; src is a tensor (read over index's shape) or a
-    scalar."""
+def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any,
+             accumulate: np.ufunc | None) -> Tensor:
+    """What scatter and scatter_add share: src (a tensor, read over index's shape, or a
+    scalar) written to the indexed places, or accumulated into them by the ufunc
+    ``accumulate`` (np.add; np.multiply for scatter's reduce="multiply", whose gradient
+    PyTorch does not define either). A 0-d x or index counts as 1-D, as in PyTorch."""
+    if x.ndim == 0:
+        _one_dim(op, dim, 1)
+        return _scatter(op, x.reshape(1), 0, index, src, accumulate).reshape(())
     dim = _one_dim(op, dim, x.ndim)
     index = _indices(op, index, x.shape[dim])
+    if index.ndim == 0:
+        index = index.reshape(1)
+        src = src.reshape(1) if isinstance(src, Tensor) and src.ndim == 0 else src
     lanes = _lanes(op, index, dim, x.shape)
     src = _constant(src, x.dtype)
     if src.ndim:
         if src.ndim != index.ndim or any(s < n for s, n in zip(src.shape, index.shape)):
-            raise ValueError(f"{op}: src of shape {src.shape} is smaller than index of shape "
-                             f"{index.shape}")
+            raise RuntimeError(f"{op}: src of shape {src.shape} is smaller than index of shape "
+                               f"{index.shape}")
         window = tuple(slice(0, n) for n in index.shape)
     else:
         window = ()
     if src.ndim and src.dtype != x.dtype:   # PyTorch casts a scalar, never a tensor src
-        raise TypeError(f"{op}: src has dtype {src.dtype}, the tensor {x.dtype}: they must "
-                        f"match")
+        raise RuntimeError(f"{op}: src has dtype {src.dtype}, the tensor {x.dtype}: they must "
+                           f"match")
     values = np.broadcast_to(src._data[window].astype(x.dtype, copy=False), index.shape)
     out = np.array(x._data)
-    if add:
-        np.add.at(out, lanes, values)
-    else:
+    if accumulate is None:
         out[lanes] = values
+    else:
+        accumulate.at(out, lanes, values)
 
     def backward(g: np.ndarray):
+        if accumulate not in (None, np.add):
+            raise RuntimeError(f"{op}: the derivative of reduce='multiply' is not defined, as "
+                               f"in PyTorch; use scatter_reduce(..., 'prod')")
         grad_x = grad_src = None
         if x.requires_grad:
             grad_x = g
-            if not add:
+            if accumulate is None:
                 grad_x = g.copy()
                 grad_x[lanes] = 0
         if src.requires_grad:
@@ -113,19 +139,30 @@ def _scatter(op: str, x: Tensor, dim: int, index: Any, src: Any, add: bool) -> T
     return Tensor._make(out, (x, src), backward)
 
 
-def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+_SCATTER_REDUCTIONS = {None: None, "add": np.add, "multiply": np.multiply}
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
     """A copy of x with out[i, index[i, j], ...] = src[i, j, ...] (for dim=1); src may be a
     scalar (or ``value=``). Where an index repeats, which write wins is unspecified, as in
-    PyTorch. Gradients: g with the overwritten places zeroed for x, g gathered for src."""
+    PyTorch. Gradients: g with the overwritten places zeroed for x, g gathered for src.
+
+    PyTorch's older ``reduce="add"`` or ``"multiply"`` accumulates instead of writing
+    (scatter_reduce is the newer form); "add" has scatter_add's gradient, "multiply" none
+    (PyTorch defines neither)."""
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src and value")
-    return _scatter("scatter", x, dim, index, value if src is None else src, add=False)
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise RuntimeError(f"scatter: reduce must be 'add' or 'multiply', not {reduce!r}")
+    return _scatter("scatter", x, dim, index, value if src is None else src,
+                    _SCATTER_REDUCTIONS[reduce])
 
 
 def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """A copy of x with src[i, j, ...] added to out[i, index[i, j], ...] (for dim=1), repeats
     adding up;  d/dx = 1, and src's gradient is g gathered at index."""
-    return _scatter("scatter_add", x, dim, index, src, add=True)
+    return _scatter("scatter_add", x, dim, index, src, np.add)
 
 
 def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
@@ -136,8 +173,8 @@ def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     dim = _one_dim("take_along_dim", dim, x.ndim)
     index = _indices("take_along_dim", indices, x.shape[dim], negative=True)
     if index.ndim != x.ndim:
-        raise ValueError(f"take_along_dim: indices have {index.ndim} dimensions, "
-                         f"the tensor {x.ndim}")
+        raise RuntimeError(f"take_along_dim: indices have {index.ndim} dimensions, "
+                           f"the tensor {x.ndim}")
     shape = list(np.broadcast_shapes(*((s[:dim] + (1,) + s[dim + 1:])
                                       for s in (x.shape, index.shape))))
     x_shape, index_shape = list(shape), list(shape)
@@ -152,12 +189,15 @@ def take_along_dim(x: Tensor, indices: Any, dim: int | None = None) -> Tensor:
 
 
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
-    """The slices of x at the 1-D ``index`` along dim;  the gradient adds g back there."""
-    dim = _one_dim("index_select", dim, x.ndim) if x.ndim else 0
+    """The slices of x at the 1-D ``index`` along dim;  the gradient adds g back there.
+    A 0-d x takes one index (0-d or of shape (1,)) and gives a 0-d result, as PyTorch's."""
+    dim = _one_dim("index_select", dim, max(x.ndim, 1))
     data = x._data.reshape(1) if x.ndim == 0 else x._data
     index = _indices("index_select", index, data.shape[dim])
     if index.ndim > 1:
-        raise ValueError(f"index_select: index must be 1-D, not of shape {index.shape}")
+        raise IndexError(f"index_select: index must be 0-d or 1-D, not of shape {index.shape}")
+    if x.ndim == 0 and index.size != 1:
+        raise RuntimeError(f"index_select: a 0-d tensor takes one index, not {index.size}")
     where = (slice(None),) * dim + (index.reshape(-1),)
 
     def backward(g: np.ndarray):
@@ -165,23 +205,23 @@ def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
         np.add.at(grad, where, g.reshape(data[where].shape))
         return (grad.reshape(x.shape),)
     out = data[where]
-    return Tensor._make(out if x.ndim else out.reshape(index.shape), (x,), backward)
+    return Tensor._make(out if x.ndim else out.reshape(()), (x,), backward)
 
 
 def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
-    """value where mask (broadcast to x's shape) is True, else x;  the gradient is g where
-    the mask is False for x, and the sum of g where it is True for a tensor value."""
+    """value where mask is True, else x, the two broadcast together (the result may be
+    larger than x, as in PyTorch's out-of-place form);  the gradient is g where the mask is
+    False for x (summed back to x's shape), and the sum of g where it is True for a tensor
+    value."""
     mask = _mask("masked_fill", mask)
-    if np.broadcast_shapes(mask.shape, x.shape) != x.shape:
-        raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not broadcast to "
-                         f"the tensor's shape {x.shape}")
     value = _constant(value, x.dtype)
     if value.ndim:
-        raise ValueError(f"masked_fill: value must be a scalar or 0-d tensor, "
-                         f"not of shape {value.shape}")
-    out = np.where(mask, value._data, x._data).astype(x.dtype, copy=False)   # x's dtype
+        raise RuntimeError(f"masked_fill: value must be a scalar or 0-d tensor, "
+                           f"not of shape {value.shape}")
+    out = _broadcasting("masked_fill", np.where, mask, value._data, x._data)
+    out = out.astype(x.dtype, copy=False)   # x's dtype
     return Tensor._make(out, (x, value), lambda g: (
-        np.where(mask, 0, g) if x.requires_grad else None,
+        unbroadcast(np.where(mask, 0, g), x.shape) if x.requires_grad else None,
         np.sum(g, where=np.broadcast_to(mask, g.shape)).astype(value.dtype)
         if value.requires_grad else None))
 

@@ -37,8 +37,8 @@ def _subscripts(equation: str, ndims: list[int]) -> tuple[list[str], str]:
     terms = [t.replace("...", ellipsis[len(ellipsis) - w:]) for t, w in zip(terms, widths)]
     for term, n in zip(terms, ndims):
         if len(term) != n or set(term) - letters:
-            raise ValueError(f"einsum: subscripts {term!r} do not fit a tensor of {n} dimensions "
-                             f"in {equation!r}")
+            raise RuntimeError(f"einsum: subscripts {term!r} do not fit a tensor of {n} dimensions "
+                               f"in {equation!r}")
     if arrow:
         output = output.replace("...", ellipsis)
     else:
@@ -69,8 +69,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     for term, t in zip(terms, tensors):
         for letter, n in zip(term, t.shape):
             if sizes.get(letter, 1) not in (1, n) and n != 1:
-                raise ValueError(f"einsum: letter {letter!r} has sizes {sizes[letter]} and {n} "
-                                 f"in {equation!r}")
+                raise RuntimeError(f"einsum: letter {letter!r} has sizes {sizes[letter]} and {n} "
+                                   f"in {equation!r}")
             sizes[letter] = n if sizes.get(letter, 1) == 1 else sizes[letter]
     arrays = [np.broadcast_to(t._data, [sizes[c] for c in term]) for term, t in zip(terms, tensors)]
     out = np.einsum(",".join(terms) + "->" + output, *arrays, optimize=len(arrays) > 2)
@@ -98,7 +98,7 @@ def outer(a: Any, b: Any) -> Tensor:
     """out[i, j] = a[i] b[j] for 1-D a and b;  the vjps are g @ b and g^T @ a."""
     a, b = _sequence_operands("outer", [a, b])
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: needs two 1-D tensors, not shapes {a.shape} and {b.shape}")
+        raise RuntimeError(f"outer: needs two 1-D tensors, not shapes {a.shape} and {b.shape}")
     return Tensor._make(np.outer(a._data, b._data), (a, b), lambda g: (
         g @ b._data if a.requires_grad else None, g.T @ a._data if b.requires_grad else None))
 
@@ -110,11 +110,11 @@ def norm(x: Tensor, p: Any = "fro", axis: Axis = None, keepdims: bool = False, *
     p = 2 or "fro": sqrt(sum x_i^2), d/dx_i = x_i / norm (0 where the norm is 0);
     p = 1: sum |x_i|, d/dx_i = sign(x_i);  p = inf (-inf): max (min) |x_i|, the gradient
     sign(x_i) split among the k elements that tie for it;  any other p > 0:
-    d/dx_i = x_i |x_i|^(p-2) / norm^(p-1). As ``torch.norm``, a matrix gets the norm of its
-    elements, never the spectral norm."""
-    if not (p == "fro" or (isinstance(p, numbers.Real) and not isinstance(p, bool) and p > 0)
-            or p == -math.inf):
-        raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, not {p!r}")
+    d/dx_i = x_i |x_i|^(p-2) / norm^(p-1) (0 where the norm is 0), negative p too, where a
+    zero element makes the norm 0;  p = 0: the count of non-zero elements, d/dx_i = 0. As
+    ``torch.norm``, a matrix gets the norm of its elements, never the spectral norm."""
+    if not (p == "fro" or (isinstance(p, numbers.Real) and not isinstance(p, bool))):
+        raise ValueError(f"norm: p must be 'fro' or a number (inf and -inf too), not {p!r}")
     axes = _reduction_axes("norm", _alias("norm", axis, dim), x.ndim)
     keepdims = keepdims or keepdim
     data = _floating(x._data)
@@ -125,6 +125,9 @@ def norm(x: Tensor, p: Any = "fro", axis: Axis = None, keepdims: bool = False, *
     elif p == 1:
         out = np.sum(magnitude, axis=axes, keepdims=True)
         slope = lambda: np.sign(data)  # noqa: E731
+    elif p == 0:
+        out = np.sum(data != 0, axis=axes, keepdims=True, dtype=data.dtype)
+        slope = lambda: np.zeros_like(data)  # noqa: E731
     elif math.isinf(p):
         if any(x.shape[a] == 0 for a in axes):
             raise ValueError(f"norm: p={p} of a tensor of shape {x.shape} with no elements")
@@ -134,7 +137,8 @@ def norm(x: Tensor, p: Any = "fro", axis: Axis = None, keepdims: bool = False, *
             ties = magnitude == out
             return np.sign(data) * ties / np.sum(ties, axis=axes, keepdims=True, dtype=data.dtype)
     else:
-        out = np.sum(magnitude ** p, axis=axes, keepdims=True) ** (1 / p)
+        with np.errstate(divide="ignore"):   # 0 ** -p = inf: the norm is 0
+            out = np.sum(magnitude ** p, axis=axes, keepdims=True) ** (1 / p)
 
         def slope() -> np.ndarray:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -161,8 +165,8 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', not {indexing!r}")
     tensors = _sequence_operands("meshgrid", tensors)
     if any(t.ndim > 1 for t in tensors):
-        raise ValueError(f"meshgrid: needs 0-d or 1-D tensors, not shapes "
-                         f"{[t.shape for t in tensors]}")
+        raise RuntimeError(f"meshgrid: needs 0-d or 1-D tensors, not shapes "
+                           f"{[t.shape for t in tensors]}")
     place = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) > 1:
         place[0], place[1] = 1, 0

@@ -15,7 +15,8 @@ from ._common import Axis, _alias, _broadcasting, _operands, _reduction_axes
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "isclose",
            "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "any", "all"]
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+           "bitwise_right_shift", "any", "all"]
 
 
 def _compare(op: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
@@ -71,6 +72,8 @@ def isfinite(x: Tensor) -> Tensor:
 def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
     """|a - b| <= atol + rtol |b| elementwise (PyTorch's and numpy's defaults)."""
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose: rtol and atol must be >= 0, not rtol={rtol}, atol={atol}")
     a, b = _operands(a, b)
     return Tensor(_broadcasting("isclose", lambda a, b: np.isclose(
         a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), a._data, b._data))
@@ -127,6 +130,16 @@ def bitwise_or(a: Any, b: Any) -> Tensor:
 def bitwise_xor(a: Any, b: Any) -> Tensor:
     """a ^ b: xor of bools, bitwise xor of integers."""
     return _bitwise("bitwise_xor", np.bitwise_xor, a, b)
+
+
+def bitwise_left_shift(a: Any, b: Any) -> Tensor:
+    """a << b: the integers a shifted left by b bits."""
+    return _bitwise("bitwise_left_shift", np.left_shift, a, b)
+
+
+def bitwise_right_shift(a: Any, b: Any) -> Tensor:
+    """a >> b: the integers a shifted right by b bits (arithmetic: the sign stays)."""
+    return _bitwise("bitwise_right_shift", np.right_shift, a, b)
 
 
 def any(x: Tensor, axis: Axis = None, keepdims: bool = False, *,

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..tensor import Tensor
-from . import (activations, arithmetic, binary, casts, elementwise, indexing, inplace, linalg, logic,
-               reductions, scans, shape, softmax, tensor_api, unary)
+from . import (activations, arithmetic, binary, casts, elementwise, indexed, indexing, inplace,
+               linalg, logic, matrix, rearrange, reductions, scans, shape, softmax, statistics,
+               tensor_api, unary)
 from ._common import _constant
 from .arithmetic import add, div, matmul, mul, neg, pow, sub
 from .elementwise import abs
@@ -20,7 +21,8 @@ def _reflected(op: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tens
 
 
 _METHODS = {
-    elementwise: ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clip"),
+    elementwise: ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clip", "clamp",
+                  "clamp_min", "clamp_max"),
     reductions: ("sum", "mean", "max", "min", "var"),
     shape: ("reshape", "transpose", "flatten"),
     softmax: ("softmax", "log_softmax", "logsumexp"),
@@ -66,10 +68,12 @@ def _bool(self: Tensor) -> bool:
 
 _MORE_METHODS = {
     unary: unary.__all__,
-    binary: ("floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign"),
+    binary: ("floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign", "atan2",
+             "hypot", "xlogy", "fmax", "fmin"),
     logic: logic.__all__,
     casts: ("float", "double", "half", "int", "long", "bool", "type"),
-    arithmetic: ("add", "sub", "mul", "div", "pow", "neg", "matmul"),
+    arithmetic: ("add", "sub", "mul", "div", "pow", "neg", "matmul", "float_power", "addcmul",
+                 "addcdiv"),
 }
 for _module, _names in _MORE_METHODS.items():
     for _name in _names:
@@ -85,18 +89,29 @@ Tensor.__invert__ = logic.bitwise_not
 Tensor.__and__, Tensor.__rand__ = logic.bitwise_and, _reflected(logic.bitwise_and)
 Tensor.__or__, Tensor.__ror__ = logic.bitwise_or, _reflected(logic.bitwise_or)
 Tensor.__xor__, Tensor.__rxor__ = logic.bitwise_xor, _reflected(logic.bitwise_xor)
+Tensor.__lshift__ = logic.bitwise_left_shift
+Tensor.__rlshift__ = _reflected(logic.bitwise_left_shift)
+Tensor.__rshift__ = logic.bitwise_right_shift
+Tensor.__rrshift__ = _reflected(logic.bitwise_right_shift)
 
 
 # -- reductions, scans, shape and indexing ops that PyTorch has as Tensor methods --
 _TORCH_METHODS = {
-    reductions: ("std", "prod", "argmax", "argmin", "median"),
+    reductions: ("std", "prod", "argmax", "argmin", "median", "amax", "amin", "aminmax",
+                 "count_nonzero", "nansum", "nanmean"),
     scans: ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk"),
     shape: ("view", "permute", "swapaxes", "squeeze", "unsqueeze", "unflatten", "expand", "flip",
             "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu", "diagonal",
-            "diag"),
+            "diag", "movedim", "t", "ravel"),
     indexing: ("gather", "scatter", "scatter_add", "take_along_dim", "index_select",
                "masked_fill", "masked_select", "nonzero"),
     linalg: ("norm", "outer"),
+    statistics: statistics.__all__,
+    rearrange: ("narrow", "select", "unbind", "unfold", "tile", "tensor_split", "hsplit", "vsplit",
+                "rot90", "fliplr", "flipud", "broadcast_to", "diag_embed", "diagflat"),
+    indexed: ("index_add", "index_copy", "index_fill", "scatter_reduce", "masked_scatter", "take",
+              "argwhere", "unique"),
+    matrix: ("mm", "bmm", "mv", "dot", "addmm", "baddbmm", "kron", "trace", "cross"),
 }
 for _module, _names in _TORCH_METHODS.items():
     for _name in _names:
@@ -108,4 +123,5 @@ tensor_api.bind()
 
 
 # -- in-place forms: x.add_(y), x += y, x[i] = v, x.zero_(), ... (inplace.py) ---------
-inplace.install((elementwise, unary, arithmetic, binary, activations, indexing, shape, linalg))
+inplace.install((elementwise, unary, arithmetic, binary, activations, indexing, indexed, shape,
+                 rearrange, linalg, matrix))

@@ -1,4 +1,5 @@
-"""Reductions over axes: sum, mean, max, min, var, std, prod, argmax, argmin, median.
+"""Reductions over axes: sum, mean, max, min, var, std, prod, argmax, argmin, median, and
+PyTorch's amax, amin, aminmax, count_nonzero, nansum, nanmean, var_mean, std_mean.
 
 Every reduction takes numpy's ``axis=``/``keepdims=`` and PyTorch's ``dim=``/
 ``keepdim=`` as aliases. A 0-d tensor reduces over axis 0 or -1, as in PyTorch.
@@ -15,9 +16,19 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._common import Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes
+from .casts import to
+from .elementwise import maximum, minimum, where
 from .indexing import take_along_dim
 
-__all__ = ["sum", "mean", "max", "min", "var", "std", "prod", "argmax", "argmin", "median"]
+__all__ = ["sum", "mean", "max", "min", "var", "std", "prod", "argmax", "argmin", "median",
+           "amax", "amin", "aminmax", "count_nonzero", "nansum", "nanmean", "var_mean",
+           "std_mean"]
+
+
+class MinMax(NamedTuple):
+    """PyTorch's return of aminmax."""
+    min: Tensor
+    max: Tensor
 
 
 class ValuesIndices(NamedTuple):
@@ -39,8 +50,10 @@ def sum(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = Non
 
 
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-         keepdim: bool = False) -> Tensor:
-    """sum of x over axis / n, n the count of summed elements;  d/dx_i = 1 / n."""
+         keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """sum of x over axis / n, n the count of summed elements, x first cast to ``dtype`` if
+    given;  d/dx_i = 1 / n. An integer x gives float32 (PyTorch refuses it)."""
+    x = x if dtype is None else to(x, dtype)
     axes = _reduction_axes("mean", _alias("mean", axis, dim), x.ndim)
     keepdims = keepdims or keepdim
     data = _floating(x._data)
@@ -52,9 +65,9 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = No
 def _extreme(op: str, reduce: Callable, x: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     """max/min: the gradient is split evenly among the elements that tie for the extreme."""
     axes = _reduction_axes(op, axis, x.ndim)
-    if any(x.shape[a] == 0 for a in axes):
-        raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements "
-                         f"to reduce over axis {axis}")
+    if any(x.shape[a] == 0 for a in axes):   # PyTorch: IndexError when the dim is named
+        raise (RuntimeError if axis is None else IndexError)(
+            f"{op}: a tensor of shape {x.shape} has no elements to reduce over axis {axis}")
     return _shared(x, reduce(x._data, axis=axes, keepdims=True), axes, keepdims)
 
 
@@ -90,13 +103,13 @@ def _arg_extreme(op: str, pick: Callable, x: Tensor, axis: Axis, keepdims: bool)
     """argmax/argmin as an int64 array; axis None searches the flattened tensor."""
     if axis is None:
         if x._data.size == 0:
-            raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements")
+            raise RuntimeError(f"{op}: a tensor of shape {x.shape} has no elements")
         return np.asarray(pick(x._data, keepdims=keepdims), dtype=np.int64)
     (a,) = _one_axis(op, axis, x.ndim)
     if a is None:   # a 0-d tensor
         return np.zeros((), dtype=np.int64)
     if x.shape[a] == 0:
-        raise ValueError(f"{op}: a tensor of shape {x.shape} has no elements along axis {axis}")
+        raise RuntimeError(f"{op}: a tensor of shape {x.shape} has no elements along axis {axis}")
     return pick(x._data, axis=a, keepdims=keepdims).astype(np.int64, copy=False)
 
 
@@ -105,7 +118,10 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None
     """max of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the max, else 0.
 
     With ``dim=`` (PyTorch): ``(values, indices)``, the first maximum's index
-    along dim, which alone gets the gradient."""
+    along dim, which alone gets the gradient. Given a tensor for axis, PyTorch's
+    ``max(x, other)``: the elementwise ``maximum``."""
+    if isinstance(axis, Tensor):
+        return maximum(x, axis)
     if dim is None:
         return _extreme("max", np.max, x, axis, keepdims or keepdim)
     index = _arg_extreme("max", np.argmax, x, _alias("max", axis, dim), True)
@@ -116,7 +132,10 @@ def min(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: int | None
         keepdim: bool = False) -> Tensor | ValuesIndices:
     """min of x over axis;  d/dx_i = 1 / k for each of the k elements that equal the min, else 0.
 
-    With ``dim=`` (PyTorch): ``(values, indices)``, as ``max``."""
+    With ``dim=`` (PyTorch): ``(values, indices)``, as ``max``; ``min(x, other)`` is the
+    elementwise ``minimum``."""
+    if isinstance(axis, Tensor):
+        return minimum(x, axis)
     if dim is None:
         return _extreme("min", np.min, x, axis, keepdims or keepdim)
     index = _arg_extreme("min", np.argmin, x, _alias("min", axis, dim), True)
@@ -158,7 +177,7 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
     axis = _alias("median", axis, dim)
     if axis is None:
         if x._data.size == 0:
-            raise ValueError(f"median: a tensor of shape {x.shape} has no elements")
+            raise RuntimeError(f"median: a tensor of shape {x.shape} has no elements")
         flat = x._data.reshape(-1)
         chosen = flat[_median_index(flat, 0)].reshape((1,) * x.ndim)
         return _shared(x, chosen, tuple(range(x.ndim)), keepdims)
@@ -166,8 +185,8 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
     if a is None:
         index = np.zeros((), dtype=np.int64)
     elif x.shape[a] == 0:
-        raise ValueError(f"median: a tensor of shape {x.shape} has no elements along "
-                         f"axis {axis}")
+        raise RuntimeError(f"median: a tensor of shape {x.shape} has no elements along "
+                           f"axis {axis}")
     else:
         index = _median_index(x._data, a)
     selected = _selected(x, index, a if a is not None else 0, keepdims or keepdim)
@@ -180,6 +199,8 @@ def _moments(op: str, x: Tensor, axis: Axis, keepdims: bool, ddof: int | None,
 
     The divisor is max(0, n - ddof), as PyTorch's: with no degrees of freedom
     left the result is nan (or inf) and a RuntimeWarning says why."""
+    if isinstance(axis, bool):   # PyTorch's var(x, unbiased) overload
+        axis, unbiased = None, axis if unbiased is None else unbiased
     given = {k: v for k, v in (("ddof", ddof), ("correction", correction),
                                ("unbiased", unbiased)) if v is not None}
     if len(given) > 1:
@@ -263,3 +284,71 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = No
         others = np.moveaxis((before * after).reshape(lanes.shape), range(kept, x.ndim), axes)
         return (_expand(g.astype(x.dtype, copy=False), axes, keepdims, x.shape) * others,)
     return Tensor._make(out, (x,), backward)
+
+
+# -- PyTorch's reductions beyond numpy's names --------------------------------------
+def amax(x: Tensor, dim: Axis = (), keepdim: bool = False) -> Tensor:
+    """max over ``dim`` (every axis for the default ()), the values alone;  the gradient is
+    split evenly among the elements that tie for the max, as PyTorch's."""
+    return _extreme("amax", np.max, x, _alias("amax", None, dim), keepdim)
+
+
+def amin(x: Tensor, dim: Axis = (), keepdim: bool = False) -> Tensor:
+    """min over ``dim`` (every axis for the default ()), as ``amax``."""
+    return _extreme("amin", np.min, x, _alias("amin", None, dim), keepdim)
+
+
+def aminmax(x: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+    """(amin, amax) over one dim or every axis, as PyTorch's named pair (min, max)."""
+    return MinMax(amin(x, () if dim is None else dim, keepdim),
+                  amax(x, () if dim is None else dim, keepdim))
+
+
+def count_nonzero(x: Tensor, dim: Axis = None) -> Tensor:
+    """The number of non-zero elements over dim (all if None), int64; no gradient."""
+    axes = _reduction_axes("count_nonzero", _alias("count_nonzero", None, dim), x.ndim)
+    return Tensor(np.count_nonzero(x._data, axis=axes).astype(np.int64))
+
+
+def nansum(x: Tensor, dim: Axis = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """sum over dim with NaN counted as 0;  d/dx_i = 1, 0 at a NaN."""
+    present = where(np.isnan(x._data), 0, x) if x.dtype.kind == "f" else x
+    return sum(present, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def nanmean(x: Tensor, dim: Axis = None, keepdim: bool = False) -> Tensor:
+    """The mean of the non-NaN elements over dim (nan where there are none);
+    d/dx_i = 1 / n, n the count of non-NaN elements in x_i's lane, 0 at a NaN."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"nanmean: needs a float tensor, not dtype {x.dtype}")
+    axes = _reduction_axes("nanmean", _alias("nanmean", None, dim), x.ndim)
+    count = np.sum(~np.isnan(x._data), axis=axes, keepdims=keepdim, dtype=x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return nansum(x, dim=axes, keepdim=keepdim) / Tensor(count, dtype=x.dtype)
+
+
+def _spread_mean(op: str, spread: Callable, x: Tensor, dim: Any, correction: int | None,
+                 unbiased: bool | None, keepdim: bool) -> tuple[Tensor, Tensor]:
+    """(spread, mean) over dim with PyTorch's default correction of 1; ``unbiased``, or a
+    bool in dim's place (PyTorch's older overload), chooses 1 or 0."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(f"{op}: give correction or unbiased, not both")
+        correction = int(unbiased)
+    correction = 1 if correction is None else correction
+    return (spread(x, dim=dim, correction=correction, keepdim=keepdim),
+            mean(x, dim=dim, keepdim=keepdim))
+
+
+def var_mean(x: Tensor, dim: Axis = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """(var, mean) over dim, with PyTorch's default correction=1 (the unbiased variance)."""
+    return _spread_mean("var_mean", var, x, dim, correction, unbiased, keepdim)
+
+
+def std_mean(x: Tensor, dim: Axis = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """(std, mean) over dim, with PyTorch's default correction=1."""
+    return _spread_mean("std_mean", std, x, dim, correction, unbiased, keepdim)

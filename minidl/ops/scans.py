@@ -155,8 +155,8 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
     always in sorted order;  the gradient goes back to those places."""
     index, axis = _order("topk", x, dim, descending=largest)
     if not 0 <= k <= index.shape[axis]:
-        raise ValueError(f"topk: k={k} is out of range for a dimension of size "
-                         f"{index.shape[axis]}")
+        raise RuntimeError(f"topk: k={k} is out of range for a dimension of size "
+                           f"{index.shape[axis]}")
     index = np.take(index, np.arange(k), axis=axis)
     if x.ndim == 0:   # one lane of one element: k is 1 (a 0-d result) or 0
         shape = () if k else (0,)

@@ -1,6 +1,6 @@
 """Shape and indexing: reshape, transpose, flatten, getitem, concatenate, stack; and
-PyTorch's cat, view, permute, swapaxes, squeeze, unsqueeze, unflatten, expand, flip,
-roll, repeat, repeat_interleave, split, chunk, tril, triu, diagonal, diag.
+PyTorch's cat, view, permute, movedim, swapaxes, t, ravel, squeeze, unsqueeze, unflatten,
+expand, flip, roll, repeat, repeat_interleave, split, chunk, tril, triu, diagonal, diag.
 
 ``getitem`` is numpy's indexing, and where basic and advanced indices mix numpy's
 shape rule holds: advanced indices (integer arrays, masks) next to each other
@@ -20,7 +20,8 @@ from ..tensor import Tensor, unbroadcast
 from ._common import _axes, _one_dim, _sequence_operands, _shape_arg
 
 __all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack",
-           "cat", "view", "permute", "swapaxes", "squeeze", "unsqueeze", "unflatten", "expand",
+           "cat", "view", "permute", "movedim", "swapaxes", "t", "ravel", "squeeze", "unsqueeze",
+           "unflatten", "expand",
            "flip", "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu",
            "diagonal", "diag"]
 
@@ -31,8 +32,8 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
     try:
         out = x._data.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"into shape {shape}") from None
+        raise RuntimeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                           f"into shape {shape}") from None
     return Tensor._make(out, (x,), lambda g: (g.reshape(x.shape),))
 
 
@@ -49,8 +50,8 @@ def transpose(x: Tensor, *axes: int) -> Tensor:
     if len(axes) == 2:
         return swapaxes(x, *axes)
     if len(_axes("transpose", axes, x.ndim)) != x.ndim:
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
-                         f"axes of shape {x.shape}")
+        raise RuntimeError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
+                           f"axes of shape {x.shape}")
     return _permuted(x, tuple(int(a) % x.ndim for a in axes))
 
 
@@ -66,8 +67,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, 1)
     start, end = _axes("flatten", start_dim, x.ndim)[0], _axes("flatten", end_dim, x.ndim)[0]
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
-                         f"for shape {x.shape}")
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                           f"for shape {x.shape}")
     return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
@@ -106,7 +107,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     axis = _axes("concatenate", axis, tensors[0].ndim)[0]
     shapes = [t.shape for t in tensors]
     if len({s[:axis] + s[axis + 1:] for s in shapes}) > 1 or len({len(s) for s in shapes}) > 1:
-        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+        raise RuntimeError(f"concatenate: shapes {shapes} differ outside axis {axis}")
     ends = np.cumsum([s[axis] for s in shapes])[:-1]
     return Tensor._make(np.concatenate([t._data for t in tensors], axis=axis), tuple(tensors),
                         lambda g: tuple(np.split(g, ends, axis=axis)))
@@ -117,7 +118,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     tensors = _sequence_operands("stack", tensors)
     shapes = [t.shape for t in tensors]
     if any(s != shapes[0] for s in shapes):
-        raise ValueError(f"stack: all shapes must be equal, got {shapes}")
+        raise RuntimeError(f"stack: all shapes must be equal, got {shapes}")
     axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
     return Tensor._make(np.stack([t._data for t in tensors], axis=axis), tuple(tensors),
                         lambda g: tuple(np.moveaxis(g, axis, 0)))
@@ -145,17 +146,47 @@ def permute(x: Tensor, *dims: int) -> Tensor:
     """x with its axes in the order ``dims``: numpy's ``transpose(x, dims)``."""
     dims = _shape_arg(dims)
     if len(_axes("permute", dims, x.ndim)) != x.ndim:
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
-                         f"axes of shape {x.shape}")
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
+                           f"axes of shape {x.shape}")
     return _permuted(x, tuple(int(d) % x.ndim for d in dims))
 
 
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """x with the axes ``source`` (an int or a sequence) moved to ``destination``, the other
+    axes keeping their order: numpy's moveaxis, as a permute."""
+    source, destination = _dims("movedim", source, x.ndim), _dims("movedim", destination, x.ndim)
+    if len(source) != len(destination) or len(set(source)) != len(source) or \
+            len(set(destination)) != len(destination):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must be "
+                           f"as many distinct axes")
+    order = [a for a in range(x.ndim) if a not in source]
+    for d, s in sorted(zip(destination, source)):
+        order.insert(d, s)
+    return _permuted(x, tuple(order))
+
+
 def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
-    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, numpy's ``swapaxes``."""
+    """x with two axes exchanged: PyTorch's ``transpose(dim0, dim1)``, numpy's ``swapaxes``.
+    A 0-d tensor takes axes 0 and -1, as PyTorch's."""
     order = list(range(x.ndim))
-    a, b = _one_dim("swapaxes", axis0, x.ndim), _one_dim("swapaxes", axis1, x.ndim)
+    a, b = _one_dim("swapaxes", axis0, max(x.ndim, 1)), _one_dim("swapaxes", axis1, max(x.ndim, 1))
+    if x.ndim == 0:
+        return reshape(x, ())
     order[a], order[b] = b, a
     return _permuted(x, tuple(order))
+
+
+def t(x: Tensor) -> Tensor:
+    """A 2-D x transposed; a 0-d or 1-D x as it is (PyTorch's ``t``)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D "
+                           f"(shape {x.shape})")
+    return swapaxes(x, 0, -1) if x.ndim == 2 else reshape(x, x.shape)
+
+
+def ravel(x: Tensor) -> Tensor:
+    """x as a 1-D tensor (its elements in row-major order)."""
+    return reshape(x, -1)
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
@@ -184,14 +215,14 @@ def expand(x: Tensor, *sizes: int) -> Tensor:
     sizes = _shape_arg(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of {x.ndim} "
-                         f"dimensions, shape {x.shape}")
+        raise RuntimeError(f"expand: {len(sizes)} sizes {sizes} for a tensor of {x.ndim} "
+                           f"dimensions, shape {x.shape}")
     shape = tuple(x.shape[a - lead] if n == -1 and a >= lead else n for a, n in enumerate(sizes))
     try:
         out = np.broadcast_to(x._data, shape)
     except ValueError:
-        raise ValueError(f"expand: a tensor of shape {x.shape} cannot expand to "
-                         f"{sizes}") from None
+        raise RuntimeError(f"expand: a tensor of shape {x.shape} cannot expand to "
+                           f"{sizes}") from None
     return Tensor._make(out, (x,), lambda g: (unbroadcast(g, x.shape),))
 
 
@@ -209,9 +240,11 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         raise TypeError(f"roll: shifts must be an int or a tuple of ints, not {shifts!r}")
     if dims is not None:
         dims = _dims("roll", dims, x.ndim)
+        if len(dims) != len(items):
+            raise RuntimeError(f"roll: {len(items)} shifts {shifts!r} for {len(dims)} dims")
         back = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
     elif isinstance(shifts, (tuple, list)):
-        raise ValueError(f"roll: shifts {shifts!r} name several axes: give dims as well")
+        raise RuntimeError(f"roll: shifts {shifts!r} name several axes: give dims as well")
     else:
         back = -shifts
     return Tensor._make(np.roll(x._data, shifts, dims), (x,),
@@ -224,8 +257,8 @@ def repeat(x: Tensor, *repeats: int) -> Tensor:
     repeats = _shape_arg(repeats)
     lead = len(repeats) - x.ndim
     if lead < 0:
-        raise ValueError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of {x.ndim} "
-                         f"dimensions; give at least one per dimension")
+        raise RuntimeError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of {x.ndim} "
+                           f"dimensions; give at least one per dimension")
     shape = (1,) * lead + x.shape
 
     def backward(g: np.ndarray):
@@ -261,8 +294,8 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ValueError(f"split: sections {sizes} do not add up to the size {n} of "
-                             f"axis {dim}")
+            raise RuntimeError(f"split: sections {sizes} do not add up to the size {n} of "
+                               f"axis {dim}")
     starts = np.cumsum([0] + sizes)
     lead = (slice(None),) * dim
     return tuple(getitem(x, lead + (slice(a, b),)) for a, b in zip(starts[:-1], starts[1:]))
@@ -285,7 +318,7 @@ def _diagonal_number(op: str, diagonal: Any) -> int:
 def _triangle(op: str, keep: Any, x: Tensor, diagonal: int) -> Tensor:
     diagonal = _diagonal_number(op, diagonal)
     if x.ndim < 2:
-        raise ValueError(f"{op}: needs a tensor of at least 2 dimensions, not shape {x.shape}")
+        raise RuntimeError(f"{op}: needs a tensor of at least 2 dimensions, not shape {x.shape}")
     return Tensor._make(keep(x._data, diagonal), (x,), lambda g: (keep(g, diagonal),))
 
 
@@ -307,7 +340,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     offset = _diagonal_number("diagonal", offset)
     dim1, dim2 = _dims("diagonal", (dim1, dim2), x.ndim)
     if dim1 == dim2:
-        raise ValueError(f"diagonal: dim1 and dim2 are the same axis {dim1}")
+        raise RuntimeError(f"diagonal: dim1 and dim2 are the same axis {dim1}")
 
     def backward(g: np.ndarray):
         grad = np.zeros_like(x._data)
@@ -328,6 +361,6 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     if x.ndim == 2:
         return _diagonal_of(x, diagonal)
     if x.ndim != 1:
-        raise ValueError(f"diag: needs a 1-D or 2-D tensor, not shape {x.shape}")
+        raise RuntimeError(f"diag: needs a 1-D or 2-D tensor, not shape {x.shape}")
     return Tensor._make(np.diag(x._data, diagonal), (x,),
                         lambda g: (np.diagonal(g, diagonal).copy(),))

@@ -1,10 +1,13 @@
 """The softmax family, computed from one shifted exponential so nothing overflows."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..tensor import Tensor
 from ._common import Axis, _alias, _expand, _floating, _reduction_axes
+from .casts import to
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
@@ -23,8 +26,10 @@ def _exponentials(x: Tensor, axes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
     return shifted, e, np.sum(e, axis=axes, keepdims=True), peak
 
 
-def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """y_i = e^(x_i) / sum_j e^(x_j) along axis;  the vjp is y * (g - sum_j g_j y_j)."""
+def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """y_i = e^(x_i) / sum_j e^(x_j) along axis, x first cast to ``dtype`` if given;
+    the vjp is y * (g - sum_j g_j y_j)."""
+    x = x if dtype is None else to(x, dtype)
     axes = _reduction_axes("softmax", axis if dim is None else dim, x.ndim)
     _, e, total, _ = _exponentials(x, axes)
     out = e / total
@@ -32,8 +37,11 @@ def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
                         lambda g: (out * (g - np.sum(g * out, axis=axes, keepdims=True)),))
 
 
-def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """y_i = x_i - log sum_j e^(x_j) along axis;  the vjp is g - softmax(x) * sum_j g_j."""
+def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None,
+                dtype: Any = None) -> Tensor:
+    """y_i = x_i - log sum_j e^(x_j) along axis, x first cast to ``dtype`` if given;
+    the vjp is g - softmax(x) * sum_j g_j."""
+    x = x if dtype is None else to(x, dtype)
     axes = _reduction_axes("log_softmax", axis if dim is None else dim, x.ndim)
     shifted, e, total, _ = _exponentials(x, axes)
     return Tensor._make(shifted - np.log(total), (x,), lambda g: (

@@ -16,7 +16,7 @@ import numpy as np
 from ..devices import CPU, check_device, device, to_arguments
 from ..tensor import Tensor
 from .casts import to as cast
-from .shape import expand, reshape, swapaxes, transpose
+from .shape import expand, reshape, swapaxes
 
 
 class ElementCount(int):
@@ -50,13 +50,6 @@ def dim(x: Tensor) -> int:
 def nelement(x: Tensor) -> int:
     """The number of elements (PyTorch's alias of ``numel``)."""
     return int(x._data.size)
-
-
-def t(x: Tensor) -> Tensor:
-    """A 2-D tensor transposed; 0-D and 1-D tensors unchanged."""
-    if x.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x) if x.ndim == 2 else x
 
 
 def matrix_transpose(x: Tensor) -> Tensor:
@@ -176,7 +169,7 @@ def device_of(x: Tensor) -> device:
 
 def bind() -> None:
     """Bind these functions to Tensor under PyTorch's names."""
-    for function in (dim, nelement, t, clone, tolist, contiguous, reshape_as, view_as, expand_as,
+    for function in (dim, nelement, clone, tolist, contiguous, reshape_as, view_as, expand_as,
                      type_as, is_floating_point, new_full, new_zeros, new_ones, new_empty,
                      new_tensor, to, cpu, cuda):
         setattr(Tensor, function.__name__, function)

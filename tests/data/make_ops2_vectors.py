@@ -7,8 +7,9 @@ Regenerate (needs torch; written with torch 2.13, CPU) from the repository root:
 
 Each case is an expression in the tensors ``x0, x1, ...`` that PyTorch and minidl
 both evaluate as written, ``lib`` being ``torch`` or ``minidl``, ``F`` their
-``nn.functional`` and ``f64`` their float64 dtype; the test evaluates the very
-expression stored here. An input is made from a spec ``kind:shape[:high]``:
+``nn.functional`` and ``f64``, ``i32``, ``i64`` their float64, int32 and int64 dtypes;
+the test evaluates the very expression stored here. An input is made from a spec
+``kind:shape[:high]``:
 
     f   normal floats, requiring grad        z   floats with exact zeros, requiring grad
     big normal floats times 40               r   floats whose first row is all zeros
@@ -31,6 +32,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -274,21 +276,31 @@ def outputs(result) -> list:
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
-def main() -> None:
-    rng = np.random.default_rng(SEED)
+def write(cases: list, out: Path, seed: int, make: Callable = make_input) -> None:
+    """Evaluate every case in torch and write the npz described above. A case whose
+    expression torch refuses stores ``<name>/error``, the name of the built-in exception
+    class it raised (the first in its MRO), in place of outputs and gradients."""
+    rng = np.random.default_rng(seed)
     arrays: dict[str, np.ndarray] = {}
-    for name, expr, specs in CASES:
-        inputs = [make_input(spec, rng) for spec in specs]
+    for name, expr, specs in cases:
+        inputs = [make(spec, rng) for spec in specs]
         for j, x in enumerate(inputs):
             arrays[f"{name}/in{j}"] = x
-        fn = eval(f"lambda lib, F, f64, {', '.join(f'x{j}' for j in range(len(inputs)))}: {expr}")
+        fn = eval(f"lambda lib, F, f64, i32, i64, "
+                  f"{', '.join(f'x{j}' for j in range(len(inputs)))}: {expr}")
         cotangents = None
         for dtype, torch_dtype in (("float32", torch.float32), ("float64", torch.float64)):
             xs = [torch.tensor(x.astype(dtype), requires_grad=True) if x.dtype.kind == "f"
                   else torch.tensor(x) for x in inputs]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                outs = outputs(fn(torch, torch.nn.functional, torch.float64, *xs))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    outs = outputs(fn(torch, torch.nn.functional, torch.float64, torch.int32,
+                                      torch.int64, *xs))
+            except Exception as error:   # noqa: BLE001  (the refusal is the oracle)
+                builtin = next(c for c in type(error).__mro__ if c.__module__ == "builtins")
+                arrays[f"{name}/error"] = np.array(builtin.__name__)
+                break
             if cotangents is None:
                 cotangents = [rng.standard_normal(tuple(o.shape)) for o in outs]
                 for k, v in enumerate(cotangents):
@@ -305,10 +317,10 @@ def main() -> None:
                     grad = x.grad if x.grad is not None else torch.zeros_like(x)
                     arrays[f"{name}/{dtype}/grad{j}"] = grad.numpy()
     arrays["cases"] = np.array(json.dumps([{"name": n, "expr": e, "inputs": s}
-                                           for n, e, s in CASES]))
-    np.savez_compressed(OUT, **arrays)
-    print(f"wrote {len(CASES)} cases to {OUT}")
+                                           for n, e, s in cases]))
+    np.savez_compressed(out, **arrays)
+    print(f"wrote {len(cases)} cases to {out}")
 
 
 if __name__ == "__main__":
-    main()
+    write(CASES, OUT, SEED)
