@@ -13,6 +13,7 @@ The layers, bottom up; each uses only those above it in this list:
     utils/data.py  PyTorch's Dataset, samplers and DataLoader (minidl.utils.data)
     train.py       fit, evaluate, predict
     checkpoint.py  save and load, atomically, without pickle
+    jit/           minidl.compile: a step traced once, replayed as a plan
     viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
 """
 import os as _os
@@ -33,6 +34,7 @@ from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace
 from .devices import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
+from .jit import CompileError, compile
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import Generator, default_generator, initial_seed, manual_seed

@@ -1,0 +1,239 @@
+"""A plan: the buffer table and the list of calls that replay one traced step.
+
+From a ``Trace`` the builder numbers every value the step touched (a slot):
+the step's inputs, the parameters (read as ``p._data`` at each call, so an
+optimizer that rebinds them is followed), and one preallocated buffer per op
+output and per gradient. The events become the plan's stages:
+
+    forward     each op's compiled form, in traced order     (forms.py)
+    zero_grad   the optimizer's (or module's) own zero_grad   (eager code)
+    backward    the forms' backward in reverse, writing parameter gradients
+                straight into the optimizer's flat grad buffer
+    clip        nn.utils.clip_grad_norm_ / clip_grad_value_   (eager code)
+    step        the optimizer's own step(): one kernel call per group on its flat
+                buffers (kernels/rules.py), reading lr & co at each call
+
+Replaying needs no graph, no closures and no allocation beyond the returned
+values, which are copies (the buffers are reused by the next call).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..nn.module import Parameter
+from ..tensor import Tensor
+from . import forms
+from .forms import Unsupported
+from .trace import Trace
+
+
+class Slots:
+    """Numbers the values of a trace and records, per slot, where its array
+    comes from at each call and whether a gradient flows to it."""
+
+    def __init__(self, inputs: list[Any]):
+        self.values: list[Any] = []          # per slot: the traced object
+        self.kinds: list[str] = []           # "input", "param" or "buffer"
+        self.grad: list[bool] = []           # whether the backward reaches this slot
+        self.index: dict[int, int] = {}
+        for value in inputs:
+            self._add(value, "input", False)
+
+    def _add(self, value: Any, kind: str, grad: bool) -> int:
+        self.index[id(value)] = len(self.values)
+        self.values.append(value)
+        self.kinds.append(kind)
+        self.grad.append(grad)
+        return len(self.values) - 1
+
+    def slot(self, value: Any) -> int:
+        """The slot of an op's input: a step input, a parameter, or an op output."""
+        if id(value) in self.index:
+            return self.index[id(value)]
+        if isinstance(value, Tensor) and value.is_leaf and (
+                value.requires_grad or isinstance(value, Parameter)):
+            if value._grad_hooks:
+                raise Unsupported("a parameter has a gradient hook: the plan does not run "
+                                  "Python hooks")
+            return self._add(value, "param", value.requires_grad)
+        if isinstance(value, Tensor) and not value.is_leaf:
+            raise Unsupported("an op reads a tensor made outside the step by other ops")
+        raise Unsupported(f"an op reads a {type(value).__name__} that is neither an input of "
+                          f"the step nor a parameter")
+
+    def output(self, value: Any) -> int:
+        """A new slot for an op's output."""
+        if not isinstance(value, Tensor):
+            raise Unsupported(f"an op returned a {type(value).__name__}")
+        if value._grad_hooks:
+            raise Unsupported("a tensor in the step has a gradient hook")
+        return self._add(value, "buffer", value.requires_grad)
+
+    def needs_grad(self, slot: int) -> bool:
+        return self.grad[slot]
+
+
+class Plan:
+    """The replayable form of one trace; ``str(plan)`` is the text ``step.plan`` shows."""
+
+    def __init__(self, trace: Trace, inputs: list[Any], names: dict[int, str]):
+        self.slots = slots = Slots(inputs)
+        self.stages: list[tuple] = []
+        self.forms: list[forms.Form] = []
+        self.names = names
+        for event in trace.events:
+            kind = event[0]
+            if kind == "op":
+                form = forms.build(event[1], slots)
+                self.forms.append(form)
+                if self.stages and self.stages[-1][0] == "forward":
+                    self.stages[-1][1].append(form)
+                else:
+                    self.stages.append(("forward", [form]))
+            elif kind == "backward":
+                self.stages.append(("backward", self._backward(event[1], event[2])))
+            elif kind == "step":
+                if event[2]["closure"] is not None:
+                    raise Unsupported("optimizer.step(closure): the plan replays no closure")
+                self.stages.append(("step", event[1], {}))
+            else:                 # zero_grad, clip: the eager call, with its arguments
+                self.stages.append((kind, event[1], event[2]))
+        self.values: list[Any] = [None] * len(slots.values)
+        self.grads: list[Any] = [None] * len(slots.values)
+        for slot, (value, kind) in enumerate(zip(slots.values, slots.kinds)):
+            if kind == "buffer":
+                self.values[slot] = np.empty_like(value._data)
+                if slots.grad[slot]:
+                    self.grads[slot] = np.empty_like(value._data)
+        self.params = [(slot, value) for slot, (value, kind) in
+                       enumerate(zip(slots.values, slots.kinds)) if kind == "param"]
+        self.scratch = {slot: np.empty_like(value._data) for slot, value in self.params
+                        if slots.grad[slot]}
+
+    def _backward(self, loss: Any, arguments: dict) -> tuple:
+        """The forms on the way from ``loss`` to the parameters, in reverse order."""
+        if any(arguments.get(name) for name in ("grad", "retain_graph", "create_graph",
+                                                  "inputs")):
+            raise Unsupported("backward() with arguments (grad, retain_graph): the plan "
+                              "takes loss.backward() of a scalar loss")
+        if id(loss) not in self.slots.index or self.slots.kinds[self.slots.slot(loss)] != "buffer":
+            raise Unsupported("backward() of a tensor no traced op made")
+        reached = {self.slots.slot(loss)}
+        path, writers = [], {}
+        for form in reversed(self.forms):
+            if form.output in reached:
+                path.append(form)
+                for slot, needed in zip(form.inputs, form.needs):
+                    if needed:
+                        if slot in writers:
+                            raise Unsupported("a tensor feeds two ops on the way to the loss "
+                                              "(the plan keeps one gradient per tensor)")
+                        writers[slot] = form
+                        reached.add(slot)
+        return self.slots.slot(loss), path
+
+    # -- replay -------------------------------------------------------------------
+    def holds(self, arrays: list) -> bool:
+        """Load this call's inputs and parameters; False when a form's check
+        sends the call to eager execution (e.g. a target equal to ignore_index)."""
+        v = self.values
+        v[:len(arrays)] = arrays
+        for slot, param in self.params:
+            v[slot] = param._data
+        return all(form.holds(v) for form in self.forms)
+
+    def run(self) -> None:
+        """Replay the stages on the inputs ``holds`` loaded."""
+        v, g = self.values, self.grads
+        for stage in self.stages:
+            kind = stage[0]
+            if kind == "forward":
+                for form in stage[1]:
+                    form.forward(v)
+            elif kind == "backward":
+                self._run_backward(*stage[1])
+            elif kind == "step":
+                stage[1].step()
+            elif kind == "clip":
+                stage[1](**stage[2])
+            else:
+                stage[1].zero_grad(**stage[2])
+
+    def _run_backward(self, loss: int, path: list) -> None:
+        g = self.grads
+        g[loss] = np.ones_like(self.values[loss])
+        arrived, accumulate = [], []
+        for slot, param in self.params:
+            if not self.slots.grad[slot]:
+                continue
+            if param._grad is None and param._grad_view is not None:
+                g[slot] = param._grad_view          # straight into the flat grad buffer
+                arrived.append(param)
+            else:
+                g[slot] = self.scratch[slot]
+                accumulate.append((param, slot))
+        for form in path:
+            form.backward(self.values, g)
+        for param in arrived:
+            param._grad = param._grad_view
+            param._owner.grad_arrived(param)
+        for param, slot in accumulate:
+            param._accumulate_grad(self.scratch[slot])
+
+    # -- text ---------------------------------------------------------------------
+    def name(self, slot: int) -> str:
+        kind, value = self.slots.kinds[slot], self.slots.values[slot]
+        if kind == "input":
+            return f"in{slot}"
+        if kind == "param":
+            return self.names.get(id(value), f"p{slot}")
+        return f"b{slot}"
+
+    def __str__(self) -> str:
+        lines = ["buffers:"]
+        for slot, (value, kind) in enumerate(zip(self.slots.values, self.slots.kinds)):
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            grad = "  + grad buffer" if kind == "buffer" and self.slots.grad[slot] else ""
+            where = {"input": "step input", "param": "parameter (its flat buffer view)",
+                     "buffer": "preallocated"}[kind]
+            lines.append(f"  {self.name(slot):<10} {str(array.dtype):<8} "
+                         f"{str(array.shape):<12} {where}{grad}")
+        for stage in self.stages:
+            kind = stage[0]
+            if kind == "forward":
+                lines.append("forward:")
+                lines += [f"  {form.kind:<14} {form.describe(self.name)[0]}"
+                          for form in stage[1]]
+            elif kind == "backward":
+                loss, path = stage[1]
+                lines.append(f"backward of {self.name(loss)} (d{self.name(loss)} = 1), "
+                             f"parameter grads written into the flat grad buffer:")
+                lines += [f"  {form.kind:<14} {form.describe(self.name)[1]}" for form in path]
+            elif kind == "step":
+                lines.append(f"step: {type(stage[1]).__name__}.step(): one "
+                             f"{stage[1]._kernel_name} kernel call per param group "
+                             f"(kernels.{stage[1].device}), lr read at each call")
+            else:
+                name = getattr(stage[1], "__name__", type(stage[1]).__name__)
+                arguments = ", ".join(f"{k}={v!r}" for k, v in stage[2].items()
+                                      if k != "parameters")
+                lines.append(f"{kind}: {name}({arguments})")
+        return "\n".join(lines)
+
+
+def check_outputs(result: Any, plan: Plan) -> Callable[[], Any]:
+    """A function that rebuilds ``result`` (what the traced call returned) from
+    the plan's buffers: each tensor a copy, None and tuples of them as they were."""
+    if result is None:
+        return lambda: None
+    if isinstance(result, (tuple, list)):
+        parts = [check_outputs(part, plan) for part in result]
+        return lambda: type(result)(part() for part in parts)
+    if isinstance(result, Tensor) and id(result) in plan.slots.index:
+        slot = plan.slots.index[id(result)]
+        values = plan.values
+        return lambda: Tensor(values[slot].copy(), dtype=values[slot].dtype)
+    raise Unsupported(f"the step returns a {type(result).__name__} that is not a tensor the "
+                      f"plan computes")
