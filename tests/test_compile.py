@@ -1,0 +1,293 @@
+"""minidl.compile: a replayed step follows the eager trajectory and leaves eager's state.
+
+Each test builds the same network twice from one seed, runs the same step
+function eagerly on one and compiled on the other, and compares the loss at
+every step (1e-5 relative) and the parameters, grads and optimizer state at
+the end (rtol 1e-4; the plan repeats eager's numpy calls, so they agree to
+the bit in practice). What a plan cannot hold runs eagerly with a warning, or
+raises CompileError with ``fallback=False``.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import minidl
+import minidl.nn as nn
+from minidl.optim import lr_scheduler
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((300, 64)).astype(np.float32)
+Y = RNG.integers(0, 10, 300)
+
+OPTIMIZERS = {
+    "SGD": dict(lr=1e-2, momentum=0.9, nesterov=True), "Adagrad": dict(lr=1e-2),
+    "RMSprop": dict(lr=1e-3), "Adam": dict(lr=1e-3), "AdamW": dict(lr=1e-3),
+    "Rprop": dict(lr=1e-3), "Adadelta": dict(), "Adamax": dict(lr=1e-3),
+    "NAdam": dict(lr=1e-3), "RAdam": dict(lr=1e-3),
+}
+
+
+def build(optimizer="RMSprop", seed=0, **options):
+    """The digits MLP 64-128-128-10, its optimizer and a step function."""
+    minidl.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                          nn.Linear(128, 10))
+    opt = getattr(minidl.optim, optimizer)(model.parameters(), **OPTIMIZERS[optimizer])
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad(**options.get("zero_grad", {}))
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        if "clip" in options:
+            nn.utils.clip_grad_norm_(model.parameters(), options["clip"])
+        opt.step()
+        return loss
+    return model, opt, step
+
+
+def batches(steps, sizes=(64,)):
+    """(x, y) tensors walking through the data, batch sizes taken in turn."""
+    start = 0
+    for i in range(steps):
+        size = sizes[i % len(sizes)]
+        if start + size > len(X):
+            start = 0
+        yield minidl.tensor(X[start:start + size]), minidl.tensor(Y[start:start + size])
+        start += size
+
+
+def run_both(steps=100, optimizer="RMSprop", sizes=(64,), schedule=False, **options):
+    """Run eager and compiled side by side; compare the losses; return both setups."""
+    eager, compiled = build(optimizer, **options), build(optimizer, **options)
+    step = minidl.compile(compiled[2], fallback=False)
+    schedulers = [lr_scheduler.ExponentialLR(setup[1], gamma=0.97) if schedule else None
+                  for setup in (eager, compiled)]
+    for x, y in batches(steps, sizes):
+        expected, got = eager[2](x, y), step(x, y)
+        assert got.shape == () and got.dtype == np.float32
+        np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-5)
+        for scheduler in schedulers:
+            if scheduler is not None:
+                scheduler.step()
+    return eager, compiled, step
+
+
+def assert_same_state(eager, compiled):
+    for (name, p), q in zip(eager[0].named_parameters(), compiled[0].parameters()):
+        np.testing.assert_allclose(np.asarray(q), np.asarray(p), rtol=1e-4, atol=1e-7,
+                                   err_msg=name)
+        np.testing.assert_allclose(np.asarray(q.grad), np.asarray(p.grad), rtol=1e-4,
+                                   atol=1e-7, err_msg=name)
+    want, got = eager[1].state_dict(), compiled[1].state_dict()
+    assert want["param_groups"] == got["param_groups"]
+    assert want["state"].keys() == got["state"].keys()
+    for index, entry in want["state"].items():
+        for key, value in entry.items():
+            np.testing.assert_allclose(got["state"][index][key], value, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_follows_the_eager_trajectory(optimizer):
+    eager, compiled, step = run_both(100, optimizer)
+    assert_same_state(eager, compiled)
+    assert "linear" in step.plan
+
+
+def test_parameters_are_bit_identical_after_100_steps():
+    eager, compiled, _ = run_both(100)
+    for p, q in zip(eager[0].parameters(), compiled[0].parameters()):
+        assert np.array_equal(np.asarray(p), np.asarray(q))
+
+
+def test_a_changing_batch_size_gets_a_plan_per_shape():
+    eager, compiled, step = run_both(60, sizes=(64, 64, 17))
+    assert_same_state(eager, compiled)
+    assert "(17, 64)" in step.plan and len(step._entries) == 2
+
+
+def test_a_scheduler_changing_the_lr_every_step():
+    eager, compiled, _ = run_both(60, schedule=True)
+    assert_same_state(eager, compiled)
+    assert compiled[1].param_groups[0]["lr"] == pytest.approx(1e-3 * 0.97 ** 60)
+
+
+def test_gradient_clipping_inside_the_step():
+    eager, compiled, step = run_both(40, clip=0.05)
+    assert_same_state(eager, compiled)
+    assert "clip: clip_grad_norm_(max_norm=0.05" in step.plan
+
+
+def test_zero_grad_to_zeros_accumulates_into_the_flat_buffer():
+    eager, compiled, _ = run_both(30, "Adam", zero_grad={"set_to_none": False})
+    assert_same_state(eager, compiled)
+
+
+def test_checkpoint_after_compiled_steps_resumes_bit_identically_in_eager(tmp_path):
+    eager, compiled, _ = run_both(20, "Adam")
+    minidl.save(tmp_path / "a.npz", model=eager[0], optimizer=eager[1])
+    minidl.save(tmp_path / "b.npz", model=compiled[0], optimizer=compiled[1])
+    resumed = [build("Adam", seed=1), build("Adam", seed=2)]
+    for setup, path in zip(resumed, ("a.npz", "b.npz")):
+        saved = minidl.load(tmp_path / path)
+        setup[0].load_state_dict(saved["model"])
+        setup[1].load_state_dict(saved["optimizer"])
+    for x, y in batches(10):
+        assert resumed[0][2](x, y).item() == resumed[1][2](x, y).item()
+    for p, q in zip(resumed[0][0].parameters(), resumed[1][0].parameters()):
+        assert np.array_equal(np.asarray(p), np.asarray(q))
+
+
+def test_numpy_inputs_are_cast_as_eager_linear_casts_them():
+    eager, compiled = build("SGD"), build("SGD")
+    step = minidl.compile(compiled[2], fallback=False)
+    for i in range(5):
+        x, y = X[i * 64:(i + 1) * 64].astype(np.float64), Y[i * 64:(i + 1) * 64]
+        assert step(x, y).item() == eager[2](x, y).item()
+
+
+def test_a_target_outside_the_classes_runs_that_call_eagerly():
+    eager, compiled = build(), build()
+    loss_fn = nn.CrossEntropyLoss()
+
+    def with_ignored(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    step = minidl.compile(with_ignored(*compiled[:2]), fallback=False)
+    reference = with_ignored(*eager[:2])
+    for i, (x, y) in enumerate(batches(6)):
+        if i == 3:
+            y = minidl.tensor(np.where(np.arange(64) < 5, -100, np.asarray(y)))
+        np.testing.assert_allclose(step(x, y).item(), reference(x, y).item(), rtol=1e-5)
+    assert_same_state(eager, compiled)
+    with pytest.raises(ValueError, match="out of range"):
+        step(x, minidl.tensor(np.full(64, 10)))
+
+
+def test_forward_only_under_no_grad_and_eval_get_plans_of_their_own():
+    model, opt, train_step = build()
+    step = minidl.compile(train_step, fallback=False)
+    predict = minidl.compile(lambda x: model(x), fallback=False)
+    x, y = next(batches(1))
+    step(x, y)
+    with minidl.no_grad():
+        expected = np.asarray(model(x))
+        for _ in range(2):
+            got = predict(x)
+            np.testing.assert_array_equal(np.asarray(got), expected)
+    assert not got.requires_grad
+    assert "backward" not in predict.plan and "backward" in step.plan
+    model.eval()
+    step(x, y)      # a train step in eval mode: another key, traced again
+    assert len(step._entries) == 2
+
+
+def test_the_plan_names_buffers_kernels_and_stages():
+    _, _, step = run_both(2)
+    text = step.plan
+    for part in ("buffers:", "0.weight", "(64, 128)", "forward:", "relu", "cross_entropy",
+                 "backward of", "zero_grad: RMSprop(set_to_none=True)",
+                 "step: RMSprop.step(): one rmsprop kernel call"):
+        assert part in text, part
+
+
+# -- what a plan cannot hold -----------------------------------------------------------
+def _refusing_steps(model, opt):
+    def other_op(x, y):
+        opt.zero_grad()
+        loss = (model(x).tanh() ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def item_inside(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        if loss.item() > 100:
+            return loss
+        loss.backward()
+        opt.step()
+        return loss
+
+    def in_place(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        with minidl.no_grad():
+            model[0].weight.mul_(0.999)
+        opt.step()
+        return loss
+
+    def numpy_read(x, y):
+        opt.zero_grad()
+        out = model(x)
+        loss = nn.functional.cross_entropy(out, y)
+        np.asarray(out).argmax(axis=1)
+        loss.backward()
+        opt.step()
+        return loss
+    return {"the op tanh has no compiled form": other_op,
+            r"reads a tensor's value in Python \(item\)": item_inside,
+            "writes into a tensor in place": in_place,
+            r"value in Python \(__array__\)": numpy_read}
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_what_a_plan_cannot_hold_runs_eagerly_with_one_warning(case):
+    eager, compiled = build("Adam"), build("Adam")
+    reason, fn = list(_refusing_steps(*compiled[:2]).items())[case]
+    reference = list(_refusing_steps(*eager[:2]).values())[case]
+    step = minidl.compile(fn)
+    with pytest.warns(RuntimeWarning, match=reason):
+        for x, y in batches(3):
+            assert step(x, y).item() == reference(x, y).item()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        step(*next(batches(1)))
+        reference(*next(batches(1)))
+    assert_same_state(eager, compiled)
+    assert step.plan.startswith("eager (no plan):")
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_fallback_false_raises_naming_the_reason(case):
+    model, opt, _ = build("Adam")
+    reason, fn = list(_refusing_steps(model, opt).items())[case]
+    with pytest.raises(minidl.CompileError, match=reason):
+        minidl.compile(fn, fallback=False)(*next(batches(1)))
+
+
+def test_hooks_are_refused():
+    model, opt, fn = build()
+    handle = model[0].register_forward_hook(lambda module, args, out: None)
+    with pytest.raises(minidl.CompileError, match="forward hook"):
+        minidl.compile(fn, fallback=False)(*next(batches(1)))
+    handle.remove()
+    model[2].weight.register_hook(lambda g: g * 2)
+    with pytest.raises(minidl.CompileError, match="gradient hook"):
+        minidl.compile(fn, fallback=False)(*next(batches(1)))
+
+
+def test_a_hook_added_after_tracing_sends_the_step_back_to_tracing():
+    eager, compiled = build(), build()
+    step = minidl.compile(compiled[2])
+    x, y = next(batches(1))
+    step(x, y), eager[2](x, y)
+    for setup in (eager, compiled):
+        setup[0][0].register_forward_hook(lambda module, args, out: out * 0.5)
+    with pytest.warns(RuntimeWarning, match="forward hook"):
+        assert step(x, y).item() == eager[2](x, y).item()
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="expects a function"):
+        minidl.compile(3)
+    with pytest.raises(TypeError, match="fallback must be True or False"):
+        minidl.compile(lambda: None, fallback="no")
+    assert "no plan yet" in minidl.compile(lambda: None).plan
