@@ -291,3 +291,31 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="fallback must be True or False"):
         minidl.compile(lambda: None, fallback="no")
     assert "no plan yet" in minidl.compile(lambda: None).plan
+
+
+def test_the_digits_cnn_follows_the_eager_trajectory():
+    images = X.reshape(-1, 1, 8, 8)
+
+    def cnn():
+        minidl.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+                              nn.Flatten(), nn.Linear(128, 10))
+        opt = minidl.optim.RMSprop(model.parameters(), lr=1e-3)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return model, opt, step
+    eager, compiled = cnn(), cnn()
+    step = minidl.compile(compiled[2], fallback=False)
+    for i in range(30):
+        start = (i * 48) % 250
+        x, y = minidl.tensor(images[start:start + 48]), minidl.tensor(Y[start:start + 48])
+        np.testing.assert_allclose(step(x, y).item(), eager[2](x, y).item(), rtol=1e-5)
+    assert_same_state(eager, compiled)
+    for part in ("conv2d(in0, 0.weight) + 0.bias", "max_pool2d", "avg_pool2d", "flatten"):
+        assert part in step.plan, part

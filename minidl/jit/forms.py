@@ -11,6 +11,13 @@ dispatching or walking a graph:
     relu            y = max(x, 0), m = x > 0 gx = g m
     cross_entropy   l = mean_i(log sum_k e^(s_ik) - s_i,t_i),  s = x - max_k x
                     gx = (softmax(x) - onehot(t)) / N
+    conv2d, max_pool2d, avg_pool2d   the njit kernels of kernels/nn/cpu.py, called
+                    as the eager op calls them (their own outputs and contexts)
+    flatten         a reshaped view, forward and backward
+
+A form whose gradient is an array of its own (a kernel's result, a view) hands
+it on by reference to the next form; into a parameter's slot, which is the
+optimizer's flat grad buffer, it copies.
 
 ``build(record, slots)`` returns the form of one ``OpRecord``, or raises
 ``Unsupported`` naming what the form cannot hold.
@@ -21,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn import conv, pooling
 from ..tensor import Tensor
 from .trace import OpRecord
 
@@ -36,6 +44,23 @@ class Form:
     inputs: tuple[int, ...] = ()
     output = -1
     needs: tuple[bool, ...] = ()
+    into_param: tuple[bool, ...] = ()
+    made_by = ""      # what makes the output array, when not a preallocated buffer
+
+    def _connect(self, inputs: list, output: Any, slots: Any) -> None:
+        """Take slots for ``inputs`` and ``output``; note which gradients flow."""
+        self.inputs = tuple(slots.slot(t) for t in inputs)
+        self.output = slots.output(output)
+        self.needs = tuple(slots.needs_grad(s) for s in self.inputs)
+        self.into_param = tuple(slots.kinds[s] == "param" for s in self.inputs)
+
+    def _give(self, g: list, i: int, grad: np.ndarray) -> None:
+        """``grad`` as the gradient of input i: copied into a parameter's grad,
+        else handed on as it is."""
+        if self.into_param[i]:
+            np.copyto(g[self.inputs[i]], grad)
+        else:
+            g[self.inputs[i]] = grad
 
     def holds(self, v: list) -> bool:
         """Whether this call's values take the path this form was traced on."""
@@ -58,24 +83,27 @@ def _float_tensor(value: Any, what: str) -> Tensor:
     return value
 
 
+def _input(x: Any, weight: Tensor) -> tuple[Any, Any]:
+    """(the op's input, the dtype a replay casts it to or None), as eager ops cast
+    input that is not a float Tensor to the weight's dtype."""
+    if isinstance(x, Tensor) and x.dtype.kind == "f":
+        return x, None
+    return x, weight.dtype
+
+
 class Linear(Form):
     kind = "linear"
 
     def __init__(self, record: OpRecord, slots: Any):
         args = record.args
         weight = _float_tensor(args["weight"], "linear's weight")
-        x = args["input"] if "input" in args else args["x"]
-        x_array = x._data if isinstance(x, Tensor) else np.asarray(x)
-        if x_array.ndim != 2:
-            raise Unsupported(f"linear on an input of {x_array.ndim} dimensions (the compiled "
-                              f"form takes (N, in))")
-        # Eager linear casts input that is not a float Tensor to the weight's dtype.
-        self.cast = None if isinstance(x, Tensor) and x.dtype.kind == "f" else weight.dtype
+        x, self.cast = _input(args["x"], weight)
+        if np.ndim(x._data if isinstance(x, Tensor) else x) != 2:
+            raise Unsupported("linear on input that is not 2-d (the compiled form takes "
+                              "(N, in))")
         self.has_bias = args["bias"] is not None
-        parents = [x, weight] + ([args["bias"]] if self.has_bias else [])
-        self.inputs = tuple(slots.slot(t) for t in parents)
-        self.output = slots.output(record.output)
-        self.needs = tuple(slots.needs_grad(s) for s in self.inputs)
+        self._connect([x, weight] + ([args["bias"]] if self.has_bias else []), record.output,
+                      slots)
 
     def _rows(self, v: list) -> np.ndarray:
         x = v[self.inputs[0]]
@@ -116,9 +144,7 @@ class ReLU(Form):
 
     def __init__(self, record: OpRecord, slots: Any):
         x = _float_tensor(record.args["x"], "relu's input")
-        self.inputs = (slots.slot(x),)
-        self.output = slots.output(record.output)
-        self.needs = (slots.needs_grad(self.inputs[0]),)
+        self._connect([x], record.output, slots)
         self.zeros = np.zeros(x.shape, x.dtype)     # numpy's SIMD loop: max against an array
         self.mask = np.empty(x.shape, bool)
 
@@ -155,9 +181,7 @@ class CrossEntropy(Form):
             raise Unsupported("cross_entropy with weight or label_smoothing")
         if args["reduction"] not in ("mean", "sum"):
             raise Unsupported(f"cross_entropy with reduction={args['reduction']!r}")
-        self.inputs = (slots.slot(x), slots.slot(target))
-        self.output = slots.output(record.output)
-        self.needs = (slots.needs_grad(self.inputs[0]), False)
+        self._connect([x, target], record.output, slots)
         n, self.n_classes = x.shape
         self.divisor = n if args["reduction"] == "mean" else 1
         self.rows = np.arange(n)
@@ -196,7 +220,124 @@ class CrossEntropy(Form):
                     f" / {self.divisor}" if self.divisor != 1 else "") if self.needs[0] else "")
 
 
-FORMS = {"linear": Linear, "relu": ReLU, "cross_entropy": CrossEntropy}
+class Conv2d(Form):
+    kind = "conv2d"
+    made_by = "the conv2d kernel"
+
+    def __init__(self, record: OpRecord, slots: Any):
+        args = record.args
+        weight = _float_tensor(args["weight"], "conv2d's weight")
+        x, self.cast = _input(args["input"], weight)
+        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+        if len(shape) != 4:
+            raise Unsupported("conv2d of an unbatched image (the compiled form takes N, C, H, W)")
+        self.has_bias = args["bias"] is not None
+        self._connect([x, weight] + ([args["bias"]] if self.has_bias else []),
+                      record.output, slots)
+        kernel = weight.shape[2:]
+        self.stride = conv.as_tuple("stride", args["stride"], 2)
+        self.dilation = conv.as_tuple("dilation", args["dilation"], 2)
+        self.groups = args["groups"]
+        self.pads = conv.conv_padding(args["padding"], kernel, self.stride, self.dilation)
+        self.context = None
+
+    def forward(self, v: list) -> None:
+        x = v[self.inputs[0]]
+        x = np.ascontiguousarray(x if self.cast is None else np.asarray(x, dtype=self.cast))
+        v[self.output], self.context = conv._kernels().conv2d(
+            x, np.ascontiguousarray(v[self.inputs[1]]), self.stride, self.dilation,
+            self.groups, self.pads, v[self.inputs[2]] if self.has_bias else None)
+
+    def backward(self, v: list, g: list) -> None:
+        grads = conv._kernels().conv2d_grad(
+            np.ascontiguousarray(g[self.output]), self.context, self.needs[0], self.needs[1],
+            self.has_bias and self.needs[2])
+        for i, needed in enumerate(self.needs):
+            if needed:
+                self._give(g, i, grads[i])
+
+    def describe(self, name: Any) -> tuple[str, str]:
+        x, w, out = name(self.inputs[0]), name(self.inputs[1]), name(self.output)
+        bias = f" + {name(self.inputs[2])}" if self.has_bias else ""
+        grads = ", ".join(f"d{name(slot)}" for slot, needed in zip(self.inputs, self.needs)
+                          if needed)
+        return (f"{out} = conv2d({x}, {w}){bias}   (kernels.nn.cpu.conv2d: im2col + one gemm)",
+                f"{grads} = kernels.nn.cpu.conv2d_grad(d{out}, the forward's columns)")
+
+
+class Pool2d(Form):
+    """max_pool2d and avg_pool2d (``pooling._pool2d``) of 4-d input."""
+    made_by = "the pooling kernel"
+
+    def __init__(self, record: OpRecord, slots: Any):
+        args = record.args
+        x = _float_tensor(args["x"], f"{args['op']}'s input")
+        if x.ndim != 4:
+            raise Unsupported(f"{args['op']} of an unbatched image")
+        self.kind, self.maximum = args["op"], args["maximum"]
+        self._connect([x], record.output, slots)
+        self.kernel = conv.as_tuple("kernel_size", args["kernel_size"], 2)
+        self.stride = self.kernel if args["stride"] is None else conv.as_tuple(
+            "stride", args["stride"], 2)
+        self.padding = conv.as_tuple("padding", args["padding"], 2, minimum=0)
+        self.padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], self.padding))
+        self.inside = (slice(None), slice(None),
+                       *(slice(p, p + n) for p, n in zip(self.padding, x.shape[2:])))
+        self.choice = None
+
+    def forward(self, v: list) -> None:
+        data = v[self.inputs[0]]
+        if any(self.padding):
+            data = np.pad(data, [(0, 0), (0, 0), *((p, p) for p in self.padding)],
+                          constant_values=-np.inf if self.maximum else 0)
+        data = np.ascontiguousarray(data)
+        kernels = pooling._kernels()
+        if self.maximum:
+            v[self.output], self.choice = kernels.max_pool2d(data, self.kernel, self.stride)
+        else:
+            v[self.output] = kernels.avg_pool2d(data, self.kernel, self.stride)
+
+    def backward(self, v: list, g: list) -> None:
+        if not self.needs[0]:
+            return
+        grad, kernels = np.ascontiguousarray(g[self.output]), pooling._kernels()
+        if self.maximum:
+            grad = kernels.max_pool2d_grad(grad, self.choice, self.padded, self.kernel,
+                                           self.stride)
+        else:
+            grad = kernels.avg_pool2d_grad(grad, self.padded, self.kernel, self.stride)
+        self._give(g, 0, grad[self.inside])
+
+    def describe(self, name: Any) -> tuple[str, str]:
+        x, out = name(self.inputs[0]), name(self.output)
+        return (f"{out} = {self.kind}({x}, {self.kernel})   (kernels.nn.cpu.{self.kind})",
+                f"d{x} = kernels.nn.cpu.{self.kind}_grad(d{out})")
+
+
+class Flatten(Form):
+    kind = "flatten"
+    made_by = "a view of its input"
+
+    def __init__(self, record: OpRecord, slots: Any):
+        x = _float_tensor(record.args["x"], "flatten's input")
+        self.in_shape, self.out_shape = x.shape, record.output.shape
+        self._connect([x], record.output, slots)
+
+    def forward(self, v: list) -> None:
+        v[self.output] = v[self.inputs[0]].reshape(self.out_shape)
+
+    def backward(self, v: list, g: list) -> None:
+        if self.needs[0]:
+            self._give(g, 0, g[self.output].reshape(self.in_shape))
+
+    def describe(self, name: Any) -> tuple[str, str]:
+        x, out = name(self.inputs[0]), name(self.output)
+        return (f"{out} = {x} viewed as {self.out_shape}",
+                f"d{x} = d{out} viewed as {self.in_shape}")
+
+
+FORMS = {"linear": Linear, "relu": ReLU, "cross_entropy": CrossEntropy, "conv2d": Conv2d,
+         "pool2d": Pool2d, "flatten": Flatten}
 
 
 def build(record: OpRecord, slots: Any) -> Form:

@@ -39,6 +39,9 @@ class Slots:
         self.grad: list[bool] = []           # whether the backward reaches this slot
         self.index: dict[int, int] = {}
         for value in inputs:
+            if isinstance(value, Tensor) and value.requires_grad:
+                raise Unsupported("an input of the step requires grad (the plan computes "
+                                  "the gradients of parameters only)")
             self._add(value, "input", False)
 
     def _add(self, value: Any, kind: str, grad: bool) -> int:
@@ -102,9 +105,11 @@ class Plan:
                 self.stages.append((kind, event[1], event[2]))
         self.values: list[Any] = [None] * len(slots.values)
         self.grads: list[Any] = [None] * len(slots.values)
+        self.made_by = {form.output: form.made_by for form in self.forms if form.made_by}
         for slot, (value, kind) in enumerate(zip(slots.values, slots.kinds)):
             if kind == "buffer":
-                self.values[slot] = np.empty_like(value._data)
+                if slot not in self.made_by:
+                    self.values[slot] = np.empty_like(value._data)
                 if slots.grad[slot]:
                     self.grads[slot] = np.empty_like(value._data)
         self.params = [(slot, value) for slot, (value, kind) in
@@ -198,8 +203,9 @@ class Plan:
             grad = "  + grad buffer" if kind == "buffer" and self.slots.grad[slot] else ""
             where = {"input": "step input", "param": "parameter (its flat buffer view)",
                      "buffer": "preallocated"}[kind]
+            where = self.made_by.get(slot, where)
             lines.append(f"  {self.name(slot):<10} {str(array.dtype):<8} "
-                         f"{str(array.shape):<12} {where}{grad}")
+                         f"{str(array.shape):<15} {where}{grad}")
         for stage in self.stages:
             kind = stage[0]
             if kind == "forward":

@@ -24,7 +24,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..nn import functional, losses, module as module_mod, utils as nn_utils
+import sys
+
+from .. import ops
+from ..nn import conv, functional, losses, module as module_mod, pooling, utils as nn_utils
+from ..ops import elementwise, shape
 from ..optim import flat as flat_mod
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
@@ -54,9 +58,13 @@ class Trace:
     reason: str | None = None
 
 
-# The ops with a compiled form: (module that other code looks them up in, name).
-RECORDED_OPS = [(functional, "linear"), (functional, "relu"), (functional, "cross_entropy"),
-                (losses, "cross_entropy")]
+# The ops with a compiled form: kind -> (module, name) of the function. Every
+# module below that holds the same function object gets the wrapper, so that the
+# op is recorded by whichever name calls it (F.relu, minidl.relu, ReLU's F.relu).
+RECORDED_OPS = {"linear": (functional, "linear"), "relu": (elementwise, "relu"),
+                "cross_entropy": (losses, "cross_entropy"), "conv2d": (conv, "conv2d"),
+                "pool2d": (pooling, "_pool2d"), "flatten": (shape, "flatten")}
+HOLDERS = (functional, losses, conv, pooling, ops, elementwise, shape)
 # Reading a tensor's value in Python: the plan would bake in one call's value.
 VALUE_READS = ["item", "__float__", "__int__", "__bool__", "tolist", "numpy", "__array__"]
 
@@ -98,8 +106,14 @@ class Tracer:
             setattr(owner, name, original)
 
     def _install(self) -> None:
-        for owner, name in RECORDED_OPS:
-            self._patch(owner, name, self._recorded_op(name, getattr(owner, name)))
+        holders = HOLDERS + (sys.modules["minidl"],)
+        for kind, (home, name) in RECORDED_OPS.items():
+            original = getattr(home, name)
+            wrapper = self._recorded_op(kind, original)
+            for holder in holders:
+                for attribute, value in list(vars(holder).items()):
+                    if value is original:
+                        self._patch(holder, attribute, wrapper)
         self._patch(Optimizer, "zero_grad", self._effect("zero_grad", Optimizer.zero_grad))
         self._patch(module_mod.Module, "zero_grad",
                     self._effect("zero_grad", module_mod.Module.zero_grad))
