@@ -319,3 +319,58 @@ def test_the_digits_cnn_follows_the_eager_trajectory():
     assert_same_state(eager, compiled)
     for part in ("conv2d(in0, 0.weight) + 0.bias", "max_pool2d", "avg_pool2d", "flatten"):
         assert part in step.plan, part
+
+
+# -- fit, the estimators and the command line ----------------------------------------------
+def _fit_twice(targets, loss_fn, outputs, **options):
+    results = []
+    for compile in (False, True):
+        minidl.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, outputs))
+        opt = minidl.optim.Adam(model.parameters(), lr=1e-3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")      # no fallback: every step after the first compiled
+            history = minidl.fit(model, loss_fn, opt, (X, targets), epochs=3, batch_size=64,
+                                 progress=False, seed=0, compile=compile, **options)
+        results.append((history, [np.asarray(p).copy() for p in model.parameters()]))
+    (eager, eager_params), (compiled, compiled_params) = results
+    np.testing.assert_allclose(compiled.loss, eager.loss, rtol=1e-5)
+    for p, q in zip(eager_params, compiled_params):
+        np.testing.assert_allclose(q, p, rtol=1e-4, atol=1e-7)
+    return eager, compiled
+
+
+def test_fit_compile_classification_with_clipping():
+    eager, compiled = _fit_twice(Y, nn.CrossEntropyLoss(), 10, clip_grad_norm=0.5)
+    assert compiled.accuracy == eager.accuracy
+
+
+def test_fit_compile_regression_reshapes_the_targets_before_the_plan():
+    _fit_twice(X[:, 0] - X[:, 1], nn.MSELoss(), 1, metrics=())
+
+
+def test_fit_compile_must_be_a_bool():
+    model, opt, _ = build()
+    with pytest.raises(TypeError, match="compile must be True or False"):
+        minidl.fit(model, nn.CrossEntropyLoss(), opt, (X, Y), compile="yes")
+
+
+def test_estimators_with_compile_predict_as_without():
+    from minidl.sklearn import MLPClassifier, MLPRegressor
+    for estimator, y in ((MLPClassifier, Y), (MLPRegressor, X[:, 0] * 2.0)):
+        fitted = [estimator(hidden_layer_sizes=(32,), epochs=3, random_state=0,
+                            compile=compile).fit(X, y) for compile in (False, True)]
+        np.testing.assert_allclose(fitted[1].loss_curve_, fitted[0].loss_curve_, rtol=1e-5)
+        np.testing.assert_allclose(fitted[1].predict(X), fitted[0].predict(X), rtol=1e-4,
+                                   atol=1e-6)
+        assert fitted[1].get_params()["compile"] is True
+
+
+def test_the_command_line_trains_the_same_run_with_compile(capsys):
+    from minidl.cli import main
+    outputs = []
+    for extra in ([], ["--compile"]):
+        assert main(["train", "--dataset", "moons", "--hidden", "16", "--no-progress",
+                     "--epochs", "2", *extra]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]

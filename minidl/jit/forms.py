@@ -14,6 +14,7 @@ dispatching or walking a graph:
     conv2d, max_pool2d, avg_pool2d   the njit kernels of kernels/nn/cpu.py, called
                     as the eager op calls them (their own outputs and contexts)
     flatten         a reshaped view, forward and backward
+    mse_loss        l = sum_i (x_i - y_i)^2 / n            gx = 2 (x - y) g / n
 
 A form whose gradient is an array of its own (a kernel's result, a view) hands
 it on by reference to the next form; into a parameter's slot, which is the
@@ -336,7 +337,42 @@ class Flatten(Form):
                 f"d{x} = d{out} viewed as {self.in_shape}")
 
 
-FORMS = {"linear": Linear, "relu": ReLU, "cross_entropy": CrossEntropy, "conv2d": Conv2d,
+class MSELoss(Form):
+    """``mse_loss`` with reduction "mean" or "sum": l = sum_i (x_i - y_i)^2 / n,
+    dl/dx = 2 (x - y) g / n (eager: the two factors of diff * diff, added)."""
+    kind = "mse_loss"
+
+    def __init__(self, record: OpRecord, slots: Any):
+        args = record.args
+        x, target = _float_tensor(args["input"], "mse_loss's input"), args["target"]
+        if args["reduction"] not in ("mean", "sum"):
+            raise Unsupported(f"mse_loss with reduction={args['reduction']!r}")
+        if np.shape(target._data if isinstance(target, Tensor) else target) != x.shape:
+            raise Unsupported("mse_loss with a target of another shape")
+        self._connect([x, target], record.output, slots)
+        self.count = x.size if args["reduction"] == "mean" else 1
+        self.dtype = x.dtype
+        self.diff = np.empty(x.shape, x.dtype)
+        self.squares = np.empty(x.shape, x.dtype)
+
+    def forward(self, v: list) -> None:
+        np.subtract(v[self.inputs[0]], np.asarray(v[self.inputs[1]], self.dtype), out=self.diff)
+        np.multiply(self.diff, self.diff, out=self.squares)
+        v[self.output][()] = np.sum(self.squares) / self.count
+
+    def backward(self, v: list, g: list) -> None:
+        if self.needs[0]:
+            grad = g[self.inputs[0]]
+            np.multiply(g[self.output] / self.count, self.diff, out=grad)
+            grad += grad
+
+    def describe(self, name: Any) -> tuple[str, str]:
+        x, t, out = name(self.inputs[0]), name(self.inputs[1]), name(self.output)
+        return (f"{out} = sum of ({x} - {t})**2 / {self.count}",
+                f"d{x} = 2 ({x} - {t}) d{out} / {self.count}")
+
+
+FORMS = {"mse_loss": MSELoss, "linear": Linear, "relu": ReLU, "cross_entropy": CrossEntropy, "conv2d": Conv2d,
          "pool2d": Pool2d, "flatten": Flatten}
 
 

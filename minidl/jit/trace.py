@@ -5,7 +5,8 @@ have a compiled form (``forms.py``) and the effects a plan can replay are
 wrapped, and everything else that could make a replay differ from running the
 step again is watched:
 
-    recorded ops      F.linear, F.relu, cross_entropy (module and function), ...
+    recorded ops      linear, relu, cross_entropy, mse_loss, conv2d, max/avg_pool2d,
+                      flatten: every name that holds them (F.relu, minidl.relu, ...)
     recorded effects  optimizer.zero_grad(), module.zero_grad(), loss.backward(),
                       optimizer.step(), nn.utils.clip_grad_norm_ and clip_grad_value_
     refused           any other op (Tensor._make), reading a value in Python
@@ -63,7 +64,8 @@ class Trace:
 # op is recorded by whichever name calls it (F.relu, minidl.relu, ReLU's F.relu).
 RECORDED_OPS = {"linear": (functional, "linear"), "relu": (elementwise, "relu"),
                 "cross_entropy": (losses, "cross_entropy"), "conv2d": (conv, "conv2d"),
-                "pool2d": (pooling, "_pool2d"), "flatten": (shape, "flatten")}
+                "pool2d": (pooling, "_pool2d"), "flatten": (shape, "flatten"),
+                "mse_loss": (losses, "mse_loss")}
 HOLDERS = (functional, losses, conv, pooling, ops, elementwise, shape)
 # Reading a tensor's value in Python: the plan would bake in one call's value.
 VALUE_READS = ["item", "__float__", "__int__", "__bool__", "tolist", "numpy", "__array__"]
