@@ -106,7 +106,7 @@ class CompiledStep:
                 for module in trace.modules:
                     for name, param in module.named_parameters():
                         names.setdefault(id(param), name)
-                plan = Plan(trace, list(args), names)
+                plan = Plan(trace, list(args), names, _tensor_ids(result))
                 entry = _Entry(plan, trace.modules, check_outputs(result, plan))
             except Unsupported as error:
                 reason = str(error)
@@ -146,6 +146,13 @@ class CompiledStep:
     def __repr__(self) -> str:
         return f"minidl.compile({getattr(self.fn, '__name__', self.fn)!r}, " \
                f"{len(self._entries)} plan(s))"
+
+
+def _tensor_ids(result: Any) -> set[int]:
+    """The ids of the tensors in what the step returned (a tensor, or tuples of them)."""
+    if isinstance(result, (tuple, list)):
+        return set().union(*map(_tensor_ids, result)) if result else set()
+    return {id(result)}
 
 
 def compile(fn: Callable[..., Any], fallback: bool = True) -> CompiledStep:

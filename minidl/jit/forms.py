@@ -3,12 +3,14 @@
 A form reads and writes the plan's buffer table by slot number: ``v[slot]`` is
 a value (an input, a parameter's array, an op's output buffer) and ``g[slot]``
 the gradient buffer of that value. Each form repeats the numpy calls of the
-eager op (``nn/functional.py``, ``nn/losses.py``) with ``out=`` arguments, so a
-replayed step computes what the eager step computes, without allocating,
+eager op (``nn/functional.py``, ``nn/losses.py``) with ``out=`` arguments, or
+calls the kernel of ``kernels/nn/cpu.py`` the eager op calls, so a replayed
+step computes what the eager step computes, bit for bit, without allocating,
 dispatching or walking a graph:
 
     linear          y = x W^T + b            gx = g W,  gW = g^T x,  gb = sum_rows g
     relu            y = max(x, 0), m = x > 0 gx = g m
+                    (after a linear: fused into its bias add, kernels.nn.cpu.bias_relu)
     cross_entropy   l = mean_i(log sum_k e^(s_ik) - s_i,t_i),  s = x - max_k x
                     gx = (softmax(x) - onehot(t)) / N
     conv2d, max_pool2d, avg_pool2d   the njit kernels of kernels/nn/cpu.py, called
@@ -105,15 +107,22 @@ class Linear(Form):
         self.has_bias = args["bias"] is not None
         self._connect([x, weight] + ([args["bias"]] if self.has_bias else []), record.output,
                       slots)
+        self.relu_mask: np.ndarray | None = None
 
     def _rows(self, v: list) -> np.ndarray:
         x = v[self.inputs[0]]
         return x if self.cast is None else np.asarray(x, dtype=self.cast)
 
+    def fuse_relu(self, relu: ReLU) -> None:
+        """Apply the bias and the ReLU that reads this output in one pass."""
+        self.relu_mask, relu.fused = relu.mask, True
+
     def forward(self, v: list) -> None:
         out = v[self.output]
         np.matmul(self._rows(v), v[self.inputs[1]].T, out=out)
-        if self.has_bias:
+        if self.relu_mask is not None:
+            conv._kernels().bias_relu(out, v[self.inputs[2]], self.relu_mask)
+        elif self.has_bias:
             out += v[self.inputs[2]]
 
     def backward(self, v: list, g: list) -> None:
@@ -130,6 +139,9 @@ class Linear(Form):
         bias = f" + {name(self.inputs[2])}" if self.has_bias else ""
         out = name(self.output)
         forward = f"{out} = {x} @ {w}.T{bias}   (one BLAS gemm into {out}, bias added in place)"
+        if self.relu_mask is not None:
+            forward = (f"{out} = max({x} @ {w}.T{bias}, 0)   (one BLAS gemm into {out}; "
+                       f"bias, ReLU and its mask fused: kernels.nn.cpu.bias_relu)")
         parts = []
         if self.needs[0]:
             parts.append(f"d{x} = d{out} @ {w}")
@@ -148,9 +160,13 @@ class ReLU(Form):
         self._connect([x], record.output, slots)
         self.zeros = np.zeros(x.shape, x.dtype)     # numpy's SIMD loop: max against an array
         self.mask = np.empty(x.shape, bool)
+        self.fused = False                          # done by the linear before it
 
     def forward(self, v: list) -> None:
         x = v[self.inputs[0]]
+        if self.fused:
+            v[self.output] = x
+            return
         np.greater(x, 0, out=self.mask)
         np.maximum(x, self.zeros, out=v[self.output])
 
@@ -160,7 +176,9 @@ class ReLU(Form):
 
     def describe(self, name: Any) -> tuple[str, str]:
         x, out = name(self.inputs[0]), name(self.output)
-        return (f"{out} = max({x}, 0); mask = {x} > 0",
+        forward = f"{out} is {x} (fused into the linear)" if self.fused else \
+            f"{out} = max({x}, 0); mask = {x} > 0"
+        return (forward,
                 f"d{x} = d{out} * mask" if self.needs[0] else "")
 
 

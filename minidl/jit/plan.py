@@ -5,7 +5,8 @@ the step's inputs, the parameters (read as ``p._data`` at each call, so an
 optimizer that rebinds them is followed), and one preallocated buffer per op
 output and per gradient. The events become the plan's stages:
 
-    forward     each op's compiled form, in traced order     (forms.py)
+    forward     each op's compiled form, in traced order     (forms.py); a ReLU
+                after a linear runs inside it (bias, ReLU and mask in one loop)
     zero_grad   the optimizer's (or module's) own zero_grad   (eager code)
     backward    the forms' backward in reverse, writing parameter gradients
                 straight into the optimizer's flat grad buffer
@@ -81,7 +82,8 @@ class Slots:
 class Plan:
     """The replayable form of one trace; ``str(plan)`` is the text ``step.plan`` shows."""
 
-    def __init__(self, trace: Trace, inputs: list[Any], names: dict[int, str]):
+    def __init__(self, trace: Trace, inputs: list[Any], names: dict[int, str],
+                 returned: set[int]):
         self.slots = slots = Slots(inputs)
         self.stages: list[tuple] = []
         self.forms: list[forms.Form] = []
@@ -103,6 +105,7 @@ class Plan:
                 self.stages.append(("step", event[1], {}))
             else:                 # zero_grad, clip: the eager call, with its arguments
                 self.stages.append((kind, event[1], event[2]))
+        self._fuse(returned)
         self.values: list[Any] = [None] * len(slots.values)
         self.grads: list[Any] = [None] * len(slots.values)
         self.made_by = {form.output: form.made_by for form in self.forms if form.made_by}
@@ -116,6 +119,20 @@ class Plan:
                        enumerate(zip(slots.values, slots.kinds)) if kind == "param"]
         self.scratch = {slot: np.empty_like(value._data) for slot, value in self.params
                         if slots.grad[slot]}
+
+    def _fuse(self, returned: set[int]) -> None:
+        """A ReLU whose input is a linear's output, read by nothing else (no other
+        form, not ``returned`` by the step: ids of tensors), runs inside the linear."""
+        readers: dict[int, list] = {}
+        for form in self.forms:
+            for slot in form.inputs:
+                readers.setdefault(slot, []).append(form)
+        for form in self.forms:
+            after = readers.get(form.output, [])
+            if (isinstance(form, forms.Linear) and form.has_bias and len(after) == 1
+                    and isinstance(after[0], forms.ReLU)
+                    and id(self.slots.values[form.output]) not in returned):
+                form.fuse_relu(after[0])
 
     def _backward(self, loss: Any, arguments: dict) -> tuple:
         """The forms on the way from ``loss`` to the parameters, in reverse order."""
