@@ -217,6 +217,74 @@ def test_the_plan_names_buffers_kernels_and_stages():
         assert part in text, part
 
 
+def _with_layers(make_layers, optimizer="Adam"):
+    """eager and compiled copies of a network with extra layers, and the compiled step."""
+    setups = []
+    for _ in range(2):
+        minidl.manual_seed(0)
+        model = nn.Sequential(*make_layers())
+        opt = getattr(minidl.optim, optimizer)(model.parameters(), lr=1e-3)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        setups.append((model, opt, step))
+    return setups[0], setups[1], minidl.compile(setups[1][2], fallback=False)
+
+
+def _train_side_by_side(eager, compiled, step, steps, shape=(-1, 64)):
+    for i, (x, y) in enumerate(batches(steps)):
+        x = minidl.tensor(np.asarray(x).reshape(shape))
+        minidl.manual_seed(100 + i)
+        expected = eager[2](x, y).item()
+        minidl.manual_seed(100 + i)     # the same random stream for both
+        np.testing.assert_allclose(step(x, y).item(), expected, rtol=1e-5)
+
+
+def test_dropout_draws_the_same_masks_from_the_same_stream():
+    eager, compiled, step = _with_layers(lambda: [nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.3),
+                                                  nn.Linear(128, 10)])
+    _train_side_by_side(eager, compiled, step, 50)
+    for p, q in zip(eager[0].parameters(), compiled[0].parameters()):
+        assert np.array_equal(np.asarray(p), np.asarray(q))
+    assert "mask drawn from minidl's generator" in step.plan
+    for model in (eager[0], compiled[0]):
+        model.eval()
+    _train_side_by_side(eager, compiled, step, 5)    # eval: dropout is the identity
+    assert "dropout (identity)" in step.plan
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batch_norm_moves_its_running_statistics_as_eager(momentum):
+    eager, compiled, step = _with_layers(lambda: [
+        nn.Linear(64, 64), nn.BatchNorm1d(64, momentum=momentum), nn.ReLU(),
+        nn.Linear(64, 10)])
+    _train_side_by_side(eager, compiled, step, 60)
+    assert_same_state(eager, compiled)
+    want, got = eager[0].state_dict(), compiled[0].state_dict()
+    assert int(got["1.num_batches_tracked"]) == int(want["1.num_batches_tracked"]) == 60
+    for key, value in want.items():   # the bias before the BatchNorm has a gradient of pure
+        assert np.array_equal(got[key], value), key    # rounding noise, which Adam amplifies:
+                                                       # only a bit-exact replay follows it
+    for model in (eager[0], compiled[0]):
+        model.eval()            # a plan of its own, on the running statistics
+    _train_side_by_side(eager, compiled, step, 10)
+    assert "the running statistics" in step.plan
+    assert_same_state(eager, compiled)
+
+
+def test_batch_norm_2d_in_a_cnn():
+    eager, compiled, step = _with_layers(lambda: [
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128, 10)], optimizer="SGD")
+    _train_side_by_side(eager, compiled, step, 30, shape=(-1, 1, 8, 8))
+    assert_same_state(eager, compiled)
+    np.testing.assert_allclose(compiled[0][1].running_var, eager[0][1].running_var, rtol=1e-5)
+
+
 # -- what a plan cannot hold -----------------------------------------------------------
 def _refusing_steps(model, opt):
     def other_op(x, y):

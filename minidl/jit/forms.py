@@ -17,6 +17,9 @@ dispatching or walking a graph:
                     as the eager op calls them (their own outputs and contexts)
     flatten         a reshaped view, forward and backward
     mse_loss        l = sum_i (x_i - y_i)^2 / n            gx = 2 (x - y) g / n
+    dropout         y = x m / (1 - p), m from minidl's generator at each call
+    batch_norm      BatchNorm1d/2d's forward with its running statistics, and eager's
+                    chain of ops backward, array for array
 
 A form whose gradient is an array of its own (a kernel's result, a view) hands
 it on by reference to the next form; into a parameter's slot, which is the
@@ -32,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..nn import conv, pooling
+from ..random import generator
 from ..tensor import Tensor
 from .trace import OpRecord
 
@@ -390,7 +394,139 @@ class MSELoss(Form):
                 f"d{x} = 2 ({x} - {t}) d{out} / {self.count}")
 
 
-FORMS = {"mse_loss": MSELoss, "linear": Linear, "relu": ReLU, "cross_entropy": CrossEntropy, "conv2d": Conv2d,
+class Dropout(Form):
+    """``F.dropout``: in training y = x m / (1 - p), m drawn from minidl's generator
+    at each call exactly as the eager op draws it (the same random stream); out of
+    training, or with p = 0, the identity (the output is the input's slot)."""
+    kind = "dropout"
+
+    def __init__(self, record: OpRecord, slots: Any):
+        args = record.args
+        x = _float_tensor(args["x"], "dropout's input")
+        self.p, self.identity = args["p"], record.output is x
+        if self.identity:
+            self.kind, self.inputs, self.needs = "dropout (identity)", (slots.slot(x),), (False,)
+            self.output = self.inputs[0]
+            return
+        self._connect([x], record.output, slots)
+        self.scale = np.empty(x.shape, x.dtype)
+
+    def forward(self, v: list) -> None:
+        if self.identity:
+            return
+        x = v[self.inputs[0]]
+        if self.p == 1:
+            self.scale.fill(0)
+        else:
+            keep = generator().random(x.shape) >= self.p
+            np.divide(keep.astype(x.dtype), np.asarray(1.0 - self.p, dtype=x.dtype),
+                      out=self.scale)
+        np.multiply(x, self.scale, out=v[self.output])
+
+    def backward(self, v: list, g: list) -> None:
+        if not self.identity and self.needs[0]:
+            np.multiply(g[self.output], self.scale, out=g[self.inputs[0]])
+
+    def describe(self, name: Any) -> tuple[str, str]:
+        x, out = name(self.inputs[0]), name(self.output)
+        if self.identity:
+            return f"{out} is {x} (not training)", ""
+        return (f"{out} = {x} * mask / {1 - self.p:g}, mask drawn from minidl's generator",
+                f"d{x} = d{out} * mask / {1 - self.p:g}")
+
+
+class BatchNorm(Form):
+    """``BatchNorm1d/2d.forward``: num_batches_tracked, the running statistics and
+
+        y = (x - mean) / sqrt(var + eps) * w + b
+
+    (the batch's mean and biased var in training, the running statistics outside).
+    Forward and backward repeat, array for array, what eager's chain of ops
+    (``F.batch_norm``: mean, sub, mul, mean, add, sqrt, div, mul, add) and its
+    backward compute, in the order ``Tensor.backward`` sums them, so the result
+    is eager's to the bit."""
+    kind = "batch_norm"
+
+    def __init__(self, record: OpRecord, slots: Any):
+        module = self.module = record.args["self"]
+        x = _float_tensor(record.args["x"], f"{type(module).__name__}'s input")
+        self.affine = module.weight is not None
+        self._connect([x] + ([module.weight, module.bias] if self.affine else []),
+                      record.output, slots)
+        self.batch_stats = module.training or not module.track_running_stats
+        self.update = module.training and module.track_running_stats
+        channels = x.shape[1]
+        self.axes = (0, *range(2, x.ndim))
+        self.shape = (1, channels) + (1,) * (x.ndim - 2)
+        self.count = x.size // channels
+        self.eps = x.dtype.type(module.eps)
+        self.centered = np.empty(x.shape, x.dtype)
+        self.normalized = np.empty(x.shape, x.dtype)
+        self.std = np.empty(self.shape, x.dtype)       # sqrt(var + eps), or 1 / it outside training
+
+    def forward(self, v: list) -> None:
+        module, x, axes = self.module, v[self.inputs[0]], self.axes
+        if self.update:
+            module.num_batches_tracked += 1
+        if self.batch_stats:
+            mean = np.sum(x, axis=axes, keepdims=True) / self.count
+            np.subtract(x, mean, out=self.centered)
+            var = np.sum(self.centered * self.centered, axis=axes, keepdims=True) / self.count
+            np.sqrt(var + self.eps, out=self.std)
+            np.divide(self.centered, self.std, out=self.normalized)
+            if self.update:
+                factor = 1.0 / float(module.num_batches_tracked) if module.momentum is None \
+                    else module.momentum
+                module.running_mean *= 1.0 - factor
+                module.running_mean += factor * mean.reshape(-1)
+                module.running_var *= 1.0 - factor
+                module.running_var += factor * var.reshape(-1) * (self.count / (self.count - 1))
+        else:
+            np.subtract(x, module.running_mean.reshape(self.shape).astype(x.dtype),
+                        out=self.centered)
+            self.std[...] = 1.0 / np.sqrt(module.running_var.reshape(self.shape) + module.eps)
+            np.multiply(self.centered, self.std, out=self.normalized)
+        out = v[self.output]
+        if self.affine:
+            np.multiply(self.normalized, v[self.inputs[1]].reshape(self.shape), out=out)
+            out += v[self.inputs[2]].reshape(self.shape)
+        else:
+            out[...] = self.normalized
+
+    def backward(self, v: list, g: list) -> None:
+        grad, axes, count = g[self.output], self.axes, self.count
+        if self.affine:
+            if self.needs[2]:
+                g[self.inputs[2]][...] = grad.sum(axis=axes, keepdims=True).reshape(-1)
+            if self.needs[1]:
+                g[self.inputs[1]][...] = (grad * self.normalized).sum(
+                    axis=axes, keepdims=True).reshape(-1)
+            grad = grad * v[self.inputs[1]].reshape(self.shape)
+        if not self.needs[0]:
+            return
+        if not self.batch_stats:
+            np.multiply(grad, self.std, out=g[self.inputs[0]])
+            return
+        centered, std = self.centered, self.std
+        grad_std = (-grad * centered / std**2).sum(axis=axes, keepdims=True)
+        grad_squares = np.broadcast_to(grad_std / (2 * std) / count, centered.shape)
+        grad_centered = grad / std + grad_squares * centered + grad_squares * centered
+        grad_mean = (-grad_centered).sum(axis=axes, keepdims=True)
+        np.add(grad_centered, np.broadcast_to(grad_mean / count, centered.shape),
+               out=g[self.inputs[0]])
+
+    def describe(self, name: Any) -> tuple[str, str]:
+        x, out = name(self.inputs[0]), name(self.output)
+        stats = "the batch's mean and var" if self.batch_stats else "the running statistics"
+        moved = "; running statistics and num_batches_tracked moved" if self.update else ""
+        affine = f" * {name(self.inputs[1])} + {name(self.inputs[2])}" if self.affine else ""
+        grads = ", ".join(f"d{name(slot)}" for slot, needed in zip(self.inputs, self.needs)
+                          if needed)
+        return (f"{out} = ({x} - mean) / sqrt(var + eps){affine}   ({stats}{moved})",
+                f"{grads}: eager's chain of ops, replayed on kept arrays")
+
+
+FORMS = {"dropout": Dropout, "batch_norm": BatchNorm, "mse_loss": MSELoss, "linear": Linear, "relu": ReLU, "cross_entropy": CrossEntropy, "conv2d": Conv2d,
          "pool2d": Pool2d, "flatten": Flatten}
 
 

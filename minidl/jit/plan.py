@@ -233,7 +233,8 @@ class Plan:
                 loss, path = stage[1]
                 lines.append(f"backward of {self.name(loss)} (d{self.name(loss)} = 1), "
                              f"parameter grads written into the flat grad buffer:")
-                lines += [f"  {form.kind:<14} {form.describe(self.name)[1]}" for form in path]
+                lines += [f"  {form.kind:<14} {form.describe(self.name)[1]}" for form in path
+                          if form.describe(self.name)[1]]
             elif kind == "step":
                 lines.append(f"step: {type(stage[1]).__name__}.step(): one "
                              f"{stage[1]._kernel_name} kernel call per param group "

@@ -6,7 +6,8 @@ wrapped, and everything else that could make a replay differ from running the
 step again is watched:
 
     recorded ops      linear, relu, cross_entropy, mse_loss, conv2d, max/avg_pool2d,
-                      flatten: every name that holds them (F.relu, minidl.relu, ...)
+                      flatten, dropout: every name that holds them (F.relu, minidl.relu,
+                      ...); BatchNorm1d/2d's forward (it also moves the running stats)
     recorded effects  optimizer.zero_grad(), module.zero_grad(), loss.backward(),
                       optimizer.step(), nn.utils.clip_grad_norm_ and clip_grad_value_
     refused           any other op (Tensor._make), reading a value in Python
@@ -28,7 +29,8 @@ from typing import Any, Callable
 import sys
 
 from .. import ops
-from ..nn import conv, functional, losses, module as module_mod, pooling, utils as nn_utils
+from ..nn import (conv, functional, layers, losses, module as module_mod, pooling,
+                  utils as nn_utils)
 from ..ops import elementwise, shape
 from ..optim import flat as flat_mod
 from ..optim.optimizer import Optimizer
@@ -65,8 +67,9 @@ class Trace:
 RECORDED_OPS = {"linear": (functional, "linear"), "relu": (elementwise, "relu"),
                 "cross_entropy": (losses, "cross_entropy"), "conv2d": (conv, "conv2d"),
                 "pool2d": (pooling, "_pool2d"), "flatten": (shape, "flatten"),
-                "mse_loss": (losses, "mse_loss")}
-HOLDERS = (functional, losses, conv, pooling, ops, elementwise, shape)
+                "mse_loss": (losses, "mse_loss"), "dropout": (functional, "dropout"),
+                "batch_norm": (layers.BatchNorm1d, "forward")}   # BatchNorm2d inherits it
+HOLDERS = (functional, losses, conv, pooling, ops, elementwise, shape, layers.BatchNorm1d)
 # Reading a tensor's value in Python: the plan would bake in one call's value.
 VALUE_READS = ["item", "__float__", "__int__", "__bool__", "tolist", "numpy", "__array__"]
 
