@@ -7,8 +7,9 @@ The first call with inputs of a new kind runs ``fn`` eagerly under a tracer
 (``trace.py``) and builds a ``Plan`` from what it recorded (``plan.py``);
 later calls of that kind replay the plan without running ``fn``. A call's kind
 is its key: the inputs' types, shapes, dtypes and requires_grad, the grad mode,
-and for every module the step called, its training flag and whether it has
-hooks, and for every parameter the plan reads, its requires_grad. A new key gets
+and for every module the step called, its training flag, whether it has hooks
+and which parameters and submodules it holds (a layer swapped for another is a
+new key), and for every parameter the plan reads, its requires_grad. A new key gets
 a plan of its own (the last, smaller batch of an epoch; ``eval()``; ``no_grad``).
 
 Whatever a plan cannot hold makes that key run eagerly, with a warning naming
@@ -70,7 +71,8 @@ class CompiledStep:
         inputs = tuple((type(a), a.shape, a.dtype, a._requires_grad) if isinstance(a, Tensor)
                        else (type(a), a.shape, a.dtype) if isinstance(a, np.ndarray)
                        else (type(a), a) for a in args)
-        modules = tuple([(m.training, bool(m._forward_hooks or m._forward_pre_hooks))
+        modules = tuple([(m.training, bool(m._forward_hooks or m._forward_pre_hooks),
+                          *map(id, m._parameters.values()), *map(id, m._modules.values()))
                          for m in self._modules])
         params = tuple([p._requires_grad for p in self._params])
         return inputs, grad_mode._mode.enabled, modules, params
