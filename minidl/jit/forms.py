@@ -120,6 +120,7 @@ class Linear(Form):
     def fuse_relu(self, relu: ReLU) -> None:
         """Apply the bias and the ReLU that reads this output in one pass."""
         self.relu_mask, relu.fused = relu.mask, True
+        relu.made_by = "the linear's buffer (the ReLU runs inside it)"
 
     def forward(self, v: list) -> None:
         out = v[self.output]
