@@ -9,11 +9,11 @@ The layers, bottom up; each uses only those above it in this list:
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
+    jit/           minidl.compile: a step traced once, replayed as a plan
     data.py        the DataLoader of fit; the datasets are minidl.datasets
     utils/data.py  PyTorch's Dataset, samplers and DataLoader (minidl.utils.data)
     train.py       fit, evaluate, predict
     checkpoint.py  save and load, atomically, without pickle
-    jit/           minidl.compile: a step traced once, replayed as a plan
     viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
 """
 import os as _os

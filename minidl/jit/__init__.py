@@ -17,7 +17,9 @@ the reason, once per reason; ``fallback=False`` raises ``CompileError``
 instead, at the point of tracing where the reason shows. As with ``jax.jit``,
 a plan holds the objects ``fn`` used when it was traced: Python side effects of
 ``fn`` other than the recorded ones (printing, appending to a list) happen at
-the tracing call only.
+the tracing call only, and Python values it reads (a flag passed as
+``F.dropout(x, training=flag)``) are those of the tracing call. A compiled step
+runs one call at a time: its plans' buffers are shared between calls.
 """
 from __future__ import annotations
 
