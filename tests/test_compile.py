@@ -135,6 +135,28 @@ def test_a_scheduler_changing_the_lr_every_step():
     assert compiled[1].param_groups[0]["lr"] == pytest.approx(1e-3 * 0.97 ** 60)
 
 
+def test_a_scheduler_stepped_inside_the_step_is_replayed():
+    eager, compiled = build("SGD"), build("SGD")
+    steps = []
+    for model, opt, _ in (eager, compiled):
+        scheduler = lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+
+        def step(x, y, model=model, opt=opt, scheduler=scheduler):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            scheduler.step()
+            return loss
+        steps.append(step)
+    compiled_step = minidl.compile(steps[1], fallback=False)
+    for x, y in batches(10):
+        assert compiled_step(x, y).item() == steps[0](x, y).item()
+    assert compiled[1].param_groups[0]["lr"] == eager[1].param_groups[0]["lr"] == 1e-2 / 8
+    assert "scheduler: StepLR.step()" in compiled_step.plan
+    assert_same_state(eager, compiled)
+
+
 def test_gradient_clipping_inside_the_step():
     eager, compiled, step = run_both(40, clip=0.05)
     assert_same_state(eager, compiled)

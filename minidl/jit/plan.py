@@ -13,6 +13,7 @@ output and per gradient. The events become the plan's stages:
     clip        nn.utils.clip_grad_norm_ / clip_grad_value_   (eager code)
     step        the optimizer's own step(): one kernel call per group on its flat
                 buffers (kernels/rules.py), reading lr & co at each call
+    scheduler   an LR scheduler's own step(), when the step function calls it
 
 Replaying needs no graph, no closures and no allocation beyond the returned
 values, which are copies (the buffers are reused by the next call).
@@ -99,12 +100,8 @@ class Plan:
                     self.stages.append(("forward", [form]))
             elif kind == "backward":
                 self.stages.append(("backward", self._backward(event[1], event[2])))
-            elif kind == "step":
-                if event[2]["closure"] is not None:
-                    raise Unsupported("optimizer.step(closure): the plan replays no closure")
-                self.stages.append(("step", event[1], {}))
-            else:                 # zero_grad, clip: the eager call, with its arguments
-                self.stages.append((kind, event[1], event[2]))
+            else:
+                self.stages.append(_call(*event))
         self._fuse(returned)
         self.values: list[Any] = [None] * len(slots.values)
         self.grads: list[Any] = [None] * len(slots.values)
@@ -176,12 +173,8 @@ class Plan:
                     form.forward(v)
             elif kind == "backward":
                 self._run_backward(*stage[1])
-            elif kind == "step":
-                stage[1].step()
-            elif kind == "clip":
-                stage[1](**stage[2])
             else:
-                stage[1].zero_grad(**stage[2])
+                stage[1](**stage[2])
 
     def _run_backward(self, loss: int, path: list) -> None:
         g = self.grads
@@ -235,16 +228,30 @@ class Plan:
                              f"parameter grads written into the flat grad buffer:")
                 lines += [f"  {form.kind:<14} {form.describe(self.name)[1]}" for form in path
                           if form.describe(self.name)[1]]
-            elif kind == "step":
-                lines.append(f"step: {type(stage[1]).__name__}.step(): one "
-                             f"{stage[1]._kernel_name} kernel call per param group "
-                             f"(kernels.{stage[1].device}), lr read at each call")
             else:
-                name = getattr(stage[1], "__name__", type(stage[1]).__name__)
-                arguments = ", ".join(f"{k}={v!r}" for k, v in stage[2].items()
-                                      if k != "parameters")
-                lines.append(f"{kind}: {name}({arguments})")
+                lines.append(stage[3])
         return "\n".join(lines)
+
+
+def _call(kind: str, obj: Any, arguments: dict) -> tuple:
+    """A recorded effect as a stage ("call", function, its arguments, its line of text):
+    eager code, called again with the traced arguments."""
+    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items() if k != "parameters")
+    if kind == "step":
+        if arguments["closure"] is not None:
+            raise Unsupported("optimizer.step(closure): the plan replays no closure")
+        return ("call", obj.step, {}, f"step: {type(obj).__name__}.step(): one "
+                f"{obj._kernel_name} kernel call per param group (kernels.{obj.device}), "
+                f"lr read at each call")
+    if kind == "scheduler":
+        if any(isinstance(value, Tensor) for value in arguments.values()):
+            raise Unsupported(f"{type(obj).__name__}.step() on a tensor's value: step it "
+                              f"outside the compiled step")
+        return ("call", obj.step, arguments, f"scheduler: {type(obj).__name__}.step({shown})")
+    if kind == "zero_grad":
+        return ("call", obj.zero_grad, arguments,
+                f"zero_grad: {type(obj).__name__}({shown})")
+    return ("call", obj, arguments, f"clip: {obj.__name__}({shown})")     # clip_grad_*_
 
 
 def check_outputs(result: Any, plan: Plan) -> Callable[[], Any]:

@@ -9,7 +9,8 @@ step again is watched:
                       flatten, dropout: every name that holds them (F.relu, minidl.relu,
                       ...); BatchNorm1d/2d's forward (it also moves the running stats)
     recorded effects  optimizer.zero_grad(), module.zero_grad(), loss.backward(),
-                      optimizer.step(), nn.utils.clip_grad_norm_ and clip_grad_value_
+                      optimizer.step(), nn.utils.clip_grad_norm_ and clip_grad_value_,
+                      an LR scheduler's step()
     refused           any other op (Tensor._make), reading a value in Python
                       (.item(), float(t), bool(t), .tolist(), .numpy(), np.asarray(t)),
                       in-place writes, new tensors from Python data, module hooks,
@@ -32,7 +33,7 @@ from .. import ops
 from ..nn import (conv, functional, layers, losses, module as module_mod, pooling,
                   utils as nn_utils)
 from ..ops import elementwise, shape
-from ..optim import flat as flat_mod
+from ..optim import flat as flat_mod, lr_scheduler
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 
@@ -54,7 +55,7 @@ class OpRecord:
 class Trace:
     """What one traced step did, in order: ("op", OpRecord), ("zero_grad", obj,
     set_to_none), ("backward", loss), ("step", optimizer), ("clip", function,
-    arguments). ``modules`` are the
+    arguments), ("scheduler", scheduler, arguments). ``modules`` are the
     modules called, in order of first call."""
     events: list[tuple] = field(default_factory=list)
     modules: list[Any] = field(default_factory=list)
@@ -133,6 +134,10 @@ class Tracer:
                                               "(minidl.tensor, randn, ...): pass it as an input"))
         self._patch(Tensor, "_written", self._watch(
             Tensor._written, lambda *a: "the step writes into a tensor in place"))
+        for scheduler in vars(lr_scheduler).values():    # each class with a step of its own
+            if (isinstance(scheduler, type) and scheduler.__module__ == lr_scheduler.__name__
+                    and "step" in vars(scheduler)):
+                self._patch(scheduler, "step", self._effect("scheduler", scheduler.step))
         for name in ("clip_grad_norm_", "clip_grad_value_"):
             self._patch(nn_utils, name, self._clip(getattr(nn_utils, name)))
         self._patch(nn_utils, "_grad_arrays", self._watch(
