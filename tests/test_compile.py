@@ -481,6 +481,18 @@ def test_fit_compile_regression_reshapes_the_targets_before_the_plan():
     _fit_twice(X[:, 0] - X[:, 1], nn.MSELoss(), 1, metrics=())
 
 
+def test_fit_compile_with_optimizer_stats_measures_every_compiled_step():
+    from minidl.monitor import OptimizerStats
+    records = []
+    for compile in (False, True):
+        model, opt, _ = build("RMSprop")
+        stats = OptimizerStats(opt)
+        minidl.fit(model, nn.CrossEntropyLoss(), opt, (X, Y), epochs=2, batch_size=64,
+                   progress=False, seed=0, compile=compile, callbacks=[stats])
+        records.append(stats.history)
+    assert records[0] == records[1] and len(records[1]) == 2
+
+
 def test_fit_compile_must_be_a_bool():
     model, opt, _ = build()
     with pytest.raises(TypeError, match="compile must be True or False"):

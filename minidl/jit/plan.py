@@ -240,18 +240,25 @@ def _call(kind: str, obj: Any, arguments: dict) -> tuple:
     if kind == "step":
         if arguments["closure"] is not None:
             raise Unsupported("optimizer.step(closure): the plan replays no closure")
-        return ("call", obj.step, {}, f"step: {type(obj).__name__}.step(): one "
+        return ("call", _method(obj, "step"), {}, f"step: {type(obj).__name__}.step(): one "
                 f"{obj._kernel_name} kernel call per param group (kernels.{obj.device}), "
                 f"lr read at each call")
     if kind == "scheduler":
         if any(isinstance(value, Tensor) for value in arguments.values()):
             raise Unsupported(f"{type(obj).__name__}.step() on a tensor's value: step it "
                               f"outside the compiled step")
-        return ("call", obj.step, arguments, f"scheduler: {type(obj).__name__}.step({shown})")
+        return ("call", _method(obj, "step"), arguments,
+                f"scheduler: {type(obj).__name__}.step({shown})")
     if kind == "zero_grad":
-        return ("call", obj.zero_grad, arguments,
+        return ("call", _method(obj, "zero_grad"), arguments,
                 f"zero_grad: {type(obj).__name__}({shown})")
     return ("call", obj, arguments, f"clip: {obj.__name__}({shown})")     # clip_grad_*_
+
+
+def _method(obj: Any, name: str) -> Callable[..., Any]:
+    """``obj.name(...)`` looked up at each call, as the step function looks it up: a
+    wrapper set on the object later (``minidl.monitor.OptimizerStats``) is called too."""
+    return lambda **arguments: getattr(obj, name)(**arguments)
 
 
 def check_outputs(result: Any, plan: Plan) -> Callable[[], Any]:
