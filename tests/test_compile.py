@@ -376,6 +376,35 @@ def test_fallback_false_raises_naming_the_reason(case):
         minidl.compile(fn, fallback=False)(*next(batches(1)))
 
 
+def test_what_the_plan_cannot_replay_is_refused_by_name():
+    model, opt, _ = build("SGD")
+    x, y = next(batches(1))
+
+    def retain(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward(retain_graph=True)
+        return loss
+
+    def closure_step(x, y):
+        def closure():
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            return loss
+        return opt.step(closure)
+
+    def made_inside(x, y):
+        return nn.functional.cross_entropy(model(x) + minidl.zeros(10), y)
+    for fn, reason in ((retain, "retain_graph"), (closure_step, r"step\(closure\)"),
+                       (made_inside, "makes a tensor from Python data")):
+        with pytest.raises(minidl.CompileError, match=reason):
+            minidl.compile(fn, fallback=False)(x, y)
+    x.requires_grad_()
+    with pytest.raises(minidl.CompileError, match="input of the step requires grad"):
+        minidl.compile(lambda x: model(x), fallback=False)(x)
+
+
 def test_hooks_are_refused():
     model, opt, fn = build()
     handle = model[0].register_forward_hook(lambda module, args, out: None)
