@@ -385,8 +385,8 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     never see that epoch. ``stop_on_nonfinite=False`` trains on regardless.
 
     ``compile=True`` runs each training step as a ``minidl.compile`` plan (the
-    same steps, to float32 rounding; a model the plan cannot hold trains eagerly
-    after one warning). The loss is then checked after its step: a non-finite
+    same steps, bit for bit; a model the plan cannot hold trains eagerly after
+    one warning). The loss is then checked after its step: a non-finite
     loss raises the same DivergenceError, with that step already taken.
     """
     _check_optimizer(optimizer)
@@ -408,7 +408,7 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     if not isinstance(stop_on_nonfinite, (bool, np.bool_)):
         raise TypeError(f"stop_on_nonfinite must be True or False, not {stop_on_nonfinite!r}")
     history = History()
-    step = _CompiledStep(model, loss_fn, optimizer, clip_grad_norm) if compile else None
+    step = _FitStep(model, loss_fn, optimizer, clip_grad_norm) if compile else None
     _call_optional(callbacks, "on_train_begin", model)
     try:
         from tqdm.auto import tqdm   # here, not at import: it slows every start by ~0.1 s
@@ -459,7 +459,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
                  loader: DataLoader, metrics: tuple[str, ...], epoch: int,
                  stop_on_nonfinite: bool,
                  clip_grad_norm: float | None = None,
-                 compiled: _CompiledStep | None = None) -> dict[str, float]:
+                 compiled: _FitStep | None = None) -> dict[str, float]:
     """One pass over ``loader`` as epoch number ``epoch`` (from 1); with
     ``stop_on_nonfinite``, DivergenceError at the first non-finite batch loss
     and on non-finite weights at the end. ``compiled`` runs the steps it can."""
@@ -486,7 +486,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
             clip_grad_norm_(model.parameters(), clip_grad_norm)
         optimizer.step()
         if compiled is not None:
-            compiled.learn(output, y)
+            compiled.learn(output)
         tally.add(output, loss, targets)
     if stop_on_nonfinite:
         bad = [name for name, p in model.named_parameters() if not _all_finite([p._data])]
@@ -496,7 +496,7 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
     return tally.logs()
 
 
-class _CompiledStep:
+class _FitStep:
     """fit's training step as a ``minidl.compile`` plan. The first step runs
     eagerly and shows the shape of the model's output, which says whether float
     targets (n,) become (n, 1) (``_targets_like``): that happens before the
@@ -517,7 +517,7 @@ class _CompiledStep:
         self.ready = False
         self.output_shape: tuple[int, ...] = ()
 
-    def learn(self, output: Tensor, y: Tensor) -> None:
+    def learn(self, output: Tensor) -> None:
         """Note the output's shape (after an eager step) past the batch axis."""
         self.output_shape, self.ready = output.shape[1:], True
 
