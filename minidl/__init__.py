@@ -9,6 +9,7 @@ The layers, bottom up; each uses only those above it in this list:
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
+    jit/           minidl.compile: a step traced once, replayed as a plan
     data.py        the DataLoader of fit; the datasets are minidl.datasets
     utils/data.py  PyTorch's Dataset, samplers and DataLoader (minidl.utils.data)
     train.py       fit, evaluate, predict
@@ -33,6 +34,7 @@ from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace
 from .devices import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
+from .jit import CompileError, compile
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import Generator, default_generator, initial_seed, manual_seed

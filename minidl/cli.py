@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--clip-grad-norm", type=_positive_float, metavar="MAX",
                           help="clip the gradients' joint 2-norm to MAX before every step "
                           "(default: no clipping)")
+    training.add_argument("--compile", action="store_true",
+                          help="run each training step as a minidl.compile plan (the same "
+                          "steps, faster; see README)")
     run = train.add_argument_group("run")
     run.add_argument("--epochs", type=_int_at_least(0), help="total number of epochs; with "
                      f"--resume, counted from the start of the run (default: {DEFAULT_EPOCHS})")
@@ -497,7 +500,7 @@ def _train(args: argparse.Namespace) -> int:
         if epochs > start:
             _fit_run(model, loss_fn, optimizer, loader, split, metrics, log,
                      progress=not args.no_progress and progress_bar_redraws(),
-                     clip_grad_norm=settings["clip_grad_norm"],
+                     clip_grad_norm=settings["clip_grad_norm"], compile=args.compile,
                      callbacks=[log] if stats is None else [stats, log])
         else:
             print(f"nothing to train: the run is at epoch {start} of {epochs}")
@@ -514,13 +517,14 @@ def _train(args: argparse.Namespace) -> int:
 
 def _fit_run(model: nn.Module, loss_fn: nn.Module, optimizer: optim.Optimizer,
              loader: DataLoader, split: Any, metrics: tuple[str, ...], log: _EpochLog,
-             progress: bool, clip_grad_norm: float | None, callbacks: list[Any]) -> None:
+             progress: bool, clip_grad_norm: float | None, callbacks: list[Any],
+             compile: bool = False) -> None:
     """fit the epochs from ``log.start`` to ``log.total``; a DivergenceError is
     reworded for the command line: the run's epoch, --lr, what --save holds."""
     try:
         fit(model, loss_fn, optimizer, loader, val_data=(split.X_test, split.y_test),
             epochs=log.total - log.start, metrics=metrics, progress=progress,
-            callbacks=callbacks, clip_grad_norm=clip_grad_norm)
+            callbacks=callbacks, clip_grad_norm=clip_grad_norm, compile=compile)
     except DivergenceError as error:
         epoch = log.start + error.epoch
         where = f"epoch {epoch}/{log.total}" + ("" if error.batch is None

@@ -93,6 +93,7 @@ class _BaseMLP(BaseEstimator):
         "device": params.options("auto", *kernels.BACKENDS),
         "random_state": params.RANDOM_STATE,
         "verbose": params.VERBOSE,
+        "compile": params.BOOLEAN,
     }
     _score_metric: str
 
@@ -101,7 +102,7 @@ class _BaseMLP(BaseEstimator):
                  weight_decay: float = 0.0, batch_size: int | str = 64, epochs: int = 50,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  n_iter_no_change: int = 10, tol: float = 1e-4, device: str = "auto",
-                 random_state: Any = None, verbose: bool = False):
+                 random_state: Any = None, verbose: bool = False, compile: bool = False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -116,6 +117,7 @@ class _BaseMLP(BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.compile = compile
 
     def _loss_fn(self) -> nn.Module:
         raise NotImplementedError
@@ -195,7 +197,7 @@ class _BaseMLP(BaseEstimator):
                 history = fit(self.model_, self._loss_fn(), self.optimizer_, loader,
                               val_data=val_data, epochs=epochs, batch_size=batch_size,
                               metrics=metrics, progress=bool(self.verbose),
-                              callbacks=callbacks)
+                              callbacks=callbacks, compile=bool(self.compile))
         except DivergenceError as error:
             what = ("parameter weights" if error.batch is None
                     else f"loss ({error.loss}) in batch {error.batch}")
@@ -280,6 +282,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Seeds weight initialisation, shuffling and the validation split.
     verbose : bool, default=False
         Show a tqdm progress bar over the epochs.
+    compile : bool, default=False
+        Run each training step as a ``minidl.compile`` plan (the same steps, faster).
 
     Attributes
     ----------

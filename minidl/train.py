@@ -29,7 +29,9 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
+from . import jit
 from .data import DataLoader, is_dataset
+from .nn import utils as nn_utils
 from .nn.utils import clip_grad_norm_
 from .grad_mode import no_grad
 from .tensor import Tensor
@@ -367,7 +369,8 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
         val_data: Data | None = None, epochs: int = 10, batch_size: int = 32,
         metrics: str | Sequence[str] = ("accuracy",), progress: bool = True,
         callbacks: Iterable[Callback] = (), seed: int | None = None,
-        stop_on_nonfinite: bool = True, clip_grad_norm: float | None = None) -> History:
+        stop_on_nonfinite: bool = True, clip_grad_norm: float | None = None,
+        compile: bool = False) -> History:
     """Train ``model`` for ``epochs`` epochs and return the History.
 
     ``train_data`` and ``val_data`` are DataLoaders or ``(X, y)`` arrays; from
@@ -390,8 +393,15 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     backward pass, with a DivergenceError naming the epoch and the batch; so
     do weights that are no longer finite at the end of an epoch. Callbacks
     never see that epoch. ``stop_on_nonfinite=False`` trains on regardless.
+
+    ``compile=True`` runs each training step as a ``minidl.compile`` plan (the
+    same steps, bit for bit; a model the plan cannot hold trains eagerly after
+    one warning). The loss is then checked after its step: a non-finite
+    loss raises the same DivergenceError, with that step already taken.
     """
     _check_optimizer(optimizer)
+    if not isinstance(compile, (bool, np.bool_)):
+        raise TypeError(f"compile must be True or False, not {compile!r}")
     metric_names = _check_metrics(metrics)
     _check_count("epochs", epochs, 0)
     _check_count("batch_size", batch_size, 1)
@@ -408,6 +418,7 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
     if not isinstance(stop_on_nonfinite, (bool, np.bool_)):
         raise TypeError(f"stop_on_nonfinite must be True or False, not {stop_on_nonfinite!r}")
     history = History()
+    step = _FitStep(model, loss_fn, optimizer, clip_grad_norm) if compile else None
     _call_optional(callbacks, "on_train_begin", model)
     try:
         from tqdm.auto import tqdm   # here, not at import: it slows every start by ~0.1 s
@@ -416,7 +427,7 @@ def fit(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, train_data: 
                   file=sys.stderr, dynamic_ncols=True) as bar:
             for epoch in bar:
                 logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_names,
-                                    epoch + 1, stop_on_nonfinite, clip_grad_norm)
+                                    epoch + 1, stop_on_nonfinite, clip_grad_norm, step)
                 if val_loader is not None:
                     val_logs = evaluate(model, loss_fn, val_loader, metrics=metric_names)
                     logs.update((f"val_{key}", value) for key, value in val_logs.items())
@@ -466,15 +477,24 @@ def _optimizer_mode(optimizer: Any, mode: str) -> None:
 def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
                  loader: DataLoader, metrics: tuple[str, ...], epoch: int,
                  stop_on_nonfinite: bool,
-                 clip_grad_norm: float | None = None) -> dict[str, float]:
+                 clip_grad_norm: float | None = None,
+                 compiled: _FitStep | None = None) -> dict[str, float]:
     """One pass over ``loader`` as epoch number ``epoch`` (from 1); with
     ``stop_on_nonfinite``, DivergenceError at the first non-finite batch loss
-    and on non-finite weights at the end."""
+    and on non-finite weights at the end. ``compiled`` runs the steps it can."""
     model.train()
     _optimizer_mode(optimizer, "train")
     tally = _EpochTally(metrics)
     needs_closure = _needs_closure(optimizer)
     for batch, (X, y) in enumerate(loader, start=1):
+        if compiled is not None and compiled.ready:
+            output, loss, targets = compiled(X, y)
+            if stop_on_nonfinite and not np.isfinite(loss._data).all():
+                raise _diverged(optimizer, epoch, f"the training loss is {loss.item()} at "
+                                f"epoch {epoch}, batch {batch} (its step was taken: the step "
+                                f"was compiled)", batch=batch, loss=loss.item())
+            tally.add(output, loss, targets)
+            continue
         optimizer.zero_grad()
         output, loss, targets = _batch_loss(model, loss_fn, X, y)
         if stop_on_nonfinite and not np.isfinite(loss._data).all():
@@ -489,6 +509,8 @@ def _train_epoch(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
             optimizer.step(_batch_closure(model, loss_fn, optimizer, X, y, clip_grad_norm))
         else:
             optimizer.step()
+        if compiled is not None:
+            compiled.learn(output)
         tally.add(output, loss, targets)
     _optimizer_mode(optimizer, "eval")
     if stop_on_nonfinite:
@@ -519,6 +541,39 @@ def _batch_closure(model: Any, loss_fn: Callable[..., Tensor], optimizer: Any, X
             clip_grad_norm_(model.parameters(), clip_grad_norm)
         return loss
     return closure
+
+
+class _FitStep:
+    """fit's training step as a ``minidl.compile`` plan. The first step runs
+    eagerly and shows the shape of the model's output, which says whether float
+    targets (n,) become (n, 1) (``_targets_like``): that happens before the
+    compiled step, so the plan sees targets of the output's shape."""
+
+    def __init__(self, model: Any, loss_fn: Callable[..., Tensor], optimizer: Any,
+                 clip_grad_norm: float | None):
+        def train_step(X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+            optimizer.zero_grad()
+            output = model(X)
+            loss = loss_fn(output, y)
+            loss.backward()
+            if clip_grad_norm is not None:
+                nn_utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            return output, loss
+        self.step = jit.compile(train_step)
+        self.ready = False
+        self.output_shape: tuple[int, ...] = ()
+
+    def learn(self, output: Tensor) -> None:
+        """Note the output's shape (after an eager step) past the batch axis."""
+        self.output_shape, self.ready = output.shape[1:], True
+
+    def __call__(self, X: Tensor, y: Tensor) -> tuple[Tensor, Tensor, np.ndarray]:
+        targets = _targets_like(np.empty((len(y._data), *self.output_shape), bool), y._data)
+        if targets is not y._data:
+            y = Tensor(targets, dtype=targets.dtype)
+        output, loss = self.step(X, y)
+        return output, loss, targets
 
 
 def evaluate(model: Any, loss_fn: Callable[..., Tensor], data: Data,
