@@ -246,6 +246,8 @@ class BatchNorm1d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
+        if self.training:   # refuse before num_batches_tracked counts this batch
+            F.check_batch_statistics(x)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
