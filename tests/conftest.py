@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -79,3 +80,20 @@ def cudasim() -> Callable[..., subprocess.CompletedProcess]:
         assert done.returncode == 0, f"{script} failed:\n{done.stdout}\n{done.stderr}"
         return done
     return run
+
+
+@pytest.fixture
+def forged_sizes() -> Callable[[Path], None]:
+    """A function that makes a zip file a bomb's look-alike: see its docstring."""
+    return _forged_sizes
+
+
+def _forged_sizes(path: Path, claimed: int = 2_900_000_000) -> None:
+    """Make the first member of the zip at ``path`` declare ``claimed`` inflated bytes,
+    in its local header and in the central directory, as a bomb's do."""
+    data = bytearray(path.read_bytes())
+    local = data.index(b"PK\x03\x04")
+    data[local + 22:local + 26] = struct.pack("<I", claimed)
+    central = data.index(b"PK\x01\x02")
+    data[central + 24:central + 28] = struct.pack("<I", claimed)
+    path.write_bytes(bytes(data))
