@@ -295,3 +295,60 @@ def test_a_closed_pipe_under_every_command_is_quiet(capsys, monkeypatch):
         monkeypatch.setattr(sys, "stdout", ClosedPipe())
         assert main(argv) == 141
         assert capsys.readouterr().err == ""
+
+
+# -- the command line checks before it trains (issue 21) ----------------------------------------
+def test_resume_checks_the_arrays_against_the_architecture_before_building_it(
+        capsys, tmp_path, monkeypatch):
+    path = trained_run(tmp_path)
+    claims = tmp_path / "claims.npz"
+    edited(path, claims, lambda tree: tree["args"].update(hidden={"__minidl__": "tuple",
+                                                                   "items": [20000, 20000]}))
+    monkeypatch.setattr("minidl.cli.build", lambda *a: pytest.fail("the model was built"))
+    capsys.readouterr()
+    assert_one_line_error(run_cli(capsys, "train", "--resume", str(claims)), 2,
+                          f"{claims}: does not fit this run: its settings build a network "
+                          f"whose 0.weight has shape (20000, 2), the checkpoint holds one of "
+                          f"shape (16, 2)")
+
+
+def test_a_resumed_run_says_how_far_it_trains_and_that_it_does_not_save(capsys, tmp_path):
+    small = tmp_path / "small.npz"
+    assert main([*SMALL, "--epochs", "1", "--save", str(small)]) == 0
+    edited(small, small, lambda tree: tree["args"].update(epochs=2))
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "train", "--resume", str(small), "--no-progress")
+    assert code == 0 and err == ""
+    assert (f"resumed from {small} at epoch 1, to train to epoch 2 (the run's --epochs; pass "
+            f"--epochs to change it)") in out
+    assert (f"not saving checkpoints of the resumed run: pass --save (it may be {small} "
+            f"itself) to keep them") in out
+    code, out, _ = run_cli(capsys, "train", "--resume", str(small), "--epochs", "3",
+                           "--save", str(small), "--no-progress")
+    assert code == 0 and "(--epochs)" in out and "not saving" not in out
+    assert load(small)["epoch"] == 3
+
+
+def test_a_long_legal_save_name_works_through_the_command_line(capsys, tmp_path):
+    path = tmp_path / ("r" * 240 + ".npz")
+    code, _, err = run_cli(capsys, *SMALL, "--epochs", "1", "--save", str(path))
+    assert (code, err) == (0, "") and load(path)["epoch"] == 1
+
+
+def test_a_run_that_makes_the_loss_worse_fails_with_one_line(capsys):
+    code, out, err = run_cli(capsys, *SMALL, "--epochs", "2", "--lr", "1e6")
+    assert code == 1 and "final: train loss" in out
+    assert err.startswith("minidl: error: training made the loss worse: ") and \
+        err.count("\n") == 1 and "try a smaller --lr than 1e+06" in err
+
+
+def test_fit_refuses_more_epochs_than_python_counts():
+    from minidl.train import fit
+
+    from minidl.optim import SGD
+
+    model = nn.Linear(2, 1)
+    optimizer = SGD(model.parameters(), lr=0.1, device="cpu")
+    with pytest.raises(ValueError, match="Invalid epochs: 9223372036854775808 \\(needs an int "
+                                         "from 0 to 9223372036854775807\\)"):
+        fit(model, nn.MSELoss(), optimizer, (np.zeros((2, 2)), np.zeros((2, 1))), epochs=2**63)
