@@ -40,6 +40,8 @@ def jit_disabled() -> bool:
 
 def cudasim_problem() -> str | None:
     """Why numba's CUDA simulator cannot run here, or None when it can."""
+    if jit_disabled():   # the simulator path builds kernels from njit functions' py_func
+        return "NUMBA_DISABLE_JIT=1: minidl's CUDA kernels are built from compiled njit rules"
     if importlib.util.find_spec("numba_cuda") is None:
         return "numba-cuda is not installed (pip install 'minidl[cuda]')"
     from minidl import kernels
