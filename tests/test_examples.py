@@ -57,7 +57,12 @@ CASES = {
                                           "test accuracy"],
                       ["digits_cnn_filters.png", "digits_cnn_confusion.png",
                        "digits_cnn_misclassified.png"]),
+    "dask_search.py": (["--epochs", "2", "--folds", "2"],
+                       ["the Dask search gives the same scores and best parameters: holds",
+                        "one of each per worker: holds"], ["dask_search.png"]),
 }
+# script -> the module it needs beyond minidl's own dependencies (skipped without it)
+NEEDS = {"dask_search.py": "distributed"}
 
 
 def run_example(script: str, *args: str, env: dict[str, str] | None = None
@@ -78,6 +83,8 @@ def test_every_example_is_tested_and_listed_in_the_readme():
 
 @pytest.mark.parametrize("script", sorted(CASES))
 def test_example_runs_and_prints_its_summary(script: str, tmp_path: Path):
+    if script in NEEDS:
+        pytest.importorskip(NEEDS[script], reason=f"{script} needs {NEEDS[script]}")
     args, expected, plots = CASES[script]
     done = run_example(script, *args, "--out", str(tmp_path))
     for text in expected:
