@@ -8,7 +8,8 @@ The layers, bottom up; each uses only those above it in this list:
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
     data.py        the DataLoader; the datasets are minidl.datasets
     train.py       fit, evaluate, predict
-    checkpoint.py  save and load, atomically, without pickle
+    checkpoint.py  save(obj, f)/load(f) and training checkpoints, without pickle, on
+                   npz.py: .npz files written atomically and read with bounded memory
     viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
 """
 import os as _os
