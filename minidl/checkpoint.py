@@ -75,22 +75,30 @@ def restore_rng(checkpoint: Mapping[str, Any], loader: DataLoader | None = None)
     """Put back the generator states that ``save`` recorded in ``checkpoint["rng"]``.
 
     The global generator is restored in place, so objects holding it see the
-    change; so is ``loader``'s own generator when the loader is given.
+    change; so is ``loader``'s own generator when the loader is given. Every
+    state is checked first: a refused restore changes no generator.
     """
     if "rng" not in checkpoint:
         raise CheckpointError("the checkpoint holds no 'rng' entry to restore")
     state = checkpoint["rng"]
-    generator().bit_generator.state = state["minidl"]
-    if loader is None:
-        return
-    own = loader.generator
-    if (own is None) != (state["loader"] is None):
+    if not isinstance(state, Mapping) or set(state) != {"minidl", "loader"}:
+        raise CheckpointError("restore_rng: the 'rng' entry is not a dict of the 'minidl' "
+                              "and 'loader' generator states")
+    own = None if loader is None else loader.generator
+    if loader is not None and (own is None) != (state["loader"] is None):
         saved = "no loader state" if state["loader"] is None else "a seeded loader's state"
         given = "seeded" if own is not None else "unseeded (it shuffles with the global generator)"
         raise CheckpointError(f"restore_rng: the checkpoint holds {saved}, but the loader is "
                               f"{given}; save with loader= a loader made with the same seed")
-    if own is not None:
-        own.bit_generator.state = state["loader"]
+    targets = [(generator(), state["minidl"])] + ([] if own is None else [(own, state["loader"])])
+    for target, saved_state in targets:   # on a scratch copy: numpy checks the state
+        try:
+            type(target.bit_generator)().state = saved_state
+        except (TypeError, ValueError, KeyError) as error:
+            raise CheckpointError(f"restore_rng: a generator state numpy refuses: "
+                                  f"{type(error).__name__}: {error}") from None
+    for target, saved_state in targets:
+        target.bit_generator.state = saved_state
 
 
 # -- the tree <-> JSON + arrays -------------------------------------------------------------

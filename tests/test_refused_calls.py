@@ -141,3 +141,22 @@ def test_batchnorm_trains_on_an_empty_batch_as_pytorch(layer, shape):
     np.testing.assert_array_equal(np.asarray(layer.running_mean), np.zeros(3))
     np.testing.assert_array_equal(np.asarray(layer.running_var), np.ones(3))
     assert int(np.asarray(layer.num_batches_tracked)) == 1
+
+
+# -- restore_rng -------------------------------------------------------------------------
+def test_a_refused_restore_rng_changes_no_generator(tmp_path):
+    from minidl.checkpoint import CheckpointError, load, restore_rng, save
+    from minidl.data import DataLoader
+    from minidl.random import generator
+
+    save(tmp_path / "run.npz", epoch=1)   # saved without a loader: no loader state
+    checkpoint = load(tmp_path / "run.npz")
+    generator().random()   # move the global generator on from the saved state
+    before = generator().bit_generator.state
+    seeded = DataLoader(np.zeros((4, 1)), batch_size=2, shuffle=True, seed=3)
+    with pytest.raises(CheckpointError, match="holds no loader state, but the loader is seeded"):
+        restore_rng(checkpoint, seeded)
+    checkpoint["rng"]["minidl"] = {"bit_generator": "PCG64", "state": "garbage"}
+    with pytest.raises(CheckpointError, match="a generator state numpy refuses"):
+        restore_rng(checkpoint)
+    assert generator().bit_generator.state == before
