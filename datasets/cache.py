@@ -21,8 +21,9 @@ could have put it there. So it is read only when
   int64 in [0, n_classes) or finite float32 targets.
 
 Anything else (a foreign, damaged or oversized file, a wrong field) is a miss:
-the split is made again and the entry rewritten. Without the secret (a home
-that cannot be written) nothing is cached.
+the split is made again and the entry rewritten, replacing a symbolic link
+planted at its name rather than writing where the link points. Without the
+secret (a home that cannot be written) nothing is cached.
 
 ``MINIDL_CACHE_DIR`` names the folder (default ``$XDG_CACHE_HOME/minidl/datasets``,
 else ``~/.cache/minidl/datasets``); ``MINIDL_CACHE_DIR=off`` turns the cache off.
@@ -192,6 +193,7 @@ def write(arguments: dict[str, Any], fields: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, {"fields": np.array(others),
-                                **{name: fields[name] for name in ARRAYS}})
+                                **{name: fields[name] for name in ARRAYS}},
+                         follow_symlinks=False)   # a link planted here redirects nothing
     except OSError:
         pass

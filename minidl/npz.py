@@ -16,7 +16,8 @@ reader stops at the declared size, and checks the CRC).
 Writing, ``write_atomically(path, arrays)``, to a new path or over a regular file:
 
 1. the target is checked: a directory, a character device (``/dev/null``), a
-   fifo or a socket is refused; a symbolic link is followed to its file;
+   fifo or a socket is refused; a symbolic link is followed to its file
+   (the dataset cache replaces the link instead);
 2. the arrays go to a temporary sibling ``.NAME.XXXXXXXXXXXXXXXX.tmp`` (a hashed
    name when NAME is long, so that a legal NAME always leaves room), created
    with the existing file's mode and locked (``flock``) while it is written;
@@ -165,35 +166,40 @@ def write(file: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
     np.savez(file, allow_pickle=False, **arrays)
 
 
-def target(path: str | bytes | os.PathLike) -> str:
-    """The file a save to ``path`` writes: its symbolic links followed. Refuses an
-    empty path, a directory, and anything that exists but is no regular file."""
+def target(path: str | bytes | os.PathLike, follow_symlinks: bool = True) -> str:
+    """The file a save to ``path`` writes: its symbolic links followed (else a link
+    at ``path`` is itself replaced). Refuses an empty path, a directory, and
+    anything that exists but is no regular file."""
     name = os.fsdecode(path)
     if not name:
         raise FileNotFoundError("an empty path '' names no file")
-    resolved = os.path.realpath(name)
+    resolved = os.path.realpath(name) if follow_symlinks else os.path.abspath(name)
     try:
-        mode = os.stat(resolved).st_mode
+        mode = os.stat(resolved, follow_symlinks=follow_symlinks).st_mode
     except FileNotFoundError:
         mode = None
     if mode is not None and stat.S_ISDIR(mode) or name.endswith(os.sep):
         raise IsADirectoryError(f"{name!r} is a directory; give the file a name, "
                                 f"e.g. {os.path.join(name, 'run.npz')!r}")
-    if mode is not None and not stat.S_ISREG(mode):
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
         raise OSError(f"{name!r} is not a regular file but a device, fifo or socket; "
                       f"a save replaces only regular files")
     return resolved
 
 
-def write_atomically(path: str | bytes | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+def write_atomically(path: str | bytes | os.PathLike, arrays: dict[str, np.ndarray],
+                     follow_symlinks: bool = True) -> None:
     """Write ``arrays`` to ``path`` so that it holds either the old file or the
-    whole new one: see the module docstring."""
-    final = target(path)
+    whole new one: see the module docstring. ``follow_symlinks=False`` replaces
+    a symbolic link at ``path`` instead of writing to its target (for folders
+    that others can write to: a planted link never redirects the write)."""
+    final = target(path, follow_symlinks)
     directory, name = os.path.split(final)
     _remove_stale_temporaries(directory, name)
     temporary = os.path.join(directory, f"{_prefix(name)}.{secrets.token_hex(8)}.tmp")
     try:
-        old = os.stat(final)
+        old = os.stat(final, follow_symlinks=False)
+        old = old if stat.S_ISREG(old.st_mode) else None   # a link's mode is not kept
     except FileNotFoundError:
         old = None
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -203,3 +203,14 @@ def test_the_secret_is_private_and_made_once(tmp_path, monkeypatch):
     assert len(key) == 32 and cache.secret() == key and os.stat(path).st_mode & 0o077 == 0
     os.chmod(path, 0o644)
     assert cache.secret() is None
+
+
+def test_a_link_planted_at_an_entrys_name_redirects_no_write(cache_dir, tmp_path, monkeypatch):
+    made = load("moons", n_samples=100)
+    entry = cache.entry(MOONS)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    entry.unlink()
+    entry.symlink_to(victim)
+    assert_rebuilt(made, monkeypatch)
+    assert victim.read_text() == "precious" and not entry.is_symlink()
