@@ -218,12 +218,11 @@ def save(obj: Any, f: Any = None, optimizer: Any = None, *, model: Any = None,
     """
     if _is_destination(f):
         given = [name for name, value in (("optimizer", optimizer), ("model", model),
-                                          ("loader", loader)) if value is not None]
-        if given or extra or allow_nonfinite:
-            raise TypeError(f"save(obj, f) writes one object; {', '.join(given + list(extra))}"
-                            f"{' and ' if given or extra else ''}"
-                            f"{'allow_nonfinite ' if allow_nonfinite else ''}belong to "
-                            f"save(path, model, optimizer, ...)")
+                                          ("loader", loader), ("allow_nonfinite", allow_nonfinite))
+                 if value is not None and value is not False] + list(extra)
+        if given:
+            raise TypeError(f"save(obj, f) writes one object; {', '.join(given)}: arguments of "
+                            f"the checkpoint form save(path, model, optimizer, ...)")
         _write(f, _file_arrays(OBJECT_KEY, obj))
         return
     if f is not None and model is not None:
