@@ -81,15 +81,14 @@ def main() -> None:
             [client.submit(threads_in_a_task, workers=[address], pure=False)
              for address in addresses])))
 
+    scores = [search.cv_results_["mean_test_score"] for search in (serial, distributed)]
     rows = [[params["mlpclassifier__optimizer"], params["mlpclassifier__learning_rate"],
-             serial.cv_results_["mean_test_score"][i], distributed.cv_results_["mean_test_score"][i]]
-            for i, params in enumerate(serial.cv_results_["params"])]
+             scores[0][i], scores[1][i]] for i, params in enumerate(serial.cv_results_["params"])]
     print(table(["optimizer", "lr", "score in this process", "score on Dask"], rows))
     print(f"\nsearch in this process: {serial_time:.1f} s; on {args.workers} Dask workers: "
           f"{dask_time:.1f} s (including the workers' start-up)")
     print(f"best: {distributed.best_params_}, score {distributed.best_score_:.4f}")
-    same = (serial.best_params_ == distributed.best_params_ and np.array_equal(
-        serial.cv_results_["mean_test_score"], distributed.cv_results_["mean_test_score"]))
+    same = serial.best_params_ == distributed.best_params_ and np.array_equal(*scores)
     print(f"the Dask search gives the same scores and best parameters: {verdict(same)}")
     counts = sorted(set((numba, tuple(blas)) for numba, blas in workers.values()))
     one = all(numba == 1 and all(count == 1 for count in blas) for numba, blas in counts)

@@ -159,9 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     model = train.add_argument_group("data and model")
     model.add_argument("--dataset", help="dataset name, one of those `minidl datasets` lists "
                        "(required unless --resume)")
-    model.add_argument("--hidden", type=_sizes("layer widths", "128,128"), help="widths of the hidden layers, comma "
+    model.add_argument("--hidden", type=_sizes("layer widths", "128,128"),
+                       help="widths of the hidden layers, comma "
                        "separated, or none (default: 64,64; none with --conv)")
-    model.add_argument("--conv", type=_sizes("channel counts", "16,32"), help="channels of the convolution blocks "
+    model.add_argument("--conv", type=_sizes("channel counts", "16,32"),
+                       help="channels of the convolution blocks "
                        "(Conv2d 3x3 padding 1, activation, MaxPool2d 2) that run on the images "
                        "before the --hidden layers, comma separated, e.g. 16,32; image "
                        "datasets only (digits); with --conv, --hidden defaults to none")
@@ -550,7 +552,8 @@ def _train(args: argparse.Namespace) -> int:
                          f"pass more than {checkpoint['epoch']} to train on)")
     _check_outputs(args)
     device = kernels.resolve(args.device)
-    _check_optimizer_options(settings, device)
+    _check_optimizer_options(settings, device,
+                             "" if checkpoint is None else f"{args.resume}: the run's ")
 
     name = settings["dataset"]
     classification = minidl_datasets.task(name) == "classification"
@@ -604,7 +607,8 @@ def _train(args: argparse.Namespace) -> int:
     stats = None if args.plot is None else OptimizerStats(optimizer)   # for --plot's panels
     # fit reports a diverging run itself: numpy's overflow warnings would only add noise.
     with np.errstate(all="ignore"):
-        before = evaluate(model, loss_fn, (split.X_train, split.y_train), metrics=())["loss"]
+        before = (evaluate(model, loss_fn, (split.X_train, split.y_train), metrics=())["loss"]
+                  if epochs > start else None)
         if epochs > start:
             _fit_run(model, loss_fn, optimizer, loader, split, metrics, log,
                      progress=not args.no_progress and progress_bar_redraws(),
@@ -620,7 +624,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.plot is not None:
         training_curves(history, args.plot, metrics[0], stats, first_epoch=start + 1)
         print(f"curves saved to {args.plot}")
-    if epochs > start and not train_logs["loss"] <= before:
+    if before is not None and not train_logs["loss"] <= before:
         print(f"minidl: error: training made the loss worse: {before:.4g} before, "
               f"{train_logs['loss']:.4g} after; the run did not learn; try a smaller --lr "
               f"than {optimizer.param_groups[0]['lr']:g}", file=sys.stderr)
@@ -628,10 +632,11 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_optimizer_options(settings: dict[str, Any], device: str) -> None:
+def _check_optimizer_options(settings: dict[str, Any], device: str, source: str) -> None:
     """Build the optimizer of ``settings`` on one number, so that an option it refuses
     stops the run before any work, in a message that names the option's flag (the
-    first option refused on its own, the others at their defaults)."""
+    first option refused on its own, the others at their defaults) after
+    ``source`` (where the settings come from: "" for the command line)."""
     def refusal(options: dict[str, Any]) -> ValueError | None:
         try:
             build_optimizer(options, [Tensor(np.zeros(1, np.float32), requires_grad=True)],
@@ -646,8 +651,8 @@ def _check_optimizer_options(settings: dict[str, Any], device: str) -> None:
     keys = ("lr", *OPTIMIZERS[settings["optimizer"]][2])
     for key in keys:
         if refusal({**settings, **{other: None for other in keys if other != key}}):
-            raise UsageError(f"{_flag(key)} {_shown(settings[key])}: {error}") from None
-    raise UsageError(str(error)) from None
+            raise UsageError(f"{source}{_flag(key)} {_shown(settings[key])}: {error}") from None
+    raise UsageError(f"{source}{error}") from None
 
 
 def _check_shapes(path: str, state: Any, shapes: dict[str, tuple[int, ...]]) -> None:
