@@ -33,6 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from common import parser, positive_int, pyplot, save_figure, table, verdict
 from minidl.sklearn import MLPClassifier
+from minidl.threads import training_threads
 
 GRID = {"mlpclassifier__optimizer": ["rmsprop", "adam"],
         "mlpclassifier__learning_rate": [1e-3, 1e-2]}
@@ -42,16 +43,6 @@ def search(epochs: int, folds: int, seed: int) -> GridSearchCV:
     pipeline = make_pipeline(StandardScaler(), MLPClassifier(
         hidden_layer_sizes=(64,), epochs=epochs, random_state=seed))
     return GridSearchCV(pipeline, GRID, cv=folds)
-
-
-def threads_in_a_task() -> tuple[int, list[int]]:
-    """numba's threads as an estimator trains in this worker, and BLAS's."""
-    import numba
-
-    from minidl.threads import blas_libraries, dask_worker_share
-
-    with dask_worker_share():
-        return numba.get_num_threads(), [info["num_threads"] for info in blas_libraries()]
 
 
 def main() -> None:
@@ -78,7 +69,7 @@ def main() -> None:
         dask_time = time.perf_counter() - started
         addresses = list(client.scheduler_info()["workers"])   # one task on each worker
         workers = dict(zip(addresses, client.gather(
-            [client.submit(threads_in_a_task, workers=[address], pure=False)
+            [client.submit(training_threads, workers=[address], pure=False)
              for address in addresses])))
 
     scores = [search.cv_results_["mean_test_score"] for search in (serial, distributed)]
@@ -104,7 +95,8 @@ def main() -> None:
     axis.bar(positions + 0.2, [row[3] for row in rows], 0.4,
              label=f"on {args.workers} Dask workers")
     axis.set_xticks(positions, [f"{row[0]}\nlr {row[1]:g}" for row in rows])
-    axis.set(ylabel=f"mean {args.folds}-fold CV accuracy", ylim=(0, 1.2),
+    axis.set(xlabel="optimizer and learning rate",
+             ylabel=f"mean {args.folds}-fold CV accuracy", ylim=(0, 1.2),
              yticks=np.linspace(0, 1, 6),
              title=f"GridSearchCV on digits, {args.epochs} epochs per fit")
     axis.legend(loc="upper center", ncols=2)

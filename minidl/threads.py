@@ -138,3 +138,13 @@ def dask_worker_share() -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(before)
+
+
+def training_threads() -> tuple[int, list[int]]:
+    """(numba's threads, each loaded BLAS library's threads) that an estimator trains
+    on in this Python thread, inside ``dask_worker_share``: submitted as a task to
+    a Dask worker (``client.submit(training_threads)``), what its estimators get."""
+    import numba
+
+    with dask_worker_share():
+        return numba.get_num_threads(), [info["num_threads"] for info in blas_libraries()]

@@ -25,6 +25,8 @@ if (_SOURCE / "kernels" / "__init__.py").is_file():
 # The dataset cache of this test run, its processes included: a new empty folder,
 # so no test reads what an earlier run or the user left in ~/.cache.
 os.environ["MINIDL_CACHE_DIR"] = tempfile.mkdtemp(prefix="minidl-test-cache-")
+# ... and the cache's secret (in $XDG_CONFIG_HOME/minidl) is this run's too.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="minidl-test-config-")
 
 # In CI (CI=true) hypothesis draws the same examples on every run, so a submission
 # is judged on the examples it was tested with here, never on a new draw.
