@@ -147,15 +147,14 @@ def load(name: str, test_size: float = 0.2, seed: int = 0, standardize: bool = T
     if images and name not in IMAGE_SHAPES:
         raise ValueError(f"images=True needs an image dataset ({', '.join(IMAGE_SHAPES)}); "
                          f"{name!r} has no image shape")
-    entry = cache.entry({"name": name, "test_size": float(test_size), "seed": int(seed),
-                         "standardize": bool(standardize),
-                         "standardize_target": bool(standardize_target),
-                         "images": bool(images), "options": options})
-    stored = cache.read(entry)
+    arguments = {"name": name, "test_size": float(test_size), "seed": int(seed),
+                 "standardize": bool(standardize), "standardize_target": bool(standardize_target),
+                 "images": bool(images), "options": options}
+    stored = cache.read(arguments, task(name))
     if stored is not None:
         return Split(**stored)
     split = _split(name, test_size, seed, standardize, standardize_target, images, options)
-    cache.write(entry, {field.name: getattr(split, field.name) for field in fields(Split)})
+    cache.write(arguments, {field.name: getattr(split, field.name) for field in fields(Split)})
     return split
 
 

@@ -13,7 +13,8 @@ The layers, bottom up; each uses only those above it in this list:
     data.py        the DataLoader of fit; the datasets are minidl.datasets
     utils/data.py  PyTorch's Dataset, samplers and DataLoader (minidl.utils.data)
     train.py       fit, evaluate, predict
-    checkpoint.py  save and load, atomically, without pickle
+    checkpoint.py  save(obj, f)/load(f) and training checkpoints, without pickle, on
+                   npz.py: .npz files written atomically and read with bounded memory
     viz.py         the graph behind a tensor as DOT text or a picture (grad_fn.py names ops)
 """
 import os as _os

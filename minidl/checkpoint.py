@@ -1,24 +1,27 @@
-"""Checkpoints: model, optimizer, RNG states and extra values in one .npz, no pickle.
+"""Saving and loading without pickle: PyTorch's ``save(obj, f)``/``load(f)``, and
+checkpoints of a training run (model, optimizer, RNG states and extra values).
 
-``save(path, model, optimizer, loader=loader, epoch=3)`` writes one .npz file
-(``np.load(path, allow_pickle=False)`` reads it) with two kinds of entries:
+Both forms write one .npz file (``np.load(path, allow_pickle=False)`` reads it)
+with two kinds of entries:
 
     model/0.weight, optimizer/state/0/square_avg, ...   every array, under its path
     minidl_checkpoint                                   UTF-8 JSON (a uint8 array):
-        {"format": "minidl.checkpoint", "version": 1, "tree": ...}
+        {"format": "minidl.checkpoint", "version": 1, "tree": ...}     a checkpoint
+        {"format": "minidl.checkpoint", "version": 1, "object": ...}   save(obj, f)
 
-The tree is the checkpoint's nested dicts, lists and numbers as JSON, with
-each array replaced by a reference to its entry. Tuples, dicts with non-str
-keys (the optimizer's parameter indices) and numpy scalars are tagged so that
-``load`` gives back the same types: ``{"__minidl__": "tuple", "items": [...]}``.
+The tree (or object) is the saved nested dicts, lists and numbers as JSON, with
+each array replaced by a reference to its entry. Tensors, tuples, dicts with
+non-str keys (the optimizer's parameter indices) and numpy scalars are tagged
+so that ``load`` gives back the same types: ``{"__minidl__": "tuple", "items":
+[...]}``. safetensors was not chosen: it stores flat dicts of tensors only,
+and an optimizer's state_dict is a nested tree of arrays and numbers.
 
-The file is written atomically: into a temporary file in the same directory,
-flushed and fsynced, then renamed over ``path`` with ``os.replace``. A crash
-mid-save leaves the previous checkpoint as it was, and a temporary file
-``.NAME.PID.XXXXXXXX.tmp``: the next save to ``path`` removes those whose
-process PID is no longer running (on POSIX systems). ``save`` refuses model
-or optimizer arrays holding nan or inf, the weights of a diverged run, unless
-``allow_nonfinite=True``.
+Files are written and read through ``minidl.npz``: atomically (a crash
+mid-save leaves the previous file as it was; a device, fifo or directory is
+never replaced; the old file's mode is kept), and with every entry's inflated
+size checked before it is read (``load(..., max_bytes=)``: a zip bomb is
+refused at once). ``save`` refuses model or optimizer arrays holding nan or
+inf, the weights of a diverged run, unless ``allow_nonfinite=True``.
 
 Resuming bit-identically needs the random state too: ``save`` records minidl's
 global generator (init, dropout, shuffling by unseeded loaders) and, given
@@ -33,25 +36,25 @@ draws the same numbers as one that was never interrupted.
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
-import re
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from . import npz
 from .data import DataLoader
 from .random import generator
+from .tensor import Tensor
 
 __all__ = ["CheckpointError", "save", "load", "rng_state", "restore_rng", "FORMAT", "VERSION"]
 
 FORMAT = "minidl.checkpoint"
 VERSION = 1
 META_KEY = "minidl_checkpoint"
+TREE_KEY, OBJECT_KEY = "tree", "object"   # a checkpoint's contents; save(obj, f)'s obj
 TAG = "__minidl__"
 _RESERVED_KEYS = {META_KEY, "file", "allow_pickle"}  # np.savez's own argument names
 
@@ -72,22 +75,30 @@ def restore_rng(checkpoint: Mapping[str, Any], loader: DataLoader | None = None)
     """Put back the generator states that ``save`` recorded in ``checkpoint["rng"]``.
 
     The global generator is restored in place, so objects holding it see the
-    change; so is ``loader``'s own generator when the loader is given.
+    change; so is ``loader``'s own generator when the loader is given. Every
+    state is checked first: a refused restore changes no generator.
     """
     if "rng" not in checkpoint:
         raise CheckpointError("the checkpoint holds no 'rng' entry to restore")
     state = checkpoint["rng"]
-    generator().bit_generator.state = state["minidl"]
-    if loader is None:
-        return
-    own = loader.generator
-    if (own is None) != (state["loader"] is None):
+    if not isinstance(state, Mapping) or set(state) != {"minidl", "loader"}:
+        raise CheckpointError("restore_rng: the 'rng' entry is not a dict of the 'minidl' "
+                              "and 'loader' generator states")
+    own = None if loader is None else loader.generator
+    if loader is not None and (own is None) != (state["loader"] is None):
         saved = "no loader state" if state["loader"] is None else "a seeded loader's state"
         given = "seeded" if own is not None else "unseeded (it shuffles with the global generator)"
         raise CheckpointError(f"restore_rng: the checkpoint holds {saved}, but the loader is "
                               f"{given}; save with loader= a loader made with the same seed")
-    if own is not None:
-        own.bit_generator.state = state["loader"]
+    targets = [(generator(), state["minidl"])] + ([] if own is None else [(own, state["loader"])])
+    for target, saved_state in targets:   # on a scratch copy: numpy checks the state
+        try:
+            type(target.bit_generator)().state = saved_state
+        except (TypeError, ValueError, KeyError) as error:
+            raise CheckpointError(f"restore_rng: a generator state numpy refuses: "
+                                  f"{type(error).__name__}: {error}") from None
+    for target, saved_state in targets:
+        target.bit_generator.state = saved_state
 
 
 # -- the tree <-> JSON + arrays -------------------------------------------------------------
@@ -114,7 +125,11 @@ class _Encoder:
         return key
 
     def encode(self, value: Any, path: list[str]) -> Any:
-        where = "/".join(path)
+        where = "/".join(path) or "the object"
+        if isinstance(value, Tensor):
+            key = self._key(path)
+            self.arrays[key] = np.array(value._data)
+            return {TAG: "tensor", "key": key, "requires_grad": bool(value.requires_grad)}
         if isinstance(value, (np.ndarray, np.generic)):
             array = np.asarray(value)
             if array.dtype.hasobject:
@@ -136,9 +151,11 @@ class _Encoder:
             items = [[self._dict_key(key, where), self.encode(item, [*path, str(key)])]
                      for key, item in value.items()]
             return {TAG: "dict", "items": items}
+        hint = "; save its state_dict()" if hasattr(value, "state_dict") else ""
         raise TypeError(f"checkpoint cannot store {where!r}: a value of type "
-                        f"{type(value).__name__}; it stores arrays, numbers, str, bool, "
-                        f"None, and lists, tuples and dicts of these")
+                        f"{type(value).__name__}{hint}; it stores tensors, arrays, numbers, "
+                        f"str, bool, None, and lists, tuples and dicts of these (never "
+                        f"pickled objects)")
 
 
 def _decode(value: Any, arrays: Mapping[str, np.ndarray], path: str) -> Any:
@@ -150,10 +167,13 @@ def _decode(value: Any, arrays: Mapping[str, np.ndarray], path: str) -> Any:
     if TAG not in value:
         return {key: _decode(item, arrays, path) for key, item in value.items()}
     kind = value[TAG]
-    if kind in ("array", "scalar"):
+    if kind in ("array", "scalar", "tensor"):
         if value.get("key") not in arrays:
             raise CheckpointError(f"{path}: the entry {value.get('key')!r} is missing")
         array = arrays[value["key"]]
+        if kind == "tensor":
+            return Tensor(array, dtype=array.dtype,
+                          requires_grad=value.get("requires_grad") is True)
         return array if kind == "array" else array[()]
     if kind == "tuple" and isinstance(value.get("items"), list):
         return tuple(_decode(item, arrays, path) for item in value["items"])
@@ -174,21 +194,52 @@ def _state(obj: Any, name: str) -> Any:
     return obj
 
 
-def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
-         loader: DataLoader | None = None, allow_nonfinite: bool = False, **extra: Any) -> None:
-    """Write a checkpoint to ``path`` (exactly that name; no suffix is added).
+def _is_destination(f: Any) -> bool:
+    """Whether ``f`` is where PyTorch's ``save(obj, f)`` writes: a path or a file object."""
+    return isinstance(f, (str, bytes, os.PathLike)) or hasattr(f, "write")
 
-    ``model`` and ``optimizer`` are objects with ``state_dict()`` (or state
-    dicts); ``extra`` values may be arrays, numbers, str, bool, None and lists,
-    tuples and dicts of these. The RNG states of ``rng_state(loader)`` are
-    always stored, under "rng". Model or optimizer arrays holding nan or inf
-    raise ValueError and leave ``path`` as it was, unless ``allow_nonfinite``.
+
+def save(obj: Any, f: Any = None, optimizer: Any = None, *, model: Any = None,
+         loader: DataLoader | None = None, allow_nonfinite: bool = False, **extra: Any) -> None:
+    """Write ``obj`` to ``f`` as PyTorch does, or a training checkpoint; the second
+    argument tells the two forms apart:
+
+        save(obj, f)                       f a path or a binary file object: PyTorch's
+                                           order; obj a tensor, array, number, str, or
+                                           dicts, lists and tuples of these (a state_dict)
+        save(path, model, optimizer, loader=loader, **extra)   a checkpoint, below
+
+    A checkpoint holds ``model`` and ``optimizer`` (objects with ``state_dict()``,
+    or state dicts), ``extra`` values as above, and always the RNG states of
+    ``rng_state(loader)`` under "rng". Its model or optimizer arrays holding nan
+    or inf raise ValueError and leave ``path`` as it was, unless
+    ``allow_nonfinite``. A path is written exactly (no suffix is added) and
+    atomically (``minidl.npz.write_atomically``); ``load`` reads either form.
     """
+    if _is_destination(f):
+        given = [name for name, value in (("optimizer", optimizer), ("model", model),
+                                          ("loader", loader), ("allow_nonfinite", allow_nonfinite))
+                 if value is not None and value is not False] + list(extra)
+        if given:
+            raise TypeError(f"save(obj, f) writes one object; {', '.join(given)}: arguments of "
+                            f"the checkpoint form save(path, model, optimizer, ...)")
+        _write(f, _file_arrays(OBJECT_KEY, obj))
+        return
+    if f is not None and model is not None:
+        raise TypeError("save: model given twice, as the second argument and as model=")
+    _save_checkpoint(obj, model if f is None else f, optimizer, loader=loader,
+                     allow_nonfinite=allow_nonfinite, **extra)
+
+
+def _save_checkpoint(path: Any, model: Any, optimizer: Any, *, loader: DataLoader | None,
+                     allow_nonfinite: bool, **extra: Any) -> None:
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"save: the checkpoint path must be a str, bytes or os.PathLike, "
+                        f"not {type(path).__name__} (for PyTorch's save(obj, f), f is the "
+                        f"path or file object)")
     if "rng" in extra:
         raise ValueError("save: 'rng' is reserved for the random generator states")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"save: {os.fspath(path)!r} is a directory; give the "
-                                f"checkpoint a file name, e.g. {os.path.join(path, 'run.npz')!r}")
+    final = npz.target(path)   # refuses '', a directory, a device: before any work
     tree: dict[str, Any] = {}
     if model is not None:
         tree["model"] = _state(model, "model")
@@ -196,98 +247,69 @@ def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None, *,
         tree["optimizer"] = _state(optimizer, "optimizer")
     tree["rng"] = rng_state(loader)
     tree.update(extra)
-    encoder = _Encoder()
-    meta = {"format": FORMAT, "version": VERSION, "tree": encoder.encode(tree, [])}
-    nonfinite = [key for key, array in encoder.arrays.items()
+    arrays = _file_arrays(TREE_KEY, tree)
+    nonfinite = [key for key, array in arrays.items()
                  if key.startswith(("model/", "optimizer/")) and array.dtype.kind in "fc"
                  and not np.isfinite(array).all()]
     if nonfinite and not allow_nonfinite:
-        raise ValueError(f"save: refusing to write {os.fspath(path)}: "
+        raise ValueError(f"save: refusing to write {os.fsdecode(path)}: "
                          f"{', '.join(nonfinite)} hold nan or inf (did training diverge?); "
                          f"the file is left as it was (allow_nonfinite=True writes it)")
+    npz.write_atomically(final, arrays)
+
+
+def _file_arrays(key: str, contents: Any) -> dict[str, np.ndarray]:
+    """The .npz entries of a file holding ``contents``: its arrays, and the JSON
+    metadata with ``contents`` under ``key`` (TREE_KEY or OBJECT_KEY)."""
+    encoder = _Encoder()
+    meta = {"format": FORMAT, "version": VERSION, key: encoder.encode(contents, [])}
     text = json.dumps(meta, allow_nan=True)
-    arrays = {**encoder.arrays, META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
-    write_atomically(os.fspath(path), arrays)
+    return {**encoder.arrays, META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
 
 
-def write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez into a temporary sibling file, fsync, then os.replace it onto ``path``
-    (also the dataset cache's writer: ``minidl.datasets.cache``)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    _remove_stale_temporaries(directory, os.path.basename(path))
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}."
-                                        f"{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            np.savez(file, allow_pickle=False, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
-    _fsync_directory(directory)
+def _write(f: Any, arrays: dict[str, np.ndarray]) -> None:
+    """To a path atomically, or into an open binary file object as it is."""
+    if isinstance(f, (str, bytes, os.PathLike)):
+        npz.write_atomically(f, arrays)
+    else:
+        npz.write(f, arrays)
 
 
-def _remove_stale_temporaries(directory: str, name: str) -> None:
-    """Delete ``.name.PID.XXXXXXXX.tmp`` files in ``directory`` left by saves that
-    were killed: those whose process PID is gone. Files of running processes
-    (another save may be under way), and any other file, stay."""
-    if os.name != "posix":  # os.kill(pid, 0) tests liveness only on POSIX
-        return
-    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.[0-9a-f]{8}\.tmp")
-    with contextlib.suppress(OSError):
-        for entry in os.listdir(directory):
-            match = pattern.fullmatch(entry)
-            if match and not _process_alive(int(match[1])):
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(directory, entry))
+def load(f: Any, map_location: Any = None, *, weights_only: bool = True,
+         max_bytes: int = npz.DEFAULT_MAX_BYTES) -> Any:
+    """Read what ``save`` wrote to ``f`` (a path or a binary file object).
 
+    ``save(obj, f)`` gives back ``obj``: Tensors as minidl Tensors (with their
+    ``requires_grad``), numpy arrays as arrays, and the same dicts, lists,
+    tuples, numbers and str. A checkpoint gives ``{"model": ..., "optimizer":
+    ..., "rng": ..., **extra}``, the keys that were saved.
 
-def _process_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists (perhaps another user's); this one counts."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:  # it exists, but belongs to another user
-        pass
-    return True
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
-def load(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a checkpoint: ``{"model": ..., "optimizer": ..., "rng": ..., **extra}``.
-
-    Only the keys that were saved are there. Nothing is unpickled. A file that
-    is not a readable checkpoint of this format version raises CheckpointError
-    naming the path and the problem; a missing file raises FileNotFoundError.
+    Nothing is unpickled, whatever ``weights_only`` says (it is taken for
+    PyTorch's signature); ``map_location`` may be None, "cpu" or a cpu device,
+    where minidl's tensors live. A file that would inflate beyond ``max_bytes``
+    (1 GiB unless raised; a zip bomb) or is not minidl's format raises
+    CheckpointError naming the file and the problem; a missing path raises
+    FileNotFoundError.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(errno.ENOENT, _missing(path), path)
-    arrays = _read_npz(path)
+    if map_location is not None and str(map_location).split(":")[0] != "cpu":
+        raise ValueError(f"load: map_location={map_location!r}: minidl's tensors live in "
+                         f"host memory; pass None or 'cpu'")
+    where = os.fsdecode(f) if isinstance(f, (str, bytes, os.PathLike)) else repr(f)
+    if isinstance(f, (str, bytes, os.PathLike)) and not os.path.exists(f):
+        raise FileNotFoundError(errno.ENOENT, _missing(where), where)
     try:
-        return _contents(path, arrays)
+        arrays = npz.read(f, max_bytes)
+    except npz.FileFormatError as error:
+        raise CheckpointError(f"{where}: not a readable checkpoint: {error}") from error
+    try:
+        return _contents(where, arrays)
     except RecursionError:  # in json.loads or _decode: no checkpoint save writes is that deep
-        raise CheckpointError(f"{path}: the checkpoint tree is nested too deeply to "
+        raise CheckpointError(f"{where}: the checkpoint tree is nested too deeply to "
                               f"read") from None
 
 
-def _contents(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The checkpoint's tree, its arrays put back in; CheckpointError on a bad file."""
+def _contents(path: str, arrays: dict[str, np.ndarray]) -> Any:
+    """The file's contents, its arrays put back in; CheckpointError on a bad file."""
     if META_KEY not in arrays:
         raise CheckpointError(f"{path}: not a minidl checkpoint: it has no {META_KEY!r} entry "
                               f"(entries: {', '.join(sorted(arrays)) or 'none'})")
@@ -305,9 +327,11 @@ def _contents(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     if meta.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint format version {meta.get('version')!r}; "
                               f"this minidl reads version {VERSION}")
-    if not isinstance(meta.get("tree"), dict):
+    if OBJECT_KEY in meta:
+        return _decode(meta[OBJECT_KEY], arrays, path)
+    if not isinstance(meta.get(TREE_KEY), dict):
         raise CheckpointError(f"{path}: the checkpoint has no tree of contents")
-    return _decode(meta["tree"], arrays, path)
+    return _decode(meta[TREE_KEY], arrays, path)
 
 
 def _missing(path: str) -> str:
@@ -317,25 +341,3 @@ def _missing(path: str) -> str:
         message += (f"; minidl.load reads checkpoints written by minidl.save: to load the "
                     f"dataset, call minidl.datasets.load({path!r})")
     return message
-
-
-def _read_npz(path: str) -> dict[str, np.ndarray]:
-    """Every entry of the .npz at ``path``, read eagerly so corruption shows here."""
-    with open(path, "rb") as file:
-        magic = file.read(6)
-    if magic == b"\x93NUMPY":
-        raise CheckpointError(f"{path}: a single .npy array, not a checkpoint .npz")
-    if not magic.startswith(b"PK\x03\x04"):
-        raise CheckpointError(f"{path}: not a checkpoint: not a .npz (zip) file, it starts "
-                              f"with {magic!r}")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            entries = {key: npz[key] for key in npz.files}
-    except Exception as error:
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated?): "
-                              f"{type(error).__name__}: {error}") from error
-    for key, value in entries.items():
-        if not isinstance(value, np.ndarray):  # np.load gives a member that is no .npy as bytes
-            raise CheckpointError(f"{path}: the entry {key!r} is not a .npy array "
-                                  f"(it holds {len(value)} raw bytes)")
-    return entries

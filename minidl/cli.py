@@ -13,9 +13,18 @@ MaxPool2d(2) on the images, then the MLP): CrossEntropyLoss and accuracy for cla
 and R^2 on a standardised target for regression. The test split is the
 validation data of every epoch and gives the final test metrics.
 
-Bad input prints one line ``minidl: error: ...`` on stderr and exits with 2. A
-run that diverges (a nan or infinite loss or weights) stops there with one such
-line and exit status 1; its --save checkpoint keeps the last finite epoch.
+Bad input prints one line ``minidl: error: ...`` on stderr and exits with 2,
+before any training: every option, every output path (--plot's format too),
+and a --resume checkpoint's settings and array shapes (before the network is
+allocated) are checked first. A run that diverges (a nan or infinite loss or
+weights) stops there with one such line and exit status 1; its --save
+checkpoint keeps the last finite epoch. A run that ends with a higher training
+loss than it started from (finite, but it did not learn: ``--lr 1e6``) prints
+its results, then one such line, and exits with 1 too.
+
+``--resume`` without ``--epochs`` trains to the epoch count the run was started
+with; it saves checkpoints only where ``--save`` says (it may name the resumed
+file), and says so when it does not.
 When stdout is closed early (``minidl datasets | head -1``) minidl stops
 quietly with status 141, as a tool killed by SIGPIPE does.
 """
@@ -34,10 +43,12 @@ import numpy as np
 from . import __version__, kernels, nn, optim
 from . import datasets as minidl_datasets
 from .checkpoint import CheckpointError, load, restore_rng, save
+from .npz import NAME_MAX, target
 from .data import DataLoader
 from .monitor import OptimizerStats
 from .plots import training_curves
 from .random import manual_seed
+from .tensor import Tensor
 from .train import DivergenceError, evaluate, fit, progress_bar_redraws
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -98,24 +109,28 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: needs an int >= {minimum}")
+        if not minimum <= value <= sys.maxsize:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: needs an int from "
+                                             f"{minimum} to {sys.maxsize}")
         return value
     return parse
 
 
-def _hidden(text: str) -> tuple[int, ...]:
-    if text.strip().lower() == "none":
-        return ()
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"invalid value {text!r}: expected layer widths as positive ints joined by commas, "
-            f"e.g. 128,128")
-    return sizes
+def _sizes(what: str, example: str) -> Callable[[str], tuple[int, ...]]:
+    """The type of --hidden and --conv: positive ints joined by commas, or none."""
+    def parse(text: str) -> tuple[int, ...]:
+        if text.strip().lower() == "none":
+            return ()
+        try:
+            sizes = tuple(int(part) for part in text.split(","))
+        except ValueError:
+            sizes = ()
+        if not sizes or min(sizes) <= 0:
+            raise argparse.ArgumentTypeError(
+                f"invalid value {text!r}: expected {what} as positive ints joined by commas, "
+                f"e.g. {example}, or none")
+        return sizes
+    return parse
 
 
 def _positive_float(text: str) -> float:
@@ -151,9 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     model = train.add_argument_group("data and model")
     model.add_argument("--dataset", help="dataset name, one of those `minidl datasets` lists "
                        "(required unless --resume)")
-    model.add_argument("--hidden", type=_hidden, help="widths of the hidden layers, comma "
+    model.add_argument("--hidden", type=_sizes("layer widths", "128,128"),
+                       help="widths of the hidden layers, comma "
                        "separated, or none (default: 64,64; none with --conv)")
-    model.add_argument("--conv", type=_hidden, help="channels of the convolution blocks "
+    model.add_argument("--conv", type=_sizes("channel counts", "16,32"),
+                       help="channels of the convolution blocks "
                        "(Conv2d 3x3 padding 1, activation, MaxPool2d 2) that run on the images "
                        "before the --hidden layers, comma separated, e.g. 16,32; image "
                        "datasets only (digits); with --conv, --hidden defaults to none")
@@ -202,8 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="run each training step as a minidl.compile plan (the same "
                           "steps, faster; see README)")
     run = train.add_argument_group("run")
-    run.add_argument("--epochs", type=_int_at_least(0), help="total number of epochs; with "
-                     f"--resume, counted from the start of the run (default: {DEFAULT_EPOCHS})")
+    run.add_argument("--epochs", type=_int_at_least(0), help="total number of epochs, "
+                     f"counted from the start of the run (default: {DEFAULT_EPOCHS}; with "
+                     "--resume, the resumed run's own)")
     run.add_argument("--batch-size", type=_int_at_least(1), help="mini-batch size "
                      "(default: 32)")
     run.add_argument("--device", choices=("auto", *kernels.BACKENDS), default="auto",
@@ -323,28 +341,65 @@ def _effective(settings: dict[str, Any]) -> dict[str, Any]:
                            for key in ("lr", *takes) if settings[key] is None}}
 
 
+def layer_plan(input_shape: Sequence[int], conv: Sequence[int], hidden: Sequence[int],
+               n_outputs: int) -> list[tuple[str, tuple[int, ...]]]:
+    """The layers of ``minidl train``'s network, in order, as (kind, sizes), built
+    by ``build`` and sized by ``parameter_shapes`` without allocating anything:
+    per entry c of ``conv``, ("conv", (previous, c)) (Conv2d 3x3, padding 1),
+    ("act", ()), ("pool", ()) (MaxPool2d(2): height and width halve), then
+    ("flatten", ()); then the MLP: ("linear", (fan_in, fan_out)) with an
+    ("act", ()) between two. ``input_shape`` is (C, H, W) with conv, else (features,)."""
+    plan: list[tuple[str, tuple[int, ...]]] = []
+    if conv:
+        channels, height, width = input_shape
+        for blocks, out_channels in enumerate(conv):
+            if height < 2 or width < 2:
+                raise UsageError(f"--conv {_shown(tuple(conv))}: each block halves the "
+                                 f"{input_shape[1]}x{input_shape[2]} images, so at most "
+                                 f"{blocks} blocks fit")
+            plan += [("conv", (channels, out_channels)), ("act", ()), ("pool", ())]
+            channels, height, width = out_channels, height // 2, width // 2
+        plan.append(("flatten", ()))
+        input_shape = (channels * height * width,)
+    widths = [*input_shape, *hidden, n_outputs]
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        plan += [("linear", (fan_in, fan_out)), ("act", ())]
+    return plan[:-1]
+
+
+def parameter_shapes(plan: list[tuple[str, tuple[int, ...]]]) -> dict[str, tuple[int, ...]]:
+    """The state_dict keys and shapes of ``build(plan, ...)``."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for index, (kind, sizes) in enumerate(plan):
+        if kind == "conv":
+            shapes[f"{index}.weight"] = (sizes[1], sizes[0], 3, 3)
+        elif kind == "linear":
+            shapes[f"{index}.weight"] = (sizes[1], sizes[0])
+        if kind in ("conv", "linear"):
+            shapes[f"{index}.bias"] = (sizes[1],)
+    return shapes
+
+
+def build(plan: list[tuple[str, tuple[int, ...]]], activation: str) -> nn.Sequential:
+    """The nn.Sequential of ``plan``, with ``activation`` for each ("act", ())."""
+    make = {"conv": lambda sizes: nn.Conv2d(*sizes, 3, padding=1),
+            "act": lambda sizes: ACTIVATIONS[activation](),
+            "pool": lambda sizes: nn.MaxPool2d(2), "flatten": lambda sizes: nn.Flatten(),
+            "linear": lambda sizes: nn.Linear(*sizes)}
+    return nn.Sequential(*(make[kind](sizes) for kind, sizes in plan))
+
+
 def build_model(n_features: int, hidden: Sequence[int], activation: str, n_outputs: int
                 ) -> nn.Sequential:
     """Linear(n_features, h1), activation, ..., Linear(h_last, n_outputs)."""
-    return nn.mlp([n_features, *hidden, n_outputs], ACTIVATIONS[activation])
+    return build(layer_plan((n_features,), (), hidden, n_outputs), activation)
 
 
 def build_cnn(image_shape: Sequence[int], conv: Sequence[int], hidden: Sequence[int],
               activation: str, n_outputs: int) -> nn.Sequential:
     """Per entry c of ``conv``: Conv2d(previous, c, 3, padding=1), activation, MaxPool2d(2)
     (which halves height and width); then Flatten and the MLP of ``build_model``."""
-    channels, height, width = image_shape
-    layers: list[nn.Module] = []
-    for out_channels in conv:
-        if height < 2 or width < 2:
-            raise UsageError(f"--conv {_shown(tuple(conv))}: each block halves the "
-                             f"{image_shape[1]}x{image_shape[2]} images, so at most "
-                             f"{len(layers) // 3} blocks fit")
-        layers += [nn.Conv2d(channels, out_channels, 3, padding=1), ACTIVATIONS[activation](),
-                   nn.MaxPool2d(2)]
-        channels, height, width = out_channels, height // 2, width // 2
-    return nn.Sequential(*layers, nn.Flatten(),
-                         *build_model(channels * height * width, hidden, activation, n_outputs))
+    return build(layer_plan(image_shape, conv, hidden, n_outputs), activation)
 
 
 def build_optimizer(settings: dict[str, Any], parameters: Any, device: str) -> optim.Optimizer:
@@ -357,8 +412,14 @@ def build_optimizer(settings: dict[str, Any], parameters: Any, device: str) -> o
 
 def _checkpoint(path: str) -> dict[str, Any]:
     """The checkpoint at ``path``; CheckpointError unless `minidl train --save` could
-    have written it (the values the optimizer and the model check are left to them)."""
+    have written it (the optimizer checks its own options' ranges)."""
+    if not os.path.isfile(path):
+        what = "is a directory" if os.path.isdir(path) else "does not exist"
+        raise UsageError(f"--resume {path}: {what}; give a checkpoint written by --save")
     checkpoint = load(path)
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f"{path}: not a checkpoint of `minidl train --save`: it holds "
+                              f"one {type(checkpoint).__name__}")
     if isinstance(checkpoint.get("args"), dict):   # written before these options existed
         checkpoint["args"].setdefault("clip_grad_norm", None)
         checkpoint["args"].setdefault("conv", ())
@@ -380,12 +441,29 @@ def _not_from_train(checkpoint: dict[str, Any]) -> str | None:
     missing = [f"args[{key!r}]" for key in (*RUN_DEFAULTS, "epochs") if key not in args]
     if missing:
         return f"it has no {', '.join(missing)}"
-    for key, choices in (("activation", ACTIVATIONS), ("optimizer", OPTIMIZERS)):
+    for key, choices in (("activation", ACTIVATIONS), ("optimizer", OPTIMIZERS),
+                         ("dataset", minidl_datasets.names())):
         if not isinstance(args[key], str) or args[key] not in choices:
             return f"args[{key!r}] is {args[key]!r}, not one of {', '.join(choices)}"
-    for name, value in (("epoch", checkpoint["epoch"]), ("args['epochs']", args["epochs"])):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return f"{name} is {value!r}, not an int >= 0"
+    for name, value, low, high in (("epoch", checkpoint["epoch"], 0, sys.maxsize),
+                                   ("args['epochs']", args["epochs"], 0, sys.maxsize),
+                                   ("args['batch_size']", args["batch_size"], 1, sys.maxsize),
+                                   ("args['seed']", args["seed"], 0, 2**32 - 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"{name} is {value!r}, not an int from {low} to {high}"
+    for key in ("hidden", "conv"):
+        sizes = args[key]
+        if not isinstance(sizes, (tuple, list)) or not all(
+                isinstance(size, int) and not isinstance(size, bool) and size > 0
+                for size in sizes):
+            return f"args[{key!r}] is {sizes!r}, not a list of positive ints"
+        args[key] = tuple(sizes)
+    for key in ("lr", *OPTIMIZER_OPTIONS, "clip_grad_norm"):
+        value, flag = args[key], key in ("nesterov", "centered", "eps_in_sqrt", "amsgrad")
+        kinds = (bool,) if flag else (tuple, list) if key == "betas" else (int, float)
+        if value is not None and (not isinstance(value, kinds)
+                                  or (not flag and isinstance(value, bool))):
+            return f"args[{key!r}] is {value!r}, not {'a bool' if flag else 'a number'} or None"
     history = checkpoint["history"]
     if not isinstance(history, dict) or not all(isinstance(values, list)
                                                 for values in history.values()):
@@ -417,7 +495,10 @@ class _EpochLog:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse --save and --plot paths that cannot be written before training, not after."""
+    """Refuse --save and --plot paths that cannot be written before training, not after:
+    an empty or too long name, a directory, a device, a missing or unwritable
+    folder, a --plot format matplotlib cannot write, and two outputs (or --plot
+    and --resume) that are one file."""
     for flag, path in (("--save", args.save), ("--plot", args.plot)):
         if path is None:
             continue
@@ -426,6 +507,14 @@ def _check_outputs(args: argparse.Namespace) -> None:
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise UsageError(f"{flag} {path}: its directory does not exist")
+        longest = _name_max(directory)
+        if len(os.fsencode(os.path.basename(path))) > longest:
+            raise UsageError(f"{flag} {path[:40]}...: the file name is longer than the "
+                             f"{longest} bytes its file system takes")
+        try:
+            target(path)
+        except OSError as error:
+            raise UsageError(f"{flag}: {error}") from None
         try:  # write as save does: a new file beside it (os.access misleads root)
             with tempfile.NamedTemporaryFile(dir=directory, prefix=".minidl-probe-"):
                 pass
@@ -435,6 +524,35 @@ def _check_outputs(args: argparse.Namespace) -> None:
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("--plot needs matplotlib, which is not installed "
                          "(pip install matplotlib)")
+    if args.plot is not None:
+        _check_plot_format(args.plot)
+    paths = [(flag, os.path.realpath(path)) for flag, path in
+             (("--save", args.save), ("--plot", args.plot), ("--resume", args.resume))
+             if path is not None]
+    for i, (flag, path) in enumerate(paths):
+        for other, other_path in paths[i + 1:]:
+            if path == other_path and "--plot" in (flag, other):
+                raise UsageError(f"{flag} and {other} name the same file {path}: the "
+                                 f"figure would overwrite the checkpoint")
+
+
+def _name_max(directory: str) -> int:
+    """The longest file name, in bytes, that ``directory``'s file system takes."""
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        return NAME_MAX
+
+
+def _check_plot_format(path: str) -> None:
+    """UsageError unless matplotlib can write ``path``'s format (png without a suffix)."""
+    from matplotlib.figure import Figure
+
+    suffix = os.path.splitext(path)[1][1:].lower()
+    formats = Figure().canvas.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise UsageError(f"--plot {path}: matplotlib cannot write .{suffix} files; use one "
+                         f"of {', '.join('.' + name for name in sorted(formats))}")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -448,6 +566,8 @@ def _train(args: argparse.Namespace) -> int:
                          f"pass more than {checkpoint['epoch']} to train on)")
     _check_outputs(args)
     device = kernels.resolve(args.device)
+    _check_optimizer_options(settings, device,
+                             "" if checkpoint is None else f"{args.resume}: the run's ")
 
     name = settings["dataset"]
     classification = minidl_datasets.task(name) == "classification"
@@ -461,13 +581,11 @@ def _train(args: argparse.Namespace) -> int:
     metrics = ("accuracy",) if classification else ("r2",)
     n_outputs = split.n_classes if classification else 1
 
+    plan = layer_plan(split.X_train.shape[1:], conv, settings["hidden"], n_outputs)
+    if checkpoint is not None:   # before the model is allocated: its args may lie
+        _check_shapes(args.resume, checkpoint["model"], parameter_shapes(plan))
     manual_seed(settings["seed"])
-    if conv:
-        model = build_cnn(split.X_train.shape[1:], conv, settings["hidden"],
-                          settings["activation"], n_outputs)
-    else:
-        model = build_model(split.n_features, settings["hidden"], settings["activation"],
-                            n_outputs)
+    model = build(plan, settings["activation"])
     optimizer = build_optimizer(settings, model.parameters(), device)
     loader = DataLoader(split.X_train, split.y_train, batch_size=settings["batch_size"],
                         shuffle=True, seed=settings["seed"])
@@ -490,13 +608,21 @@ def _train(args: argparse.Namespace) -> int:
           f"lr={optimizer.param_groups[0]['lr']:g} on {optimizer.device} | "
           f"validation: the test split")
     if checkpoint is not None:
-        print(f"resumed from {args.resume} at epoch {start}")
+        until = ("--epochs" if args.epochs is not None
+                 else "the run's --epochs; pass --epochs to change it")
+        print(f"resumed from {args.resume} at epoch {start}, to train to epoch {epochs} "
+              f"({until})")
+        if args.save is None:
+            print(f"not saving checkpoints of the resumed run: pass --save (it may be "
+                  f"{args.resume} itself) to keep them")
     state = {"model": model, "optimizer": optimizer, "loader": loader,
              "args": {**settings, "epochs": epochs}}
     log = _EpochLog(start, epochs, history, args.save, state)
     stats = None if args.plot is None else OptimizerStats(optimizer)   # for --plot's panels
     # fit reports a diverging run itself: numpy's overflow warnings would only add noise.
     with np.errstate(all="ignore"):
+        before = (evaluate(model, loss_fn, (split.X_train, split.y_train), metrics=())["loss"]
+                  if epochs > start else None)
         if epochs > start:
             _fit_run(model, loss_fn, optimizer, loader, split, metrics, log,
                      progress=not args.no_progress and progress_bar_redraws(),
@@ -512,7 +638,49 @@ def _train(args: argparse.Namespace) -> int:
     if args.plot is not None:
         training_curves(history, args.plot, metrics[0], stats, first_epoch=start + 1)
         print(f"curves saved to {args.plot}")
+    if before is not None and not train_logs["loss"] <= before:
+        print(f"minidl: error: training made the loss worse: {before:.4g} before, "
+              f"{train_logs['loss']:.4g} after; the run did not learn; try a smaller --lr "
+              f"than {optimizer.param_groups[0]['lr']:g}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _check_optimizer_options(settings: dict[str, Any], device: str, source: str) -> None:
+    """Build the optimizer of ``settings`` on one number, so that an option it refuses
+    stops the run before any work, in a message that names the option's flag (the
+    first option refused on its own, the others at their defaults) after
+    ``source`` (where the settings come from: "" for the command line)."""
+    def refusal(options: dict[str, Any]) -> ValueError | None:
+        try:
+            build_optimizer(options, [Tensor(np.zeros(1, np.float32), requires_grad=True)],
+                            device)
+        except ValueError as error:
+            return error
+        return None
+
+    error = refusal(settings)
+    if error is None:
+        return
+    keys = ("lr", *OPTIMIZERS[settings["optimizer"]][2])
+    for key in keys:
+        if refusal({**settings, **{other: None for other in keys if other != key}}):
+            raise UsageError(f"{source}{_flag(key)} {_shown(settings[key])}: {error}") from None
+    raise UsageError(f"{source}{error}") from None
+
+
+def _check_shapes(path: str, state: Any, shapes: dict[str, tuple[int, ...]]) -> None:
+    """CheckpointError unless ``state`` holds an array of each shape the run's
+    network needs, by its state_dict key: checked before the network is built."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: its model is a {type(state).__name__}, not a state dict")
+    for key, shape in shapes.items():
+        found = np.shape(state[key]) if key in state else None
+        if found != shape:
+            have = "no such entry" if found is None else f"one of shape {found}"
+            raise CheckpointError(f"{path}: does not fit this run: its settings build a "
+                                  f"network whose {key} has shape {shape}, the checkpoint "
+                                  f"holds {have}")
 
 
 def _fit_run(model: nn.Module, loss_fn: nn.Module, optimizer: optim.Optimizer,

@@ -38,7 +38,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _params as params
-from . import kernels, nn, optim
+from . import kernels, nn, optim, threads
 from .data import DataLoader
 from .random import seeded
 from .train import DivergenceError, EarlyStopping, fit, predict
@@ -193,7 +193,8 @@ class _BaseMLP(BaseEstimator):
         loader = DataLoader(X, targets, batch_size=batch_size, shuffle=True,
                             seed=self._draw_seed())
         try:
-            with np.errstate(all="ignore"):  # the ValueError below says it once
+            # errors: the ValueError below says it once; threads: a Dask worker's share
+            with np.errstate(all="ignore"), threads.dask_worker_share():
                 history = fit(self.model_, self._loss_fn(), self.optimizer_, loader,
                               val_data=val_data, epochs=epochs, batch_size=batch_size,
                               metrics=metrics, progress=bool(self.verbose),

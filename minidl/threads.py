@@ -14,11 +14,21 @@ the kernels that go parallel on large parameter buffers.
 
 numba's thread count is per Python thread (numba's rule): ``set_num_threads``
 sets it for the calling thread; the BLAS limit holds for the whole process.
+
+Several worker processes on one machine must share its cores. joblib's loky
+workers get NUMBA_NUM_THREADS and the BLAS variables set to their share
+already, and a Dask worker's nanny sets ``OMP_NUM_THREADS=1`` (BLAS) but leaves
+numba at one thread per core in every worker. So the estimators train inside
+``dask_worker_share()``: in a Dask worker, numba gets ``OMP_NUM_THREADS``
+threads (1 unless the cluster's ``distributed.nanny.pre-spawn-environ`` says
+otherwise), as BLAS does.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any
+import sys
+from typing import Any, Iterator
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -110,3 +120,45 @@ def match_new_blas() -> None:
                      if _package(info["filepath"]) == "numpy"]
     if numpy_threads:
         ThreadpoolController().limit(limits=numpy_threads[0], user_api="blas")
+
+
+def dask_worker_threads() -> int | None:
+    """The numba threads a task gets in a Dask worker process (its OMP_NUM_THREADS,
+    default 1), or None outside one."""
+    distributed = sys.modules.get("distributed")   # never imported here: only if in use
+    if distributed is None:
+        return None
+    try:
+        distributed.get_worker()
+    except ValueError:   # not inside a worker's task
+        return None
+    text = os.environ.get("OMP_NUM_THREADS", "")
+    return int(text) if text.isdigit() and int(text) > 0 else 1
+
+
+@contextlib.contextmanager
+def dask_worker_share() -> Iterator[None]:
+    """Within: at most ``dask_worker_threads()`` numba threads in this Python thread,
+    inside a Dask worker; elsewhere nothing changes."""
+    share = dask_worker_threads()
+    if share is None:
+        yield
+        return
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(share, before))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def training_threads() -> tuple[int, list[int]]:
+    """(numba's threads, each loaded BLAS library's threads) that an estimator trains
+    on in this Python thread, inside ``dask_worker_share``: submitted as a task to
+    a Dask worker (``client.submit(training_threads)``), what its estimators get."""
+    import numba
+
+    with dask_worker_share():
+        return numba.get_num_threads(), [info["num_threads"] for info in blas_libraries()]

@@ -113,8 +113,11 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 
 
 def _check_count(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Invalid {name}: {value!r} (needs an int >= {minimum})")
+    """An int from ``minimum`` to sys.maxsize (the longest range Python can count)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not minimum <= value <= sys.maxsize:
+        raise ValueError(f"Invalid {name}: {value!r} (needs an int from {minimum} to "
+                         f"{sys.maxsize})")
 
 
 def _check_nonnegative(name: str, value: Any) -> None:

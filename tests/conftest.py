@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,8 @@ if (_SOURCE / "kernels" / "__init__.py").is_file():
 # The dataset cache of this test run, its processes included: a new empty folder,
 # so no test reads what an earlier run or the user left in ~/.cache.
 os.environ["MINIDL_CACHE_DIR"] = tempfile.mkdtemp(prefix="minidl-test-cache-")
+# ... and the cache's secret (in $XDG_CONFIG_HOME/minidl) is this run's too.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="minidl-test-config-")
 
 # In CI (CI=true) hypothesis draws the same examples on every run, so a submission
 # is judged on the examples it was tested with here, never on a new draw.
@@ -39,6 +42,8 @@ def jit_disabled() -> bool:
 
 def cudasim_problem() -> str | None:
     """Why numba's CUDA simulator cannot run here, or None when it can."""
+    if jit_disabled():   # the simulator path builds kernels from njit functions' py_func
+        return "NUMBA_DISABLE_JIT=1: minidl's CUDA kernels are built from compiled njit rules"
     if importlib.util.find_spec("numba_cuda") is None:
         return "numba-cuda is not installed (pip install 'minidl[cuda]')"
     from minidl import kernels
@@ -79,3 +84,20 @@ def cudasim() -> Callable[..., subprocess.CompletedProcess]:
         assert done.returncode == 0, f"{script} failed:\n{done.stdout}\n{done.stderr}"
         return done
     return run
+
+
+@pytest.fixture
+def forged_sizes() -> Callable[[Path], None]:
+    """A function that makes a zip file a bomb's look-alike: see its docstring."""
+    return _forged_sizes
+
+
+def _forged_sizes(path: Path, claimed: int = 2_900_000_000) -> None:
+    """Make the first member of the zip at ``path`` declare ``claimed`` inflated bytes,
+    in its local header and in the central directory, as a bomb's do."""
+    data = bytearray(path.read_bytes())
+    local = data.index(b"PK\x03\x04")
+    data[local + 22:local + 26] = struct.pack("<I", claimed)
+    central = data.index(b"PK\x01\x02")
+    data[central + 24:central + 28] = struct.pack("<I", claimed)
+    path.write_bytes(bytes(data))

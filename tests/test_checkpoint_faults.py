@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -17,6 +18,7 @@ import pytest
 import minidl.nn as nn
 from minidl.checkpoint import CheckpointError, load, save
 from minidl.cli import main
+from minidl.npz import STALE_AFTER
 
 TESTS = Path(__file__).parent
 SMALL = ["train", "--dataset", "moons", "--hidden", "16", "--no-progress"]
@@ -39,44 +41,87 @@ def edited(path: Path, target: Path, edit: Callable[[dict], None]) -> None:
     np.savez(target, **{**arrays, "minidl_checkpoint": np.frombuffer(text, dtype=np.uint8)})
 
 
-def dead_pid() -> int:
-    """The pid of a process that has exited (and been reaped)."""
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    return int(done.stdout)
+def aged(path: Path, seconds: float = STALE_AFTER + 60) -> Path:
+    """``path`` with its modification time ``seconds`` in the past."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+    return path
 
 
 # -- temporary files of killed saves -----------------------------------------------------------
-@pytest.mark.skipif(os.name != "posix", reason="process liveness is tested on POSIX only")
-def test_a_save_removes_the_temporaries_of_killed_saves(tmp_path):
+KILLED = ("import os, sys, numpy as np, minidl.checkpoint as c\n"
+          "os.replace = lambda *args: os._exit(9)\n"
+          "c.save(sys.argv[1], weights=np.zeros(1000))\n")
+
+
+def killed_save(path: Path) -> Path:
+    """The temporary file that a save killed before its rename leaves beside ``path``."""
+    before = set(path.parent.iterdir())
+    done = subprocess.run([sys.executable, "-c", KILLED, str(path)], cwd=TESTS,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    temporary, = set(path.parent.iterdir()) - before
+    return temporary
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_save_removes_the_old_unlocked_temporaries_of_killed_saves(tmp_path):
     path = tmp_path / "run.npz"
-    # A save killed between writing its temporary file and renaming it.
-    killed = ("import os, sys, numpy as np, minidl.checkpoint as c\n"
-              "os.replace = lambda *args: os._exit(9)\n"
-              "c.save(sys.argv[1], weights=np.zeros(1000))\n")
-    left = []
-    for _ in range(2):  # the second killed save removes the first one's file
-        done = subprocess.run([sys.executable, "-c", killed, str(path)], cwd=TESTS,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 9, done.stderr
-        left.append([p.name for p in tmp_path.iterdir()])
-    assert [len(names) for names in left] == [1, 1] and left[0] != left[1]
-    assert left[0][0].startswith(".run.npz.") and left[0][0].endswith(".tmp")
-    kept = [f".run.npz.{os.getpid()}.0123abcd.tmp",       # this process: a save under way
-            f".run.npz.{os.getppid()}.0123abcd.tmp",      # a live process
-            f".run.npz.{dead_pid()}.0123abcd.tmp.keep",   # not a temporary of save
-            f".other.npz.{dead_pid()}.0123abcd.tmp",      # another checkpoint's
-            f".run.npz.{dead_pid()}.notahex!.tmp"]
+    old, young = aged(killed_save(path)), killed_save(path)
+    assert old.name.startswith(".run.npz.") and old.name.endswith(".tmp")
+    kept = [".run.npz.0123456789abcdef.tmp.keep",   # not a temporary of save
+            ".other.npz.0123456789abcdef.tmp",       # another checkpoint's
+            ".run.npz.notahex!notahex!.tmp"]
     for name in kept:
         (tmp_path / name).write_bytes(b"x")
+        aged(tmp_path / name)
     save(path, weights=np.ones(3))
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run.npz", *kept])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run.npz", young.name, *kept])
     assert np.array_equal(load(path)["weights"], np.ones(3))
 
 
+LIVE = ("import sys, numpy as np, minidl.npz as n, minidl.checkpoint as c\n"
+        "write = n.write\n"
+        "def paused(file, arrays):\n"
+        "    write(file, arrays); print('written', flush=True); sys.stdin.readline()\n"
+        "n.write = paused\n"
+        "c.save(sys.argv[1], weights=np.zeros(3))\n"
+        "print('saved', flush=True)\n")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_live_writers_temporary_survives_whatever_its_age_and_process_id(tmp_path):
+    """Across PID namespaces (containers sharing a volume) a process id says nothing:
+    the writer's lock does. Its save completes after another save ran meanwhile."""
+    path = tmp_path / "run.npz"
+    writer = subprocess.Popen([sys.executable, "-c", LIVE, str(path)], cwd=TESTS, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert writer.stdout.readline() == "written\n"
+        temporary, = tmp_path.iterdir()
+        aged(temporary)
+        save(path, weights=np.ones(3))
+        assert temporary.exists()
+        out, _ = writer.communicate("go\n", timeout=120)
+    finally:
+        writer.kill()
+    assert (writer.returncode, out) == (0, "saved\n")
+    assert np.array_equal(load(path)["weights"], np.zeros(3))
+    assert os.listdir(tmp_path) == ["run.npz"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="chown needs root")
+def test_another_users_temporary_is_left_alone(tmp_path):
+    path = tmp_path / "run.npz"
+    temporary = killed_save(path)
+    os.chown(temporary, 12345, 12345)
+    aged(temporary)
+    save(path, weights=np.ones(3))
+    assert temporary.exists()
+
+
 def test_stale_temporaries_of_other_paths_are_left_alone(tmp_path):
-    other = tmp_path / f".b.npz.{dead_pid()}.0123abcd.tmp"
-    other.write_bytes(b"x")
+    other = aged(killed_save(tmp_path / "b.npz"))
     save(tmp_path / "a.npz", weights=np.ones(1))
     assert other.exists()
 
@@ -111,7 +156,7 @@ def test_a_zip_member_of_raw_bytes_is_refused(tmp_path):
 
 
 def test_save_names_a_directory_path_and_a_model_without_state(tmp_path):
-    with pytest.raises(IsADirectoryError, match="is a directory; give the checkpoint a file"):
+    with pytest.raises(IsADirectoryError, match="is a directory; give the file a name"):
         save(tmp_path, nn.Linear(2, 3))
     with pytest.raises(TypeError, match="model must have state_dict\\(\\) or be a state dict, "
                                         "not str 'x'"):
@@ -250,3 +295,60 @@ def test_a_closed_pipe_under_every_command_is_quiet(capsys, monkeypatch):
         monkeypatch.setattr(sys, "stdout", ClosedPipe())
         assert main(argv) == 141
         assert capsys.readouterr().err == ""
+
+
+# -- the command line checks before it trains (issue 21) ----------------------------------------
+def test_resume_checks_the_arrays_against_the_architecture_before_building_it(
+        capsys, tmp_path, monkeypatch):
+    path = trained_run(tmp_path)
+    claims = tmp_path / "claims.npz"
+    edited(path, claims, lambda tree: tree["args"].update(hidden={"__minidl__": "tuple",
+                                                                   "items": [20000, 20000]}))
+    monkeypatch.setattr("minidl.cli.build", lambda *a: pytest.fail("the model was built"))
+    capsys.readouterr()
+    assert_one_line_error(run_cli(capsys, "train", "--resume", str(claims)), 2,
+                          f"{claims}: does not fit this run: its settings build a network "
+                          f"whose 0.weight has shape (20000, 2), the checkpoint holds one of "
+                          f"shape (16, 2)")
+
+
+def test_a_resumed_run_says_how_far_it_trains_and_that_it_does_not_save(capsys, tmp_path):
+    small = tmp_path / "small.npz"
+    assert main([*SMALL, "--epochs", "1", "--save", str(small)]) == 0
+    edited(small, small, lambda tree: tree["args"].update(epochs=2))
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "train", "--resume", str(small), "--no-progress")
+    assert code == 0 and err == ""
+    assert (f"resumed from {small} at epoch 1, to train to epoch 2 (the run's --epochs; pass "
+            f"--epochs to change it)") in out
+    assert (f"not saving checkpoints of the resumed run: pass --save (it may be {small} "
+            f"itself) to keep them") in out
+    code, out, _ = run_cli(capsys, "train", "--resume", str(small), "--epochs", "3",
+                           "--save", str(small), "--no-progress")
+    assert code == 0 and "(--epochs)" in out and "not saving" not in out
+    assert load(small)["epoch"] == 3
+
+
+def test_a_long_legal_save_name_works_through_the_command_line(capsys, tmp_path):
+    path = tmp_path / ("r" * 240 + ".npz")
+    code, _, err = run_cli(capsys, *SMALL, "--epochs", "1", "--save", str(path))
+    assert (code, err) == (0, "") and load(path)["epoch"] == 1
+
+
+def test_a_run_that_makes_the_loss_worse_fails_with_one_line(capsys):
+    code, out, err = run_cli(capsys, *SMALL, "--epochs", "2", "--lr", "1e6")
+    assert code == 1 and "final: train loss" in out
+    assert err.startswith("minidl: error: training made the loss worse: ") and \
+        err.count("\n") == 1 and "try a smaller --lr than 1e+06" in err
+
+
+def test_fit_refuses_more_epochs_than_python_counts():
+    from minidl.train import fit
+
+    from minidl.optim import SGD
+
+    model = nn.Linear(2, 1)
+    optimizer = SGD(model.parameters(), lr=0.1, device="cpu")
+    with pytest.raises(ValueError, match="Invalid epochs: 9223372036854775808 \\(needs an int "
+                                         "from 0 to 9223372036854775807\\)"):
+        fit(model, nn.MSELoss(), optimizer, (np.zeros((2, 2)), np.zeros((2, 1))), epochs=2**63)

@@ -9,6 +9,7 @@ numba-cuda or NVVM is missing.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import runpy
 import types
@@ -26,6 +27,8 @@ F64 = re.compile(r"\b[a-z]+(\.\w+)*\.f64\b")
 
 def _compiler_problem() -> str | None:
     """Why compile_ptx cannot run here, or None."""
+    if os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in ("", "0"):
+        return "NUMBA_DISABLE_JIT=1: the kernels call njit rules, which are then not compiled"
     problem = kernels.cuda_problem()
     if problem is not None and ("not installed" in problem or "cannot be imported" in problem
                                 or "row_stack" in problem):

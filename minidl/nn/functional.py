@@ -106,6 +106,14 @@ def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, T
     return centered / ops.sqrt(var + eps), mean, var
 
 
+def check_batch_statistics(x: Tensor) -> None:
+    """ValueError unless non-empty (N, C, *) input has at least 2 values per channel,
+    which training needs for a batch variance (an empty input is never refused)."""
+    if 0 < x._data.size < 2 * x.shape[1]:
+        raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
+                         f"got input of shape {x.shape}")
+
+
 def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -121,7 +129,8 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
         running_var  = (1 - momentum) * running_var  + momentum * var * n / (n - 1)
 
     (the unbiased variance). Otherwise the running statistics are used as
-    constants.
+    constants. An empty x (N = 0, or an empty spatial dim) gives the empty
+    result and leaves the running statistics as they were, as in PyTorch.
     """
     if not isinstance(x, Tensor) or x.dtype.kind != "f":
         x = Tensor(x, dtype=None if weight is None else weight.dtype)
@@ -135,11 +144,11 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
                              f"of shape {x.shape}, got shape {value.shape}")
     axes = (0, *range(2, x.ndim))
     shape = (1, channels) + (1,) * (x.ndim - 2)
-    if training:
+    if x._data.size == 0:   # an empty batch: the empty result, running statistics unchanged
+        normalized = x
+    elif training:
+        check_batch_statistics(x)
         n = x._data.size // channels
-        if n < 2:
-            raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
-                             f"got input of shape {x.shape}")
         normalized, mean, var = standardize(x, axes, eps)
         if running_mean is not None:
             running_mean *= 1.0 - momentum

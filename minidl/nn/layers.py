@@ -255,6 +255,8 @@ class BatchNorm1d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
+        if self.training:   # refuse before num_batches_tracked counts this batch
+            F.check_batch_statistics(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -127,7 +127,7 @@ class FlatGroup:
         self.scalar_names = scalar_names
         self.scalars = np.zeros((len(params), len(scalar_names)))
         self.common_scalars: tuple[float, ...] | None = (0.0,) * len(scalar_names)
-        self.dtype = _common_dtype(params)
+        self.dtype = common_dtype(params)
         self.layout = Layout([p.shape for p in params])
         self.offsets, self.size = self.layout.offsets, self.layout.size
         shapes = [dict(state_shapes(p)) if state_shapes else {} for p in params]
@@ -364,10 +364,13 @@ class FlatGroup:
             states.append(entry)
         return states
 
-    def load_states(self, states: list[Mapping[str, Any] | None], where: Callable[[int], str]
-                    ) -> Callable[[], None]:
+    def load_states(self, states: list[Mapping[str, Any] | None], where: Callable[[int], str],
+                    required: Collection[str]) -> Callable[[], None]:
         """Check per-parameter states (as ``param_states`` gives them; None resets a
         param to its initial state) and return the function that writes them.
+        A param that has taken steps must bring every buffer of ``required`` (those
+        its hyperparameters use): resetting a missing one would silently make the
+        resumed run diverge from the saved one.
 
         Checking everything before writing anything keeps a failed load from
         leaving the optimizer half loaded. ``where(i)`` names param ``i`` in errors.
@@ -386,6 +389,12 @@ class FlatGroup:
             if "step" not in entry:
                 raise ValueError(f"state of {where(i)} has no 'step'")
             steps[i] = _step_count(entry["step"], where(i))
+            missing = [name for name in required if name not in entry
+                       and (name not in self.layouts or self.layouts[name].shapes[i] is not None)]
+            if steps[i] > 0 and missing:
+                raise ValueError(f"state of {where(i)} has taken {steps[i]} steps but has no "
+                                 f"{', '.join(map(repr, missing))}; a resumed run would "
+                                 f"restart that buffer from its initial value")
             for j, name in enumerate(self.scalar_names):
                 if name in entry:
                     scalars[i, j] = _scalar(entry[name], name, where(i))
@@ -429,7 +438,7 @@ class FlatGroup:
         return write
 
 
-def _common_dtype(params: list[Tensor]) -> np.dtype:
+def common_dtype(params: list[Tensor]) -> np.dtype:
     """The one dtype of a group's params, float32 or float64 (the kernels'
     dtypes); ValueError naming a mix or another dtype."""
     dtypes: dict[np.dtype, list[int]] = {}
@@ -446,11 +455,20 @@ def _common_dtype(params: list[Tensor]) -> np.dtype:
     return dtype
 
 
+# The largest step count loaded: every whole number up to it is exact in float64
+# (PyTorch saves the step as a float), and counting on from it never overflows int64.
+MAX_STEP = 2**53
+
+
 def _step_count(value: Any, where: str) -> int:
-    """A loaded 'step': a non-negative whole number (PyTorch saves it as a float)."""
-    number = float(np.asarray(value))
-    if not number.is_integer() or number < 0:
-        raise ValueError(f"state of {where} has an invalid step: {value!r}")
+    """A loaded 'step': a whole number in [0, MAX_STEP] (PyTorch saves it as a float)."""
+    try:
+        number = float(np.asarray(value))
+    except (TypeError, ValueError):
+        number = math.nan
+    if not number.is_integer() or not 0 <= number <= MAX_STEP:
+        raise ValueError(f"state of {where} has an invalid step: {value!r} (expected a whole "
+                         f"number from 0 to 2**53)")
     return int(number)
 
 

@@ -157,11 +157,12 @@ class LBFGS(Optimizer):
         self._lbfgs: dict[str, Any] = {}
         super().__init__(params, defaults, device)
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
+    def _checked_group(self, param_group: dict[str, Any], pending: list[dict[str, Any]]
+                       ) -> dict[str, Any]:
         """The one group; a second is refused, as PyTorch refuses it."""
-        if self.param_groups:
+        if self.param_groups or pending:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
-        super().add_param_group(param_group)
+        return super()._checked_group(param_group, pending)
 
     def _check(self, group: Mapping[str, Any]) -> None:
         check_number(group["lr"], "Invalid learning rate")

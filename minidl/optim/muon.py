@@ -57,14 +57,16 @@ class Muon(Optimizer):
                         ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn)
         super().__init__(params, defaults, device)
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """PyTorch's ``add_param_group``, refusing params that are not 2-D."""
-        params = param_group.get("params") if isinstance(param_group, dict) else None
-        for param in [params] if isinstance(params, Tensor) else params or []:
-            if isinstance(param, Tensor) and param.ndim != 2:
+    def _checked_group(self, param_group: dict[str, Any], pending: list[dict[str, Any]]
+                       ) -> dict[str, Any]:
+        """The base class's checks, and PyTorch's refusal of params that are not 2-D
+        (in the constructor and in ``add_param_group`` alike)."""
+        group = super()._checked_group(param_group, pending)
+        for param in group["params"]:
+            if param.ndim != 2:
                 raise ValueError(f"Muon only supports 2D parameters whereas we found a "
                                  f"parameter with size: {param.shape}")
-        super().add_param_group(param_group)
+        return group
 
     def _check(self, group: Mapping[str, Any]) -> None:
         check_number(group["lr"], "Learning rate should be >= 0 but is")

@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import kernels
 from ..tensor import Tensor
-from .flat import FlatGroup
+from .flat import FlatGroup, common_dtype
 
 Closure = Callable[[], Any]
 
@@ -91,8 +91,11 @@ class Optimizer:
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
+        checked: list[dict[str, Any]] = []
         for group in groups if isinstance(groups[0], dict) else [{"params": groups}]:
-            self.add_param_group(group)
+            checked.append(self._checked_group(group, checked))
+        for group in checked:   # every group is valid: only now bind the params
+            self._bind_group(group)
 
     # -- subclass hooks ---------------------------------------------------------
     def _check(self, group: Mapping[str, Any]) -> None:
@@ -120,7 +123,18 @@ class Optimizer:
 
     # -- param groups -------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group; hyperparameters it leaves out take the defaults."""
+        """Add a group; hyperparameters it leaves out take the defaults.
+
+        Everything is checked before any parameter is bound: a refused group
+        leaves its parameters with the optimizer that held them.
+        """
+        self._bind_group(self._checked_group(param_group, []))
+
+    def _checked_group(self, param_group: dict[str, Any], pending: list[dict[str, Any]]
+                       ) -> dict[str, Any]:
+        """``param_group`` completed with the defaults and fully validated (params,
+        hyperparameters, their kernel arguments in the params' dtype);
+        ``pending`` are groups checked but not bound yet. Changes nothing."""
         if not isinstance(param_group, dict):
             raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
         params = param_group.get("params")
@@ -136,13 +150,19 @@ class Optimizer:
                                 f"but one of the params is {type(param).__name__}")
             if not param.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
-        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        seen = {id(p) for group in (*self.param_groups, *pending) for p in group["params"]}
         if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
             raise ValueError("some parameters appear more than once, in this param group "
                              "or in two param groups; each parameter may appear only once")
         group = {**self.defaults, **param_group, "params": params}
         self._check(group)
-        flat = FlatGroup(params, self._backend, self._state_names, self._takes_step,
+        check_representable(group, common_dtype(params))
+        self._state_init(group), self._scalars(group)   # what _configure will ask
+        return group
+
+    def _bind_group(self, group: dict[str, Any]) -> None:
+        """Move a checked group's params into flat buffers of this optimizer."""
+        flat = FlatGroup(group["params"], self._backend, self._state_names, self._takes_step,
                          self._state_shapes, self._scalar_names)
         self._configure(group, flat)
         self.param_groups.append(group)
@@ -255,7 +275,8 @@ class Optimizer:
             entries = [None if entry is None else self._state_in(new_group, dict(entry))
                        for entry in entries]
             writers.append(flat.load_states(
-                entries, lambda i, ids=indices, g=g: f"parameter {ids[i]} (group {g})"))
+                entries, lambda i, ids=indices, g=g: f"parameter {ids[i]} (group {g})",
+                required=self._state_init(new_group)))
             new_groups.append(new_group)
         listed = {index for saved in saved_groups for index in saved["params"]}
         strays = [key for key in saved_state if key not in listed]
