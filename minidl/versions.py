@@ -52,10 +52,11 @@ def bump(version: Version) -> None:
 # backward refuse, as PyTorch does for the outputs that its ops save.
 OUTPUT_FREE_OPS = frozenset({
     "add", "sub", "mul", "div", "neg", "matmul", "linear", "conv1d", "conv2d", "max_pool1d",
-    "max_pool2d", "avg_pool1d", "avg_pool2d", "relu", "leaky_relu", "sum", "mean", "getitem",
-    "reshape", "view", "transpose", "swapaxes", "permute", "flatten", "squeeze", "unsqueeze",
-    "expand", "cat", "concatenate", "stack", "index_put", "fill", "view_region", "copy_slices",
-    "clone"})
+    "max_pool2d", "avg_pool1d", "avg_pool2d", "sum", "mean", "getitem", "reshape", "view",
+    "transpose", "swapaxes", "permute", "flatten", "squeeze", "unsqueeze", "expand", "cat",
+    "concatenate", "stack", "index_put", "fill", "copy", "view_region", "copy_slices", "clone",
+    "relu", "leaky_relu", "relu6", "hardtanh", "elu", "celu", "selu", "gelu", "silu", "mish",
+    "softplus", "softsign", "sigmoid", "hardsigmoid", "hardswish", "log", "abs"})
 
 
 def check_output_unchanged(node: Any) -> None:

@@ -202,12 +202,18 @@ def test_a_saved_input_changed_in_place_makes_backward_refuse(change):
         loss.backward()
 
 
-@pytest.mark.parametrize("op", ["exp", "tanh", "sqrt", "sigmoid"])
+@pytest.mark.parametrize("op", ["exp", "tanh", "sqrt", "softmax"])
 def test_a_saved_output_changed_in_place_makes_backward_refuse(op):
     out = getattr(leaf(X), op)()
     out.add_(1.0)
     with pytest.raises(RuntimeError, match=f"the output of {op}"):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("op", ["sigmoid", "relu", "gelu", "log", "abs"])
+def test_ops_whose_backward_never_reads_their_output_allow_writing_it(op):
+    """versions.OUTPUT_FREE_OPS: their closures keep what they need (a mask, e^-|x|)."""
+    assert gradcheck(lambda a: getattr(minidl, op)(a).mul_(a), leaf(X))
 
 
 def test_a_change_after_backward_is_fine_and_grads_are_right():
@@ -422,3 +428,42 @@ def test_every_named_in_place_form_is_bound():
                + ["zero", "fill", "copy", "scatter", "scatter_add", "normal", "uniform"]
                if not hasattr(Tensor, name + "_")]
     assert missing == []
+
+
+# -- PyTorch's inplace=True flags ---------------------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda: nn.ReLU(inplace=True), lambda: nn.LeakyReLU(0.1, inplace=True),
+    lambda: nn.ReLU6(inplace=True), lambda: nn.Hardtanh(-0.5, 0.5, inplace=True),
+    lambda: nn.ELU(inplace=True), lambda: nn.CELU(0.5, inplace=True),
+    lambda: nn.SELU(inplace=True), lambda: nn.SiLU(inplace=True), lambda: nn.Mish(inplace=True),
+    lambda: nn.Hardsigmoid(inplace=True), lambda: nn.Hardswish(inplace=True),
+    lambda: nn.Threshold(0.1, -1.0, inplace=True)], ids=lambda make: repr(make()))
+def test_activation_modules_with_inplace_write_into_their_input(make):
+    layer, plain = make(), make()
+    plain.inplace = False
+    x = Tensor(RNG.standard_normal((3, 4)), dtype=np.float64)
+    expected = plain(x).numpy().copy()
+    assert layer(x) is x
+    np.testing.assert_allclose(x.numpy(), expected)
+    assert "inplace=True" in repr(layer)
+    w = leaf(RNG.standard_normal((4, 4)))
+    assert gradcheck(lambda a, w: make()(a @ w) * a, leaf(X), w)   # on a matmul's output
+
+
+def test_functional_inplace_flags_and_a_network_of_them():
+    import minidl.nn.functional as F
+    x = minidl.tensor([-1.0, 0.5, 2.0])
+    assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 0.5, 2.0]
+    assert F.leaky_relu(x, 0.2, inplace=True) is x
+    y = minidl.tensor([-1.0, 2.0])
+    assert F.dropout(y, 0.5, training=False, inplace=True) is y
+    minidl.manual_seed(0)
+    kept = F.dropout(minidl.ones(1000), 0.5, inplace=True)
+    assert set(np.unique(kept.numpy())) <= {0.0, 2.0}
+    with pytest.raises(RuntimeError, match="relu_: a leaf Variable"):
+        F.relu(leaf([1.0]), inplace=True)
+    minidl.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True), nn.Dropout(0.3, inplace=True),
+                        nn.Linear(8, 2), nn.ELU(inplace=True)).double()
+    net.eval()                            # dropout off: the gradient is deterministic
+    assert gradcheck(lambda a: net(a), leaf(X))

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import ops
 from ..random import generator
+from ..ops.inplace import in_place
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -26,49 +27,63 @@ def _number(name: str, value: Any) -> float:
 
 
 class _Activation(Module):
-    """``forward(x) = function(x, **settings)``, the settings named in ``settings``."""
+    """``forward(x) = function(x, **settings)``, the settings named in ``settings``;
+    with ``inplace`` (PyTorch's flag) the result is written into x's own array."""
 
     function: Callable[..., Tensor]
     settings: tuple[str, ...] = ()
+    inplace = False
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self).function(input, **{name: getattr(self, name) for name in self.settings})
+        settings = {name: getattr(self, name) for name in self.settings}
+        if self.inplace:
+            return in_place(type(self).function, input, **settings)
+        return type(self).function(input, **settings)
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.settings)
+        shown = [f"{name}={getattr(self, name)!r}" for name in self.settings]
+        return ", ".join(shown + (["inplace=True"] if self.inplace else []))
+
+
+class _InPlaceActivation(_Activation):
+    """An activation without settings whose PyTorch Module takes ``inplace``."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
 
 
 class ELU(_Activation):
     """y = x for x > 0, alpha (e^x - 1) otherwise."""
     function, settings = ops.elu, ("alpha",)
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
-        self.alpha = _number("alpha", alpha)
+        self.alpha, self.inplace = _number("alpha", alpha), inplace
 
 
 class CELU(_Activation):
     """y = x for x > 0, alpha (e^(x/alpha) - 1) otherwise."""
     function, settings = ops.celu, ("alpha",)
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         if _number("alpha", alpha) == 0:
             raise ValueError("Invalid alpha: 0 (CELU divides by alpha)")
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
 
-class SELU(_Activation):
+class SELU(_InPlaceActivation):
     """y = scale * elu(x, alpha), with the self-normalising alpha and scale."""
     function = ops.selu
 
 
-class SiLU(_Activation):
+class SiLU(_InPlaceActivation):
     """y = x sigmoid(x) (swish)."""
     function = ops.silu
 
 
-class Mish(_Activation):
+class Mish(_InPlaceActivation):
     """y = x tanh(softplus(x))."""
     function = ops.mish
 
@@ -93,25 +108,25 @@ class Hardtanh(_Activation):
     """y = x clipped to [min_val, max_val]."""
     function, settings = ops.hardtanh, ("min_val", "max_val")
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
         if _number("min_val", min_val) > _number("max_val", max_val):
             raise ValueError(f"Invalid bounds: min_val {min_val} is greater than "
                              f"max_val {max_val}")
-        self.min_val, self.max_val = min_val, max_val
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
 
-class ReLU6(_Activation):
+class ReLU6(_InPlaceActivation):
     """y = min(max(x, 0), 6)."""
     function = ops.relu6
 
 
-class Hardsigmoid(_Activation):
+class Hardsigmoid(_InPlaceActivation):
     """y = relu6(x + 3) / 6."""
     function = ops.hardsigmoid
 
 
-class Hardswish(_Activation):
+class Hardswish(_InPlaceActivation):
     """y = x relu6(x + 3) / 6."""
     function = ops.hardswish
 
@@ -148,8 +163,15 @@ def _masked(x: Tensor, out: np.ndarray, passes: np.ndarray) -> Tensor:
     return Tensor._make(out, (x,), lambda g: (np.where(passes, g, 0).astype(g.dtype),))
 
 
-def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
-    """y = x where x > threshold, else value;  dy/dx = 1 where x > threshold, else 0."""
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """y = x where x > threshold, else value;  dy/dx = 1 where x > threshold, else 0.
+    ``inplace`` writes y into x's own array."""
+    if inplace:
+        return in_place(_threshold, input, threshold, value)
+    return _threshold(input, threshold, value)
+
+
+def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     x = _as_float("threshold", input)
     passes = x._data > threshold
     return _masked(x, np.where(passes, x._data, x.dtype.type(value)), passes)
@@ -208,7 +230,9 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
     """Randomised leaky ReLU: y = x where x > 0, else a x, with a ~ U(lower, upper) drawn per
     element (from minidl's seeded generator) in training, and (lower + upper) / 2 in eval.
-    ``inplace`` is accepted for PyTorch's signature; the result is always a new tensor."""
+    ``inplace`` writes y into x's own array."""
+    if inplace:
+        return in_place(rrelu, input, lower, upper, training)
     x = _as_float("rrelu", input)
     if not 0 <= lower <= upper:
         raise ValueError(f"rrelu: needs 0 <= lower <= upper, got lower={lower}, upper={upper}")
@@ -231,6 +255,7 @@ class Threshold(_Activation):
     def __init__(self, threshold: float, value: float, inplace: bool = False):
         super().__init__()
         self.threshold, self.value = _number("threshold", threshold), _number("value", value)
+        self.inplace = inplace
 
 
 class Hardshrink(_Activation):
@@ -271,9 +296,10 @@ class RReLU(_Activation):
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
         super().__init__()
         self.lower, self.upper = _number("lower", lower), _number("upper", upper)
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return rrelu(input, self.lower, self.upper, self.training)
+        return rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
 
 class PReLU(Module):

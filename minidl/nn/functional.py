@@ -16,10 +16,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import ops
-from ..ops import (gelu, leaky_relu, log_softmax, logsumexp, normalize, one_hot, relu, sigmoid,
-                   softmax, tanh)
-from ..ops.activations import *  # noqa: F403  (elu, selu, silu, softplus, ...)
+from ..ops import gelu, log_softmax, logsumexp, normalize, one_hot, sigmoid, softmax, tanh
+from ..ops.activations import *  # noqa: F403  (softplus, softsign, logsigmoid, ...)
 from ..ops.activations import __all__ as _activations
+from ..ops.inplace import in_place
 from ..random import generator
 from ..tensor import Tensor
 from .checks import check_probability
@@ -29,7 +29,7 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cos
                      multilabel_margin_loss, multilabel_soft_margin_loss, nll_loss,
                      poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 
-__all__ = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
+__all__ = ["in_place", "relu", "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax",
            "logsumexp", "linear", "dropout", "batch_norm", "mse_loss", "l1_loss",
            "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
 __all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot", "instance_norm",
@@ -38,6 +38,67 @@ __all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot", "inst
                            "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
                            "multilabel_soft_margin_loss", "multilabel_margin_loss",
                            "multi_margin_loss", "soft_margin_loss"]
+
+
+# The activations that PyTorch's functional API gives an ``inplace`` flag.
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0)."""
+    return in_place(ops.relu, input) if inplace else ops.relu(input)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return in_place(ops.relu6, input) if inplace else ops.relu6(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope x."""
+    if inplace:
+        return in_place(ops.leaky_relu, input, negative_slope)
+    return ops.leaky_relu(input, negative_slope)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]."""
+    if inplace:
+        return in_place(ops.hardtanh, input, min_val, max_val)
+    return ops.hardtanh(input, min_val, max_val)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+    return in_place(ops.elu, input, alpha) if inplace else ops.elu(input, alpha)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^(x/alpha) - 1) otherwise."""
+    return in_place(ops.celu, input, alpha) if inplace else ops.celu(input, alpha)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    return in_place(ops.selu, input) if inplace else ops.selu(input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x sigmoid(x)."""
+    return in_place(ops.silu, input) if inplace else ops.silu(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x tanh(softplus(x))."""
+    return in_place(ops.mish, input) if inplace else ops.mish(input)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return in_place(ops.hardsigmoid, input) if inplace else ops.hardsigmoid(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x relu6(x + 3) / 6."""
+    return in_place(ops.hardswish, input) if inplace else ops.hardswish(input)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -78,17 +139,20 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                         backward)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest.
 
         y = x * m / (1 - p),   m ~ Bernoulli(1 - p) elementwise,   so E[y] = x
 
     The mask comes from minidl's seeded generator; dy/dx = m / (1 - p). When
     not ``training`` (or p = 0) it is the identity; p = 1 zeros everything.
+    ``inplace`` writes y into x's own array.
     """
     check_probability(p)
     if not training or p == 0:
         return x
+    if inplace:
+        return in_place(dropout, x, p, training)
     if p == 1:
         scale = np.zeros(x.shape, dtype=x.dtype)
     else:

@@ -37,7 +37,7 @@ from ..tensor import Tensor, unbroadcast
 from . import arithmetic, indexing
 from .shape import _plain_index
 
-__all__ = ["inplace", "setitem", "index_put", "copy", "fill"]
+__all__ = ["inplace", "in_place", "setitem", "index_put", "copy", "fill"]
 
 
 # -- the mechanism --------------------------------------------------------------
@@ -73,6 +73,16 @@ def inplace(target: Tensor, op: str, compute: Callable[[Tensor], Tensor],
     target._rebase(result)
     _follow_base(target)
     return target
+
+
+def in_place(function: Callable[..., Tensor], target: Tensor, *args: Any, **kwargs: Any
+             ) -> Tensor:
+    """``function(target, ...)`` written into target's own array and returned as
+    target: what PyTorch's ``inplace=True`` flags (``F.relu(x, inplace=True)``,
+    ``nn.ReLU(inplace=True)``) do."""
+    name = f"{function.__name__.lstrip('_')}_"
+    return inplace(target, name, lambda old: function(old, *args, **kwargs),
+                   (*args, *kwargs.values()))
 
 
 def _store(target: Tensor, op: str, values: np.ndarray, casting: str) -> None:
