@@ -170,12 +170,14 @@ def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, T
     return centered / ops.sqrt(var + eps), mean, var
 
 
-def check_batch_statistics(x: Tensor) -> None:
-    """ValueError unless non-empty (N, C, *) input has at least 2 values per channel,
-    which training needs for a batch variance (an empty input is never refused)."""
-    if 0 < x._data.size < 2 * x.shape[1]:
+def check_batch_statistics(x: Any) -> None:
+    """ValueError unless non-empty (N, C, *) input (a Tensor or an array) has at least 2
+    values per channel, which training needs for a batch variance (an empty input is never
+    refused)."""
+    shape = np.shape(x._data if isinstance(x, Tensor) else x)
+    if 0 < math.prod(shape) < 2 * shape[1]:
         raise ValueError(f"batch_norm in training needs more than 1 value per channel, "
-                         f"got input of shape {x.shape}")
+                         f"got input of shape {shape}")
 
 
 def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
