@@ -230,7 +230,7 @@ def test_repr_matches_pytorch_layout() -> None:
         "  (0): Linear(in_features=2, out_features=32, bias=True)\n"
         "  (1): ReLU()\n"
         "  (2): Sequential(\n"
-        "    (0): Dropout(p=0.25)\n"
+        "    (0): Dropout(p=0.25, inplace=False)\n"
         "  )\n"
         "  (3): Linear(in_features=32, out_features=2, bias=False)\n"
         ")")
