@@ -29,7 +29,7 @@ import numpy as np
 from . import grad_mode
 from .grad_fn import GradFn, public_caller
 from .hooks import RemovableHandle
-from .versions import Clock, Version, bump, check_output_unchanged, modified_error
+from .versions import Clock, Version, bump, check_unchanged
 
 Grads = Sequence["np.ndarray | None"]
 BackwardFn = Callable[[np.ndarray], Grads]
@@ -427,13 +427,9 @@ class Tensor:
             if node._backward is None:
                 node._accumulate_grad(g)
                 continue
-            if node._overwritten or node._version_box is not None:
-                check_output_unchanged(node)
-            made_at = node._made_at
+            if node._made_at != Clock.now:   # something was written since the op ran
+                check_unchanged(node)
             for parent, parent_grad in zip(node._parents, node._backward(g)):
-                box = parent._version_box
-                if box is not None and box.at > made_at:
-                    raise modified_error(node, parent, box)
                 if parent_grad is None or not parent._requires_grad:
                     continue
                 if parent_grad.shape != parent._data.shape:

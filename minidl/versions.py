@@ -13,8 +13,7 @@ from typing import Any
 
 from .grad_fn import op_name
 
-__all__ = ["Version", "Clock", "bump", "OUTPUT_FREE_OPS", "check_output_unchanged",
-           "modified_error"]
+__all__ = ["Version", "Clock", "bump", "OUTPUT_FREE_OPS", "check_unchanged"]
 
 
 class Version:
@@ -59,24 +58,25 @@ OUTPUT_FREE_OPS = frozenset({
     "softplus", "softsign", "sigmoid", "hardsigmoid", "hardswish", "log", "abs"})
 
 
-def check_output_unchanged(node: Any) -> None:
-    """RuntimeError when ``node``'s output array was written in place after its op
-    ran, unless the op's backward never reads it."""
+def check_unchanged(node: Any) -> None:
+    """RuntimeError when the storage of an input of ``node``'s op, or the op's own
+    output that its backward reads, was written in place after the op ran: its
+    backward would read values that the op did not see. (``Tensor.backward`` asks
+    only when the clock moved since the op ran, one comparison per node.)"""
+    name = op_name(node._grad_fn_name)
+    for parent in node._parents:
+        box = parent._version_box
+        if box is not None and box.at > node._made_at:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified "
+                f"by an inplace operation: an input of shape {parent.shape} of {name} is "
+                f"at version {box.count}, written after {name} read it. Change a clone() "
+                f"of it instead, or change it only after backward().")
     box = node._version_box
     written = node._overwritten or (box is not None and box.at > node._made_at)
-    name = op_name(node._grad_fn_name)
     if written and name not in OUTPUT_FREE_OPS:
         raise RuntimeError(
             f"one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: the output of {name} (shape {node.shape}), which {name}'s "
             f"backward reads, was overwritten after {name} made it. Use the out-of-place op "
             f"(e.g. y = y * 2, not y.mul_(2)) or clone() the tensor before changing it.")
-
-
-def modified_error(node: Any, parent: Any, version: Version) -> RuntimeError:
-    name = op_name(node._grad_fn_name)
-    return RuntimeError(
-        f"one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: an input of shape {parent.shape} of {name} is at version "
-        f"{version.count}, written after {name} read it. Change a clone() of it instead, "
-        f"or change it only after backward().")
