@@ -116,17 +116,23 @@ class Tensor:
         return out
 
     def _view_of(self, parents: tuple[Tensor, ...]) -> None:
-        """Make this tensor a view of the parent whose memory its array shares, if any."""
-        root = _root_array(self._data)
+        """Make this tensor a view of the parent whose memory its array shares, if any:
+        the parent's array itself or its base (reshape, basic indexing: the common
+        case, one comparison), else an array with the same root whose bounds overlap
+        (np.may_share_memory tells siblings in one flat buffer apart)."""
+        data, root = self._data, None
         for parent in parents:
-            if (_root_array(parent._data) is root
-                    and np.may_share_memory(self._data, parent._data)):
-                base = parent._base if parent._base is not None else parent
-                self._base, self._version_box = base, base._version_counter()
-                if base._views is None:
-                    base._views = []
-                base._views.append(weakref.ref(self))
-                return
+            if data.base is not parent._data and data is not parent._data:
+                root = _root_array(data) if root is None else root
+                if _root_array(parent._data) is not root or (
+                        len(parents) > 1 and not np.may_share_memory(data, parent._data)):
+                    continue
+            base = parent._base if parent._base is not None else parent
+            self._base, self._version_box = base, base._version_counter()
+            if base._views is None:
+                base._views = []
+            base._views.append(weakref.ref(self))
+            return
 
     def _live_views(self) -> list[Tensor]:
         """The views of this base that are still alive."""
