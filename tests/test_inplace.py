@@ -23,10 +23,18 @@ Y = RNG.uniform(0.2, 0.9, (3, 4))
 UNARY = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "neg", "sin", "cos", "tan",
          "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "exp2", "log2", "log10",
          "log1p", "expm1", "erf", "rsqrt", "reciprocal", "square", "leaky_relu", "hardtanh",
-         "relu6", "elu", "selu", "celu", "silu", "mish", "hardsigmoid", "hardswish"]
+         "relu6", "elu", "selu", "celu", "silu", "mish", "hardsigmoid", "hardswish", "frac",
+         "logit", "erfinv", "nan_to_num"]
 WITH_ARGUMENTS = {"pow": (2.5,), "clip": (0.3, 0.7), "clamp": (0.3, 0.7), "fmod": (0.3,),
                   "remainder": (0.3,), "lerp": (Y, 0.25), "copysign": (-Y,),
-                  "masked_fill": (X > 0.5, -1.0), "tril": (), "triu": (1,)}
+                  "masked_fill": (X > 0.5, -1.0), "tril": (), "triu": (1,),
+                  "clamp_min": (0.5,), "clamp_max": (0.5,), "hypot": (Y,), "atan2": (Y,),
+                  "xlogy": (Y,), "float_power": (2.0,), "addcmul": (Y, Y), "addcdiv": (Y, Y + 1),
+                  "index_fill": (1, np.array([0, 2]), 0.5),
+                  "index_add": (1, np.array([0, 2]), Y[:, :2]),
+                  "index_copy": (1, np.array([0, 2]), Y[:, :2]),
+                  "masked_scatter": (X > 0.5, Y),
+                  "scatter_add": (1, np.array([[0], [3], [1]]), Y[:, :1])}
 ARITHMETIC = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
 
 
