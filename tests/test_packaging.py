@@ -64,3 +64,16 @@ def test_the_test_extra_is_the_dev_extra_without_the_gpu_and_cluster_packages():
         "optional-dependencies"]
     assert declared(extras["dev"]) - declared(extras["test"]) == {
         "numba-cuda", "numpy", "dask", "distributed"}
+
+
+def test_every_package_folder_is_installed():
+    """setuptools installs only the packages listed: a subpackage left out imports
+    from a checkout and fails from a wheel (as minidl.jit once did in CI)."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {name: Path(folder) for name, folder in tool["package-dir"].items()}
+    expected = set()
+    for name, folder in folders.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            parts = init.parent.relative_to(ROOT / folder).parts
+            expected.add(".".join((name, *parts)))
+    assert expected == set(tool["packages"])
