@@ -194,7 +194,7 @@ class _BaseMLP(BaseEstimator):
                             seed=self._draw_seed())
         try:
             # errors: the ValueError below says it once; threads: a Dask worker's share
-            with np.errstate(all="ignore"), threads.dask_worker_share():
+            with np.errstate(all="ignore"), threads.worker_share():
                 history = fit(self.model_, self._loss_fn(), self.optimizer_, loader,
                               val_data=val_data, epochs=epochs, batch_size=batch_size,
                               metrics=metrics, progress=bool(self.verbose),

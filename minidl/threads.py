@@ -17,11 +17,11 @@ sets it for the calling thread; the BLAS limit holds for the whole process.
 
 Several worker processes on one machine must share its cores. joblib's loky
 workers get NUMBA_NUM_THREADS and the BLAS variables set to their share
-already, and a Dask worker's nanny sets ``OMP_NUM_THREADS=1`` (BLAS) but leaves
-numba at one thread per core in every worker. So the estimators train inside
-``dask_worker_share()``: in a Dask worker, numba gets ``OMP_NUM_THREADS``
-threads (1 unless the cluster's ``distributed.nanny.pre-spawn-environ`` says
-otherwise), as BLAS does.
+already, while a Dask worker's nanny and a Ray worker set ``OMP_NUM_THREADS``
+(BLAS: 1, or the task's CPUs in Ray) but leave numba at one thread per core in
+every worker. So the estimators train inside ``worker_share()``: in a Dask
+worker's or a Ray task's process, numba gets ``OMP_NUM_THREADS`` threads (1
+where it is not set), as BLAS does.
 """
 from __future__ import annotations
 
@@ -122,25 +122,37 @@ def match_new_blas() -> None:
         ThreadpoolController().limit(limits=numpy_threads[0], user_api="blas")
 
 
-def dask_worker_threads() -> int | None:
-    """The numba threads a task gets in a Dask worker process (its OMP_NUM_THREADS,
-    default 1), or None outside one."""
+def _in_dask_task() -> bool:
     distributed = sys.modules.get("distributed")   # never imported here: only if in use
     if distributed is None:
-        return None
+        return False
     try:
         distributed.get_worker()
     except ValueError:   # not inside a worker's task
+        return False
+    return True
+
+
+def _in_ray_task() -> bool:
+    ray = sys.modules.get("ray")
+    return (ray is not None and ray.is_initialized()
+            and ray.get_runtime_context().get_task_id() is not None)
+
+
+def worker_threads() -> int | None:
+    """The numba threads a task gets in a Dask worker or a Ray task (its
+    OMP_NUM_THREADS, default 1), or None outside one."""
+    if not (_in_dask_task() or _in_ray_task()):
         return None
     text = os.environ.get("OMP_NUM_THREADS", "")
     return int(text) if text.isdigit() and int(text) > 0 else 1
 
 
 @contextlib.contextmanager
-def dask_worker_share() -> Iterator[None]:
-    """Within: at most ``dask_worker_threads()`` numba threads in this Python thread,
-    inside a Dask worker; elsewhere nothing changes."""
-    share = dask_worker_threads()
+def worker_share() -> Iterator[None]:
+    """Within: at most ``worker_threads()`` numba threads in this Python thread,
+    inside a Dask worker or a Ray task; elsewhere nothing changes."""
+    share = worker_threads()
     if share is None:
         yield
         return
@@ -156,9 +168,9 @@ def dask_worker_share() -> Iterator[None]:
 
 def training_threads() -> tuple[int, list[int]]:
     """(numba's threads, each loaded BLAS library's threads) that an estimator trains
-    on in this Python thread, inside ``dask_worker_share``: submitted as a task to
-    a Dask worker (``client.submit(training_threads)``), what its estimators get."""
+    on in this Python thread, inside ``worker_share``: submitted as a task to a Dask
+    worker (``client.submit(training_threads)``) or to Ray, what its estimators get."""
     import numba
 
-    with dask_worker_share():
+    with worker_share():
         return numba.get_num_threads(), [info["num_threads"] for info in blas_libraries()]
