@@ -475,3 +475,13 @@ def test_functional_inplace_flags_and_a_network_of_them():
                         nn.Linear(8, 2), nn.ELU(inplace=True)).double()
     net.eval()                            # dropout off: the gradient is deterministic
     assert gradcheck(lambda a: net(a), leaf(X))
+
+
+def test_random_fills_take_a_generator():
+    generator = minidl.Generator().manual_seed(3)
+    first = minidl.empty(5).uniform_(-1.0, 1.0, generator=generator).numpy().copy()
+    generator.manual_seed(3)
+    np.testing.assert_array_equal(minidl.empty(5).uniform_(-1.0, 1.0, generator=generator).numpy(),
+                                  first)
+    with pytest.raises(TypeError, match="minidl.Generator"):
+        minidl.empty(3).normal_(generator=5)

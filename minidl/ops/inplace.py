@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..grad_mode import is_grad_enabled, no_grad
-from ..random import generator as global_generator
+from ..random import generator as numpy_generator
 from ..tensor import Tensor, unbroadcast
 from . import arithmetic, indexing
 from .shape import _plain_index
@@ -290,23 +290,12 @@ def _random_method(name: str, draw: Callable[..., np.ndarray]) -> Callable[..., 
     def method(self: Tensor, *args: Any, generator: Any = None) -> Tensor:
         if self.dtype.kind != "f":
             raise RuntimeError(f"{name}: expected a floating-point tensor, got {self.dtype}")
-        rng = global_generator() if generator is None else _numpy_generator(generator)
+        rng = numpy_generator(generator)
         values = draw(rng, self.shape, *args)
         return inplace(self, name, lambda old: copy(old, values), (), casting="unsafe")
     method.__name__ = method.__qualname__ = name
     method.__doc__ = draw.__doc__
     return method
-
-
-def _numpy_generator(generator: Any) -> np.random.Generator:
-    """The numpy generator behind ``generator=`` (minidl.Generator or numpy's)."""
-    if isinstance(generator, np.random.Generator):
-        return generator
-    rng = getattr(generator, "numpy_generator", None)
-    if rng is None:
-        raise TypeError(f"generator must be a minidl.Generator, not "
-                        f"{type(generator).__name__}")
-    return rng() if callable(rng) else rng
 
 
 def _normal(rng: np.random.Generator, shape: tuple, mean: float = 0.0, std: float = 1.0):
