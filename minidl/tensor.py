@@ -132,6 +132,8 @@ class Tensor:
             if base._views is None:
                 base._views = []
             base._views.append(weakref.ref(self))
+            if len(base._views) % 64 == 0:   # a parameter is viewed at every step:
+                base._live_views()           # drop the views that are gone
             return
 
     def _live_views(self) -> list[Tensor]:

@@ -485,3 +485,10 @@ def test_random_fills_take_a_generator():
                                   first)
     with pytest.raises(TypeError, match="minidl.Generator"):
         minidl.empty(3).normal_(generator=5)
+
+
+def test_a_tensor_viewed_at_every_step_keeps_no_list_of_dead_views():
+    w = Tensor(X.copy(), requires_grad=True)
+    for _ in range(1000):
+        (w.T * 2.0).sum()                 # w.T: a view of w, gone at once
+    assert len(w._views) < 64
