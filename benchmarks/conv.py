@@ -187,17 +187,25 @@ def rows_for(label: str, times: dict[tuple[str, int], float]) -> list[list[str]]
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
+def timing_arguments(description: str, repeats: int, unit: str
+                     ) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser and the checked ``--repeats``/``--rounds`` that the timing benchmarks
+    share (this one and ``sequence.py``)."""
+    parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=15, help="timed passes per cell "
-                        "(default 15)")
+    parser.add_argument("--repeats", type=int, default=repeats, help=f"timed {unit} per cell "
+                        f"(default {repeats})")
     parser.add_argument("--rounds", type=int, default=1, help="whole measurements; each "
                         "cell is the least of their medians (default 1)")
     args = parser.parse_args()
     for name in ("repeats", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} needs an int >= 1, got {getattr(args, name)}")
+    return parser, args
+
+
+def main() -> None:
+    parser, args = timing_arguments(__doc__, 15, "passes")
     try:
         import torch
     except ImportError:

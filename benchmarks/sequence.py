@@ -15,7 +15,6 @@ call, so load on the machine falls on both alike; each cell is the median over
 """
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -29,6 +28,7 @@ import threadpoolctl
 import minidl
 import minidl.nn as nn
 from training import table  # benchmarks/training.py: the same plain-text table
+from conv import timing_arguments  # benchmarks/conv.py: the same --repeats and --rounds
 
 BATCH, STEPS, FEATURES = 32, 50, 32
 HIDDEN = (64, 128, 256)
@@ -96,16 +96,7 @@ def measure(rows: dict[str, Callable], repeats: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per cell "
-                        "(default 20)")
-    parser.add_argument("--rounds", type=int, default=1, help="whole measurements; each "
-                        "cell is the least of their medians (default 1)")
-    args = parser.parse_args()
-    for name in ("repeats", "rounds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} needs an int >= 1, got {getattr(args, name)}")
+    parser, args = timing_arguments(__doc__, 20, "calls")
     try:
         import torch
     except ImportError:
