@@ -9,6 +9,7 @@ op read it, and the engine refuses instead of computing a wrong gradient.
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from .grad_fn import op_name
@@ -17,14 +18,7 @@ __all__ = ["Version", "Clock", "bump", "OUTPUT_FREE_OPS", "check_unchanged"]
 
 
 class Version:
-    """The version counter that a tensor shares with its views (one storage).
-
-    ``count`` is the number of in-place writes (PyTorch's ``t._version``);
-    ``at`` is the engine clock at the last one. An op's output remembers the
-    clock when it was made (``_made_at``); if an input's storage was written
-    after that, the op's backward may read values it did not see, and
-    ``backward()`` refuses instead of computing a wrong gradient.
-    """
+    """The version counter that a tensor shares with its views (one storage)."""
 
     __slots__ = ("count", "at")
 
@@ -34,15 +28,16 @@ class Version:
 
 
 class Clock:
-    """The engine's logical clock: it ticks at every in-place write."""
+    """The engine's logical clock: it ticks at every in-place write (``next`` of an
+    itertools.count is atomic, so two threads writing at once never share a tick)."""
     now = 0
+    ticks = itertools.count(1)
 
 
 def bump(version: Version) -> None:
     """Count one in-place write into the storage that ``version`` counts."""
-    Clock.now += 1
+    Clock.now = version.at = next(Clock.ticks)
     version.count += 1
-    version.at = Clock.now
 
 
 # The ops whose backward never reads their own output array: an in-place write
