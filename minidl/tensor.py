@@ -80,6 +80,7 @@ class Tensor:
     _overwritten = False                 # its array was written in place after it was made
     _grad_tensor: Tensor | None = None   # the Tensor that ``.grad`` returns
     _views: list | None = None           # weak references to the views of this base
+    _detached = False                    # a .data or detach() alias: not a differentiable view
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self._data = _as_array(data, dtype)
@@ -156,6 +157,7 @@ class Tensor:
         alias._requires_grad = False
         alias._base = self._base if self._base is not None else self
         alias._version_box = alias._base._version_counter()
+        alias._detached = True
         return alias
 
     # -- data, grad and their binding to an optimizer's flat buffers ---------
@@ -396,7 +398,7 @@ class Tensor:
         state.update(_grad_view=None, _owner=None, _parents=(), _backward=None, _freed=False)
         for name in ("_module_call",    # minidl.viz's record of the Module that made it
                      "_base", "_version_box", "_made_at", "_overwritten", "_grad_tensor",
-                     "_views"):
+                     "_views", "_detached"):
             state.pop(name, None)
         return state
 

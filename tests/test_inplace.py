@@ -492,3 +492,15 @@ def test_a_tensor_viewed_at_every_step_keeps_no_list_of_dead_views():
     for _ in range(1000):
         (w.T * 2.0).sum()                 # w.T: a view of w, gone at once
     assert len(w._views) < 64
+
+
+def test_an_in_place_op_on_a_detached_alias_leaves_the_bases_graph_alone():
+    """As in PyTorch: ``p.data``/``detach()`` share memory and version, not the graph."""
+    p, y = leaf(X), leaf(Y)
+    alias = p.detach()
+    alias.add_(y)                           # allowed, though p is a leaf that requires grad
+    assert alias.requires_grad and p.is_leaf and p._version == 1
+    np.testing.assert_allclose(p.numpy(), X + Y)
+    alias.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), np.ones_like(Y))
+    assert p.grad is None

@@ -816,18 +816,13 @@ def soft_margin_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> 
     return _reduce(ops.log1p(ops.exp(-y * x)), reduction)
 
 
-class _ReducedLoss(Module):
+class _ReducedLoss(_Loss):
     """A loss Module whose ``reduction`` is keyword-only (PyTorch's positional arguments
     before it are the deprecated size_average and reduce): ``function(*inputs, **settings,
     reduction=...)``."""
 
     function: Any
     settings: tuple[str, ...] = ()
-
-    def __init__(self, reduction: str = "mean"):
-        super().__init__()
-        _check_reduction(reduction)
-        self.reduction = reduction
 
     def _loss(self, *inputs: Any) -> Tensor:
         values = {name: getattr(self, name) for name in self.settings}
@@ -927,16 +922,12 @@ class TripletMarginLoss(_ReducedLoss):
         return self._loss(anchor, positive, negative)
 
 
-class _ReducedWeightedLoss(_ReducedLoss):
-    """A loss with an optional per-class ``weight``, kept as a buffer (in ``state_dict``)."""
+class _ReducedWeightedLoss(_ReducedLoss, _WeightedLoss):
+    """A keyword-reduction loss with an optional per-class ``weight`` buffer."""
 
     def __init__(self, weight: Any = None, reduction: str = "mean"):
         super().__init__(reduction)
-        if weight is None:
-            self.weight = None
-        else:
-            self.register_buffer("weight", np.asarray(
-                weight._data if isinstance(weight, Tensor) else weight))
+        self._weights(weight=weight)
 
 
 class MultiLabelSoftMarginLoss(_ReducedWeightedLoss):

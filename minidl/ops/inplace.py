@@ -19,7 +19,9 @@ grad) that is all. Inside one, the op is recorded as PyTorch records it:
 - on a view ``v`` of a base ``b`` (``v = b[0]``, ``b.view(...)``), the base's
   node is replaced too, by ``copy_slices``: ``b_new`` equals ``b_old`` outside
   the view's region and the op's result inside it, and its backward splits the
-  gradient the same way (PyTorch's CopySlices).
+  gradient the same way (PyTorch's CopySlices). A ``.data`` or ``detach()``
+  alias is no differentiable view: the write reaches the base's memory and its
+  version counter, not its graph, as in PyTorch.
 
 The engine refuses to differentiate through values that changed after an op
 read them (see ``Tensor.backward``), so an in-place op never yields a wrong
@@ -59,7 +61,7 @@ def inplace(target: Tensor, op: str, compute: Callable[[Tensor], Tensor],
         _store(target, op, result._data, casting)
         target._written()
         return target
-    if target._base is not None:
+    if target._base is not None and not target._detached:
         return _inplace_on_view(target, op, compute, casting)
     if target._requires_grad and target.is_leaf:
         raise RuntimeError(
