@@ -45,7 +45,7 @@ argument ``param`` when it needs the parameter's values), or by an entry in
 ``EFFECTIVE_LR`` (class name -> the same function); one without either is
 recorded without the learning-rate keys.
 
-The numbers are kept in ``stats.history`` (a ``minidl.train.History``), keyed
+The numbers are kept in ``stats.history`` (a ``minidl.history.History``), keyed
 ``<layer>.grad_norm``, ``<layer>.update_ratio`` and ``<layer>.lr_q10`` (one
 per quantile), beside the epoch's ``loss``. Measuring costs a copy of the parameters per step.
 """
@@ -57,7 +57,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .train import History
+from .history import History
 
 __all__ = ["OptimizerStats", "EFFECTIVE_LR", "effective_lr"]
 

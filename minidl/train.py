@@ -34,10 +34,12 @@ from .data import DataLoader, is_dataset
 from .nn import utils as nn_utils
 from .nn.utils import clip_grad_norm_
 from .grad_mode import no_grad
+from .history import History, best_mode
+from .monitor import OptimizerStats
 from .tensor import Tensor
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
-           "DivergenceError", "METRICS", "accuracy", "mse", "r2"]
+           "DivergenceError", "METRICS", "OptimizerStats", "accuracy", "mse", "r2"]
 
 Data = DataLoader | tuple[Any, Any]
 
@@ -164,64 +166,6 @@ class _EpochTally:
 
 
 # -- history and callbacks -----------------------------------------------------------
-class History:
-    """What ``fit`` measured: one list per key, one value per epoch.
-
-    Keys are ``loss``, each metric, and with validation data ``val_loss`` and
-    ``val_<metric>``. Read them as ``history["loss"]`` or ``history.loss``.
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-
-    def append(self, logs: dict[str, float]) -> None:
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    @property
-    def epochs(self) -> int:
-        """The number of epochs recorded."""
-        return len(self.history.get("loss", []))
-
-    def __getitem__(self, key: str) -> list[float]:
-        if key not in self.history:
-            keys = ", ".join(self.history) or "nothing"
-            raise KeyError(f"History has no {key!r}; it has {keys}")
-        return self.history[key]
-
-    def __getattr__(self, key: str) -> list[float]:
-        if key.startswith("_") or key == "history":
-            raise AttributeError(key)
-        try:
-            return self[key]
-        except KeyError as error:
-            raise AttributeError(error.args[0]) from None
-
-    def keys(self) -> list[str]:
-        return list(self.history)
-
-    def best(self, key: str = "val_loss", mode: str = "auto") -> tuple[int, float]:
-        """(1-based epoch, value) of the best ``key``: lowest, or highest for
-        accuracy and r2 (``mode`` "min" | "max" | "auto")."""
-        values = self[key]
-        if not values:
-            raise ValueError(f"History has no values of {key!r} yet")
-        index = int(np.argmax(values) if _mode(key, mode) == "max" else np.argmin(values))
-        return index + 1, values[index]
-
-    def __repr__(self) -> str:
-        last = ", ".join(f"{key}={values[-1]:.4g}" for key, values in self.history.items())
-        return f"History(epochs={self.epochs}{', ' if last else ''}{last})"
-
-
-def _mode(key: str, mode: str) -> str:
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"Invalid mode: {mode!r}; expected 'auto', 'min' or 'max'")
-    if mode != "auto":
-        return mode
-    return "max" if key.removeprefix("val_") in ("accuracy", "r2") else "min"
-
-
 class Callback(Protocol):
     """What ``fit`` calls. Only ``on_epoch_end`` is required; it returns True to stop.
 
@@ -251,7 +195,7 @@ class EarlyStopping:
         _check_count("patience", patience, 0)
         _check_nonnegative("min_delta", min_delta)
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.restore_best, self.mode = restore_best, _mode(monitor, mode)
+        self.restore_best, self.mode = restore_best, best_mode(monitor, mode)
         self._model: Any = None
         self.best: float | None = None
         self.best_epoch: int | None = None
@@ -617,9 +561,3 @@ def predict(model: Any, X: Any, batch_size: int = 256, dtype: Any = None) -> np.
     finally:
         model.train(was_training)
     return np.concatenate(outputs)
-
-
-# The optimizer monitor lives in monitor.py (it uses History, defined above).
-from .monitor import OptimizerStats  # noqa: E402
-
-__all__ += ["OptimizerStats"]

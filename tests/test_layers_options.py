@@ -1,12 +1,9 @@
 """The new layers beyond their values (those are in test_layers_torch.py): PyTorch's dtype
 rules for integer pooling, bad input refused with PyTorch's exception types and messages
 that name the argument and the value, large adaptive outputs, modules' state and repr,
-RReLU's random slopes, and imports that run one way down minidl.nn's files.
+RReLU's random slopes (imports running one way: test_import_order.py).
 """
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,33 +223,6 @@ def test_conv_input_grad_kernel_is_the_adjoint_of_conv(channels):
     np.testing.assert_allclose(cpu.conv2d_input_grad(g, w, x.shape, *geometry),
                                reference.conv2d_input_grad(g, w, x.shape, *geometry),
                                rtol=1e-12, atol=1e-12)
-
-
-def _imports(path: Path) -> set[str]:
-    """The minidl.nn modules that ``path`` imports (relative imports within minidl.nn)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            names.update([node.module] if node.module else [a.name for a in node.names])
-    return names
-
-
-def test_minidl_nn_imports_run_one_way():
-    """No cycle among minidl.nn's files: functional is imported by the layers, never the
-    reverse (the cycle functional -> normalization -> layers -> functional is gone)."""
-    folder = Path(nn.__file__).parent
-    graph = {p.stem: _imports(p) & {q.stem for q in folder.glob("*.py")}
-             for p in folder.glob("*.py") if p.stem != "__init__"}
-    done: set[str] = set()
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        assert name not in path, f"import cycle: {' -> '.join(path + (name,))}"
-        if name not in done:
-            for target in graph.get(name, ()):
-                visit(target, path + (name,))
-            done.add(name)
-    for name in graph:
-        visit(name, ())
 
 
 def test_adaptive_max_pool_follows_max_pools_rule_for_ties_and_nan():
