@@ -332,7 +332,8 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
-        extras = "" if self._data.dtype == np.float32 else f", dtype={self._data.dtype}"
+        shown = self._data.dtype not in (np.float32, np.int64, np.bool_)   # PyTorch's defaults
+        extras = f", dtype={self._data.dtype}" if shown else ""
         if self.grad_fn is not None:
             extras += f", grad_fn=<{self.grad_fn.name}>"
         elif self._requires_grad:

@@ -64,7 +64,9 @@ def test_repr():
     assert repr(Tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(Tensor([1.0], dtype=np.float64)) == "tensor([1.], dtype=float64)"
     assert repr(Tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    assert repr(Tensor([[1, 2], [3, 4]])) == "tensor([[1, 2],\n        [3, 4]], dtype=int64)"
+    assert repr(Tensor([[1, 2], [3, 4]])) == "tensor([[1, 2],\n        [3, 4]])"   # as torch's
+    assert repr(Tensor([True, False])) == "tensor([ True, False])"
+    assert repr(Tensor([1, 2], dtype=np.int32)) == "tensor([1, 2], dtype=int32)"
 
 
 @pytest.mark.parametrize("make", [minidl.randn, minidl.rand])
