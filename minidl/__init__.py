@@ -28,7 +28,7 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
         and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
     __path__.append(_checkout)
 
-from . import data, nn, ops, optim, utils, viz  # noqa: E402
+from . import autograd, data, nn, ops, optim, utils, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, tensor, zeros, zeros_like)

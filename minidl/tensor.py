@@ -10,7 +10,9 @@ summing the gradient that reaches each tensor along every path:
     dL/dx = sum over every op y = f(..., x, ...) of  vjp_f(dL/dy)
 
 Leaves (tensors made by the user with ``requires_grad=True``) accumulate the
-result into ``.grad``, as in PyTorch; intermediate tensors keep nothing.
+result into ``.grad``, as in PyTorch; intermediate tensors keep nothing. The
+walk itself is ``run_backward``, which ``minidl.autograd.grad`` and
+``minidl.autograd.backward`` call too.
 
 In-place ops (``ops/inplace.py``) write into a tensor's array, which other
 tensors may view. A tensor and its views share a ``Version`` counter that
@@ -404,59 +406,136 @@ class Tensor:
         return state
 
     # -- the engine -----------------------------------------------------------
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d self / d leaf into every leaf's ``.grad``.
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d self / d leaf into every leaf's ``.grad`` (PyTorch's signature).
 
-        ``grad`` is d loss / d self; it may be left out only for a one-element
-        tensor (then it is 1). Unless ``retain_graph``, the graph is freed.
+        ``gradient`` is d loss / d self; it may be left out only for a one-element
+        tensor (then it is 1). Unless ``retain_graph``, the graph is freed. With
+        ``inputs`` (tensors, leaves or not), only their ``.grad`` is accumulated.
+        ``create_graph=True`` is refused: the backward closures run on numpy
+        arrays, so the gradient has no graph of its own (no second derivatives).
         """
-        if not self._requires_grad:
-            raise RuntimeError("backward() on a tensor that does not require grad: "
-                               "no input of the ops that made it has requires_grad=True")
-        if grad is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a grad works only on a one-element tensor "
-                    f"(a loss); this one has shape {self.shape}: pass grad, an array "
-                    f"of that shape holding d loss / d tensor")
-            grad = np.ones_like(self._data)
-        grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-        if grad.shape != self.shape:
-            raise ValueError(f"backward(grad): grad has shape {grad.shape}, "
-                             f"the tensor has shape {self.shape}")
-
-        grads = {id(self): grad}
-        for node in reversed(self._topological_order()):
-            g = grads.pop(id(node))
-            if node._freed:
-                raise RuntimeError(
-                    "backward through a graph that was already freed: the first "
-                    "backward() released it; pass retain_graph=True to the first call "
-                    "to go through the graph twice")
-            if node._grad_hooks:
-                g = node._run_grad_hooks(g)
-            if node._backward is None:
-                node._accumulate_grad(g)
-                continue
-            if node._made_at != Clock.now:   # something was written since the op ran
-                check_unchanged(node)
-            for parent, parent_grad in zip(node._parents, node._backward(g)):
-                if parent_grad is None or not parent._requires_grad:
-                    continue
-                if parent_grad.shape != parent._data.shape:
-                    raise RuntimeError(
-                        f"an op's backward returned a gradient of shape {parent_grad.shape} "
-                        f"for an input of shape {parent.shape}")
-                key = id(parent)
-                grads[key] = grads[key] + parent_grad if key in grads else parent_grad
-            if not retain_graph:
-                node._backward, node._parents, node._freed = None, (), True
+        accumulate_backward([self], [root_gradient(self, gradient, "gradient")], retain_graph,
+                            create_graph, inputs)
 
     def _topological_order(self) -> list[Tensor]:
         """Every tensor that needs grad, each after all of its parents."""
-        order: list[Tensor] = []
-        visited = {id(self)}
-        stack: list[tuple[Tensor, int]] = [(self, 0)]
+        return topological_order([self])
+
+
+def accumulate_backward(roots: Sequence[Tensor], gradients: Sequence[np.ndarray],
+                        retain_graph: bool | None, create_graph: bool, inputs: Any) -> None:
+    """A backward pass from ``roots`` that adds into ``.grad``: of every leaf, or with
+    ``inputs``, of those tensors only (leaves or not), as PyTorch's ``inputs=``."""
+    refuse_create_graph(create_graph)
+    if inputs is None:
+        run_backward(roots, gradients, bool(retain_graph))
+        return
+    wanted = list({id(tensor): tensor for tensor in as_tensors("inputs", inputs)}.values())
+    if not wanted:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty")
+    found = run_backward(roots, gradients, bool(retain_graph), wanted)
+    for tensor in wanted:
+        if id(tensor) in found:
+            tensor._accumulate_grad(found[id(tensor)])
+
+
+def refuse_create_graph(create_graph: bool) -> None:
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True: minidl's backward closures compute on numpy arrays, so a "
+            "gradient has no graph of its own to differentiate again (no second derivatives)")
+
+
+def as_tensors(name: str, tensors: Any) -> list[Tensor]:
+    """``tensors`` (a Tensor or a sequence of them) as a list, refusing anything else."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for i, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"{name}[{i}] must be a Tensor, not {type(tensor).__name__}")
+    return tensors
+
+
+def root_gradient(root: Tensor, gradient: Any, name: str) -> np.ndarray:
+    """d loss / d root for a backward pass from ``root``: ``gradient`` as an array of
+    root's shape and dtype, or 1 for a one-element root when it is None."""
+    if not root._requires_grad:
+        raise RuntimeError("backward() on a tensor that does not require grad: "
+                           "no input of the ops that made it has requires_grad=True")
+    if gradient is None:
+        if root._data.size != 1:
+            raise RuntimeError(
+                f"backward() without a {name} works only on a one-element tensor "
+                f"(a loss); this one has shape {root.shape}: pass {name}, an array "
+                f"of that shape holding d loss / d tensor")
+        return np.ones_like(root._data)
+    gradient = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient,
+                          dtype=root.dtype)
+    if gradient.shape != root.shape:
+        raise ValueError(f"backward({name}): {name} has shape {gradient.shape}, "
+                         f"the tensor has shape {root.shape}")
+    return gradient
+
+
+def run_backward(roots: Sequence[Tensor], gradients: Sequence[np.ndarray], retain_graph: bool,
+                 wanted: Sequence[Tensor] | None = None) -> dict[int, np.ndarray]:
+    """The engine: call every op's backward closure from the roots back to the leaves.
+
+    Each node's gradient is the sum of what reaches it along every path
+    (seeded with ``gradients`` at the ``roots``). Without ``wanted``, a leaf
+    adds its gradient into ``.grad``; with ``wanted``, no ``.grad`` changes and
+    the gradients of the ``wanted`` tensors come back as {id(tensor): array}.
+    Unless ``retain_graph``, each op's closure is released after it ran.
+    """
+    grads: dict[int, np.ndarray] = {}
+    for root, gradient in zip(roots, gradients):
+        grads[id(root)] = grads[id(root)] + gradient if id(root) in grads else gradient
+    wanted_ids = None if wanted is None else {id(tensor) for tensor in wanted}
+    found: dict[int, np.ndarray] = {}
+    for node in reversed(topological_order(roots)):
+        g = grads.pop(id(node), None)
+        if g is None:              # every op on the way gave it no gradient (None): zero
+            continue
+        if node._freed:
+            raise RuntimeError(
+                "backward through a graph that was already freed: the first "
+                "backward() released it; pass retain_graph=True to the first call "
+                "to go through the graph twice")
+        if node._grad_hooks:
+            g = node._run_grad_hooks(g)
+        if wanted_ids is not None and id(node) in wanted_ids:
+            found[id(node)] = g
+        if node._backward is None:
+            if wanted_ids is None:
+                node._accumulate_grad(g)
+            continue
+        if node._made_at != Clock.now:   # something was written since the op ran
+            check_unchanged(node)
+        for parent, parent_grad in zip(node._parents, node._backward(g)):
+            if parent_grad is None or not parent._requires_grad:
+                continue
+            if parent_grad.shape != parent._data.shape:
+                raise RuntimeError(
+                    f"an op's backward returned a gradient of shape {parent_grad.shape} "
+                    f"for an input of shape {parent.shape}")
+            key = id(parent)
+            grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+        if not retain_graph:
+            node._backward, node._parents, node._freed = None, (), True
+    return found
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor that needs grad behind ``roots``, each after all of its parents
+    (a depth-first walk without recursion, so a chain of any length fits)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack: list[tuple[Tensor, int]] = [(root, 0)]
         while stack:
             node, next_parent = stack.pop()
             if next_parent < len(node._parents):
@@ -467,7 +546,7 @@ class Tensor:
                     stack.append((parent, 0))
             else:
                 order.append(node)
-        return order
+    return order
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

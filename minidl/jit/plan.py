@@ -133,10 +133,10 @@ class Plan:
 
     def _backward(self, loss: Any, arguments: dict) -> tuple:
         """The forms on the way from ``loss`` to the parameters, in reverse order."""
-        if any(arguments.get(name) for name in ("grad", "retain_graph", "create_graph",
-                                                  "inputs")):
-            raise Unsupported("backward() with arguments (grad, retain_graph): the plan "
-                              "takes loss.backward() of a scalar loss")
+        if any(arguments.get(name) is not None and arguments.get(name) is not False
+               for name in ("gradient", "retain_graph", "create_graph", "inputs")):
+            raise Unsupported("backward() with arguments (gradient, retain_graph, inputs): "
+                              "the plan takes loss.backward() of a scalar loss")
         if id(loss) not in self.slots.index or self.slots.kinds[self.slots.slot(loss)] != "buffer":
             raise Unsupported("backward() of a tensor no traced op made")
         reached = {self.slots.slot(loss)}
