@@ -53,14 +53,17 @@ def _row_sums(array: np.ndarray) -> np.ndarray:
 
 
 def _float_tensor(name: str, value: Any) -> Tensor:
-    if not isinstance(value, Tensor) or value.dtype.kind != "f":
-        kind = f"a Tensor of dtype {value.dtype}" if isinstance(value, Tensor) else \
-            type(value).__name__
-        raise TypeError(f"scaled_dot_product_attention: {name} must be a float Tensor, got "
-                        f"{kind}")
+    """query, key or value: a Tensor (TypeError otherwise) of a float dtype and at least
+    two dimensions (RuntimeError otherwise, as PyTorch's)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"scaled_dot_product_attention: {name} must be a Tensor, got "
+                        f"{type(value).__name__}")
+    if value.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention: {name} must be a float Tensor, got "
+                           f"dtype {value.dtype}")
     if value.ndim < 2:
-        raise ValueError(f"scaled_dot_product_attention: {name} must have shape (..., length, "
-                         f"features), got shape {value.shape}")
+        raise RuntimeError(f"scaled_dot_product_attention: {name} must have shape (..., "
+                           f"length, features), got shape {value.shape}")
     return value
 
 
@@ -76,7 +79,8 @@ def _mask_tensor(name: str, mask: Any, dtype: np.dtype) -> Tensor:
     if mask.dtype == np.bool_:
         return mask
     if mask.dtype.kind != "f":
-        raise TypeError(f"{name} must be bool or float, got dtype {mask.dtype}")
+        raise RuntimeError(f"scaled_dot_product_attention: {name} must be bool or float, got "
+                           f"dtype {mask.dtype}")
     return mask if mask.dtype == dtype else ops.to(mask, dtype)
 
 
@@ -87,29 +91,36 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 
     Leading (batch, head) axes broadcast. ``attn_mask`` broadcasts to (..., L, S):
     bool (True takes part) or float (added, and differentiable). ``dropout_p`` drops
-    attention weights always, as PyTorch's does: pass 0 in evaluation."""
+    attention weights always, as PyTorch's does: pass 0 in evaluation. query, key and
+    value are Tensors of one float dtype; shapes, dtypes and masks that do not fit
+    raise a RuntimeError, as in PyTorch."""
     q, k, v = (_float_tensor(n, t) for n, t in (("query", query), ("key", key), ("value", value)))
-    check_probability(dropout_p)
+    check_probability(dropout_p, "dropout_p", RuntimeError)
+    if not q.dtype == k.dtype == v.dtype:
+        raise RuntimeError(f"scaled_dot_product_attention: query, key and value must have the "
+                           f"same dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
     if k.shape[-1] != q.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention: query {q.shape}, key {k.shape} and "
-                         f"value {v.shape} must have shapes (..., L, E), (..., S, E), (..., S, Ev)")
+        raise RuntimeError(f"scaled_dot_product_attention: query {q.shape}, key {k.shape} and "
+                           f"value {v.shape} must have shapes (..., L, E), (..., S, E), "
+                           f"(..., S, Ev)")
     try:
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     except ValueError:
-        raise ValueError(f"scaled_dot_product_attention: the leading dimensions of query "
-                         f"{q.shape}, key {k.shape} and value {v.shape} do not broadcast") from None
-    dtype = np.result_type(q.dtype, k.dtype, v.dtype)
+        raise RuntimeError(f"scaled_dot_product_attention: the leading dimensions of query "
+                           f"{q.shape}, key {k.shape} and value {v.shape} do not "
+                           f"broadcast") from None
+    dtype = q.dtype
     length, source = q.shape[-2], k.shape[-2]
     scores_shape = (*batch, length, source)
     mask = None if attn_mask is None else _mask_tensor("attn_mask", attn_mask, dtype)
     if mask is not None:
         if is_causal:
-            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, "
-                             "not both")
+            raise RuntimeError("scaled_dot_product_attention: give attn_mask or is_causal=True, "
+                               "not both")
         if not _broadcasts(mask.shape, scores_shape):
-            raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {mask.shape} "
-                             f"does not broadcast to the scores' shape {scores_shape} "
-                             f"(..., L, S)")
+            raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape "
+                               f"{mask.shape} does not broadcast to the scores' shape "
+                               f"{scores_shape} (..., L, S)")
     float_mask = mask is not None and mask.dtype != np.bool_
     factor = dtype.type(1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
     scores = np.matmul(q._data, _swap(k._data))

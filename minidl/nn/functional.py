@@ -246,6 +246,19 @@ def as_normalized_shape(value: Any) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _check_normalized(op: str, x: Tensor, shape: tuple[int, ...],
+                      **params: Tensor | None) -> None:
+    """x must end in ``shape`` (normalized_shape) and each parameter given have that shape:
+    a RuntimeError otherwise, as PyTorch's."""
+    if x.shape[max(x.ndim - len(shape), 0):] != shape:
+        raise RuntimeError(f"{op}: input of shape {x.shape} does not end in "
+                           f"normalized_shape {shape}")
+    for name, value in params.items():
+        if value is not None and value.shape != shape:
+            raise RuntimeError(f"{op}: {name} must have shape {shape} (normalized_shape), got "
+                               f"shape {value.shape}")
+
+
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample over its last len(normalized_shape) dimensions:
@@ -262,13 +275,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     """
     shape = as_normalized_shape(normalized_shape)
     x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
-    if x.shape[x.ndim - len(shape):] != shape:
-        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in "
-                         f"normalized_shape {shape}")
-    for name, value in (("weight", weight), ("bias", bias)):
-        if value is not None and value.shape != shape:
-            raise ValueError(f"layer_norm: {name} must have shape {shape}, got shape "
-                             f"{value.shape}")
+    _check_normalized("layer_norm", x, shape, weight=weight, bias=bias)
     rows = x._data.reshape(-1, math.prod(shape))      # one row per normalised group
     average = np.full(rows.shape[1], 1 / rows.shape[1], dtype=rows.dtype)
 
@@ -309,11 +316,10 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     eps=None is the machine epsilon of x's dtype, as in PyTorch."""
     shape = as_normalized_shape(normalized_shape)
     x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
-    if x.shape[x.ndim - len(shape):] != shape:
-        raise ValueError(f"rms_norm: input of shape {x.shape} does not end in "
+    if x.ndim < len(shape):   # PyTorch's one ValueError here, before its RuntimeErrors
+        raise ValueError(f"rms_norm: input of shape {x.shape} has fewer dimensions than "
                          f"normalized_shape {shape}")
-    if weight is not None and weight.shape != shape:
-        raise ValueError(f"rms_norm: weight must have shape {shape}, got shape {weight.shape}")
+    _check_normalized("rms_norm", x, shape, weight=weight)
     eps = float(np.finfo(x.dtype).eps) if eps is None else eps
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     y = x * ops.rsqrt(ops.mean(x * x, axis=axes, keepdims=True) + eps)
@@ -331,16 +337,19 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     (var biased). G = 1 is LayerNorm over (C, *); G = C is InstanceNorm."""
     x = input if isinstance(input, Tensor) and input.dtype.kind == "f" else Tensor(input)
     if x.ndim < 2:
-        raise ValueError(f"group_norm expects input of shape (N, C, *), got shape {x.shape}")
+        raise RuntimeError(f"group_norm: input must have shape (N, C, *), got shape "
+                           f"{x.shape}")
     channels = x.shape[1]
     if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) \
-            or num_groups < 1 or channels % num_groups:
-        raise ValueError(f"group_norm: num_groups={num_groups!r} must be a positive int that "
-                         f"divides the {channels} channels of input of shape {x.shape}")
+            or num_groups < 1:
+        raise ValueError(f"group_norm: num_groups={num_groups!r} must be a positive int")
+    if channels % num_groups:
+        raise RuntimeError(f"group_norm: num_groups={num_groups} must divide the {channels} "
+                           f"channels of input of shape {x.shape}")
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and value.shape != (channels,):
-            raise ValueError(f"group_norm: {name} must have shape ({channels},) for input of "
-                             f"shape {x.shape}, got shape {value.shape}")
+            raise RuntimeError(f"group_norm: {name} must have shape ({channels},) for input "
+                               f"of shape {x.shape}, got shape {value.shape}")
     grouped = ops.reshape(x, (x.shape[0], num_groups, -1))
     centered = grouped - ops.mean(grouped, axis=2, keepdims=True)
     var = ops.mean(centered * centered, axis=2, keepdims=True)

@@ -25,13 +25,15 @@ def _check_positive_float(name: str, value: Any) -> None:
         raise ValueError(f"Invalid {name}: {value!r} (needs a positive number)")
 
 
-def _check_divisible(name: str, value: Any, divisor_name: str, divisor: Any) -> None:
-    """Two positive ints, the first a multiple of the second (channels of groups, heads)."""
+def _check_divisible(name: str, value: Any, divisor_name: str, divisor: Any,
+                     error: type[Exception] = ValueError) -> None:
+    """Two positive ints, the first a multiple of the second (channels of groups, heads;
+    ``error`` if not: PyTorch's GroupNorm raises a ValueError, MultiheadAttention asserts)."""
     _check_positive_int(name, value)
     _check_positive_int(divisor_name, divisor)
     if value % divisor:
-        raise ValueError(f"{name} must be divisible by {divisor_name}, got {name}={value} and "
-                         f"{divisor_name}={divisor}")
+        raise error(f"{name} must be divisible by {divisor_name}, got {name}={value} and "
+                    f"{divisor_name}={divisor}")
 
 
 class Linear(Module):

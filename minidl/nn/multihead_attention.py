@@ -14,6 +14,7 @@ from .. import ops
 from ..tensor import Tensor
 from . import init
 from .attention import merge_heads, scaled_dot_product_attention, split_heads
+from .checks import InputAssertionError
 from .functional import check_probability, dropout, linear, softmax
 from .layers import Linear, _check_divisible
 from .module import Module, Parameter
@@ -21,16 +22,14 @@ from .module import Module, Parameter
 __all__ = ["MultiheadAttention"]
 
 
-def _additive_mask(name: str, mask: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def _array(value: Any) -> np.ndarray:
+    return np.asarray(value._data if isinstance(value, Tensor) else value)
+
+
+def _additive_mask(mask: Any, dtype: np.dtype) -> np.ndarray:
     """MultiheadAttention's mask convention as a float mask to add: a bool mask is True
     where attention is NOT allowed (-inf there, 0 elsewhere), a float mask is added."""
-    array = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
-    if array.dtype != np.bool_ and array.dtype.kind != "f":
-        raise TypeError(f"MultiheadAttention: {name} must be bool or float, got dtype "
-                        f"{array.dtype}")
-    if array.shape != shape:
-        raise ValueError(f"MultiheadAttention: {name} must have shape {shape}, got shape "
-                         f"{array.shape}")
+    array = _array(mask)
     if array.dtype == np.bool_:
         return np.where(array, dtype.type(-np.inf), dtype.type(0))
     return array.astype(dtype, copy=False)
@@ -53,13 +52,14 @@ class MultiheadAttention(Module):
     (L, S) or (N * H, L, S), bool with True where attention is NOT allowed (the
     opposite of ``scaled_dot_product_attention``'s) or float to add; both are
     constants (no gradient). ``is_causal`` is a hint that ``attn_mask`` is the
-    causal mask, which must be given too.
+    causal mask, which must be given too. Bad input raises PyTorch's exception types;
+    where PyTorch asserts, an ``InputAssertionError`` (also a ValueError).
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  batch_first: bool = False, dtype: Any = np.float32):
         super().__init__()
-        _check_divisible("embed_dim", embed_dim, "num_heads", num_heads)
+        _check_divisible("embed_dim", embed_dim, "num_heads", num_heads, InputAssertionError)
         check_probability(dropout)
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.head_dim, self.batch_first = embed_dim // num_heads, bool(batch_first)
@@ -75,34 +75,74 @@ class MultiheadAttention(Module):
             init.zeros_(self.out_proj.bias)
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
+        """PyTorch's checks and exception types: an AssertionError (here an
+        ``InputAssertionError``) for a wrong number of dimensions or embedding size of
+        query, and key and value of different shapes; a RuntimeError for a key that its
+        projection refuses."""
+        layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
         if query.ndim not in (2, 3) or query.shape[-1] != self.embed_dim:
-            layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-            raise ValueError(f"MultiheadAttention: query must have shape {layout} or (L, E) "
-                             f"with E = embed_dim = {self.embed_dim}, got shape {query.shape}")
+            raise InputAssertionError(f"MultiheadAttention: query must have shape {layout} or "
+                                      f"(L, E) with E = embed_dim = {self.embed_dim}, got shape "
+                                      f"{query.shape}")
         for name, t in (("key", key), ("value", value)):
-            source_axis = 1 if self.batch_first and query.ndim == 3 else 0
-            if t.ndim != query.ndim or t.shape[-1] != self.embed_dim or (
-                    query.ndim == 3 and t.shape[1 - source_axis] != query.shape[1 - source_axis]):
-                raise ValueError(f"MultiheadAttention: {name} of shape {t.shape} does not match "
-                                 f"query of shape {query.shape} (same batch size and "
-                                 f"embed_dim = {self.embed_dim})")
+            if t.ndim != query.ndim:
+                raise InputAssertionError(f"MultiheadAttention: {name} of shape {t.shape} must "
+                                          f"have as many dimensions as query of shape "
+                                          f"{query.shape}")
         if key.shape != value.shape:
-            raise ValueError(f"MultiheadAttention: key of shape {key.shape} does not match "
-                             f"value of shape {value.shape}")
+            raise InputAssertionError(f"MultiheadAttention: key of shape {key.shape} does not "
+                                      f"match value of shape {value.shape}")
+        batch_axis = 0 if self.batch_first else 1
+        if key.shape[-1] != self.embed_dim or (
+                query.ndim == 3 and key.shape[batch_axis] != query.shape[batch_axis]):
+            raise RuntimeError(f"MultiheadAttention: key of shape {key.shape} does not match "
+                               f"query of shape {query.shape} (same batch size and "
+                               f"embed_dim = {self.embed_dim})")
+
+    def _check_masks(self, query: Tensor, key: Tensor, key_padding_mask: Any, attn_mask: Any,
+                     is_causal: bool) -> None:
+        """PyTorch's checks and exception types: an AssertionError (here an
+        ``InputAssertionError``) for a mask that is neither bool nor float, has the wrong
+        number of dimensions, or is a key_padding_mask of the wrong shape; a RuntimeError
+        for an attn_mask of the wrong shape, and for is_causal without attn_mask."""
+        batched, batch_axis = query.ndim == 3, 0 if self.batch_first else 1
+        batch = query.shape[batch_axis] if batched else 1
+        length, source = query.shape[1 - batch_axis], key.shape[1 - batch_axis]
+        for name, mask in (("key_padding_mask", key_padding_mask), ("attn_mask", attn_mask)):
+            dtype = None if mask is None else _array(mask).dtype
+            if dtype is not None and dtype != np.bool_ and dtype.kind != "f":
+                raise InputAssertionError(f"MultiheadAttention: {name} must be bool or float, "
+                                          f"got dtype {dtype}")
+        if key_padding_mask is not None:
+            got = _array(key_padding_mask).shape
+            expected = (batch, source) if batched else (source,)
+            if got != expected:
+                raise InputAssertionError(f"MultiheadAttention: key_padding_mask must have shape "
+                                          f"{expected}, got shape {got}")
+        if attn_mask is not None:
+            got, per_head = _array(attn_mask).shape, (batch * self.num_heads, length, source)
+            expected = (length, source) if len(got) == 2 else per_head
+            if len(got) not in (2, 3) or (not batched and len(got) == 3 and got != per_head):
+                raise InputAssertionError(f"MultiheadAttention: attn_mask must have shape "
+                                          f"{(length, source)} or {per_head}, got shape {got}")
+            if got != expected:
+                raise RuntimeError(f"MultiheadAttention: attn_mask must have shape {expected}, "
+                                   f"got shape {got}")
+        elif is_causal:
+            raise RuntimeError("MultiheadAttention: is_causal=True is a hint that attn_mask is "
+                               "the causal mask; give attn_mask too")
 
     def _mask(self, key_padding_mask: Any, attn_mask: Any, batch: int, length: int,
-              source: int, batched: bool, dtype: np.dtype) -> np.ndarray | None:
-        """Both masks as one float mask that broadcasts to the scores (N, H, L, S)."""
+              source: int, dtype: np.dtype) -> np.ndarray | None:
+        """Both masks, which ``_check_masks`` passed, as one float mask that
+        broadcasts to the scores (N, H, L, S)."""
         mask = None
         if attn_mask is not None:
-            ndim = np.ndim(attn_mask._data if isinstance(attn_mask, Tensor) else attn_mask)
-            per_head = (batch * self.num_heads if batched else self.num_heads, length, source)
-            shape = per_head if ndim == 3 else (length, source)
-            mask = _additive_mask("attn_mask", attn_mask, shape, dtype)
-            mask = mask.reshape(batch, self.num_heads, length, source) if ndim == 3 else mask
+            mask = _additive_mask(attn_mask, dtype)
+            if mask.ndim == 3:
+                mask = mask.reshape(batch, self.num_heads, length, source)
         if key_padding_mask is not None:
-            shape = (batch, source) if batched else (source,)
-            padding = _additive_mask("key_padding_mask", key_padding_mask, shape, dtype)
+            padding = _additive_mask(key_padding_mask, dtype)
             padding = padding.reshape(batch, 1, 1, source)
             mask = padding if mask is None else mask + padding
         return mask
@@ -112,9 +152,7 @@ class MultiheadAttention(Module):
                 average_attn_weights: bool = True, is_causal: bool = False
                 ) -> tuple[Tensor, Tensor | None]:
         self._check_inputs(query, key, value)
-        if is_causal and attn_mask is None:
-            raise ValueError("MultiheadAttention: is_causal=True is a hint that attn_mask is "
-                             "the causal mask; give attn_mask too")
+        self._check_masks(query, key, key_padding_mask, attn_mask, is_causal)
         batched, self_attention = query.ndim == 3, query is key and key is value
         if not batched:
             query, key, value = (ops.unsqueeze(t, 0 if self.batch_first else 1)
@@ -135,7 +173,7 @@ class MultiheadAttention(Module):
                        for i, x in enumerate((query, key, value)))
         causal = is_causal and key_padding_mask is None and not need_weights
         mask = None if causal else self._mask(key_padding_mask, attn_mask, batch, length,
-                                              source, batched, q.dtype)
+                                              source, q.dtype)
         p = self.dropout if self.training else 0.0
         if need_weights:
             scores = ops.matmul(q, ops.swapaxes(k, -1, -2)) * (1.0 / math.sqrt(self.head_dim))

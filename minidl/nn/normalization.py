@@ -157,7 +157,9 @@ class RMSNorm(Module):
 
 class GroupNorm(Module):
     """Group normalisation of (N, C, *) input, with per-channel ``weight`` (ones) and
-    ``bias`` (zeros) when ``affine``: see ``group_norm``."""
+    ``bias`` (zeros) when ``affine``: see ``group_norm``. As in PyTorch, input with
+    other than ``num_channels`` channels is refused by the weight's shape (RuntimeError);
+    without ``affine`` any C that ``num_groups`` divides passes."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True, dtype: Any = np.float32):
@@ -170,9 +172,6 @@ class GroupNorm(Module):
         self.bias = Parameter(np.zeros(num_channels, dtype=dtype)) if affine else None
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim < 2 or input.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}) expects input "
-                             f"of shape (N, {self.num_channels}, *), got shape {input.shape}")
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

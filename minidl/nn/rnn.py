@@ -21,7 +21,8 @@ returns (output, h_n), (output, (h_n, c_n)) for the LSTM: output (T, B, D H)
 (packed for packed input), h_n and c_n (num_layers D, B, H) ((num_layers D, H)
 unbatched). Padded batches go through pack_padded_sequence, as in PyTorch code,
 rather than a lengths argument: the same code then runs on both frameworks,
-and each sequence's reverse direction starts at its own end.
+and each sequence's reverse direction starts at its own end. Bad input raises
+PyTorch's exception types (tests/test_sequence_errors.py).
 """
 from __future__ import annotations
 
@@ -96,9 +97,35 @@ def recurrence(mode: str, x: Tensor, h0: Tensor, c0: Tensor | None, weights: lis
 
 
 def _check_size(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    """A positive int: TypeError for another type, ValueError below 1, as PyTorch's."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"Invalid {name}: {value!r} (needs a positive int)")
+    if value < 1:
         raise ValueError(f"Invalid {name}: {value!r} (needs a positive int)")
     return int(value)
+
+
+def _float_input(module: str, name: str, value: Any, weight: Tensor,
+                 error: type[Exception]) -> Tensor:
+    """``value`` as a float Tensor of the weights' dtype (``as_float_input``). A float
+    Tensor of another dtype is refused with ``error``, PyTorch's type for ``name``: a
+    ValueError for a layer's input, a RuntimeError for its states and a cell's arguments."""
+    if isinstance(value, Tensor) and value.dtype.kind == "f" and value.dtype != weight.dtype:
+        raise error(f"{module}: {name} of dtype {value.dtype} does not match the weights' "
+                    f"dtype {weight.dtype}; convert {name} with .to({weight.dtype}) or the "
+                    f"model with .to({value.dtype})")
+    return as_float_input(module, value, weight)
+
+
+def _check_hx(module: str, hx: Any, lstm: bool) -> None:
+    """An LSTM's hx is a pair (h_0, c_0), the others' one state: TypeError for the other
+    kind, RuntimeError for a tuple of another length ("lstm expects two hidden states")."""
+    if isinstance(hx, (tuple, list)) != lstm:
+        expected = "a tuple (h_0, c_0)" if lstm else "a Tensor (a tuple is the LSTM's)"
+        raise TypeError(f"{module}: hx must be {expected}, got {type(hx).__name__}")
+    if lstm and len(hx) != 2:
+        raise RuntimeError(f"{module}: hx must be a tuple (h_0, c_0) of two hidden states, got "
+                           f"{len(hx)}")
 
 
 def _check_flag(name: str, value: Any) -> bool:
@@ -164,15 +191,15 @@ class RNNBase(Module):
         if hx is None:
             zeros = Tensor(np.zeros(shape, dtype), dtype=dtype)
             return [zeros, zeros] if lstm else [zeros, None]
-        if lstm and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-            raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+        _check_hx(type(self).__name__, hx, lstm)
         states = list(hx) if lstm else [hx, None]
         expected = shape if batched else (count, self.hidden_size)
         for k, state in enumerate(states):
             if state is None:
                 continue
-            state = as_float_input(type(self).__name__, state, self.weight_ih_l0)
             name = ("h_0", "c_0")[k]
+            state = _float_input(type(self).__name__, name, state, self.weight_ih_l0,
+                                 RuntimeError)
             if state.shape != expected:
                 raise RuntimeError(f"{type(self).__name__}: expected {name} of shape {expected} "
                                    f"(num_layers * num_directions, batch, hidden_size), got "
@@ -184,13 +211,19 @@ class RNNBase(Module):
             states[k] = state
         return states
 
+    def _check_input_size(self, x: Tensor) -> None:
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{type(self).__name__}: input.size(-1) must be equal to "
+                               f"input_size {self.input_size}, got input of shape {x.shape}")
+
     def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
         name = type(self).__name__
         packed = isinstance(input, PackedSequence)
         order = unorder = None
         if packed:
             batch_sizes = np.asarray(input.batch_sizes._data, dtype=np.int64)
-            data = as_float_input(name, input.data, self.weight_ih_l0)
+            data = _float_input(name, "input", input.data, self.weight_ih_l0, ValueError)
+            self._check_input_size(data)
             steps, batch = len(batch_sizes), int(batch_sizes[0])
             if input.sorted_indices is not None:
                 order = np.asarray(input.sorted_indices._data)
@@ -199,10 +232,11 @@ class RNNBase(Module):
             x = scatter_rows(data, positions, (steps, batch, data.shape[-1]))
             batched = True
         else:
-            x = as_float_input(name, input, self.weight_ih_l0)
+            x = _float_input(name, "input", input, self.weight_ih_l0, ValueError)
             if x.ndim not in (2, 3):
                 raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got "
                                  f"shape {x.shape}")
+            self._check_input_size(x)
             batched = x.ndim == 3
             if not batched:
                 x = ops.reshape(x, (x.shape[0], 1, x.shape[1]))
@@ -210,9 +244,6 @@ class RNNBase(Module):
                 x = ops.swapaxes(x, 0, 1)
             steps, batch = x.shape[0], x.shape[1]
             batch_sizes = np.full(steps, batch, np.int64)
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size "
-                               f"{self.input_size}, got input of shape {tuple(x.shape)}")
         h0, c0 = self._states(hx, batch, x.dtype, batched, order)
         output, h_n, c_n = self._run(x, h0, c0, batch_sizes)
         if unorder is not None:
@@ -311,10 +342,11 @@ class RNNCellBase(Module):
 
     def forward(self, input: Any, hx: Any = None) -> Any:
         name = type(self).__name__
-        x = as_float_input(name, input, self.weight_ih)
-        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: expected input of shape (batch, {self.input_size}) or "
-                               f"({self.input_size},), got {x.shape}")
+        x = _float_input(name, "input", input, self.weight_ih, RuntimeError)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{name}: expected input of 1 (unbatched) or 2 dimensions, got "
+                             f"shape {x.shape}")
+        RNNBase._check_input_size(self, x)
         batched = x.ndim == 2
         batch = x.shape[0] if batched else 1
         shape = (batch, self.hidden_size)
@@ -322,13 +354,13 @@ class RNNCellBase(Module):
         if hx is None:
             states = [Tensor(np.zeros(shape, x.dtype), dtype=x.dtype)] * (2 if lstm else 1)
         else:
-            if lstm and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-                raise TypeError(f"LSTMCell: hx must be a tuple (h_0, c_0), got "
-                                f"{type(hx).__name__}")
-            states = [as_float_input(name, s, self.weight_ih) for s in (hx if lstm else [hx])]
-            for state in states:
+            _check_hx(name, hx, lstm)
+            names = ("h_0", "c_0") if lstm else ("hx",)
+            states = [_float_input(name, n, s, self.weight_ih, RuntimeError)
+                      for n, s in zip(names, hx if lstm else [hx])]
+            for state_name, state in zip(names, states):
                 if state.shape != shape[2 - x.ndim:]:
-                    raise RuntimeError(f"{name}: expected hidden state of shape "
+                    raise RuntimeError(f"{name}: expected {state_name} of shape "
                                        f"{shape[2 - x.ndim:]} for input of shape {x.shape}, "
                                        f"got {state.shape}")
             states = [ops.reshape(s, shape) for s in states]

@@ -38,7 +38,9 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": relu, "gelu": gelu
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block, each with a residual connection and a
     LayerNorm: see the module docstring. ``activation`` is "relu", "gelu" or a
-    callable (a Module or a function of one Tensor)."""
+    callable (a Module or a function of one Tensor). A src of the wrong shape is
+    refused by the first sublayer it meets, with PyTorch's exception type: norm1
+    with ``norm_first`` (RuntimeError), else self_attn (InputAssertionError)."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: str | Callable[[Tensor], Tensor] = "relu",
@@ -48,8 +50,8 @@ class TransformerEncoderLayer(Module):
         _check_positive_int("dim_feedforward", dim_feedforward)
         if isinstance(activation, str):
             if activation not in ACTIVATIONS:
-                raise ValueError(f"Invalid activation: {activation!r} (expected 'relu', 'gelu' "
-                                 f"or a callable)")
+                raise RuntimeError(f"Invalid activation: {activation!r} (expected 'relu', "
+                                   f"'gelu' or a callable)")
             activation = ACTIVATIONS[activation]
         elif not callable(activation):
             raise TypeError(f"Invalid activation: {activation!r} (expected 'relu', 'gelu' or "
@@ -68,11 +70,10 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
-        d_model = self.self_attn.embed_dim
-        if not isinstance(src, Tensor) or src.ndim not in (2, 3) or src.shape[-1] != d_model:
-            raise ValueError(f"TransformerEncoderLayer: src must have shape (..., d_model) with "
-                             f"d_model = {d_model}, got shape {np.shape(src)}")
-        x = src
+        if not isinstance(src, Tensor):
+            raise TypeError(f"TransformerEncoderLayer: src must be a Tensor, got "
+                            f"{type(src).__name__}")
+        x = src   # of the wrong shape, the first sublayer refuses it, as in PyTorch
         if self.norm_first:
             x = x + self._attention_block(self.norm1(x), src_mask, src_key_padding_mask,
                                           is_causal)

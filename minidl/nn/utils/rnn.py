@@ -63,10 +63,17 @@ def scatter_rows(x: Tensor, index: tuple[np.ndarray, ...], shape: tuple[int, ...
 
 
 def _lengths(lengths: Any, batch: int, steps: int) -> np.ndarray:
+    """lengths as int64, checked with PyTorch's exception types: a RuntimeError for a
+    shape or a value that does not fit; a TypeError for lengths that are not ints (PyTorch
+    truncates floats to ints)."""
     array = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)
-    if array.ndim != 1 or array.dtype.kind not in "iu" or len(array) != batch:
-        raise ValueError(f"pack_padded_sequence: lengths must be a 1-D sequence of {batch} ints "
-                         f"(one per sequence of the batch), got {lengths!r}")
+    if array.ndim != 1 or len(array) != batch:
+        raise RuntimeError(f"pack_padded_sequence: lengths must be a 1-D sequence of one "
+                           f"length per sequence of the batch (batch size {batch}), got "
+                           f"{array.tolist()}")
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"pack_padded_sequence: lengths must be ints, got {array.tolist()} of "
+                        f"dtype {array.dtype}")
     if array.size and (array.min() < 1 or array.max() > steps):
         raise RuntimeError(f"pack_padded_sequence: lengths must lie in [1, {steps}] (the "
                            f"input's sequence length), got {array.tolist()}")
@@ -79,7 +86,7 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     ``lengths[b]`` steps. With ``enforce_sorted`` the lengths must not increase."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim < 2:
-        raise ValueError(f"pack_padded_sequence: input must have a time and a batch dimension, "
+        raise IndexError(f"pack_padded_sequence: input must have a time and a batch dimension, "
                          f"got shape {x.shape}")
     batch_axis = 0 if batch_first else 1
     lengths = _lengths(lengths, x.shape[batch_axis], x.shape[1 - batch_axis])
