@@ -272,3 +272,39 @@ def test_a_compiled_fit_follows_the_eager_one_and_optimizer_stats_sees_every_ste
     assert runs[0][0].history == runs[1][0].history
     assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
     assert min(runs[1][0]["0.update_ratio"]) > 0
+
+
+def test_matches_torch_muon_beside_torch_adamw_on_the_same_split(monkeypatch):
+    """Where torch is installed: torch.optim.Muon on the matrices and torch.optim.AdamW
+    on the rest, with the reference's settings, in float64 (torch's Newton-Schulz
+    iteration run in the params' dtype, as minidl's, instead of in bfloat16)."""
+    torch = pytest.importorskip("torch")
+    import importlib.util
+    from pathlib import Path
+
+    import torch.optim._muon as torch_muon
+
+    path = Path(__file__).parent / "data" / "make_shape_optim_vectors.py"
+    spec = importlib.util.spec_from_file_location("make_shape_optim_vectors", path)
+    vectors = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vectors)
+    monkeypatch.setattr(torch_muon, "_zeropower_via_newtonschulz",
+                        vectors.newton_schulz_in_dtype)
+    params = make_params(np.float64)
+    tensors = [torch.nn.Parameter(torch.tensor(np.array(p))) for p in params]
+    pair = MuonWithAuxAdamW(params, weight_decay=0.01, device="cpu")
+    theirs = [torch.optim.Muon([t for t in tensors if t.ndim == 2], lr=0.02, momentum=0.95,
+                               weight_decay=0.01),
+              torch.optim.AdamW([t for t in tensors if t.ndim != 2], lr=3e-4,
+                                betas=(0.9, 0.95), eps=1e-10, weight_decay=0.01)]
+    rng = np.random.default_rng(4)
+    for step in range(5):
+        set_grads(params, rng, step)
+        for param, tensor in zip(params, tensors):
+            tensor.grad = None if param.grad is None else torch.tensor(np.asarray(param.grad))
+        pair.step()
+        for opt in theirs:
+            opt.step()
+    for param, tensor in zip(params, tensors):
+        np.testing.assert_allclose(np.asarray(param), tensor.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
