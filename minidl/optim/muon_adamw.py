@@ -45,10 +45,11 @@ class MuonWithAuxAdamW(Optimizer):
     momentum 0.95; Adam lr 3e-4, betas (0.9, 0.95), eps 1e-10; no weight
     decay), with torch.optim.Muon's remaining options (Nesterov momentum,
     5 Newton-Schulz steps, ``adjust_lr_fn=None``: lr * sqrt(max(1, rows/cols))).
-    torch.optim.Muon's own lr 1e-3 and weight_decay 0.1 assume
-    ``adjust_lr_fn="match_rms_adamw"``-like tuning; the reference's spectral
-    lr of 0.02 is what Muon is usually run with. ``weight_decay`` is decoupled
-    on both sides (p *= 1 - lr * weight_decay, each with its own lr).
+    torch.optim.Muon alone defaults to lr 1e-3 and weight_decay 0.1; the pair
+    keeps the reference's numbers, the recipe this class reproduces. One
+    ``weight_decay`` serves both sides, decoupled on each (p *= 1 - lr *
+    weight_decay, with that side's lr); a group of its own may set another.
+    A conv filter (4-D) goes to AdamW: the reference's Muon would flatten it.
     """
 
     _kernel_name = "muon or adam"   # each group's own (what a compiled step's plan says)
