@@ -56,8 +56,8 @@ import minidl.nn as nn
 from common import integer_epochs, parser, pyplot, save_figure, table
 from minidl.datasets import Split
 from minidl.optim import (ASGD, LBFGS, SGD, AdaBelief, Adadelta, Adafactor, Adagrad, Adam,
-                          Adamax, AdamW, AdamWScheduleFree, Lion, Muon, NAdam, RAdam, RMSprop,
-                          Rprop, SGDScheduleFree)
+                          Adamax, AdamWScheduleFree, Lion, MuonWithAuxAdamW, NAdam, RAdam,
+                          RMSprop, Rprop, SGDScheduleFree)
 from minidl.train import History
 
 MakeOptimizer = Callable[[Any], Any]
@@ -73,7 +73,8 @@ OPTIMIZERS: dict[str, tuple[str, MakeOptimizer]] = {
     "NAdam": ("lr=0.002", lambda params: NAdam(params, lr=2e-3)),
     "RAdam": ("lr=0.001", lambda params: RAdam(params, lr=1e-3)),
     "Adafactor": ("lr=0.01 (relative)", lambda params: Adafactor(params, lr=1e-2)),
-    "Muon": ("lr=0.02; AdamW lr=0.001", lambda params: MuonWithAdamW(params)),
+    "Muon": ("lr=0.02, weight_decay=0.1; AdamW lr=0.001", lambda params: MuonWithAuxAdamW(
+        params, weight_decay=0.1, adamw_lr=1e-3)),
     "L-BFGS": ("lr=1, strong Wolfe, 1 iteration", lambda params: LBFGS(
         params, max_iter=1, history_size=10, line_search_fn="strong_wolfe")),
     "ASGD": ("lr=0.1", lambda params: ASGD(params, lr=0.1)),
@@ -82,24 +83,6 @@ OPTIMIZERS: dict[str, tuple[str, MakeOptimizer]] = {
     "SF AdamW": ("lr=0.0025", lambda params: AdamWScheduleFree(params, lr=2.5e-3)),
     "SF SGD": ("lr=0.5, momentum=0.9", lambda params: SGDScheduleFree(params, lr=0.5)),
 }
-
-
-class MuonWithAdamW:
-    """Muon on the 2-D weight matrices and AdamW on the rest (the biases), as PyTorch's
-    Muon documentation advises; ``fit`` needs only ``step`` and ``zero_grad``."""
-
-    def __init__(self, params: Any, lr: float = 0.02, adamw_lr: float = 1e-3):
-        params = list(params)
-        self.muon = Muon([p for p in params if p.ndim == 2], lr=lr)
-        self.adamw = AdamW([p for p in params if p.ndim != 2], lr=adamw_lr)
-
-    def step(self) -> None:
-        self.muon.step()
-        self.adamw.step()
-
-    def zero_grad(self) -> None:
-        self.muon.zero_grad()
-        self.adamw.zero_grad()
 
 
 def train(make_optimizer: MakeOptimizer, split: Split, epochs: int, seed: int

@@ -72,6 +72,7 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any], tuple[str, ...]]] = {
     "nadam": (optim.NAdam, {}, ("betas", "eps", "weight_decay")),
     "radam": (optim.RAdam, {}, ("betas", "eps", "weight_decay")),
     "adafactor": (optim.Adafactor, {}, ("weight_decay",)),
+    "muon": (optim.MuonWithAuxAdamW, {}, ("momentum", "weight_decay")),
     "lbfgs": (optim.LBFGS, {"line_search_fn": "strong_wolfe"}, ()),
     "asgd": (optim.ASGD, {}, ("weight_decay",)),
     "lion": (optim.Lion, {}, ("betas", "weight_decay")),
@@ -180,14 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule; momentum is "
                           "SGD with --momentum 0.9; lbfgs (with the strong Wolfe line search) "
                           "re-evaluates each batch in a closure and suits a --batch-size as "
-                          "large as the data (default: rmsprop)")
+                          "large as the data; muon is Muon on the weight matrices and AdamW "
+                          "(lr 3e-4) on the biases (default: rmsprop)")
     training.add_argument("--lr", type=float, help="learning rate (default: the optimizer's "
                           "own: 1e-3 for sgd, momentum, adam, adamw, radam; 1e-2 for adagrad, rmsprop, rprop; "
                           "2e-3 for adamax, nadam; 1e-2 for adafactor, asgd; 1 for adadelta, "
                           "lbfgs, sgd_schedulefree; 1e-4 for lion; 1e-3 for adabelief; "
-                          "2.5e-3 for adamw_schedulefree)")
+                          "2.5e-3 for adamw_schedulefree; 0.02 for muon, its Muon side)")
     training.add_argument("--momentum", type=float, help="momentum factor (sgd, momentum, "
-                          "rmsprop; default 0, 0.9 for momentum)")
+                          "rmsprop, muon; default 0, 0.9 for momentum, 0.95 for muon)")
     training.add_argument("--dampening", type=float, help="dampening of the momentum "
                           "(sgd, momentum; default 0)")
     training.add_argument("--nesterov", action="store_true", default=None,
@@ -211,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="AMSGrad variant (adam, adamw)")
     training.add_argument("--weight-decay", type=float, help="weight decay (all but rprop; "
                           "default 0, "
-                          "1e-2 for adamw, which decouples it)")
+                          "1e-2 for adamw, which decouples it; muon decouples it on both sides)")
     training.add_argument("--clip-grad-norm", type=_positive_float, metavar="MAX",
                           help="clip the gradients' joint 2-norm to MAX before every step "
                           "(default: no clipping)")

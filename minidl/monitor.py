@@ -36,7 +36,9 @@ Momentum (SGD's, RMSprop's) is left out: the factor is the one applied before it
 NAdam has no rule (its factor mixes g and m); add one as below. Muon and LBFGS
 have none by their nature: Muon's step is an orthogonalised matrix, not g
 times a factor per coordinate, and L-BFGS multiplies g by a full inverse
-Hessian estimate, whose diagonal alone says little.
+Hessian estimate, whose diagonal alone says little. MuonWithAuxAdamW has none
+either: its matrices step as Muon's, and the AdamW rates of its biases alone
+would stand for each layer.
 
 This is where Adagrad's shrinking steps (s only grows) and RMSprop's steady
 ones (v forgets) show up on a real network. Another optimizer joins by a

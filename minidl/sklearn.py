@@ -58,6 +58,8 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
     "adam": (optim.Adam, {}),
     "adamw": (optim.AdamW, {}),
     "adafactor": (optim.Adafactor, {}),
+    "lbfgs": (optim.LBFGS, {"line_search_fn": "strong_wolfe"}),
+    "muon": (optim.MuonWithAuxAdamW, {}),
     "asgd": (optim.ASGD, {}),
     "lion": (optim.Lion, {}),
     "adabelief": (optim.AdaBelief, {}),
@@ -122,6 +124,16 @@ class _BaseMLP(BaseEstimator):
     def _loss_fn(self) -> nn.Module:
         raise NotImplementedError
 
+    def _check_parameters(self) -> None:
+        """The rules of ``_parameter_rules``, and a weight decay only where the
+        optimizer has one (LBFGS has none)."""
+        params.check_parameters(self, self._parameter_rules)
+        kind = OPTIMIZERS[self.optimizer][0]
+        if self.weight_decay != 0 and "weight_decay" not in inspect.signature(kind).parameters:
+            raise ValueError(f"weight_decay={self.weight_decay!r} does not apply to "
+                             f"optimizer={self.optimizer!r}, which has no weight decay; use "
+                             f"weight_decay=0.0")
+
     # -- the network and its optimizer ---------------------------------------------
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
@@ -139,8 +151,10 @@ class _BaseMLP(BaseEstimator):
 
     def _make_optimizer(self) -> optim.Optimizer:
         kind, extra = OPTIMIZERS[self.optimizer]
-        return kind(self.model_.parameters(), lr=self.learning_rate,
-                    weight_decay=self.weight_decay, device=self.device, **extra)
+        if "weight_decay" in inspect.signature(kind).parameters:   # LBFGS has none
+            extra = {**extra, "weight_decay": self.weight_decay}
+        return kind(self.model_.parameters(), lr=self.learning_rate, device=self.device,
+                    **extra)
 
     def _initialize(self, n_outputs: int) -> None:
         """A new network and optimizer, seeded from ``random_state``."""
@@ -176,8 +190,10 @@ class _BaseMLP(BaseEstimator):
         A nan or infinite loss or weights raise ValueError, as scikit-learn's
         own MLP does for non-finite weights.
         """
-        for group in self.optimizer_.param_groups:
-            group.update(lr=self.learning_rate, weight_decay=self.weight_decay)
+        for group in self.optimizer_.param_groups:   # every group: MuonWithAuxAdamW's two
+            group["lr"] = self.learning_rate
+            if "weight_decay" in group:
+                group["weight_decay"] = self.weight_decay
         val_data, callbacks, metrics = None, [], ()
         if early_stopping:
             stratify = targets if isinstance(self, ClassifierMixin) else None
@@ -259,12 +275,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         phi between the layers (logistic is the sigmoid).
     optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "adafactor", \
-"asgd", "lion", "adabelief", "adamw_schedulefree", "sgd_schedulefree"}, default="rmsprop"
+"muon", "lbfgs", "asgd", "lion", "adabelief", "adamw_schedulefree", "sgd_schedulefree"}, \
+default="rmsprop"
         The ``minidl.optim`` optimizer with its PyTorch defaults (its package's for
-        Lion, AdaBelief and the schedule-free pair); "momentum" is SGD with momentum 0.9.
+        Lion, AdaBelief and the schedule-free pair); "momentum" is SGD with momentum 0.9;
+        "muon" is ``MuonWithAuxAdamW`` (Muon on the weight matrices, AdamW on the
+        biases, both with ``learning_rate``: about 0.02 suits it); "lbfgs" is LBFGS with
+        the strong Wolfe line search, a full-batch method (give ``batch_size`` >=
+        n_samples; torch's LBFGS has lr 1; no weight decay).
     learning_rate : float > 0, default=1e-3
     weight_decay : float >= 0, default=0.0
-        L2 penalty (decoupled for "adamw"), as the optimizer defines it.
+        L2 penalty (decoupled for "adamw" and "muon"), as the optimizer defines it.
     batch_size : int >= 1 or "auto", default=64
         Mini-batch size, clipped to the number of samples; "auto" is min(200, n_samples).
     epochs : int >= 1, default=50
@@ -319,7 +340,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train a new network for ``epochs`` epochs on (X, y)."""
-        params.check_parameters(self, self._parameter_rules)
+        self._check_parameters()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self._set_classes(y)
@@ -335,7 +356,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         does not apply, and the network's shape (``hidden_layer_sizes``,
         ``activation``) and ``optimizer`` stay as the first call made them.
         """
-        params.check_parameters(self, self._parameter_rules)
+        self._check_parameters()
         first = not hasattr(self, "model_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit "
@@ -419,7 +440,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Train a new network for ``epochs`` epochs on (X, y)."""
-        params.check_parameters(self, self._parameter_rules)
+        self._check_parameters()
         X, y = self._validate(X, y, reset=True)
         self._initialize(n_outputs=y.shape[1])
         self._train(X, y, self.epochs, self.early_stopping)
@@ -429,7 +450,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """One epoch on (X, y), continuing from the current weights and optimizer
         state (a new network on the first call). Early stopping does not apply;
         see ``MLPClassifier.partial_fit``."""
-        params.check_parameters(self, self._parameter_rules)
+        self._check_parameters()
         first = not hasattr(self, "model_")
         X, y = self._validate(X, y, reset=first)
         if first:

@@ -117,6 +117,19 @@ def test_estimator_trains_with_adafactor():
     assert model.score(X_test, y_test) > 0.85
 
 
+def test_estimator_trains_full_batch_lbfgs_and_refuses_a_weight_decay():
+    from minidl.sklearn import MLPClassifier
+
+    (X, y), (X_test, y_test) = moons(400)
+    model = MLPClassifier(hidden_layer_sizes=(16,), optimizer="lbfgs", learning_rate=1.0,
+                          batch_size=1000, epochs=10, random_state=0).fit(X, y)
+    assert type(model.optimizer_).__name__ == "LBFGS"
+    assert model.loss_curve_[-1] < 0.1
+    assert model.score(X_test, y_test) > 0.9
+    with pytest.raises(ValueError, match="weight_decay=0.1 does not apply to optimizer='lbfgs'"):
+        MLPClassifier(optimizer="lbfgs", weight_decay=0.1).fit(X, y)
+
+
 @pytest.mark.parametrize("cls", [Adafactor, Muon])
 def test_a_deep_copy_steps_on_as_the_original(cls):
     rng = np.random.default_rng(1)

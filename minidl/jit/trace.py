@@ -121,10 +121,12 @@ class Tracer:
                 for attribute, value in list(vars(holder).items()):
                     if value is original:
                         self._patch(holder, attribute, wrapper)
-        self._patch(Optimizer, "zero_grad", self._effect("zero_grad", Optimizer.zero_grad))
+        for optimizer in dict.fromkeys((Optimizer, *_subclasses(Optimizer))):  # the outermost
+            for name in ("zero_grad", "step"):    # call is recorded (a pair's own step)
+                if name in vars(optimizer):
+                    self._patch(optimizer, name, self._effect(name, vars(optimizer)[name]))
         self._patch(module_mod.Module, "zero_grad",
                     self._effect("zero_grad", module_mod.Module.zero_grad))
-        self._patch(Optimizer, "step", self._effect("step", Optimizer.step))
         self._patch(Tensor, "backward", self._effect("backward", Tensor.backward))
         self._patch(module_mod.Module, "__call__", self._module_call(module_mod.Module.__call__))
         self._patch(Tensor, "_make", staticmethod(self._watch(
@@ -229,6 +231,11 @@ class Tracer:
                     self.trace.modules.append(module)
             return original(module, *args, **kwargs)
         return call
+
+
+def _subclasses(cls: type) -> list[type]:
+    """Every subclass of ``cls``, at any depth."""
+    return [sub for child in cls.__subclasses__() for sub in (child, *_subclasses(child))]
 
 
 def _op_name(backward: Callable) -> str:

@@ -5,6 +5,7 @@
     Rprop, Adadelta, Adamax, NAdam, RAdam     RMSprop's family: its ancestor and relatives
     Adafactor, Muon, LBFGS                    updates that see each parameter's shape,
                                               and a quasi-Newton method with a closure
+    MuonWithAuxAdamW                          Muon on the matrices, AdamW on the rest
     ASGD, Lion, AdaBelief                     its descendants (torch.optim, lion-pytorch,
     AdamWScheduleFree, SGDScheduleFree        adabelief-pytorch, schedulefree)
     lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau,
@@ -25,6 +26,7 @@ from .adabelief import AdaBelief
 from .adam_variants import Adamax, NAdam, RAdam
 from .lbfgs import LBFGS
 from .muon import Muon
+from .muon_adamw import MuonWithAuxAdamW
 from .asgd import ASGD
 from .lion import Lion
 from .optimizer import Optimizer
@@ -36,4 +38,4 @@ from .sgd import SGD
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Rprop", "Adadelta",
            "Adamax", "NAdam", "RAdam", "lr_scheduler",
            "ASGD", "Lion", "AdaBelief", "AdamWScheduleFree", "SGDScheduleFree"]
-__all__ += ["Adafactor", "Muon", "LBFGS"]
+__all__ += ["Adafactor", "Muon", "LBFGS", "MuonWithAuxAdamW"]

@@ -252,13 +252,7 @@ class Optimizer:
         ``param_names``) are dropped. The reverse holds as well: turn the arrays
         into tensors and ``torch_optimizer.load_state_dict`` takes it.
         """
-        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
-            raise ValueError("a state dict must be a mapping with exactly the keys "
-                             "'state' and 'param_groups'")
-        saved_groups = list(state_dict["param_groups"])
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
-                             f"this optimizer has {len(self.param_groups)}")
+        saved_groups = checked_groups(state_dict, len(self.param_groups))
         saved_state = state_dict["state"]
         new_groups, writers = [], []
         for g, (saved, group, flat) in enumerate(zip(saved_groups, self.param_groups,
@@ -278,12 +272,7 @@ class Optimizer:
                 entries, lambda i, ids=indices, g=g: f"parameter {ids[i]} (group {g})",
                 required=self._state_init(new_group)))
             new_groups.append(new_group)
-        listed = {index for saved in saved_groups for index in saved["params"]}
-        strays = [key for key in saved_state if key not in listed]
-        if strays:
-            raise ValueError(f"loaded state has entries for parameters {strays[:5]!r}, which "
-                             f"no loaded param group lists (keys must be the ints of "
-                             f"param_groups[...]['params'])")
+        check_no_strays(saved_groups, saved_state)
         for group, new_group, write in zip(self.param_groups, new_groups, writers):
             group.update(new_group)
             write()
@@ -322,6 +311,29 @@ class NoStepInState:
     def _state_in(self, group: Mapping[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
         entry.setdefault("step", 1 if self._first_buffer in entry else 0)
         return entry
+
+
+def checked_groups(state_dict: Any, count: int) -> list[Mapping[str, Any]]:
+    """The param groups of a state dict; ValueError unless it is a mapping of
+    exactly "state" and "param_groups" with ``count`` groups."""
+    if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+        raise ValueError("a state dict must be a mapping with exactly the keys "
+                         "'state' and 'param_groups'")
+    saved_groups = list(state_dict["param_groups"])
+    if len(saved_groups) != count:
+        raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
+                         f"this optimizer has {count}")
+    return saved_groups
+
+
+def check_no_strays(saved_groups: list[Mapping[str, Any]], saved_state: Mapping) -> None:
+    """ValueError for a state entry that no saved param group lists."""
+    listed = {index for saved in saved_groups for index in saved["params"]}
+    strays = [key for key in saved_state if key not in listed]
+    if strays:
+        raise ValueError(f"loaded state has entries for parameters {strays[:5]!r}, which "
+                         f"no loaded param group lists (keys must be the ints of "
+                         f"param_groups[...]['params'])")
 
 
 def _rebuild(cls: type, groups: list[dict[str, Any]], defaults: dict[str, Any], device: str,
