@@ -90,3 +90,7 @@ __all__ = [*_arithmetic, *_elementwise, *_reductions, *_shape, *_softmax,
            *_indexing, *_linalg, *_scans]
 __all__ += [*_unary, *_binary, *_activations, *_logic, *_casts]
 __all__ += [*_statistics, *_rearrange, *_indexed, *_matrix]
+
+from .tensor_api import *  # noqa: F403, E402  (numel, is_tensor, clone, detach, ...)
+from .tensor_api import __all__ as _tensor_api  # noqa: E402
+__all__ += _tensor_api
