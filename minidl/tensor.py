@@ -83,6 +83,7 @@ class Tensor:
     _views: list | None = None           # weak references to the views of this base
     _detached = False                    # a .data or detach() alias: not a differentiable view
     _retains_grad = False                # a non-leaf that keeps its .grad (retain_grad())
+    _grad_fn_name: str | None = None     # the op that made it (set by _make; grad_fn.py)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self._data = _as_array(data, dtype)
