@@ -294,3 +294,29 @@ def test_put_gradcheck(accumulate: bool) -> None:
     index = minidl.tensor([0, -1, 5, 2] if not accumulate else [0, 0, 5, -7])
     assert gradcheck(lambda x, s: x.put(index, s, accumulate=accumulate), leaf(3, 4),
                      leaf(2, 2, seed=1))
+
+
+# -- the names themselves ---------------------------------------------------------------
+TOP_LEVEL = """allclose equal numel is_tensor is_floating_point is_complex clone detach as_tensor
+empty_like logspace get_default_dtype finfo iinfo Size result_type promote_types can_cast seed
+get_rng_state set_rng_state tril_indices triu_indices block_diag cartesian_prod combinations
+heaviside trapezoid trapz cumulative_trapezoid inner dist addmv det inverse vander renorm
+split_with_sizes dsplit put relu_ zero_ fill_ detach_ addmv_ xlogy_ sinc_""".split()
+METHODS = """allclose equal is_contiguous retain_grad retains_grad element_size nbytes itemsize
+stride storage_offset where maximum minimum det inverse detach_ random_ sum_to_size put put_
+inner dist addmv addmv_ renorm renorm_ heaviside heaviside_ split_with_sizes dsplit is_complex
+addmm_ baddbmm_ cumsum_ cumprod_ digamma_ lgamma_ erfc_ sinc_ eq_ ne_ lt_ le_ gt_ ge_
+logical_and_ logical_or_ logical_xor_ logical_not_ bitwise_and_ bitwise_or_ bitwise_xor_
+bitwise_not_ bitwise_left_shift_ bitwise_right_shift_ scatter_reduce_""".split()
+
+
+def test_the_names_torch_scripts_reach_for_exist() -> None:
+    x = minidl.ones(2)
+    assert [name for name in TOP_LEVEL if not hasattr(minidl, name)] == []
+    assert [name for name in METHODS if not hasattr(x, name)] == []
+
+
+def test_in_place_functions_write_into_their_argument() -> None:
+    x = minidl.tensor([-1.0, 2.0])
+    assert minidl.relu_(x) is x and x.tolist() == [0.0, 2.0]
+    assert minidl.fill_(x, 3) is x and x.tolist() == [3.0, 3.0] and x._version == 2

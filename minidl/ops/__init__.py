@@ -34,6 +34,7 @@
                     (<< >> too) any all allclose equal
     casts.py        to (and the methods float double half int long bool type astype)
     methods.py      the same ops bound to Tensor as methods and operators
+    inplace.py      their in-place forms, x.add_(y), x[i] = v, also as functions: relu_(x)
     tensor_api.py   PyTorch's Tensor methods for what minidl has: size() dim() clone()
                     new_zeros() type_as() to(device) cuda() stride() ..., and numel
                     is_tensor is_floating_point is_complex clone detach
@@ -100,3 +101,8 @@ from .tensor_api import __all__ as _tensor_api  # noqa: E402
 from .assemble import *  # noqa: F403, E402
 from .assemble import __all__ as _assemble  # noqa: E402
 __all__ += [*_tensor_api, *_assemble]
+
+from ..tensor import Tensor as _Tensor  # noqa: E402
+from .inplace import FUNCTIONS as _in_place_functions  # noqa: E402
+globals().update({name: getattr(_Tensor, name) for name in _in_place_functions})
+__all__ += _in_place_functions   # torch.relu_(x), torch.zero_(x), ...

@@ -389,6 +389,15 @@ _IN_PLACE_FORMS = (
     "put", "scatter_reduce", "cumsum", "cumprod", "eq", "ne", "lt", "le", "gt", "ge",
     "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not", "bitwise_and",
     "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift")
+# The in-place methods that PyTorch also has as functions (``torch.relu_(x)``,
+# ``torch.zero_(x)``): minidl's ops/__init__.py exports them under the same names.
+FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "addmv_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "celu_",
+    "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "detach_", "erf_", "erfc_",
+    "exp2_", "exp_", "expm1_", "fill_", "floor_", "frac_", "log10_", "log1p_", "log2_", "log_",
+    "logit_", "nan_to_num_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "selu_",
+    "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
+    "xlogy_", "zero_")
 _ARITHMETIC = {"add_": (np.add, arithmetic.add), "sub_": (np.subtract, arithmetic.sub),
                "mul_": (np.multiply, arithmetic.mul), "div_": (np.true_divide, arithmetic.div)}
 _OPERATORS = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_",
