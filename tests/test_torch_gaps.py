@@ -320,3 +320,16 @@ def test_in_place_functions_write_into_their_argument() -> None:
     x = minidl.tensor([-1.0, 2.0])
     assert minidl.relu_(x) is x and x.tolist() == [0.0, 2.0]
     assert minidl.fill_(x, 3) is x and x.tolist() == [3.0, 3.0] and x._version == 2
+
+
+def test_a_comparison_in_place_on_a_graph_node_leaves_it_outside_the_graph() -> None:
+    hidden = leaf(3) * 2
+    assert hidden.eq_(minidl.zeros(3, dtype=minidl.float64)) is hidden
+    assert hidden.tolist() == [0.0, 0.0, 0.0] and not hidden.requires_grad
+
+
+def test_a_parameter_in_an_optimizers_flat_buffer_starts_its_own_storage() -> None:
+    layer = minidl.nn.Linear(3, 2)
+    minidl.optim.SGD(layer.parameters(), lr=0.1)
+    assert layer.bias.storage_offset() == 0 and layer.weight.stride() == (3, 1)
+    assert layer.weight[1].storage_offset() == 3 and layer.weight.t().stride() == (1, 3)
