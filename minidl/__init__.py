@@ -5,6 +5,7 @@ The layers, bottom up; each uses only those above it in this list:
     grad_mode.py   no_grad, enable_grad, set_grad_enabled, inference_mode (per thread)
     versions.py    version counters: in-place writes that a graph must not miss
     tensor.py      the Tensor and the reverse-mode engine
+    typeinfo.py    Size, finfo, iinfo and PyTorch's dtype promotion rules
     ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...,
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
@@ -30,21 +31,25 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
 
 from . import autograd, data, nn, ops, optim, utils, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
-from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
-                       ones_like, tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, logspace, ones, ones_like, tensor, tril_indices, triu_indices,
+                       zeros, zeros_like)
 from .devices import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .jit import CompileError, compile
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
-from .random import Generator, default_generator, initial_seed, manual_seed
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                     seed, set_rng_state)
 from .sampling import (bernoulli, multinomial, normal, rand, rand_like, randint, randint_like,
                        randn, randn_like, randperm)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .tensor import Tensor
 from .threads import get_num_threads, limit_blas_by_default, set_num_threads
+from .typeinfo import (Size, can_cast, finfo, get_default_dtype, iinfo, promote_types,
+                       result_type)
 from .train import DivergenceError, EarlyStopping, History, evaluate, fit, predict
 
 __version__ = "0.1.0"

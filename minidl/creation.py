@@ -144,6 +144,65 @@ def ones_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> T
     return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
 
 
+@_takes_device
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
+             dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``, computed in float64 and then converted
+    to ``dtype`` (an integer dtype truncates), as PyTorch's."""
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps!r}")
+    values = np.power(float(base), np.linspace(start, end, steps))
+    return Tensor(values, requires_grad, dtype)
+
+
+@_takes_device
+def empty_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of x's shape and dtype (unless given) whose values are whatever memory
+    held: write before reading."""
+    dtype = x.dtype if dtype is None else dtype
+    return Tensor(np.empty(x.shape, dtype=dtype), requires_grad, dtype)
+
+
+def _triangle_indices(op: str, row: int, col: int, offset: int, dtype: Any,
+                      device: Any, numpy_indices: Callable[..., tuple]) -> Tensor:
+    if device is not None:
+        check_device(op, device)
+    for name, value in (("row", row), ("col", col)):
+        if value < 0:
+            raise RuntimeError(f"{op}: {name} must be non-negative, got {value}")
+    if np.dtype(dtype).kind not in "iu":
+        raise NotImplementedError(f"{op}: not implemented for dtype {np.dtype(dtype)}; "
+                                  f"the indices are integers (int64 or int32)")
+    return Tensor(np.stack(numpy_indices(row, offset, col)).astype(dtype), dtype=dtype)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = np.int64,
+                 device: Any = None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row:
+    the (i, j) with j - i <= offset."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, np.tril_indices)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = np.int64,
+                 device: Any = None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row:
+    the (i, j) with j - i >= offset."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, np.triu_indices)
+
+
+@_takes_device
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a Tensor, sharing memory where it can: a Tensor of that dtype is
+    returned as it is (else ``data.to(dtype)``, in the graph), and a numpy array keeps
+    its memory and dtype (as ``from_numpy``) unless another dtype is asked; anything
+    else is copied as ``tensor(data, dtype=dtype)`` copies it."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or np.dtype(dtype) == data.dtype else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return Tensor(data, dtype=dtype)
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A Tensor that shares ``array``'s memory and keeps its dtype: writes to one show
     in the other."""

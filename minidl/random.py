@@ -85,6 +85,22 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
+def seed() -> int:
+    """Reseed the global generator from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def get_rng_state() -> Tensor:
+    """The global generator's state, a uint8 Tensor for ``set_rng_state`` (the bytes of
+    numpy's bit generator state, not PyTorch's Mersenne Twister state)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Restore the global generator to a state that ``get_rng_state`` returned."""
+    default_generator.set_state(new_state)
+
+
 def generator(own: Generator | None = None) -> np.random.Generator:
     """The numpy generator to draw from: ``own``'s when one is given, else this
     thread's inside ``seeded``, else the global one's."""

@@ -23,6 +23,7 @@ the closure would read values it did not see, so the gradient could be wrong.
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any, Callable, Sequence
 
@@ -83,6 +84,8 @@ class Tensor:
     _grad_tensor: Tensor | None = None   # the Tensor that ``.grad`` returns
     _views: list | None = None           # weak references to the views of this base
     _detached = False                    # a .data or detach() alias: not a differentiable view
+    _retains_grad = False                # a non-leaf that keeps its .grad (retain_grad())
+    _grad_fn_name: str | None = None     # the op that made it (set by _make; grad_fn.py)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self._data = _as_array(data, dtype)
@@ -188,7 +191,14 @@ class Tensor:
     def grad(self) -> Tensor | None:
         """d loss / d self after ``backward()`` (None before): a Tensor on the grad
         array, which for a parameter is a view of its optimizer's flat grad buffer,
-        so ``p.grad.zero_()`` and ``p.grad += g`` write there."""
+        so ``p.grad.zero_()`` and ``p.grad += g`` write there. A non-leaf keeps its
+        gradient only after ``retain_grad()`` (or ``backward(inputs=[t])``); reading it
+        while it is None otherwise warns, as in PyTorch."""
+        if self._grad is None and not self._retains_grad and not self.is_leaf:
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being "
+                          "accessed. Its .grad attribute won't be populated during "
+                          "backward(); use .retain_grad() on the non-leaf Tensor if you want "
+                          "it, or access the leaf Tensor instead.", UserWarning, stacklevel=2)
         g = self._grad
         if g is None:
             return None
@@ -332,6 +342,17 @@ class Tensor:
         counter, so an in-place write through it is seen by the graph, as in PyTorch."""
         return self._alias()
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require
+        grad. A view refuses, as in PyTorch (its base's graph runs through it). Unlike
+        PyTorch, ops recorded earlier on this tensor lose their path through it too: in
+        minidl the tensor is the graph's node."""
+        if self._base is not None and not self._detached:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._parents, self._backward, self._freed = (), None, False
+        self._requires_grad, self._retains_grad = False, False
+        return self
+
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         shown = self._data.dtype not in (np.float32, np.int64, np.bool_)   # PyTorch's defaults
@@ -356,6 +377,19 @@ class Tensor:
                                "detach() to get a tensor cut from the graph")
         self.requires_grad = requires_grad
         return self
+
+    def retain_grad(self) -> None:
+        """Keep d loss / d self in ``.grad`` after ``backward()`` on this non-leaf (the
+        gradient after its hooks, summed over backward calls); on a leaf it does nothing."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if not self.is_leaf:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``backward()`` keeps this non-leaf's gradient (``retain_grad()``)."""
+        return self._retains_grad
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)`` is the tensor's data (a copy when asked, as numpy does)."""
@@ -401,7 +435,7 @@ class Tensor:
         state.update(_grad_view=None, _owner=None, _parents=(), _backward=None, _freed=False)
         for name in ("_module_call",    # minidl.viz's record of the Module that made it
                      "_base", "_version_box", "_made_at", "_overwritten", "_grad_tensor",
-                     "_views", "_detached"):
+                     "_views", "_detached", "_retains_grad"):
             state.pop(name, None)
         return state
 
@@ -510,6 +544,8 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence[np.ndarray], retai
             if wanted_ids is None:
                 node._accumulate_grad(g)
             continue
+        if node._retains_grad and wanted_ids is None:   # t.retain_grad() on an op's output
+            node._accumulate_grad(g)
         if node._made_at != Clock.now:   # something was written since the op ran
             check_unchanged(node)
         for parent, parent_grad in zip(node._parents, node._backward(g)):

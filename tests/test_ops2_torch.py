@@ -28,7 +28,7 @@ import minidl.nn.functional as F
 from minidl import Tensor
 
 FILES = {name: np.load(Path(__file__).parent / "data" / f"{name}_vectors.npz",
-                      allow_pickle=False) for name in ("ops2", "ops3")}
+                      allow_pickle=False) for name in ("ops2", "ops3", "ops4")}
 CASES = [(vectors, case) for vectors in FILES.values()
          for case in json.loads(str(vectors["cases"]))]
 TOLERANCES = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-10, atol=1e-12)}

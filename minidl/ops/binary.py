@@ -12,7 +12,7 @@ from ..tensor import Tensor, unbroadcast
 from ._common import _broadcasting, _operands
 
 __all__ = ["floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign", "atan2",
-           "hypot", "xlogy", "fmax", "fmin"]
+           "hypot", "xlogy", "fmax", "fmin", "heaviside"]
 
 
 def _float_operands(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -184,3 +184,23 @@ def fmax(a: Any, b: Any) -> Tensor:
 def fmin(a: Any, b: Any) -> Tensor:
     """min(a, b), NaN only where both are NaN;  d/da = 1 where a <= b or b is NaN."""
     return _nan_ignoring("fmin", a, b, np.fmin, np.less)
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """The step function: 0 where input < 0, ``values`` where input == 0, 1 where
+    input > 0 (and 0 at nan, as PyTorch's). Both are tensors of one dtype, as PyTorch
+    requires. It has no derivative: ``backward`` through it raises, as in PyTorch."""
+    for position, (name, t) in enumerate((("input", input), ("values", values)), 1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"heaviside(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(t).__name__}")
+    if input.dtype != values.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
+                           f"dtypes: input {input.dtype}, values {values.dtype}")
+    x = input._data
+    out = _broadcasting("heaviside", lambda x, v: np.where(x == 0, v, (x > 0).astype(x.dtype)),
+                        x, values._data)
+
+    def backward(g: np.ndarray):
+        raise RuntimeError("the derivative for 'heaviside' is not implemented")
+    return Tensor._make(out, (input, values), backward)

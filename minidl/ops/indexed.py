@@ -1,5 +1,5 @@
 """Writes and searches by index, with PyTorch's names: index_add, index_copy, index_fill,
-scatter_reduce, masked_scatter, take, argwhere, searchsorted, bucketize, unique, isin.
+scatter_reduce, masked_scatter, take, put, argwhere, searchsorted, bucketize, unique, isin.
 
 As in indexing.py, a gradient that reads at indices is a scatter-add (``np.add.at``)
 and the gradient of a write is g with the overwritten places zeroed. The searches
@@ -17,7 +17,7 @@ from .indexing import _data, _indices, _lanes, _mask, nonzero
 from .shape import getitem, reshape
 
 __all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "masked_scatter", "take",
-           "argwhere", "searchsorted", "bucketize", "unique", "isin"]
+           "argwhere", "searchsorted", "bucketize", "unique", "isin", "put"]
 
 
 def _index_slices(op: str, x: Tensor, dim: int, index: Any) -> tuple:
@@ -179,6 +179,38 @@ def take(x: Tensor, index: Any) -> Tensor:
     """x read at ``index`` as if x were 1-D; the result has index's shape."""
     index = _indices("take", index, x.size, negative=True)
     return getitem(reshape(x, -1), index)
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of input, read as 1-D, with ``source``'s values written at ``index`` (added
+    there with ``accumulate``); negative indices count from the end. The gradient is g
+    to input (zeroed where written, unless accumulated) and g read at index to source."""
+    index_array = np.asarray(_data(index))
+    if index_array.dtype.kind not in "iu":
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{index_array.dtype}")
+    if index_array.size != source._data.size:
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {source._data.size}, "
+                         f"index.numel() = {index_array.size}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {input.dtype} and source.dtype = {source.dtype}")
+    flat = _indices("put_", index_array, input._data.size, negative=True).reshape(-1)
+    out = input._data.copy()
+    values = source._data.reshape(-1)
+    if accumulate:
+        np.add.at(out.reshape(-1), flat, values)
+    else:
+        out.reshape(-1)[flat] = values
+
+    def backward(g: np.ndarray):
+        g_input = g
+        if input.requires_grad and not accumulate:
+            g_input = g.copy()
+            g_input.reshape(-1)[flat] = 0
+        return g_input, g.reshape(-1)[flat].reshape(source.shape)
+    return Tensor._make(out, (input, source), backward)
 
 
 def argwhere(x: Tensor) -> Tensor:

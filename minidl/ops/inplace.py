@@ -328,6 +328,36 @@ def _exponential(rng: np.random.Generator, shape: tuple, lambd: float = 1.0):
     return rng.exponential(1.0 / lambd, shape)
 
 
+def _random(self: Tensor, *bounds: int, to: int | None = None, generator: Any = None) -> Tensor:
+    """random_(from=0, to=None): integers drawn uniformly from [from, to - 1], in place;
+    random_(to) from [0, to - 1]; random_() from [0, 2^mantissa digits] for a float
+    tensor (2^24 for float32) and [0, the dtype's max] for an integer one."""
+    if len(bounds) > 2 or (to is not None and len(bounds) == 2):
+        raise TypeError(f"random_(): takes from and to, got {bounds} and to={to!r}")
+    if len(bounds) == 2:
+        low, high = bounds
+    elif len(bounds) == 1:
+        low, high = (0, bounds[0]) if to is None else (bounds[0], to)
+    else:
+        low, high = 0, to
+    dtype = self.dtype
+    if dtype.kind == "f":
+        top = 2 ** np.finfo(dtype).nmant + 1
+    else:
+        top = 1 if dtype.kind == "b" else int(np.iinfo(dtype).max)
+        bottom = 0 if dtype.kind == "b" else int(np.iinfo(dtype).min)
+        if low < bottom:
+            raise RuntimeError(f"random_: from={low} is out of bounds for {dtype}")
+        if high is not None and high - 1 > top:
+            raise RuntimeError(f"random_: to - 1 = {high - 1} is out of bounds for {dtype}")
+    high = top + 1 if high is None else high
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    values = numpy_generator(generator).integers(low, high - 1, self.shape, endpoint=True)
+    return inplace(self, "random_", lambda old: copy(old, values), (), casting="unsafe")
+
+
 def _zero(self: Tensor) -> Tensor:
     """Fill with zeros, in place."""
     return inplace(self, "zero_", lambda old: fill(old, 0), (), casting="unsafe")
@@ -353,7 +383,21 @@ _IN_PLACE_FORMS = (
     "celu", "silu", "mish", "hardsigmoid", "hardswish", "pow", "clip", "clamp_min", "clamp_max",
     "fmod", "remainder", "floor_divide", "lerp", "copysign", "hypot", "atan2", "xlogy",
     "float_power", "addcmul", "addcdiv", "masked_fill", "masked_scatter", "scatter_add",
-    "index_fill", "index_add", "index_copy", "tril", "triu")
+    "index_fill", "index_add", "index_copy", "tril", "triu",
+    # and those a PyTorch tutorial reaches for (nsgaps)
+    "digamma", "lgamma", "erfc", "sinc", "heaviside", "renorm", "addmv", "addmm", "baddbmm",
+    "put", "scatter_reduce", "cumsum", "cumprod", "eq", "ne", "lt", "le", "gt", "ge",
+    "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift")
+# The in-place methods that PyTorch also has as functions (``torch.relu_(x)``,
+# ``torch.zero_(x)``): minidl's ops/__init__.py exports them under the same names.
+FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "addmv_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "celu_",
+    "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "detach_", "erf_", "erfc_",
+    "exp2_", "exp_", "expm1_", "fill_", "floor_", "frac_", "log10_", "log1p_", "log2_", "log_",
+    "logit_", "nan_to_num_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "selu_",
+    "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
+    "xlogy_", "zero_")
 _ARITHMETIC = {"add_": (np.add, arithmetic.add), "sub_": (np.subtract, arithmetic.sub),
                "mul_": (np.multiply, arithmetic.mul), "div_": (np.true_divide, arithmetic.div)}
 _OPERATORS = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_",
@@ -389,6 +433,7 @@ def install(op_modules: Sequence[Any]) -> None:
         setattr(Tensor, dunder, getattr(Tensor, name))
     Tensor.zero_, Tensor.fill_, Tensor.copy_, Tensor.scatter_ = _zero, _fill, _copy, _scatter
     Tensor.__setitem__ = setitem
+    Tensor.random_ = _random
     for name, draw in (("normal_", _normal), ("uniform_", _uniform),
                        ("bernoulli_", _bernoulli), ("exponential_", _exponential)):
         setattr(Tensor, name, _random_method(name, draw))

@@ -16,7 +16,7 @@ from ._common import Axis, _alias, _broadcasting, _operands, _reduction_axes
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "isclose",
            "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
-           "bitwise_right_shift", "any", "all"]
+           "bitwise_right_shift", "any", "all", "allclose", "equal"]
 
 
 def _compare(op: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
@@ -77,6 +77,31 @@ def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
     a, b = _operands(a, b)
     return Tensor(_broadcasting("isclose", lambda a, b: np.isclose(
         a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), a._data, b._data))
+
+
+def _tensors(op: str, input: Any, other: Any) -> None:
+    for position, (name, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    """Whether ``isclose`` holds everywhere (the shapes broadcast); as in PyTorch the
+    two tensors must have one dtype."""
+    _tensors("allclose", input, other)
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"allclose: dtype {input.dtype} of input did not match dtype "
+                           f"{other.dtype} of other")
+    return bool(np.all(isclose(input, other, rtol, atol, equal_nan)._data))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether the two tensors have the same shape and the same values (nan equals
+    nothing); the dtypes may differ."""
+    _tensors("equal", input, other)
+    return bool(np.array_equal(input._data, other._data))
 
 
 def logical_not(x: Tensor) -> Tensor:

@@ -1,5 +1,5 @@
 """PyTorch's matrix products and their relatives: mm, bmm, mv, dot, addmm, baddbmm, kron,
-tensordot, trace, cross, cdist. Each checks the shapes PyTorch requires and is then
+tensordot, trace, cross, cdist, inner, addmv. Each checks the shapes PyTorch requires and is then
 composed of matmul, reshape, permute, diagonal, sum and norm, whose gradients it uses.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .reductions import sum
 from .shape import _dims, _permuted, diagonal, reshape, stack, unsqueeze
 
 __all__ = ["mm", "bmm", "mv", "dot", "addmm", "baddbmm", "kron", "tensordot", "trace", "cross",
-           "cdist"]
+           "cdist", "inner", "addmv"]
 
 
 def _ndims(op: str, tensors: Sequence[Tensor], ndims: Sequence[int]) -> None:
@@ -63,6 +63,39 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1,
             alpha: float = 1) -> Tensor:
     """beta input + alpha batch1 @ batch2 (bmm), input broadcast to the product's shape."""
     return add(mul(input, beta), mul(bmm(batch1, batch2), alpha))
+
+
+def addmv(input: Any, mat: Any, vec: Any, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """beta input + alpha mat @ vec (mv), input broadcast to the product's length; with
+    beta = 0 input is ignored (nan and inf in it too), and on integer tensors beta and
+    alpha are truncated to integers, as in PyTorch."""
+    product = mv(mat, vec)
+    if product.dtype.kind in "iub":
+        beta, alpha = int(beta), int(alpha)
+    shape = getattr(input, "shape", ())
+    if len(shape) > 1 or (shape and shape[0] not in (1, len(product))):
+        raise RuntimeError(f"addmv: size mismatch, got input {tuple(shape)}, mat "
+                           f"{tuple(mat.shape)}, vec {tuple(vec.shape)}")
+    if beta == 0:
+        return mul(product, alpha)
+    return add(mul(input, beta), mul(product, alpha))
+
+
+def inner(input: Any, other: Any) -> Tensor:
+    """sum over the last dimension of input[..., k] * other[..., k], for every pair of
+    their leading indices (shape input.shape[:-1] + other.shape[:-1]); a 0-d operand
+    multiplies. Both must have one dtype, as in PyTorch."""
+    a, b = _sequence_operands("inner", [input, other])
+    if getattr(input, "dtype", a.dtype) != getattr(other, "dtype", b.dtype):
+        raise RuntimeError(f"inner: both inputs should have same dtype, got {input.dtype} "
+                           f"and {other.dtype}")
+    if a.ndim == 0 or b.ndim == 0:
+        return mul(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(a.shape)} and {list(b.shape)}")
+    rows = matmul(reshape(a, (-1, a.shape[-1])), reshape(b, (-1, b.shape[-1])).T)
+    return reshape(rows, a.shape[:-1] + b.shape[:-1])
 
 
 def kron(input: Any, other: Any) -> Tensor:

@@ -106,7 +106,8 @@ _TORCH_METHODS = {
     indexing: ("gather", "scatter", "scatter_add", "take_along_dim", "index_select",
                "masked_fill", "masked_select", "nonzero"),
     linalg: ("norm", "outer"),
-    statistics: statistics.__all__,
+    statistics: ("quantile", "nanquantile", "mode", "kthvalue", "diff", "cov", "corrcoef",
+                 "bincount", "histc"),
     rearrange: ("narrow", "select", "unbind", "unfold", "tile", "tensor_split", "hsplit", "vsplit",
                 "rot90", "fliplr", "flipud", "broadcast_to", "diag_embed", "diagflat"),
     indexed: ("index_add", "index_copy", "index_fill", "scatter_reduce", "masked_scatter", "take",
@@ -118,10 +119,34 @@ for _module, _names in _TORCH_METHODS.items():
         setattr(Tensor, _name, getattr(_module, _name))
 
 
+# -- the methods a PyTorch tutorial reaches for (nsgaps): x.where(cond, y), x.det(), ...
+_GAP_METHODS = {
+    elementwise: ("maximum", "minimum"),
+    linalg: ("det", "inverse", "dist", "renorm"),
+    binary: ("heaviside",),
+    matrix: ("inner", "addmv"),
+    reductions: ("sum_to_size",),
+    shape: ("split_with_sizes",),
+    rearrange: ("dsplit",),
+    indexed: ("put",),
+}
+for _module, _names in _GAP_METHODS.items():
+    for _name in _names:
+        setattr(Tensor, _name, getattr(_module, _name))
+
+
+def _where(self: Tensor, condition: Any, y: Any) -> Tensor:
+    """self where condition else y (``where(condition, self, y)``)."""
+    return elementwise.where(condition, self, y)
+
+
+Tensor.where = _where
+
+
 # -- PyTorch's names for what minidl has: size(), dim(), clone(), new_zeros, to(device) ...
 tensor_api.bind()
 
 
 # -- in-place forms: x.add_(y), x += y, x[i] = v, x.zero_(), ... (inplace.py) ---------
 inplace.install((elementwise, unary, arithmetic, binary, activations, indexing, indexed, shape,
-                 rearrange, linalg, matrix))
+                 rearrange, linalg, matrix, logic, scans))

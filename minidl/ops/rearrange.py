@@ -15,6 +15,7 @@ from .shape import (_dims, _permuted, cat, diag, expand, flip, getitem, movedim,
                     swapaxes)
 
 __all__ = ["narrow", "select", "unbind", "unfold", "tile", "tensor_split", "hsplit", "vsplit",
+           "dsplit",
            "rot90", "fliplr", "flipud", "atleast_1d", "atleast_2d", "atleast_3d",
            "broadcast_to", "broadcast_tensors", "hstack", "vstack", "dstack", "column_stack",
            "diag_embed", "diagflat"]
@@ -110,6 +111,13 @@ def vsplit(x: Tensor, sections: Any) -> tuple[Tensor, ...]:
     if x.ndim < 2:
         raise RuntimeError(f"vsplit: needs a tensor of at least 2 dimensions, not shape {x.shape}")
     return _even_split("vsplit", x, sections, 0)
+
+
+def dsplit(x: Tensor, sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along axis 2 of an x of at least 3 dimensions."""
+    if x.ndim < 3:
+        raise RuntimeError(f"dsplit: needs a tensor of at least 3 dimensions, not shape {x.shape}")
+    return _even_split("dsplit", x, sections, 2)
 
 
 def rot90(x: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:

@@ -14,15 +14,16 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor
-from ._common import Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes
+from ..tensor import Tensor, unbroadcast
+from ._common import (Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes,
+                      _shape_arg)
 from .casts import to
 from .elementwise import maximum, minimum, where
 from .indexing import take_along_dim
 
 __all__ = ["sum", "mean", "max", "min", "var", "std", "prod", "argmax", "argmin", "median",
            "amax", "amin", "aminmax", "count_nonzero", "nansum", "nanmean", "var_mean",
-           "std_mean"]
+           "std_mean", "sum_to_size"]
 
 
 class MinMax(NamedTuple):
@@ -352,3 +353,17 @@ def std_mean(x: Tensor, dim: Axis = None, unbiased: bool | None = None, keepdim:
              *, correction: int | None = None) -> tuple[Tensor, Tensor]:
     """(std, mean) over dim, with PyTorch's default correction=1."""
     return _spread_mean("std_mean", std, x, dim, correction, unbiased, keepdim)
+
+
+def sum_to_size(x: Tensor, *size: Any) -> Tensor:
+    """x summed down to ``size``, a shape that broadcasts to x's (the adjoint of
+    ``expand``): over the leading axes size lacks and where size has a 1; the gradient is
+    g expanded back. A bool x sums to int64, as in PyTorch."""
+    size = tuple(_shape_arg(size))
+    trailing = x.shape[x.ndim - len(size):] if size else ()
+    if len(size) > x.ndim or any(s not in (n, 1) for s, n in zip(size, trailing)):
+        raise RuntimeError(f"sum_to_size: size {{{list(size)}}} is not expandable to size "
+                           f"{{{list(x.shape)}}}.")
+    dtype = np.int64 if x.dtype == np.bool_ else x.dtype
+    out = unbroadcast(x._data, size).astype(dtype, copy=False)
+    return Tensor._make(out, (x,), lambda g: (np.broadcast_to(g, x.shape),))

@@ -23,7 +23,7 @@ __all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack",
            "cat", "view", "permute", "movedim", "swapaxes", "t", "ravel", "squeeze", "unsqueeze",
            "unflatten", "expand",
            "flip", "roll", "repeat", "repeat_interleave", "split", "chunk", "tril", "triu",
-           "diagonal", "diag"]
+           "diagonal", "diag", "split_with_sizes"]
 
 
 def reshape(x: Tensor, *shape: int) -> Tensor:
@@ -90,7 +90,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     out = x._data[index]
 
     def backward(g: np.ndarray):
-        if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and x.ndim >= 1:
+        if (isinstance(index, np.ndarray) and index.dtype.kind in "iu" and x.ndim >= 1
+                and index.size):   # an empty index has no rows to add
             from ..kernels.nn import cpu   # numba, loaded on first use
             rows = (index.reshape(-1) % len(x._data)).astype(np.int64, copy=False)
             grad = cpu.embedding_grad(rows, g.reshape(rows.size, -1), len(x._data))
@@ -299,6 +300,20 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     starts = np.cumsum([0] + sizes)
     lead = (slice(None),) * dim
     return tuple(getitem(x, lead + (slice(a, b),)) for a, b in zip(starts[:-1], starts[1:]))
+
+
+def split_with_sizes(x: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """x cut along dim into pieces of the listed sizes, which must add up to its size
+    there (``split`` with a list)."""
+    sizes = list(split_sizes)
+    n = x.shape[_one_dim("split_with_sizes", dim, x.ndim)]
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                           f"entries, but got split_sizes={sizes}")
+    if sum(sizes) != n:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                           f"tensor's size at dimension {dim}), but got split_sizes={sizes}")
+    return split(x, sizes, dim)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:

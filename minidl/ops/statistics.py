@@ -17,12 +17,13 @@ from ._common import _constant, _one_dim
 from .arithmetic import matmul
 from .elementwise import clip, sqrt
 from .indexing import take_along_dim
+from .casts import to
 from .reductions import ValuesIndices, sum
-from .scans import sort
+from .scans import cumsum, sort
 from .shape import cat, getitem, movedim, reshape, stack, unsqueeze
 
 __all__ = ["quantile", "nanquantile", "mode", "kthvalue", "diff", "cov", "corrcoef",
-           "bincount", "histc"]
+           "bincount", "histc", "trapezoid", "trapz", "cumulative_trapezoid"]
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -141,6 +142,44 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
         else:
             joined = later - earlier
     return joined
+
+
+def _trapezoids(op: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple[Tensor, int]:
+    """The areas of the trapezoids between neighbouring samples of y along dim, and dim
+    as an axis >= 0: (y[i] + y[i + 1]) / 2 times the spacing, x[i + 1] - x[i] or dx."""
+    if x is not None and dx is not None:
+        raise TypeError(f"{op}: give the sample points x or the spacing dx, not both")
+    axis = _one_dim(op, dim, y.ndim)
+    y = y if y.dtype.kind == "f" else to(y, np.float32)
+    lead, n = (slice(None),) * axis, y.shape[axis]
+    pairs = getitem(y, lead + (slice(1, None),)) + getitem(y, lead + (slice(None, max(n - 1, 0)),))
+    if x is None:
+        return pairs * ((1 if dx is None else dx) / 2), axis
+    if x.ndim == 1:
+        if len(x) != n:
+            raise RuntimeError(f"{op}: There must be one `x` value for each sample point: "
+                               f"{len(x)} x values for {n} samples along dim {dim}")
+        x = reshape(x, [-1 if a == axis else 1 for a in range(y.ndim)])
+    return pairs * diff(x, dim=axis) / 2, axis
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The integral of y along dim by the trapezoidal rule: the sum over i of
+    (y[i] + y[i + 1]) / 2 * (x[i + 1] - x[i]), or times dx (1 by default) without x; 0 for
+    fewer than two samples. Integer y gives float32."""
+    areas, axis = _trapezoids("trapezoid", y, x, dx, dim)
+    return sum(areas, axis)
+
+
+trapz = trapezoid   # PyTorch's older name
+
+
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None,
+                         dim: int = -1) -> Tensor:
+    """The running trapezoidal integral of y along dim: entry i is ``trapezoid`` of the
+    samples 0 .. i + 1, so dim has one entry fewer than y's."""
+    areas, axis = _trapezoids("cumulative_trapezoid", y, x, dx, dim)
+    return cumsum(areas, axis)
 
 
 def cov(x: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Tensor:

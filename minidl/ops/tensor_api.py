@@ -3,9 +3,14 @@
 
 ``t.size`` is both: numpy's element count (``t.size == 6``, which minidl's own
 code reads) and PyTorch's method (``t.size()`` the shape, ``t.size(0)`` one
-dimension). ``clone`` is differentiable (its gradient is g); ``contiguous``
-is the tensor itself (minidl's arrays need no strides). Devices: see
-``minidl/devices.py``; ``t.device`` is always the cpu.
+dimension) as a ``minidl.Size``; ``t.shape`` stays numpy's plain tuple, which
+compares equal to it (minidl's own code and messages read it). ``clone`` is
+differentiable (its gradient is g). Memory layout: ``stride()`` (in elements) and
+``storage_offset()`` describe the numpy array under the tensor, which matches
+PyTorch's for its views (slices, ``t()``, ``expand``; a ``flip`` is a view with
+negative strides here, a copy in PyTorch); ``contiguous()`` copies (in the graph)
+only when ``is_contiguous()`` is False. Devices: see ``minidl/devices.py``;
+``t.device`` is always the cpu.
 """
 from __future__ import annotations
 
@@ -15,8 +20,11 @@ import numpy as np
 
 from ..devices import CPU, check_device, device, to_arguments
 from ..tensor import Tensor
+from ..typeinfo import Size
 from .casts import to as cast
 from .shape import expand, reshape, swapaxes
+
+__all__ = ["numel", "is_tensor", "is_floating_point", "is_complex", "clone", "detach"]
 
 
 class ElementCount(int):
@@ -32,14 +40,19 @@ class ElementCount(int):
     def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape, or its entry ``dim`` (negative counts from the end)."""
         if dim is None:
-            return self.shape
-        ndim = len(self.shape)
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-            raise TypeError(f"size(): dim must be an int, not {type(dim).__name__} {dim!r}")
-        if not -max(ndim, 1) <= dim < max(ndim, 1):
-            raise IndexError(f"Dimension out of range (expected to be in range of "
-                             f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
-        return self.shape[dim]
+            return Size(self.shape)
+        return self.shape[_dim_index("size", dim, len(self.shape))]
+
+
+def _dim_index(op: str, dim: Any, ndim: int) -> int:
+    """``dim`` checked against ``ndim`` dimensions as PyTorch checks it (a 0-d tensor
+    takes 0 and -1)."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}(): dim must be an int, not {type(dim).__name__} {dim!r}")
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+    return int(dim)
 
 
 def dim(x: Tensor) -> int:
@@ -71,8 +84,70 @@ def tolist(x: Tensor) -> Any:
 
 
 def contiguous(x: Tensor) -> Tensor:
-    """x itself: minidl's tensors are always laid out contiguously enough."""
-    return x
+    """x itself if its elements lie in row-major order, else a copy that does (``clone``)."""
+    return x if x._data.flags.c_contiguous else clone(x)
+
+
+def is_contiguous(x: Tensor) -> bool:
+    """Whether x's elements lie in memory in row-major order without gaps (sizes of 1
+    ignored, as PyTorch ignores them)."""
+    return bool(x._data.flags.c_contiguous)
+
+
+def stride(x: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
+    """The steps, in elements, from one index to the next along each dimension (or
+    along ``dim``): row-major (3, 1) for a fresh 2x3 tensor, (1, 3) for its ``t()``."""
+    steps = tuple(step // x._data.itemsize for step in x._data.strides)
+    return steps if dim is None else steps[_dim_index("stride", dim, x.ndim)]
+
+
+def storage_offset(x: Tensor) -> int:
+    """Where x's first element lies in its base's memory, in elements (0 for a tensor
+    that views no other)."""
+    base = x._base
+    if base is None:
+        return 0
+    start = x._data.__array_interface__["data"][0] - base._data.__array_interface__["data"][0]
+    return start // x._data.itemsize
+
+
+def element_size(x: Tensor) -> int:
+    """The bytes of one element."""
+    return x._data.itemsize
+
+
+def _nbytes(x: Tensor) -> int:
+    """The bytes of all the elements."""
+    return x._data.nbytes
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements."""
+    return int(_tensor("numel", input)._data.size)
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether obj is a minidl Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_complex(input: Tensor) -> bool:
+    """False: minidl has no complex dtypes."""
+    _tensor("is_complex", input)
+    return False
+
+
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``: the same storage, cut from the graph."""
+    return _tensor("detach", input).detach()
+
+
+def _tensor(op: str, value: Any) -> Tensor:
+    """``value``, which must be a Tensor: PyTorch's TypeError otherwise."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, "
+                        f"not {type(value).__name__}")
+    return value
 
 
 def reshape_as(x: Tensor, other: Tensor) -> Tensor:
@@ -92,8 +167,9 @@ def type_as(x: Tensor, other: Tensor) -> Tensor:
     return cast(x, other.dtype)
 
 
-def is_floating_point(x: Tensor) -> bool:
-    return x.dtype.kind == "f"
+def is_floating_point(input: Tensor) -> bool:
+    """Whether input holds floats."""
+    return _tensor("is_floating_point", input).dtype.kind == "f"
 
 
 def _size(size: tuple) -> tuple:
@@ -171,8 +247,11 @@ def bind() -> None:
     """Bind these functions to Tensor under PyTorch's names."""
     for function in (dim, nelement, clone, tolist, contiguous, reshape_as, view_as, expand_as,
                      type_as, is_floating_point, new_full, new_zeros, new_ones, new_empty,
-                     new_tensor, to, cpu, cuda):
+                     new_tensor, to, cpu, cuda, is_contiguous, stride, storage_offset,
+                     element_size, is_complex):
         setattr(Tensor, function.__name__, function)
+    Tensor.nbytes = property(_nbytes, doc=_nbytes.__doc__)
+    Tensor.itemsize = property(element_size, doc=element_size.__doc__)
     Tensor.size = property(lambda self: ElementCount(self._data),
                            doc=ElementCount.__doc__)
     Tensor.mT = property(matrix_transpose, doc=matrix_transpose.__doc__)
