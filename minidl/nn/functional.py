@@ -6,8 +6,7 @@ The activations and the softmax family come from ``minidl.ops``; ``linear``,
 the losses, convolutions, pooling, resampling, distances, channel dropout and the
 activations with parameters are written beside their Modules in their own files, which
 import nothing from the layers. Modules in ``layers.py`` and ``normalization.py`` hold
-parameters and call these: imports run from the Modules to
-``functional``, never back.
+parameters and call these: imports run from the Modules to ``functional``, never back.
 """
 from __future__ import annotations
 

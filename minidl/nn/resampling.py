@@ -41,8 +41,8 @@ from .conv import as_tuple
 from .module import Module
 from .adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, weighted_gather
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "unfold",
-           "fold", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+           "unfold", "fold", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
            "PixelUnshuffle", "ChannelShuffle", "Unfold", "Fold"]
 
 MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "area": 0}

@@ -35,10 +35,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor
+from . import init
 from .multihead_attention import MultiheadAttention
 from .containers import ModuleList
 from .functional import gelu, relu
-from . import init
 from .layers import Dropout, Linear, _check_positive_int
 from .module import Module
 from .normalization import LayerNorm
@@ -68,8 +68,7 @@ def _add_sublayers(layer: Module, attentions: tuple[str, ...], norms: int, d_mod
                    dtype: Any) -> None:
     """Give an encoder or decoder layer its submodules, in PyTorch's order (which is its
     state_dict's): the attentions, linear1, dropout, linear2, ``norms`` LayerNorms
-    norm1, norm2, ... and as many Dropouts dropout1, dropout2, ...; then norm_first and
-    the activation."""
+    norm1, norm2, ..., as many Dropouts dropout1, dropout2, ..., and the activation."""
     _check_positive_int("dim_feedforward", dim_feedforward)
     activation = _activation(activation)
     for name in attentions:
