@@ -4,7 +4,9 @@ gumbel_softmax and the Transformer decoder: outputs, gradients and module state 
 vectors that tests/data/make_nngaps_vectors.py generated with torch 2.13.0, in float32
 and float64 (the suite does not need torch), and every float64 function passes a
 gradcheck. A random function replays torch's draw: its noise is handed to it in place
-of minidl's generator.
+of minidl's generator. The new Modules also run on PyTorch's own module inputs
+(ModuleInfo, tests/data/make_nngaps_module_vectors.py), compared as
+tests/test_module_torch.py compares the others.
 """
 from __future__ import annotations
 
@@ -27,6 +29,12 @@ _spec = importlib.util.spec_from_file_location("layers_torch", Path(__file__).pa
 layers_torch = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(layers_torch)
 TOLERANCE = layers_torch.TOLERANCE
+_spec = importlib.util.spec_from_file_location("module_torch", Path(__file__).parent /
+                                               "test_module_torch.py")
+module_torch = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(module_torch)
+MODULE_VECTORS = np.load(DATA / "nngaps_module_vectors.npz", allow_pickle=False)
+MODULE_SAMPLES = json.loads(str(MODULE_VECTORS["samples"]))
 
 
 def stored(number: int) -> dict[str, np.ndarray]:
@@ -140,3 +148,9 @@ def test_transformer_matches_torch(number):
     for name, parameter in module.named_parameters():
         np.testing.assert_allclose(np.asarray(parameter.grad), v[f"pgrad:{name}"],
                                    **tolerance, err_msg=f"gradient of {name}")
+
+
+@pytest.mark.parametrize("sample", MODULE_SAMPLES, ids=[s["key"] for s in MODULE_SAMPLES])
+def test_pytorch_module_sample(sample, monkeypatch):
+    monkeypatch.setattr(module_torch, "VECTORS", MODULE_VECTORS)
+    assert module_torch.difference(sample) is None
