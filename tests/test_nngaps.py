@@ -279,6 +279,21 @@ def test_parameter_containers_refuse(call, error, match):
         call()
 
 
+def test_a_refused_extend_or_update_adds_nothing():
+    values = nn.ParameterList([minidl.ones(1)])
+    with pytest.raises(TypeError, match="str 'x'"):
+        values.extend([minidl.ones(2), "x"])
+    table = nn.ParameterDict({"a": minidl.ones(1)})
+    with pytest.raises(KeyError, match="'c.d'"):
+        table.update({"b": minidl.ones(1), "c.d": minidl.ones(1)})
+    modules, layers = nn.ModuleList(), nn.ModuleDict()
+    with pytest.raises(TypeError, match="int 3"):
+        modules.extend([nn.ReLU(), 3])
+    with pytest.raises(TypeError, match="int 3"):
+        layers.update([("relu", nn.ReLU()), ("three", 3)])
+    assert (len(values), table.keys(), len(modules), len(layers)) == (1, ["a"], 0, 0)
+
+
 def test_a_buffer_shares_its_tensors_array():
     t = minidl.ones(3)
     buffer = nn.Buffer(t)

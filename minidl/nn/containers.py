@@ -90,8 +90,9 @@ class _List(_Container):
         if isinstance(values, (Module, Tensor)) and not isinstance(values, _List):
             raise TypeError(f"{type(self).__name__}.extend takes an iterable of "
                             f"{self.holds}s, got a {type(values).__name__}")
-        for value in list(values):
-            self.append(value)
+        entries = [self._entry(value) for value in values]   # all checked before any is added
+        for entry in entries:
+            self._entries()[str(len(self))] = entry
         return self
 
     def insert(self, index: int, value: Any) -> None:
@@ -133,12 +134,15 @@ class _Dict(_Container):
                            f"{list(self._entries())}")
         return self._entries()[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def _check_key(self, key: Any) -> None:
         name = type(self).__name__
         if not isinstance(key, str):
             raise TypeError(f"{name} keys must be strings, got {type(key).__name__} {key!r}")
         if not key or "." in key:
             raise KeyError(f"Invalid {name} key: {key!r} (a non-empty string without '.')")
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._check_key(key)
         self._entries()[key] = self._entry(value)
 
     def __delitem__(self, key: str) -> None:
@@ -176,11 +180,15 @@ class _Dict(_Container):
         if isinstance(entries, (Module, Tensor)) and not isinstance(entries, _Dict):
             raise TypeError(f"{name}.update takes a mapping or (key, {self.holds}) pairs, "
                             f"got a {type(entries).__name__}")
-        pairs = entries.items() if isinstance(entries, (Mapping, _Dict)) else entries
+        pairs = list(entries.items() if isinstance(entries, (Mapping, _Dict)) else entries)
         for pair in pairs:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise TypeError(f"{name}.update takes (key, {self.holds}) pairs, got {pair!r}")
-            self[pair[0]] = pair[1]
+        checked = {}                                  # all checked before any is added
+        for key, value in pairs:
+            self._check_key(key)
+            checked[key] = self._entry(value)
+        self._entries().update(checked)
 
 
 class ModuleDict(_Dict):

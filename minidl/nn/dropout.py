@@ -47,7 +47,7 @@ def _keep_mask(x: Tensor, p: float, per_channel: bool) -> np.ndarray:
     return (generator().random(shape) >= p).astype(x.dtype)
 
 
-def apply_mask(x: Tensor, keep: np.ndarray, p: float, alpha: bool) -> Tensor:
+def _apply_mask(x: Tensor, keep: np.ndarray, p: float, alpha: bool) -> Tensor:
     """y = x * scale + shift for the keep bits ``keep`` (broadcasting to x): inverted
     dropout's scale m / (1 - p), or alpha dropout's a m and shift a alpha' (m - 1 + p)."""
     if alpha:
@@ -70,8 +70,8 @@ def _dropout(x: Any, p: float, training: bool, inplace: bool, per_channel: bool,
     if inplace:
         return in_place(_dropout, x, p, training, False, per_channel, alpha)
     if p == 1:
-        return apply_mask(x, np.zeros((), dtype=x.dtype), 0.0, alpha=False)
-    return apply_mask(x, _keep_mask(x, p, per_channel), p, alpha)
+        return _apply_mask(x, np.zeros((), dtype=x.dtype), 0.0, alpha=False)
+    return _apply_mask(x, _keep_mask(x, p, per_channel), p, alpha)
 
 
 def _check_dims(op: str, x: Any, spatial: int) -> bool:
