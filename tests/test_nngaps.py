@@ -339,24 +339,20 @@ def test_transformer_builds_pytorchs_stacks_and_initialises_its_matrices():
     assert custom.encoder.__class__ is nn.Identity and custom.decoder is model.decoder
 
 
-def test_decoder_detects_a_causal_tgt_mask():
+def test_decoder_detects_a_causal_tgt_mask(monkeypatch):
     minidl.manual_seed(9)
     decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0), 2)
-    original = nn.TransformerDecoderLayer.forward
-    flags = []
+    original, flags = nn.TransformerDecoderLayer.forward, []
 
     def spy(self, *args, **kwargs):
         flags.append(kwargs["tgt_is_causal"])
         return original(self, *args, **kwargs)
-    nn.TransformerDecoderLayer.forward = spy
-    try:
-        tgt, memory = minidl.randn(4, 2, 8), minidl.randn(3, 2, 8)
-        causal = nn.Transformer.generate_square_subsequent_mask(4)
-        detected = decoder(tgt, memory, tgt_mask=causal)
-        told = decoder(tgt, memory, tgt_mask=causal, tgt_is_causal=False)
-        decoder(tgt, memory, tgt_mask=minidl.zeros(4, 4))
-    finally:
-        nn.TransformerDecoderLayer.forward = original
+    monkeypatch.setattr(nn.TransformerDecoderLayer, "forward", spy)
+    tgt, memory = minidl.randn(4, 2, 8), minidl.randn(3, 2, 8)
+    causal = nn.Transformer.generate_square_subsequent_mask(4)
+    detected = decoder(tgt, memory, tgt_mask=causal)
+    told = decoder(tgt, memory, tgt_mask=causal, tgt_is_causal=False)
+    decoder(tgt, memory, tgt_mask=minidl.zeros(4, 4))
     assert flags == [True, True, False, False, False, False]
     np.testing.assert_allclose(detected.numpy(), told.numpy(), rtol=1e-5, atol=1e-6)
 
