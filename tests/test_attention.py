@@ -229,8 +229,6 @@ def test_generate_square_subsequent_mask():
     mask = nn.Transformer.generate_square_subsequent_mask(3).numpy()
     assert mask.dtype == np.float32
     np.testing.assert_array_equal(mask, [[0, -np.inf, -np.inf], [0, 0, -np.inf], [0, 0, 0]])
-    with pytest.raises(NotImplementedError, match="TransformerEncoder"):
-        nn.Transformer(d_model=8)
 
 
 def test_encoder_detects_a_causal_mask():

@@ -76,7 +76,11 @@ def first(output):
 @pytest.mark.parametrize("number", range(len(CASES)),
                          ids=lambda i: f"{CASES[i]['call']}-{CASES[i]['dtype']}-{i}")
 def test_matches_torch(number):
-    case, v = CASES[number], stored(number)
+    check_case(CASES[number], stored(number))
+
+
+def check_case(case: dict, v: dict[str, np.ndarray]) -> None:
+    """The case's outputs, gradients and module state against torch's in ``v``."""
     tolerance = TOLERANCE[case["dtype"]]
     function, module = build(case, v)
     args = call_arguments(case, v)

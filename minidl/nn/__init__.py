@@ -8,15 +8,15 @@ from . import functional, init, utils
 from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU6, RReLU, SiLU, Softmax2d,
                          Softmin, Softplus, Softshrink, Softsign, Tanhshrink, Threshold)
-from .containers import ModuleDict, ModuleList
-from .layers import (GELU, BatchNorm1d, Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU,
-                     Sequential, Sigmoid, Softmax, Tanh, mlp)
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .layers import (GELU, Bilinear, BatchNorm1d, Dropout, Flatten, Identity, LazyLinear,
+                     LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, Unflatten, mlp)
 from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
                      GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
                      MarginRankingLoss, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
                      MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                      TripletMarginLoss)
-from .module import Module, Parameter
+from .module import Buffer, Module, Parameter
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "mlp",
            "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d",
@@ -51,11 +51,29 @@ __all__ += ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2
 
 from .multihead_attention import MultiheadAttention  # noqa: E402
 from .normalization import GroupNorm, RMSNorm  # noqa: E402
-from .transformer import Transformer, TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+from .transformer import (Transformer, TransformerDecoder,  # noqa: E402
+                          TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
-            "Transformer", "RMSNorm", "GroupNorm"]
+            "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "RMSNorm",
+            "GroupNorm"]
 
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+from .dropout import (AlphaDropout, Dropout1d, Dropout2d, Dropout3d,  # noqa: E402
+                      FeatureAlphaDropout)
+from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d,  # noqa: E402
+                      ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d,
+                      ZeroPad1d, ZeroPad2d)
+from .pooling import LPPool1d, LPPool2d  # noqa: E402
+from .resampling import ChannelShuffle  # noqa: E402
+
+__all__ += ["Buffer", "ParameterList", "ParameterDict", "Unflatten", "Bilinear", "LazyLinear",
+            "CosineSimilarity", "PairwiseDistance", "Dropout1d", "Dropout2d", "Dropout3d",
+            "AlphaDropout", "FeatureAlphaDropout", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d",
+            "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+            "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "LPPool1d", "LPPool2d",
+            "ChannelShuffle"]

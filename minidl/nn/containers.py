@@ -1,13 +1,16 @@
 """ModuleList and ModuleDict: sub-modules held in a list or a dict, registered
 so that ``parameters()``, ``state_dict()`` (keys ``0.weight``, ``encoder.bias``),
-``train()``/``eval()`` and the repr see them. Neither has a ``forward``: the
-model that holds one decides how its modules are called.
+``train()``/``eval()`` and the repr see them. ParameterList and ParameterDict do the
+same for Parameters (keys ``0``, ``1`` or the dict's), so an optimizer built from
+``model.parameters()`` holds them. None has a ``forward``: the model that holds one
+decides how its entries are used.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping
 
-from .module import Module
+from ..tensor import Tensor
+from .module import Module, Parameter
 
 
 def _checked(module: Any, where: str) -> Module:
@@ -16,69 +19,90 @@ def _checked(module: Any, where: str) -> Module:
     return module
 
 
-class ModuleList(Module):
-    """A list of Modules, named ``0, 1, 2, ...`` in order (renumbered after a delete)."""
+class _Container(Module):
+    """Entries kept in one of the Module's registries (``registry``: Modules in
+    ``_modules`` by default), each value passed through ``_entry``."""
 
-    def __init__(self, modules: Iterable[Module] | None = None):
+    registry = "_modules"
+    holds = "Module"
+
+    def _entries(self) -> dict[str, Any]:
+        return self.__dict__[self.registry]
+
+    def _entry(self, value: Any) -> Any:
+        return _checked(value, type(self).__name__)
+
+
+class _List(_Container):
+    """A list of entries named ``0, 1, 2, ...`` in order (renumbered after a delete or an
+    insert)."""
+
+    def __init__(self, values: Iterable[Any] | None = None):
         super().__init__()
-        if modules is not None:
-            self.extend(modules)
+        if values is not None:
+            self.extend(values)
 
     def _index(self, index: Any) -> int:
+        name = type(self).__name__
         if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"ModuleList indices must be ints or slices, not "
+            raise TypeError(f"{name} indices must be ints or slices, not "
                             f"{type(index).__name__}")
         if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} is out of range for a ModuleList of "
+            raise IndexError(f"index {index} is out of range for a {name} of "
                              f"length {len(self)}")
         return index % len(self)
 
-    def _renumber(self, modules: list[Module]) -> None:
-        self._modules.clear()
-        for index, module in enumerate(modules):
-            self._modules[str(index)] = module
+    def _renumber(self, values: list[Any]) -> None:
+        self._entries().clear()
+        for index, value in enumerate(values):
+            self._entries()[str(index)] = value
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return ModuleList(list(self._modules.values())[index])
-        return self._modules[str(self._index(index))]
+            return type(self)(list(self)[index])
+        return self._entries()[str(self._index(index))]
 
-    def __setitem__(self, index: int, module: Module) -> None:
-        self._modules[str(self._index(index))] = _checked(module, "ModuleList")
+    def __setitem__(self, index: int, value: Any) -> None:
+        self._entries()[str(self._index(index))] = self._entry(value)
 
     def __delitem__(self, index: int | slice) -> None:
-        modules = list(self._modules.values())
-        del modules[index if isinstance(index, slice) else self._index(index)]
-        self._renumber(modules)
+        values = list(self)
+        del values[index if isinstance(index, slice) else self._index(index)]
+        self._renumber(values)
 
     def __len__(self) -> int:
-        return len(self._modules)
+        return len(self._entries())
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._entries().values()))
 
-    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
-        return self.extend(modules)
+    def __iadd__(self, values: Iterable[Any]) -> Any:
+        return self.extend(values)
 
-    def __add__(self, other: Iterable[Module]) -> ModuleList:
-        return ModuleList([*self, *other])
+    def __add__(self, other: Iterable[Any]) -> Any:
+        return type(self)([*self, *other])
 
-    def append(self, module: Module) -> ModuleList:
-        self._modules[str(len(self))] = _checked(module, "ModuleList.append")
+    def append(self, value: Any) -> Any:
+        self._entries()[str(len(self))] = self._entry(value)
         return self
 
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if isinstance(modules, Module) and not isinstance(modules, ModuleList):
-            raise TypeError(f"ModuleList.extend takes an iterable of Modules, got a "
-                            f"{type(modules).__name__}")
-        for module in list(modules):
-            self.append(module)
+    def extend(self, values: Iterable[Any]) -> Any:
+        if isinstance(values, (Module, Tensor)) and not isinstance(values, _List):
+            raise TypeError(f"{type(self).__name__}.extend takes an iterable of "
+                            f"{self.holds}s, got a {type(values).__name__}")
+        entries = [self._entry(value) for value in values]   # all checked before any is added
+        for entry in entries:
+            self._entries()[str(len(self))] = entry
         return self
 
-    def insert(self, index: int, module: Module) -> None:
-        modules = list(self._modules.values())
-        modules.insert(index, _checked(module, "ModuleList.insert"))
-        self._renumber(modules)
+    def insert(self, index: int, value: Any) -> None:
+        values = list(self)
+        values.insert(index, self._entry(value))
+        self._renumber(values)
+
+
+class ModuleList(_List):
+    """A list of Modules, named ``0, 1, 2, ...`` in order (renumbered after a delete)."""
 
     def __repr__(self) -> str:
         """As PyTorch: a run of identical children prints once, ``(0-2): 3 x Linear(...)``."""
@@ -96,62 +120,127 @@ class ModuleList(Module):
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
-    """An ordered dict of Modules under string keys (no '.' in a key)."""
+class _Dict(_Container):
+    """An ordered dict of entries under string keys (no '.' in a key)."""
 
-    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None):
+    def __init__(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None):
         super().__init__()
-        if modules is not None:
-            self.update(modules)
+        if entries is not None:
+            self.update(entries)
 
-    def __getitem__(self, key: str) -> Module:
-        if key not in self._modules:
-            raise KeyError(f"ModuleDict has no key {key!r}; it has {list(self._modules)}")
-        return self._modules[key]
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._entries():
+            raise KeyError(f"{type(self).__name__} has no key {key!r}; it has "
+                           f"{list(self._entries())}")
+        return self._entries()[key]
 
-    def __setitem__(self, key: str, module: Module) -> None:
+    def _check_key(self, key: Any) -> None:
+        name = type(self).__name__
         if not isinstance(key, str):
-            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__} {key!r}")
+            raise TypeError(f"{name} keys must be strings, got {type(key).__name__} {key!r}")
         if not key or "." in key:
-            raise KeyError(f"Invalid ModuleDict key: {key!r} (a non-empty string without '.')")
-        self._modules[key] = _checked(module, "ModuleDict")
+            raise KeyError(f"Invalid {name} key: {key!r} (a non-empty string without '.')")
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._check_key(key)
+        self._entries()[key] = self._entry(value)
 
     def __delitem__(self, key: str) -> None:
         self.pop(key)
 
     def __len__(self) -> int:
-        return len(self._modules)
+        return len(self._entries())
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._modules))
+        return iter(list(self._entries()))
 
     def __contains__(self, key: object) -> bool:
-        return key in self._modules
+        return key in self._entries()
 
     def keys(self) -> list[str]:
-        return list(self._modules.keys())
+        return list(self._entries().keys())
 
-    def values(self) -> list[Module]:
-        return list(self._modules.values())
+    def values(self) -> list[Any]:
+        return list(self._entries().values())
 
-    def items(self) -> list[tuple[str, Module]]:
-        return list(self._modules.items())
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._entries().items())
 
-    def pop(self, key: str) -> Module:
-        module = self[key]
-        del self._modules[key]
-        return module
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self._entries()[key]
+        return value
 
     def clear(self) -> None:
-        self._modules.clear()
+        self._entries().clear()
 
-    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+    def update(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """Add or replace entries, in the order given."""
-        if isinstance(modules, Module) and not isinstance(modules, ModuleDict):
-            raise TypeError(f"ModuleDict.update takes a mapping or (key, Module) pairs, "
-                            f"got a {type(modules).__name__}")
-        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        name = type(self).__name__
+        if isinstance(entries, (Module, Tensor)) and not isinstance(entries, _Dict):
+            raise TypeError(f"{name}.update takes a mapping or (key, {self.holds}) pairs, "
+                            f"got a {type(entries).__name__}")
+        pairs = list(entries.items() if isinstance(entries, (Mapping, _Dict)) else entries)
         for pair in pairs:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise TypeError(f"ModuleDict.update takes (key, Module) pairs, got {pair!r}")
-            self[pair[0]] = pair[1]
+                raise TypeError(f"{name}.update takes (key, {self.holds}) pairs, got {pair!r}")
+        checked = {}                                  # all checked before any is added
+        for key, value in pairs:
+            self._check_key(key)
+            checked[key] = self._entry(value)
+        self._entries().update(checked)
+
+
+class ModuleDict(_Dict):
+    """An ordered dict of Modules under string keys (no '.' in a key)."""
+
+
+def _as_parameter(value: Any, where: str) -> Parameter:
+    """A Parameter as it is; a Tensor made a Parameter (sharing its array), as PyTorch."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{where} holds Tensors (made Parameters), got {type(value).__name__} "
+                    f"{value!r}")
+
+
+def _parameters_repr(name: str, entries: Iterable[tuple[str, Parameter]]) -> str:
+    """PyTorch's ``(key): Parameter containing: [float32 of size 3x4]`` lines."""
+    lines = [f"({key}): Parameter containing: [{p.dtype} of size "
+             f"{'x'.join(map(str, p.shape))}]" for key, p in entries]
+    return f"{name}(\n    " + "\n    ".join(lines) + "\n)" if lines else f"{name}()"
+
+
+class ParameterList(_List):
+    """A list of Parameters, named ``0, 1, 2, ...`` in order; a Tensor becomes a
+    Parameter."""
+
+    registry, holds = "_parameters", "Tensor"
+
+    def _entry(self, value: Any) -> Parameter:
+        return _as_parameter(value, "ParameterList")
+
+    def __repr__(self) -> str:
+        return _parameters_repr("ParameterList", self._parameters.items())
+
+
+class ParameterDict(_Dict):
+    """An ordered dict of Parameters under string keys (no '.' in a key); a Tensor
+    becomes a Parameter."""
+
+    registry, holds = "_parameters", "Tensor"
+
+    def _entry(self, value: Any) -> Parameter:
+        return _as_parameter(value, "ParameterDict")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._parameters.get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Parameter:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __repr__(self) -> str:
+        return _parameters_repr("ParameterDict", self._parameters.items())

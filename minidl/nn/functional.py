@@ -1,16 +1,17 @@
 """The layers' computations as plain functions: ``import minidl.nn.functional as F``.
 
 The activations and the softmax family come from ``minidl.ops``; ``linear``,
-``dropout`` and the normalisations (``batch_norm``, ``layer_norm``, ``instance_norm``,
-``local_response_norm``) are written here from ops; the losses, convolutions, pooling,
-resampling and the activations with parameters are written beside their Modules in
-their own files, which import nothing from the layers. Modules in ``layers.py`` and
-``normalization.py`` hold parameters and call these: imports run from the Modules to
-``functional``, never back.
+``bilinear``, ``dropout``, ``gumbel_softmax`` and the normalisations (``batch_norm``,
+``layer_norm``, ``instance_norm``, ``local_response_norm``) are written here from ops;
+the losses, convolutions, pooling, resampling, distances, channel dropout and the
+activations with parameters are written beside their Modules in their own files, which
+import nothing from the layers. Modules in ``layers.py`` and ``normalization.py`` hold
+parameters and call these: imports run from the Modules to ``functional``, never back.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -37,7 +38,7 @@ __all__ += _activations + ["binary_cross_entropy", "normalize", "one_hot", "inst
                            "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
                            "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
                            "multilabel_soft_margin_loss", "multilabel_margin_loss",
-                           "multi_margin_loss", "soft_margin_loss"]
+                           "multi_margin_loss", "soft_margin_loss", "bilinear", "gumbel_softmax"]
 
 
 # The activations that PyTorch's functional API gives an ``inplace`` flag.
@@ -139,6 +140,51 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                         backward)
 
 
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
+             ) -> Tensor:
+    """y[..., o] = sum_{i, j} x1[..., i] W[o, i, j] x2[..., j] + b[o], for x1 (..., in1),
+    x2 (..., in2) with the same leading axes, W (out, in1, in2). With the rows n of the
+    leading axes and g = dL/dy (n, out), each gradient is the same sum without its factor:
+
+        dL/dx1[n, i] = sum_{o, j} g[n, o] W[o, i, j] x2[n, j]
+        dL/dx2[n, j] = sum_{o, i} g[n, o] W[o, i, j] x1[n, i]
+        dL/dW[o, i, j] = sum_n g[n, o] x1[n, i] x2[n, j],     dL/db = sum_n g[n, o]
+    """
+    x1, x2 = (x if isinstance(x, Tensor) and x.dtype.kind == "f" else
+              Tensor(x, dtype=weight.dtype) for x in (input1, input2))
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must have shape (out, in1, in2), got shape "
+                           f"{weight.shape}")
+    n_out, n_in1, n_in2 = weight.shape
+    if x1.ndim == 0 or x1.shape[:-1] != x2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input1 of shape {x1.shape} and input2 of shape "
+                           f"{x2.shape} must have the same leading (batch) dimensions")
+    for name, x, size in (("input1", x1, n_in1), ("input2", x2, n_in2)):
+        if x.shape[-1] != size:
+            raise RuntimeError(f"bilinear(): {name} of shape {x.shape} does not match weight "
+                               f"of shape {weight.shape}: its last dimension must be {size}")
+    if bias is not None and bias.shape != (n_out,):
+        raise RuntimeError(f"bilinear(): bias must have shape ({n_out},), got shape "
+                           f"{bias.shape}")
+    rows1, rows2, w = x1._data.reshape(-1, n_in1), x2._data.reshape(-1, n_in2), weight._data
+    out = np.einsum("ni,oij,nj->no", rows1, w, rows2, optimize=True)
+    if bias is not None:
+        out += bias._data
+
+    def backward(g: np.ndarray):
+        g = g.reshape(-1, n_out)
+        grads = (np.einsum("no,oij,nj->ni", g, w, rows2, optimize=True).reshape(x1.shape)
+                 if x1.requires_grad else None,
+                 np.einsum("no,oij,ni->nj", g, w, rows1, optimize=True).reshape(x2.shape)
+                 if x2.requires_grad else None,
+                 np.einsum("no,ni,nj->oij", g, rows1, rows2, optimize=True)
+                 if weight.requires_grad else None)
+        return grads if bias is None else grads + (g.sum(axis=0) if bias.requires_grad
+                                                   else None,)
+    parents = (x1, x2, weight) if bias is None else (x1, x2, weight, bias)
+    return Tensor._make(out.reshape(*x1.shape[:-1], n_out), parents, backward)
+
+
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest.
 
@@ -159,6 +205,30 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         keep = generator().random(x.shape) >= p
         scale = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
     return x * Tensor(scale, dtype=x.dtype)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A sample from the Gumbel-softmax distribution (Jang et al. 2016), a differentiable
+    stand-in for a categorical draw from softmax(logits):
+
+        y = softmax((logits + G) / tau),   G = -log(E), E ~ Exponential(1) elementwise
+
+    E from minidl's global generator. With ``hard`` the forward value is the one-hot
+    argmax of y, the gradient y's (straight through: y_hard - detach(y) + y). ``eps`` is
+    deprecated and unused, as in PyTorch."""
+    if eps != 1e-10:
+        warnings.warn("gumbel_softmax: `eps` parameter is deprecated and has no effect.",
+                      UserWarning, stacklevel=2)
+    x = logits if isinstance(logits, Tensor) else Tensor(logits)
+    gumbels = -np.log(generator().exponential(size=x.shape)).astype(x.dtype)
+    y_soft = softmax((x + Tensor(gumbels, dtype=x.dtype)) / tau, axis=dim)
+    if not hard:
+        return y_soft
+    choice = np.argmax(y_soft._data, axis=dim)
+    y_hard = np.zeros_like(y_soft._data)
+    np.put_along_axis(y_hard, np.expand_dims(choice, dim), 1, axis=dim)
+    return Tensor(y_hard - y_soft._data, dtype=x.dtype) + y_soft
 
 
 def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -449,3 +519,90 @@ __all__ += ["conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d",
 from .attention import scaled_dot_product_attention  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention", "rms_norm", "group_norm"]
+
+from .distance import cosine_similarity, pairwise_distance, pdist  # noqa: E402
+from .dropout import (alpha_dropout, dropout1d, dropout2d, dropout3d,  # noqa: E402
+                      feature_alpha_dropout)
+from .pooling import lp_pool1d, lp_pool2d  # noqa: E402
+from .resampling import channel_shuffle  # noqa: E402
+
+__all__ += ["cosine_similarity", "pairwise_distance", "pdist", "dropout1d", "dropout2d",
+            "dropout3d", "alpha_dropout", "feature_alpha_dropout", "lp_pool1d", "lp_pool2d",
+            "channel_shuffle"]
+
+
+# PyTorch's aliases: the pooling functions that always return (values, indices), and the
+# in-place forms of the activations (each its function with ``inplace=True``).
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``max_pool1d(..., return_indices=True)``, whatever ``return_indices`` says."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``max_pool2d(..., return_indices=True)``, whatever ``return_indices`` says."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool1d(..., return_indices=True)``."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool2d(..., return_indices=True)``."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """``relu(input, inplace=True)``."""
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``elu(input, alpha, inplace=True)``."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``leaky_relu(input, negative_slope, inplace=True)``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``hardtanh(input, min_val, max_val, inplace=True)``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """``selu(input, inplace=True)``."""
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``celu(input, alpha, inplace=True)``."""
+    return celu(input, alpha, inplace=True)
+
+
+_threshold = threshold   # the function, which threshold_'s argument of that name hides
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``threshold(input, threshold, value, inplace=True)``."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """``rrelu(input, lower, upper, training, inplace=True)``."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+__all__ += ["max_pool1d_with_indices", "max_pool2d_with_indices",
+            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "relu_",
+            "elu_", "leaky_relu_", "hardtanh_", "selu_", "celu_", "threshold_", "rrelu_"]

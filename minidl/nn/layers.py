@@ -69,6 +69,51 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class Bilinear(Module):
+    """y = x1^T W x2 + b, with W of shape (out_features, in1_features, in2_features): see
+    ``F.bilinear``. W and b are initialised from U(-1/sqrt(in1), 1/sqrt(in1)), as in
+    PyTorch."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, dtype: Any = np.float32):
+        super().__init__()
+        for name, value in (("in1_features", in1_features), ("in2_features", in2_features),
+                            ("out_features", out_features)):
+            _check_positive_int(name, value)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Invalid bias: {bias!r} (needs True or False)")
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features),
+                                         dtype=dtype))
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class LazyLinear(Module):
+    """Not in minidl: a lazy module's parameters get their shape at the first call, but
+    an optimizer binds every parameter into its flat buffer when it is built."""
+
+    def __init__(self, out_features: int, bias: bool = True, dtype: Any = np.float32):
+        raise NotImplementedError(
+            "minidl has no lazy modules: an optimizer binds each parameter into its flat "
+            "buffer when it is built, so the parameter's shape must be known before the "
+            f"first call; use Linear(in_features, {out_features!r})")
+
+
 class Sequential(Module):
     """Modules applied in order: ``Sequential(a, b, c)(x) = c(b(a(x)))``.
 
@@ -134,6 +179,28 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (one entry may be -1):
+    (N, 12) -> (N, 3, 4) for ``Unflatten(1, (3, 4))``."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__} ({unflattened_size!r})")
+        for position, size in enumerate(unflattened_size):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element "
+                                f"{size!r} of type {type(size).__name__} at pos {position}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.unflatten(input, self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class ReLU(Module):

@@ -7,6 +7,8 @@ A Module owns three ordered dicts, filled by attribute assignment in order:
                                        an array, or a Tensor when one was registered)
     _modules      name -> Module      (sub-modules, walked recursively)
 
+(an ``nn.Buffer`` assigned to an attribute is registered as a buffer).
+
 ``state_dict()`` flattens parameters and buffers of the whole tree into dotted
 names (``layers.1.bias``); ``load_state_dict`` copies values back *into* the
 existing arrays, so a parameter that lives in an optimizer's flat buffer stays
@@ -42,6 +44,17 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A Tensor that a Module registers as a buffer when it is assigned to an attribute
+    (``self.mask = nn.Buffer(t)``), as ``register_buffer(name, t, persistent)`` does.
+    ``Buffer(t)`` shares t's array; ``Buffer()`` is empty."""
+
+    def __init__(self, data: Any = None, *, persistent: bool = True):
+        array = np.empty(0, np.float32) if data is None else _array_of(data)
+        super().__init__(array, dtype=array.dtype)
+        self.persistent = bool(persistent)
 
 
 def copy_into(tensor: Tensor, value: Any) -> None:
@@ -120,6 +133,9 @@ class Module:
         elif isinstance(value, Module):
             self._forget(name)
             self._modules[name] = value
+        elif isinstance(value, Buffer):
+            self._forget(name)
+            self.register_buffer(name, value, value.persistent)
         elif name in self._buffers:
             self._buffers[name] = _as_buffer(name, value)
         elif value is None and (name in self._parameters or name in self._modules):

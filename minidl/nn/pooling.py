@@ -24,7 +24,12 @@ equal maxima, and in a window holding NaN, which gives NaN, the last NaN),
 (dilated) kernel, so that every window holds a real element. The kernels are
 ``minidl.kernels.nn.cpu``; 1-d pooling is 2-d pooling of height 1.
 
-Adaptive pooling is in ``adaptive_pooling.py``.
+The power-average pooling ``lp_pool2d`` is the p-norm of each window,
+
+    y = (sum over the window of x^p) ^ (1 / p)
+
+computed as PyTorch computes it, from ``avg_pool2d`` of x^p times the window's size
+(so its gradient is theirs). Adaptive pooling is in ``adaptive_pooling.py``.
 """
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ from .module import Module
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "max_unpool1d",
            "max_unpool2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "MaxUnpool1d",
-           "MaxUnpool2d"]
+           "MaxUnpool2d", "lp_pool1d", "lp_pool2d", "LPPool1d", "LPPool2d"]
 
 
 def _pool_input(op: str, x: Any, integers: bool = True) -> Tensor:
@@ -244,6 +249,30 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                  count_include_pad, None)
 
 
+def _lp_pool(op: str, input: Any, norm_type: float, kernel_size: Any, stride: Any,
+             ceil_mode: bool, dims: int) -> Tensor:
+    size = int(np.prod(as_tuple("kernel_size", kernel_size, dims)))
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.number)) \
+            or norm_type == 0:
+        raise ValueError(f"{op}: norm_type must be a non-zero number, got {norm_type!r}")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    pool = avg_pool2d if dims == 2 else avg_pool1d
+    out = pool(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return (ops.sign(out) * ops.relu(ops.abs(out)) * size) ** (1.0 / norm_type)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """The ``norm_type``-norm of each window of (N, C, H, W): see the module docstring."""
+    return _lp_pool("lp_pool2d", input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """``lp_pool2d`` along the last axis of (N, C, L)."""
+    return _lp_pool("lp_pool1d", input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
 # -- max_unpool ------------------------------------------------------------------------------
 def _unpool(op: str, x: Tensor, indices: Any, out_hw: tuple[int, int]) -> Tensor:
     """y (N, C, OH, OW), zero but y[n, c].flat[indices[n, c, k]] = x[n, c].flat[k]."""
@@ -407,3 +436,23 @@ class MaxUnpool2d(_Pool):
 class MaxUnpool1d(MaxUnpool2d):
     """The inverse of MaxPool1d given its indices: see ``max_unpool1d``."""
     function, dims = staticmethod(max_unpool1d), 1
+
+
+class LPPool2d(_Pool):
+    """The ``norm_type``-norm of each window of (N, C, H, W) input: see ``lp_pool2d``."""
+    function = staticmethod(lp_pool2d)
+    settings = ("norm_type", "kernel_size", "stride", "ceil_mode")
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None,
+                 ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+        as_tuple("kernel_size", kernel_size, self.dims)
+        if stride is not None:
+            as_tuple("stride", stride, self.dims)
+
+
+class LPPool1d(LPPool2d):
+    """The ``norm_type``-norm of each window of (N, C, L) input: see ``lp_pool1d``."""
+    function, dims = staticmethod(lp_pool1d), 1

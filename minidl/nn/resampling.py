@@ -19,6 +19,8 @@ weights (``weighted_gather``).
 
 ``pixel_shuffle(x, r)`` moves channel blocks into space, (*, C r^2, H, W) -> (*, C, H r,
 W r), y[c, h r + i, w r + j] = x[c r^2 + i r + j, h, w]; ``pixel_unshuffle`` undoes it.
+``channel_shuffle(x, g)`` interleaves the channels of g groups (ShuffleNet): with
+C = g m, y[:, i g + k] = x[:, k m + i].
 
 ``unfold`` copies every sliding block of (N, C, H, W), zero-padded, into a column:
 (N, C KH KW, L), row c KH KW + p KW + q of column (i, j) holding
@@ -39,9 +41,9 @@ from .conv import as_tuple
 from .module import Module
 from .adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, weighted_gather
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
-           "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-           "PixelUnshuffle", "Unfold", "Fold"]
+__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+           "unfold", "fold", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+           "PixelUnshuffle", "ChannelShuffle", "Unfold", "Fold"]
 
 MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "area": 0}
 
@@ -198,6 +200,23 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return ops.reshape(y, *batch, c * r * r, h // r, w // r)
 
 
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) with C = groups m: the channels as a (groups, m) grid, transposed to
+    (m, groups) and read out again, so each group's channels interleave."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, got input of shape "
+                           f"{x.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise RuntimeError(f"channel_shuffle: groups must be a positive int, got {groups!r}")
+    n, c, *rest = x.shape
+    if c % groups:
+        raise RuntimeError(f"channel_shuffle: the number of channels must be divisible by "
+                           f"groups, got {c} channels and groups={groups}")
+    y = ops.reshape(x, n, groups, c // groups, *rest)
+    return ops.reshape(ops.swapaxes(y, 1, 2), x.shape)
+
+
 class PixelShuffle(Module):
     """Channel blocks into space: see ``pixel_shuffle``."""
 
@@ -339,3 +358,17 @@ class Fold(Module):
     def extra_repr(self) -> str:
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
                 f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
+
+
+class ChannelShuffle(Module):
+    """Interleaves the channels of ``groups`` groups: see ``channel_shuffle``."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

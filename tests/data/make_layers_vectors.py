@@ -281,20 +281,26 @@ def run(spec: dict, dtype: torch.dtype, rng: np.random.Generator) -> dict[str, n
     return result
 
 
-def main() -> None:
+def write(runners: list, path: Path) -> None:
+    """Run each (spec, runner) in float64 and float32 from one seeded stream, and save the
+    results under the case numbers, with the specs as JSON in "cases"."""
     rng = np.random.default_rng(0)
     out: dict[str, np.ndarray] = {}
     cases = []
-    for spec in CASES:
+    for spec, runner in runners:
         for dtype in (torch.float64, torch.float32):
             number = len(cases)
             cases.append({**spec, "dtype": str(dtype).removeprefix("torch.")})
-            for key, value in run(spec, dtype, rng).items():
+            for key, value in runner(spec, dtype, rng).items():
                 out[f"{number}/{key}"] = value
     out["cases"] = np.array(json.dumps(cases))
     out["torch_version"] = np.array(torch.__version__)
-    np.savez_compressed(OUT, **out)
-    print(f"{len(cases)} cases written to {OUT}")
+    np.savez_compressed(path, **out)
+    print(f"{len(cases)} cases written to {path}")
+
+
+def main() -> None:
+    write([(spec, run) for spec in CASES], OUT)
 
 
 if __name__ == "__main__":
