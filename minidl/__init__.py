@@ -7,6 +7,7 @@ The layers, bottom up; each uses only those above it in this list:
     tensor.py      the Tensor and the reverse-mode engine
     ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...,
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
+    linalg/        minidl.linalg, PyTorch's torch.linalg with gradients, on the ops
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
     jit/           minidl.compile: a step traced once, replayed as a plan
@@ -28,7 +29,7 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
         and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
     __path__.append(_checkout)
 
-from . import autograd, data, nn, ops, optim, utils, viz  # noqa: E402
+from . import autograd, data, linalg, nn, ops, optim, utils, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, tensor, zeros, zeros_like)
