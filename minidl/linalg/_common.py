@@ -2,6 +2,7 @@
 the matrix transpose, triangular substitution, and ops with several outputs."""
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -86,7 +87,7 @@ def lu_info(a: np.ndarray) -> np.ndarray:
     index of the first exactly zero pivot of the LU factorisation with partial pivoting,
     0 where there is none (the matrix is invertible)."""
     n = a.shape[-1]
-    lu = np.array(a.reshape(-1, n, n))
+    lu = np.array(a.reshape(math.prod(a.shape[:-2]), n, n))
     rows = np.arange(len(lu))
     info = np.zeros(len(lu), dtype=np.int32)
     for k in range(n):

@@ -109,10 +109,16 @@ def cross(input: Any, other: Any, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (the last by default, unlike
     minidl.cross's first axis of size 3); the other dimensions broadcast, but the two
     tensors must have as many dimensions, as in PyTorch."""
-    if np.ndim(input) != np.ndim(other):
+    a, b = (t if isinstance(t, Tensor) else Tensor(t) for t in (input, other))
+    if a.ndim != b.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, "
-                           f"not shapes {np.shape(input)} and {np.shape(other)}")
-    a, b = ops.broadcast_tensors(input, other)
+                           f"not shapes {a.shape} and {b.shape}")
+    if not -a.ndim <= dim < a.ndim:
+        raise IndexError(f"linalg.cross: dim {dim} is out of range for {a.ndim} dimensions")
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3, not "
+                           f"shapes {a.shape} and {b.shape}")
+    a, b = ops.broadcast_tensors(a, b)
     return ops.cross(a, b, dim=dim)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..ops import cat, cumprod, expand, matmul, unsqueeze
+from ..ops import cat, cumprod, expand, matmul, reshape, unsqueeze
 from ..tensor import Tensor
 from ._common import constant, matrices, mT
 from .solvers import inv
@@ -81,11 +81,10 @@ def matrix_exp(A: Any) -> Tensor:
 
 def vander(x: Any, N: int | None = None) -> Tensor:
     """Columns x^0, x^1, ..., x^(N-1) (increasing powers, unlike numpy's vander), N =
-    x.shape[-1] by default: the cumulative product of [1, x, x, ...], so that x = 0 has a
+    x.shape[-1] by default (a 0-d x is one element): the cumulative product of [1, x, x, ...], so that x = 0 has a
     gradient."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.ndim < 1:
-        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    x = reshape(x, (1,)) if x.ndim == 0 else x
     N = x.shape[-1] if N is None else N
     if N <= 1:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, not {N}")

@@ -242,7 +242,7 @@ def _not_positive_definite(op: str, a: np.ndarray, info: np.ndarray) -> LinAlgEr
 def _cholesky_info(a: np.ndarray) -> np.ndarray:
     """LAPACK potrf's info per matrix: the order of the first leading minor that is not
     positive-definite, 0 for a positive-definite matrix."""
-    flat = a.reshape(-1, *a.shape[-2:])
+    flat = a.reshape(math.prod(a.shape[:-2]), *a.shape[-2:])
     info = np.zeros(len(flat), dtype=np.int32)
     for i, matrix in enumerate(flat):
         for order in range(1, a.shape[-1] + 1):
@@ -317,7 +317,7 @@ def tensorsolve(A: Any, B: Any, dims: Any = None) -> Tensor:
         dims = [dims] if isinstance(dims, int) else list(dims)
         A = movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))
     shape = A.shape[B.ndim:]
-    if A.shape[:B.ndim] != B.shape or math.prod(shape) != B._data.size:
+    if math.prod(A.shape[:B.ndim]) != B._data.size or math.prod(shape) != B._data.size:
         raise RuntimeError(f"linalg.tensorsolve: A of shape {A.shape} does not fit B of shape "
                            f"{B.shape}")
     return reshape(solve(reshape(A, (B._data.size, -1)), reshape(B, (-1,))), shape)

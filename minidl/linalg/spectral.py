@@ -231,10 +231,23 @@ def _pinv_backward(a: np.ndarray, pinv_a: np.ndarray):
     return backward
 
 
-def pinv(A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+def _old_tolerance(op: str, old: str, value: Any, atol: Any, rtol: Any) -> tuple[Any, Any]:
+    """PyTorch's older positional form, ``pinv(A, rcond)`` (rtol alone) or
+    ``matrix_rank(A, tol)`` (atol alone), as (atol, rtol); not together with atol or rtol."""
+    if value is None:
+        return atol, rtol
+    if atol is not None or rtol is not None:
+        raise TypeError(f"{op}: give {old} or atol/rtol, not both")
+    return (None, value) if old == "rcond" else (value, 0.0)
+
+
+def pinv(A: Any, rcond: Any = None, hermitian: bool = False, *, atol: Any = None,
+         rtol: Any = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse V diag(1/s) U^T over the singular values above
-    max(atol, rtol s_max) (``_tolerance``); with ``hermitian`` from eigh, over |lambda|.
-    Its gradient is PyTorch's formula, right where the rank does not change."""
+    max(atol, rtol s_max) (``_tolerance``; ``rcond`` is PyTorch's older name of rtol);
+    with ``hermitian`` from eigh, over |lambda|. Its gradient is PyTorch's formula, right
+    where the rank does not change."""
+    atol, rtol = _old_tolerance("linalg.pinv", "rcond", rcond, atol, rtol)
     A = matrices("linalg.pinv", A, square=hermitian)
     a = A._data
     if hermitian:
@@ -252,10 +265,12 @@ def pinv(A: Any, *, atol: Any = None, rtol: Any = None, hermitian: bool = False)
     return Tensor._make(pinv_a.astype(a.dtype), (A,), _pinv_backward(a, pinv_a))
 
 
-def matrix_rank(A: Any, *, atol: Any = None, rtol: Any = None,
-                hermitian: bool = False) -> Tensor:
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, atol: Any = None,
+                rtol: Any = None) -> Tensor:
     """The number of singular values (|eigenvalues| if ``hermitian``) above
-    max(atol, rtol s_max), int64, without gradient."""
+    max(atol, rtol s_max) (``tol`` is PyTorch's older form of atol, with rtol 0), int64,
+    without gradient."""
+    atol, rtol = _old_tolerance("linalg.matrix_rank", "tol", tol, atol, rtol)
     A = matrices("linalg.matrix_rank", A, square=hermitian)
     s = (np.abs(np.linalg.eigvalsh(A._data)) if hermitian
          else np.linalg.svd(A._data, compute_uv=False))
@@ -271,8 +286,8 @@ def lstsq(A: Any, B: Any, rcond: float | None = None, *, driver: str | None = No
     """The least-squares solution X = A^+ B (minimum norm), B (*, m, k) or (*, m): pinv
     and matmul, so its gradient is PyTorch's (which differentiates the same A^+ B).
     As PyTorch's CPU drivers: ``rank`` for all but "gels"; ``residuals`` (the squared
-    norms of A X - B per column) where m > n, A has full rank and the driver is
-    "gelsd" or "gelss"; ``singular_values`` for "gelsd" and "gelss"; empty otherwise.
+    norms of A X - B per column) where m > n, A has full rank and the driver is not
+    "gelsy" (the default); ``singular_values`` for "gelsd" and "gelss"; else empty.
     rcond (eps * max(m, n) by default) is pinv's rtol."""
     op = "torch.linalg.lstsq"
     if driver not in _DRIVERS:
@@ -290,7 +305,7 @@ def lstsq(A: Any, B: Any, rcond: float | None = None, *, driver: str | None = No
     rank = matrix_rank(A, rtol=rcond) if driver != "gels" else constant(np.zeros(0, np.int64))
     full_rank = bool(np.all(matrix_rank(A, rtol=rcond)._data == n))
     residuals = empty
-    if driver in ("gelsd", "gelss") and m > n and full_rank:
+    if driver not in (None, "gelsy") and m > n and full_rank:
         misfit = matmul(A, solution) - B
         residuals = sum(misfit * misfit, dim=-1 if vector else -2)
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
