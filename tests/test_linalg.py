@@ -214,6 +214,11 @@ def test_info_of_the_ex_functions() -> None:
     np.testing.assert_allclose(inverse.numpy()[1], np.diag([0.5, 1 / 3]))
     low, info = LA.cholesky_ex(Tensor(np.diag([1.0, 1, -1])))
     assert int(info.item()) == 3 and np.isnan(low.numpy()).all()
+    for order in range(1, 8):   # the bisection over the leading minors finds each order
+        diagonal = np.ones(7)
+        diagonal[order - 1:] = -1
+        stack = np.stack([np.eye(7), np.diag(diagonal)])
+        np.testing.assert_array_equal(LA.cholesky_ex(Tensor(stack)).info.numpy(), [0, order])
     with pytest.raises(LA.LinAlgError):
         LA.solve_ex(Tensor(a), Tensor(np.ones(2)), check_errors=True)
 

@@ -83,10 +83,13 @@ def inv_ex(A: Any, *, check_errors: bool = False) -> InvEx:
     zero pivot of a singular matrix, whose inverse is nan (PyTorch's is undefined).
     ``check_errors=True`` raises inv's LinAlgError instead."""
     A = matrices("linalg.inv_ex", A)
-    info = lu_info(A._data)
+    try:
+        inverse, info = np.linalg.inv(A._data), np.zeros(A.shape[:-2], dtype=np.int32)
+    except np.linalg.LinAlgError:   # only then the pivots, a loop of n steps
+        info = lu_info(A._data)
+        inverse = _inverse_or_nan(A._data, info)
     if check_errors and info.any():
         raise _singular("linalg.inv_ex", info)
-    inverse = _inverse_or_nan(A._data, info)
     return InvEx(Tensor._make(inverse, (A,), _inverse_backward(inverse)), constant(info))
 
 
@@ -131,10 +134,10 @@ def _is_vector(A: Tensor, B: Tensor) -> bool:
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
 
 
-def _solve_op(op: str, A: Tensor, B: Tensor, info: np.ndarray | None) -> Tensor:
-    """X = A^{-1} B, B a matrix stack or (``_is_vector``) a vector stack, the batch
-    dimensions broadcast;  gB = A^{-T} g, gA = -gB X^T. With ``info`` (solve_ex), the
-    solutions of the singular matrices are nan instead of an error."""
+def _solve_op(op: str, A: Tensor, B: Tensor, ex: bool) -> tuple[Tensor, np.ndarray]:
+    """(X = A^{-1} B, inv_ex's info), B a matrix stack or (``_is_vector``) a vector stack,
+    the batch dimensions broadcast;  gB = A^{-T} g, gA = -gB X^T. A singular A raises a
+    LinAlgError, or with ``ex`` (solve_ex) gets nan for its solution."""
     vector = _is_vector(A, B)
     a, b = A._data, (B._data[..., None] if vector else B._data)
     if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
@@ -148,13 +151,13 @@ def _solve_op(op: str, A: Tensor, B: Tensor, info: np.ndarray | None) -> Tensor:
                            f"broadcast") from None
     a = np.broadcast_to(a, batch + a.shape[-2:])
     b = np.broadcast_to(b, batch + b.shape[-2:])
-    if info is None:
-        try:
-            x = np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:
+    try:
+        x, info = np.linalg.solve(a, b), np.zeros(A.shape[:-2], dtype=np.int32)
+    except np.linalg.LinAlgError:
+        if not ex:
             raise LinAlgError(f"{op}: The solver failed because the input matrix is "
                               f"singular.") from None
-    else:
+        info = lu_info(A._data)
         x = _inverse_or_nan(a, np.broadcast_to(info, batch)) @ b
 
     def backward(g: np.ndarray) -> tuple:
@@ -163,30 +166,30 @@ def _solve_op(op: str, A: Tensor, B: Tensor, info: np.ndarray | None) -> Tensor:
         grad_a = unbroadcast(-grad_b @ mT(x), A.shape) if A.requires_grad else None
         grad_b = grad_b[..., 0] if vector else grad_b
         return grad_a, unbroadcast(grad_b, B.shape) if B.requires_grad else None
-    return Tensor._make(x[..., 0] if vector else x, (A, B), backward)
+    return Tensor._make(x[..., 0] if vector else x, (A, B), backward), info
 
 
-def _solve(op: str, A: Any, B: Any, left: bool, info: bool) -> tuple[Tensor, np.ndarray]:
+def _solve(op: str, A: Any, B: Any, left: bool, ex: bool) -> tuple[Tensor, np.ndarray]:
     """solve's and solve_ex's shared part; left=False solves X A = B as A^T X^T = B^T."""
     A, B = matrices(op, A), float_input(op, B)
     same_dtype(op, A, B)
-    errors = lu_info(A._data) if info else None
     if left:
-        return _solve_op(op, A, B, errors), errors
+        return _solve_op(op, A, B, ex)
     if _is_vector(A, B):
-        return _solve_op(op, _transposed(A), B, errors), errors
-    return _transposed(_solve_op(op, _transposed(A), _transposed(B), errors)), errors
+        return _solve_op(op, _transposed(A), B, ex)
+    x, info = _solve_op(op, _transposed(A), _transposed(B), ex)
+    return _transposed(x), info
 
 
 def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
     """X with A X = B (X A = B if ``left=False``); B of shape (*, n, k), or (*, n) for
     vectors; a LinAlgError for a singular A.  gB = A^{-T} g, gA = -gB X^T."""
-    return _solve("linalg.solve", A, B, left, info=False)[0]
+    return _solve("linalg.solve", A, B, left, ex=False)[0]
 
 
 def solve_ex(A: Any, B: Any, *, left: bool = True, check_errors: bool = False) -> SolveEx:
     """(result, info), info as inv_ex's; the result of a singular A is nan."""
-    x, info = _solve("linalg.solve_ex", A, B, left, info=True)
+    x, info = _solve("linalg.solve_ex", A, B, left, ex=True)
     if check_errors and info.any():
         raise _singular("linalg.solve_ex", info)
     return SolveEx(x, constant(info))
@@ -239,18 +242,32 @@ def _not_positive_definite(op: str, a: np.ndarray, info: np.ndarray) -> LinAlgEr
                        f"minor of order {info.ravel()[first]} is not positive-definite).")
 
 
+def _positive_definite(a: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
 def _cholesky_info(a: np.ndarray) -> np.ndarray:
     """LAPACK potrf's info per matrix: the order of the first leading minor that is not
-    positive-definite, 0 for a positive-definite matrix."""
+    positive-definite, 0 for a positive-definite matrix. The leading minors of a matrix
+    are positive-definite up to that order and not from it on, so it is found by
+    bisection, with log2(n) factorisations."""
     flat = a.reshape(math.prod(a.shape[:-2]), *a.shape[-2:])
     info = np.zeros(len(flat), dtype=np.int32)
+    if _positive_definite(a):
+        return info.reshape(a.shape[:-2])
     for i, matrix in enumerate(flat):
-        for order in range(1, a.shape[-1] + 1):
-            try:
-                np.linalg.cholesky(matrix[:order, :order])
-            except np.linalg.LinAlgError:
-                info[i] = order
-                break
+        if _positive_definite(matrix):
+            continue
+        low, high = 1, a.shape[-1]   # the first failing order lies in [low, high]
+        while low < high:
+            middle = (low + high) // 2
+            low, high = (middle + 1, high) if _positive_definite(
+                matrix[:middle, :middle]) else (low, middle)
+        info[i] = low
     return info.reshape(a.shape[:-2])
 
 
