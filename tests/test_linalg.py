@@ -214,6 +214,8 @@ def test_info_of_the_ex_functions() -> None:
     np.testing.assert_allclose(inverse.numpy()[1], np.diag([0.5, 1 / 3]))
     low, info = LA.cholesky_ex(Tensor(np.diag([1.0, 1, -1])))
     assert int(info.item()) == 3 and np.isnan(low.numpy()).all()
+    upper_only = np.diag([1.0, 1, -1]) + np.tril(np.ones((3, 3)), -1) * 5   # lower: not PD
+    assert int(LA.cholesky_ex(Tensor(upper_only), upper=True).info.item()) == 3
     for order in range(1, 8):   # the bisection over the leading minors finds each order
         diagonal = np.ones(7)
         diagonal[order - 1:] = -1

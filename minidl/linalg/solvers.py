@@ -307,12 +307,12 @@ def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> C
     """(L, info): info (int32) the order of the first leading minor that is not
     positive-definite, 0 where A is; that matrix's L is nan (PyTorch's is partial)."""
     A = matrices("linalg.cholesky_ex", A)
-    info = _cholesky_info(A._data)
+    factored = _transposed(A) if upper else A   # its lower triangle is the one read
+    info = _cholesky_info(factored._data)
     if check_errors and info.any():
         raise _not_positive_definite("linalg.cholesky_ex", A._data, info)
-    low = (_transposed(_cholesky_op(_transposed(A), info)) if upper
-           else _cholesky_op(A, info))
-    return CholeskyEx(low, constant(info))
+    low = _cholesky_op(factored, info)
+    return CholeskyEx(_transposed(low) if upper else low, constant(info))
 
 
 def tensorinv(A: Any, ind: int = 2) -> Tensor:
