@@ -7,12 +7,18 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..ops import cat, cumprod, expand, matmul, reshape, unsqueeze
+from .. import ops
+from ..ops import cat, cumprod, expand, reshape, unsqueeze
 from ..tensor import Tensor
 from ._common import constant, matrices, mT
 from .solvers import inv
 
 __all__ = ["matmul", "multi_dot", "matrix_power", "matrix_exp", "vander"]
+
+def matmul(input: Any, other: Any) -> Tensor:
+    """input @ other: minidl.matmul under PyTorch's argument names."""
+    return ops.matmul(input, other)
+
 
 def multi_dot(tensors: Sequence[Any]) -> Tensor:
     """The product of two or more matrices, left to right; the first may be a 1-D row and
@@ -29,7 +35,7 @@ def multi_dot(tensors: Sequence[Any]) -> Tensor:
                                f"{np.ndim(t)}D")
     product = tensors[0]
     for t in tensors[1:]:
-        product = matmul(product, t)
+        product = ops.matmul(product, t)
     return product
 
 def matrix_power(A: Any, n: int) -> Tensor:
@@ -45,10 +51,10 @@ def matrix_power(A: Any, n: int) -> Tensor:
     power, base, n = None, inv(A) if n < 0 else A, abs(int(n))
     while n:
         if n & 1:
-            power = base if power is None else matmul(power, base)
+            power = base if power is None else ops.matmul(power, base)
         n >>= 1
         if n:
-            base = matmul(base, base)
+            base = ops.matmul(base, base)
     return power
 
 def _expm(a: np.ndarray) -> np.ndarray:
@@ -79,7 +85,7 @@ def matrix_exp(A: Any) -> Tensor:
         return (_expm(block)[..., :n, n:],)
     return Tensor._make(_expm(a), (A,), backward)
 
-def vander(x: Any, N: int | None = None) -> Tensor:
+def vander(x: Any, *, N: int | None = None) -> Tensor:
     """Columns x^0, x^1, ..., x^(N-1) (increasing powers, unlike numpy's vander), N =
     x.shape[-1] by default (a 0-d x is one element): the cumulative product of [1, x, x, ...], so that x = 0 has a
     gradient."""

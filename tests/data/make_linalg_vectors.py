@@ -98,6 +98,7 @@ CASES = [
     ("cross_dim", "la.cross(x0, x1, dim=0)", ["f:3,2", "f:3,2"]),
     ("diagonal", "la.diagonal(x0, offset=1)", ["f:2,3,4"]),
     ("matmul", "la.matmul(x0, x1)", ["f:2,3,4", "f:4,2"]),
+    ("matmul_keywords", "la.matmul(input=x0, other=x1)", ["f:3", "f:2,3,4"]),
     ("multi_dot", "la.multi_dot([x0, x1, x2])", ["f:3,4", "f:4,5", "f:5,2"]),
     ("multi_dot_vectors", "la.multi_dot([x0, x1, x2, x3])", ["f:3", "f:3,4", "f:4,2", "f:2"]),
     ("matrix_power_3", "la.matrix_power(x0, 3)", ["f:2,3,3"]),
