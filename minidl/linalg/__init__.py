@@ -1,8 +1,9 @@
 """minidl.linalg: PyTorch's torch.linalg on numpy's LAPACK, with gradients.
 
     _common.py     input checks, LinAlgError, triangular substitution, several outputs
-    solvers.py     inv inv_ex det slogdet solve solve_ex solve_triangular cholesky
-                   cholesky_ex tensorinv tensorsolve
+    solvers.py     inv inv_ex det slogdet solve solve_ex solve_triangular tensorinv
+                   tensorsolve
+    cholesky.py    cholesky cholesky_ex
     spectral.py    qr svd svdvals eigh eigvalsh pinv lstsq matrix_rank
     products.py    matmul multi_dot matrix_power matrix_exp vander
     norms.py       vector_norm matrix_norm norm cond vecdot cross diagonal
@@ -15,10 +16,11 @@ Not here: eig, eigvals, lu, lu_factor, ldl_factor, householder_product (complex 
 or factorisations minidl does not use), and the ``out=`` arguments.
 """
 from ._common import LinAlgError
+from .cholesky import cholesky, cholesky_ex
 from .norms import cond, cross, diagonal, matrix_norm, norm, vecdot, vector_norm
 from .products import matmul, matrix_exp, matrix_power, multi_dot, vander
-from .solvers import (cholesky, cholesky_ex, det, inv, inv_ex, slogdet, solve, solve_ex,
-                      solve_triangular, tensorinv, tensorsolve)
+from .solvers import (det, inv, inv_ex, slogdet, solve, solve_ex, solve_triangular, tensorinv,
+                      tensorsolve)
 from .spectral import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",

@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..ops import swapaxes
 from ..tensor import Tensor
 
 # PyTorch's names of the dtypes that torch.linalg refuses, for its messages.
@@ -56,6 +57,11 @@ def same_dtype(op: str, a: Tensor, b: Tensor) -> None:
 def mT(a: np.ndarray) -> np.ndarray:
     """The transpose of each matrix in a stack."""
     return np.swapaxes(a, -1, -2)
+
+
+def transposed(x: Tensor) -> Tensor:
+    """The transpose of each matrix in a stack of Tensors, an op with its gradient."""
+    return swapaxes(x, -1, -2)
 
 
 def batch_label(index: int, batched: bool) -> str:

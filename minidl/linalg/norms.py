@@ -6,8 +6,6 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-import numpy as np
-
 from .. import ops
 from ..tensor import Tensor
 from ._common import float_input, matrices

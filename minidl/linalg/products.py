@@ -15,6 +15,7 @@ from .solvers import inv
 
 __all__ = ["matmul", "multi_dot", "matrix_power", "matrix_exp", "vander"]
 
+
 def matmul(input: Any, other: Any) -> Tensor:
     """input @ other: minidl.matmul under PyTorch's argument names."""
     return ops.matmul(input, other)
@@ -38,6 +39,7 @@ def multi_dot(tensors: Sequence[Any]) -> Tensor:
         product = ops.matmul(product, t)
     return product
 
+
 def matrix_power(A: Any, n: int) -> Tensor:
     """A^n by repeated squaring (matmuls); A^0 = I (no gradient), A^-n = inv(A)^n."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
@@ -57,6 +59,7 @@ def matrix_power(A: Any, n: int) -> Tensor:
             base = ops.matmul(base, base)
     return power
 
+
 def _expm(a: np.ndarray) -> np.ndarray:
     """exp(A) by scaling and squaring: exp(A) = exp(A / 2^s)^(2^s), with s chosen so that
     ||A / 2^s||_1 <= 1/2, where 18 terms of the Taylor series are exact to rounding."""
@@ -72,6 +75,7 @@ def _expm(a: np.ndarray) -> np.ndarray:
         total = total @ total
     return total
 
+
 def matrix_exp(A: Any) -> Tensor:
     """exp(A) = sum_k A^k / k!.  Its vjp is the Frechet derivative at A^T in the direction g,
     the upper right block of exp([[A^T, g], [0, A^T]]) (Mathias, 1996)."""
@@ -85,10 +89,11 @@ def matrix_exp(A: Any) -> Tensor:
         return (_expm(block)[..., :n, n:],)
     return Tensor._make(_expm(a), (A,), backward)
 
+
 def vander(x: Any, *, N: int | None = None) -> Tensor:
     """Columns x^0, x^1, ..., x^(N-1) (increasing powers, unlike numpy's vander), N =
-    x.shape[-1] by default (a 0-d x is one element): the cumulative product of [1, x, x, ...], so that x = 0 has a
-    gradient."""
+    x.shape[-1] by default (a 0-d x is one element): the cumulative product of
+    [1, x, x, ...], so that x = 0 has a gradient."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     x = reshape(x, (1,)) if x.ndim == 0 else x
     N = x.shape[-1] if N is None else N

@@ -1,5 +1,5 @@
 """Inverses, determinants and linear solves, each with its vjp: inv, inv_ex, det, slogdet,
-solve, solve_ex, solve_triangular, cholesky, cholesky_ex, tensorinv, tensorsolve.
+solve, solve_ex, solve_triangular, tensorinv, tensorsolve.
 
 A and its inverse are (*, n, n) stacks; the batch dimensions of A and B broadcast. For
 X = A^{-1} B the vjps are gB = A^{-T} g and gA = -gB X^T, which give those of inv
@@ -11,13 +11,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..ops import movedim, reshape, swapaxes
+from ..ops import movedim, reshape
 from ..tensor import Tensor, unbroadcast
 from ._common import (LinAlgError, batch_label, constant, float_input, lu_info, matrices, mT,
-                      same_dtype, substitute)
+                      same_dtype, substitute, transposed)
 
 __all__ = ["inv", "inv_ex", "det", "slogdet", "solve", "solve_ex", "solve_triangular",
-           "cholesky", "cholesky_ex", "tensorinv", "tensorsolve"]
+           "tensorinv", "tensorsolve"]
 
 
 class InvEx(NamedTuple):
@@ -33,15 +33,6 @@ class Slogdet(NamedTuple):
 class SolveEx(NamedTuple):
     result: Tensor
     info: Tensor
-
-
-class CholeskyEx(NamedTuple):
-    L: Tensor
-    info: Tensor
-
-
-def _transposed(x: Tensor) -> Tensor:
-    return swapaxes(x, -1, -2)
 
 
 def _singular(op: str, info: np.ndarray) -> LinAlgError:
@@ -176,9 +167,9 @@ def _solve(op: str, A: Any, B: Any, left: bool, ex: bool) -> tuple[Tensor, np.nd
     if left:
         return _solve_op(op, A, B, ex)
     if _is_vector(A, B):
-        return _solve_op(op, _transposed(A), B, ex)
-    x, info = _solve_op(op, _transposed(A), _transposed(B), ex)
-    return _transposed(x), info
+        return _solve_op(op, transposed(A), B, ex)
+    x, info = _solve_op(op, transposed(A), transposed(B), ex)
+    return transposed(x), info
 
 
 def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
@@ -231,88 +222,8 @@ def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True,
                            f"{B.shape[-2]}x{B.shape[-1]})")
     if left:
         return _solve_triangular_op(A, B, upper, unitriangular)
-    return _transposed(_solve_triangular_op(_transposed(A), _transposed(B), not upper,
+    return transposed(_solve_triangular_op(transposed(A), transposed(B), not upper,
                                             unitriangular))
-
-
-def _not_positive_definite(op: str, a: np.ndarray, info: np.ndarray) -> LinAlgError:
-    first = int(np.flatnonzero(info.ravel())[0])
-    return LinAlgError(f"{op}: {batch_label(first, a.ndim > 2)}The factorization could not be "
-                       f"completed because the input is not positive-definite (the leading "
-                       f"minor of order {info.ravel()[first]} is not positive-definite).")
-
-
-def _positive_definite(a: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(a)
-    except np.linalg.LinAlgError:
-        return False
-    return True
-
-
-def _cholesky_info(a: np.ndarray) -> np.ndarray:
-    """LAPACK potrf's info per matrix: the order of the first leading minor that is not
-    positive-definite, 0 for a positive-definite matrix. The leading minors of a matrix
-    are positive-definite up to that order and not from it on, so it is found by
-    bisection, with log2(n) factorisations."""
-    flat = a.reshape(math.prod(a.shape[:-2]), *a.shape[-2:])
-    info = np.zeros(len(flat), dtype=np.int32)
-    if _positive_definite(a):
-        return info.reshape(a.shape[:-2])
-    for i, matrix in enumerate(flat):
-        if _positive_definite(matrix):
-            continue
-        low, high = 1, a.shape[-1]   # the first failing order lies in [low, high]
-        while low < high:
-            middle = (low + high) // 2
-            low, high = (middle + 1, high) if _positive_definite(
-                matrix[:middle, :middle]) else (low, middle)
-        info[i] = low
-    return info.reshape(a.shape[:-2])
-
-
-def _cholesky_op(A: Tensor, info: np.ndarray | None) -> Tensor:
-    """L L^T = A from A's lower triangle. With P = tril(L^T gL) (Murray, 2016),
-
-        gA = L^{-T} (P + tril(P, -1)^T) / 2 L^{-1},
-
-    symmetric, as PyTorch's: the gradient of the symmetric matrix A stands for."""
-    if info is None:
-        try:
-            low = np.linalg.cholesky(A._data)
-        except np.linalg.LinAlgError:
-            raise _not_positive_definite("linalg.cholesky", A._data,
-                                         _cholesky_info(A._data)) from None
-    else:
-        low = np.full(A.shape, np.nan, dtype=A.dtype)
-        low[info == 0] = np.linalg.cholesky(A._data[info == 0])
-
-    def backward(g: np.ndarray) -> tuple:
-        p = np.tril(mT(low) @ g)
-        middle = (p + mT(np.tril(p, -1))) / 2
-        left = substitute(mT(low), middle, upper=True)                 # L^{-T} middle
-        return (mT(substitute(mT(low), mT(left), upper=True)),)        # (...) L^{-1}
-    return Tensor._make(low, (A,), backward)
-
-
-def cholesky(A: Any, *, upper: bool = False) -> Tensor:
-    """L, lower triangular with a positive diagonal, L L^T = A, from A's lower triangle (its
-    upper triangle and ``U = L^T``, U^T U = A, if ``upper``); a LinAlgError naming the first
-    leading minor that is not positive-definite."""
-    A = matrices("linalg.cholesky", A)
-    return _transposed(_cholesky_op(_transposed(A), None)) if upper else _cholesky_op(A, None)
-
-
-def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> CholeskyEx:
-    """(L, info): info (int32) the order of the first leading minor that is not
-    positive-definite, 0 where A is; that matrix's L is nan (PyTorch's is partial)."""
-    A = matrices("linalg.cholesky_ex", A)
-    factored = _transposed(A) if upper else A   # its lower triangle is the one read
-    info = _cholesky_info(factored._data)
-    if check_errors and info.any():
-        raise _not_positive_definite("linalg.cholesky_ex", A._data, info)
-    low = _cholesky_op(factored, info)
-    return CholeskyEx(_transposed(low) if upper else low, constant(info))
 
 
 def tensorinv(A: Any, ind: int = 2) -> Tensor:

@@ -13,9 +13,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..ops import cat, matmul, sum, swapaxes
+from ..ops import cat, matmul, sum
 from ..tensor import Tensor
-from ._common import _several_outputs, constant, float_input, matrices, mT, substitute
+from ._common import (_several_outputs, constant, float_input, matrices, mT, substitute,
+                      transposed)
 
 __all__ = ["qr", "svd", "svdvals", "eigh", "eigvalsh", "pinv", "lstsq", "matrix_rank"]
 
@@ -94,7 +95,7 @@ def qr(A: Any, mode: str = "reduced") -> QR:
     if m >= n:
         return _qr_tall(A)
     q, r_left = _qr_tall(A[..., :m])
-    return QR(q, cat([r_left, matmul(swapaxes(q, -1, -2), A[..., m:])], -1))
+    return QR(q, cat([r_left, matmul(transposed(q), A[..., m:])], -1))
 
 
 def _svd_backward(u: np.ndarray, s: np.ndarray, vh: np.ndarray, g_u: np.ndarray | None,
