@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..ops import cat, matmul, sum
+from ..ops import cat, matmul, squeeze, sum, unsqueeze
 from ..tensor import Tensor
 from ._common import (_several_outputs, constant, float_input, matrices, mT, substitute,
                       transposed)
@@ -300,14 +300,16 @@ def lstsq(A: Any, B: Any, rcond: float | None = None, *, driver: str | None = No
         raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2), shapes "
                            f"{A.shape} and {B.shape}")
     m, n = A.shape[-2:]
-    pinv_a = pinv(A, rtol=rcond)
-    solution = matmul(pinv_a, B)
+    columns = unsqueeze(B, -1) if vector else B   # residuals keep the 1 column, as PyTorch's
+    solution = matmul(pinv(A, rtol=rcond), columns)
     empty = constant(np.zeros(0, A.dtype))
-    rank = matrix_rank(A, rtol=rcond) if driver != "gels" else constant(np.zeros(0, np.int64))
-    full_rank = bool(np.all(matrix_rank(A, rtol=rcond)._data == n))
+    ranks = matrix_rank(A, rtol=rcond)
+    rank = ranks if driver != "gels" else constant(np.zeros(0, np.int64))
+    full_rank = bool(np.all(ranks._data == n))
     residuals = empty
     if driver not in (None, "gelsy") and m > n and full_rank:
-        misfit = matmul(A, solution) - B
-        residuals = sum(misfit * misfit, dim=-1 if vector else -2)
+        misfit = matmul(A, solution) - columns
+        residuals = sum(misfit * misfit, dim=-2)
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
-    return Lstsq(solution, residuals, rank, singular_values)
+    return Lstsq(squeeze(solution, -1) if vector else solution, residuals, rank,
+                 singular_values)

@@ -196,6 +196,8 @@ CASES = [
     ("lstsq_gelsd", "la.lstsq(x0, x1, driver='gelsd')", ["f:5,3", "f:5,2"]),
     ("lstsq_wide", "la.lstsq(x0, x1).solution", ["f:3,5", "f:3,2"]),
     ("lstsq_vector", "la.lstsq(x0, x1).solution", ["f:5,3", "f:5"]),
+    ("lstsq_vectors_batched_gelsd", "la.lstsq(x0, x1, driver='gelsd')", ["f:2,5,3", "f:2,5"]),
+    ("lstsq_vector_gels", "la.lstsq(x0, x1, driver='gels')", ["f:5,3", "f:5"]),
     ("lstsq_gelss_rank", "la.lstsq(x0, x1, driver='gelss')[2:]", ["f:2,5,3", "f:2,5,2"]),
     ("lstsq_gels_residuals", "la.lstsq(x0, x1, driver='gels')", ["f:5,3", "f:5,2"]),
     ("lstsq_bad_driver", "la.lstsq(x0, x1, driver='gesv')", ["f:5,3", "f:5,2"]),
