@@ -166,15 +166,16 @@ def _solve(op: str, A: Any, B: Any, left: bool, ex: bool) -> tuple[Tensor, np.nd
     same_dtype(op, A, B)
     if left:
         return _solve_op(op, A, B, ex)
-    if _is_vector(A, B):
-        return _solve_op(op, transposed(A), B, ex)
+    if _is_vector(A, B):   # PyTorch's X A = B takes no vector B
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation XA = B "
+                           f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-1]}x1)")
     x, info = _solve_op(op, transposed(A), transposed(B), ex)
     return transposed(x), info
 
 
 def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
     """X with A X = B (X A = B if ``left=False``); B of shape (*, n, k), or (*, n) for
-    vectors; a LinAlgError for a singular A.  gB = A^{-T} g, gA = -gB X^T."""
+    vectors where ``left``; a LinAlgError for a singular A.  gB = A^{-T} g, gA = -gB X^T."""
     return _solve("linalg.solve", A, B, left, ex=False)[0]
 
 

@@ -134,6 +134,7 @@ CASES = [
     ("solve_batched_vectors", "la.solve(x0, x1)", ["sq:2,3,3", "f:2,3"]),
     ("solve_broadcast", "la.solve(x0, x1)", ["sq:2,1,3,3", "f:3,3,2"]),
     ("solve_right", "la.solve(x0, x1, left=False)", ["sq:2,3,3", "f:4,3"]),
+    ("solve_right_vector_refused", "la.solve(x0, x1, left=False)", ["sq:3,3", "f:3"]),
     ("solve_singular", "la.solve(x0, x1)", ["sing:3,3", "f:3,2"]),
     ("solve_shapes_refused", "la.solve(x0, x1)", ["sq:3,3", "f:4,2"]),
     ("solve_ex", "la.solve_ex(x0, x1).result", ["sq:2,3,3", "f:3,2"]),
