@@ -8,6 +8,7 @@ The layers, bottom up; each uses only those above it in this list:
     typeinfo.py    Size, finfo, iinfo and PyTorch's dtype promotion rules
     ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...,
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
+    linalg/        minidl.linalg, PyTorch's torch.linalg with gradients, on the ops
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
     jit/           minidl.compile: a step traced once, replayed as a plan
@@ -29,7 +30,7 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
         and _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py"))):
     __path__.append(_checkout)
 
-from . import autograd, data, nn, ops, optim, utils, viz  # noqa: E402
+from . import autograd, data, linalg, nn, ops, optim, utils, viz  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, logspace, ones, ones_like, tensor, tril_indices, triu_indices,
@@ -38,6 +39,8 @@ from .devices import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck
 from .info import info
 from .jit import CompileError, compile
+from .linalg.torch_names import (cholesky, det, inverse, logdet, matrix_exp, matrix_power,
+                                 pinverse, qr, slogdet, svd)
 from .malloc import keep_freed_memory_by_default
 from .ops import *  # noqa: F403  (exp, log, sum, softmax, ...: see ops.__all__)
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,

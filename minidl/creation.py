@@ -28,8 +28,14 @@ def _takes_device(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
 @_takes_device
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """A new leaf Tensor: float32 unless ``dtype`` asks otherwise (see ``Tensor``)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    """A new leaf Tensor on a copy of ``data``, as PyTorch's ``torch.tensor``. Its
+    dtype: ``dtype`` if given; else that of a numpy array or a Tensor (float64 stays
+    float64, unlike ``Tensor(array)``, which, as ``torch.Tensor``, makes float32);
+    else from Python numbers: float32 if any is a float, int64 for ints, bool."""
+    if dtype is None and isinstance(data, (np.ndarray, np.generic, Tensor)):
+        dtype = data.dtype
+    copied = np.array(data._data if isinstance(data, Tensor) else data, dtype=dtype)
+    return Tensor(copied, requires_grad=requires_grad, dtype=dtype)
 
 
 @_takes_device

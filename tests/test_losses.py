@@ -125,7 +125,7 @@ def test_targets_may_be_tensors_or_arrays() -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_float32_input_gives_float32_loss_and_gradient(name: str) -> None:
     loss_fn, x, target, per_element = CASES[name]
-    x = minidl.tensor(x, requires_grad=True)
+    x = minidl.tensor(x, requires_grad=True, dtype=minidl.float32)
     loss = loss_fn(x, target)
     assert loss.dtype == np.float32
     np.testing.assert_allclose(loss.numpy(), per_element.mean(), rtol=1e-5)

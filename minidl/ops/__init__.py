@@ -19,7 +19,8 @@
                     masked_select nonzero one_hot
     indexed.py      index_add index_copy index_fill scatter_reduce masked_scatter take argwhere
                     searchsorted bucketize unique isin put
-    linalg.py       einsum outer norm normalize meshgrid dist renorm det inverse
+    linalg.py       einsum outer norm normalize meshgrid dist renorm (det, inverse, ...:
+                    minidl.linalg)
     matrix.py       mm bmm mv dot addmm baddbmm kron tensordot trace cross cdist inner addmv
     assemble.py     block_diag cartesian_prod combinations vander
     softmax.py      softmax log_softmax logsumexp

@@ -16,8 +16,7 @@ from .arithmetic import div, mul, sub
 from .elementwise import clip, where
 from .shape import expand, reshape
 
-__all__ = ["einsum", "outer", "norm", "normalize", "meshgrid", "dist", "renorm", "det",
-           "inverse"]
+__all__ = ["einsum", "outer", "norm", "normalize", "meshgrid", "dist", "renorm"]
 
 
 def _subscripts(equation: str, ndims: list[int]) -> tuple[list[str], str]:
@@ -210,48 +209,3 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     norms = norm(input, p, dim=others, keepdim=True)
     scale = where(norms._data > maxnorm, div(maxnorm, norms + 1e-7), 1)
     return mul(input, scale)
-
-
-def _square_matrices(op: str, a: Tensor) -> np.ndarray:
-    if a.dtype.kind != "f":
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got "
-                           f"{a.dtype}")
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        sizes = "a 1-D tensor" if a.ndim < 2 else f"{a.shape[-2]} by {a.shape[-1]} matrices"
-        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
-                           f"{sizes}")
-    return a._data
-
-
-def _adjugate_transposed(a: np.ndarray) -> np.ndarray:
-    """d det(A) / dA = adj(A)^T, by the SVD A = U S V^T, so that it holds for singular A
-    too: adj(A)^T = det(U) det(V) U adj(S) V^T, adj(S)_i = the product of the other s_j."""
-    u, s, vh = np.linalg.svd(a)
-    ones = np.ones_like(s[..., :1])
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
-    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(s, -1)[..., :-1]], -1), -1), -1)
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return sign[..., None, None] * (u * (before * after)[..., None, :]) @ vh
-
-
-def det(A: Tensor) -> Tensor:
-    """The determinant of each square matrix in the last two dimensions;
-    d det / dA = adj(A)^T (det(A) A^-T where A is invertible, and defined for singular
-    A as well)."""
-    data = _square_matrices("det", A)
-    out = np.linalg.det(data)
-    return Tensor._make(out, (A,), lambda g: (
-        (g[..., None, None] * _adjugate_transposed(data)).astype(A.dtype, copy=False),))
-
-
-def inverse(A: Tensor) -> Tensor:
-    """The inverse of each square matrix in the last two dimensions; RuntimeError for a
-    singular one. d inv(A) = -inv(A) dA inv(A), so the vjp is -inv(A)^T g inv(A)^T."""
-    data = _square_matrices("inv", A)
-    try:
-        out = np.linalg.inv(data)
-    except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: the input matrix is singular, the inversion could "
-                           "not be completed") from None
-    transposed = np.swapaxes(out, -1, -2)
-    return Tensor._make(out, (A,), lambda g: (-(transposed @ g @ transposed),))

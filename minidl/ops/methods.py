@@ -122,7 +122,7 @@ for _module, _names in _TORCH_METHODS.items():
 # -- the methods a PyTorch tutorial reaches for (nsgaps): x.where(cond, y), x.det(), ...
 _GAP_METHODS = {
     elementwise: ("maximum", "minimum"),
-    linalg: ("det", "inverse", "dist", "renorm"),
+    linalg: ("dist", "renorm"),     # det, inverse, ...: minidl/linalg/torch_names.py
     binary: ("heaviside",),
     matrix: ("inner", "addmv"),
     reductions: ("sum_to_size",),

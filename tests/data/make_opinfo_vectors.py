@@ -156,17 +156,24 @@ def main() -> None:
         function = minidl_name(op)
         if function is None or op.name in RANDOM:
             continue
-        supported = op.supported_dtypes("cpu")
-        batches = [(str(dtype)[6:], op.sample_inputs(
-            "cpu", dtype, requires_grad=dtype.is_floating_point and op.supports_autograd))
-            for dtype in DTYPES if dtype in supported]
-        if op.error_inputs_func is not None:   # the calls PyTorch refuses, its own list
-            batches.append(("error", (e.sample_input for e in op.error_inputs("cpu"))))
-        for dtype, batch in batches:
-            samples += keep_first(PER_DTYPE, batch, lambda n, sample: record(
-                op, function, f"{op.name}.{op.variant_test_name}.{dtype}.{n}", sample, arrays,
-                rng))
+        samples += op_samples(op, function, arrays, rng)
     save(OUT, arrays, samples, "op")
+
+
+def op_samples(op, function: str, arrays: dict, rng) -> list:
+    """The first PER_DTYPE samples of ``op`` in each of DTYPES it supports, and of its error
+    inputs, recorded into ``arrays`` as minidl's ``function``."""
+    supported = op.supported_dtypes("cpu")
+    batches = [(str(dtype)[6:], op.sample_inputs(
+        "cpu", dtype, requires_grad=dtype.is_floating_point and op.supports_autograd))
+        for dtype in DTYPES if dtype in supported]
+    if op.error_inputs_func is not None:   # the calls PyTorch refuses, its own list
+        batches.append(("error", (e.sample_input for e in op.error_inputs("cpu"))))
+    samples = []
+    for dtype, batch in batches:
+        samples += keep_first(PER_DTYPE, batch, lambda n, sample: record(
+            op, function, f"{op.name}.{op.variant_test_name}.{dtype}.{n}", sample, arrays, rng))
+    return samples
 
 
 def keep_first(limit: int, batch, record) -> list:
