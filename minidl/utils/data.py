@@ -219,10 +219,8 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got "
                             f"replacement={replacement}")
-        if num_samples is not None and (isinstance(num_samples, bool)
-                                        or not isinstance(num_samples, int) or num_samples <= 0):
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
+        if num_samples is not None:
+            _check_positive_int(num_samples, "num_samples")
         self.data_source, self.replacement = data_source, replacement
         self._num_samples, self.generator = num_samples, generator
 
@@ -269,9 +267,7 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator: Generator | None = None):
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
+        _check_positive_int(num_samples, "num_samples")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got "
                              f"replacement={replacement}")
@@ -297,9 +293,7 @@ class BatchSampler(Sampler):
     unless ``drop_last``."""
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
+        _check_positive_int(batch_size, "batch_size")
         if not isinstance(drop_last, bool):
             raise ValueError(f"drop_last should be a boolean value, but got "
                              f"drop_last={drop_last}")
@@ -318,6 +312,11 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def _check_positive_int(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} should be a positive integer value, but got {name}={value}")
 
 
 # -- collation: a list of items into one batch -------------------------------------------
