@@ -222,9 +222,9 @@ class Tracer:
     def _module_call(self, original: Callable) -> Callable:
         def call(module: Any, *args: Any, **kwargs: Any) -> Any:
             if threading.get_ident() == self.thread:
-                if module._forward_hooks or module._forward_pre_hooks:
-                    self.refuse(f"{type(module).__name__} has a forward hook: the plan "
-                                f"does not run Python hooks")
+                if module_mod.has_call_hooks(module):
+                    self.refuse(f"{type(module).__name__} has a forward hook or a full "
+                                f"backward hook: the plan does not run Python hooks")
                 if all(module is not m for m in self.trace.modules):
                     self.trace.modules.append(module)
             return original(module, *args, **kwargs)

@@ -43,11 +43,12 @@ import numpy as np
 from .. import kernels
 from ..tensor import Tensor
 from .flat import FlatGroup, common_dtype
+from .optimizer_hooks import OptimizerHooks
 
 Closure = Callable[[], Any]
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     """Base class: ``Optimizer(params, defaults, device="auto")``.
 
     ``params`` is an iterable of Tensors, or of dicts (param groups) holding
@@ -59,6 +60,8 @@ class Optimizer:
     of its flat buffers; assigning ``p.data = x`` or ``p.grad = g`` later copies
     into those views, and in-place ops (``p.data.zero_()``, ``p.grad.mul_(2)``)
     write into them. See ``flat.py``.
+
+    Step and state-dict hooks: ``optimizer_hooks.py``.
     """
 
     _kernel_name: str
