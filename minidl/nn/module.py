@@ -15,6 +15,11 @@ PyTorch's RuntimeError text (a ``StateDictError``, also a ValueError).
 
 ``to(device)``, ``cpu()`` and ``cuda()`` check the device as ``Tensor.to`` does
 (minidl/devices.py): the arrays stay in host memory.
+
+A module may keep state that is neither (``get_extra_state``/``set_extra_state``,
+under ``<prefix>_extra_state``), and has PyTorch's hooks: forward (pre-)hooks,
+full backward (pre-)hooks (backward_hooks.py), and hooks around ``state_dict``
+and ``load_state_dict``.
 """
 from __future__ import annotations
 
