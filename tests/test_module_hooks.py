@@ -5,7 +5,6 @@ get_parameter, get_buffer, set_submodule, half/bfloat16/type)."""
 from __future__ import annotations
 
 import importlib.util
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np

@@ -102,10 +102,11 @@ def test_load_state_dict_hooks_see_a_copy_and_may_replace_it():
     assert optimizer.param_groups[0]["lr"] == 0.25
 
 
-def test_hooks_are_not_pickled():
+def test_hooks_are_not_copied_and_copying_runs_none():
     import copy
     optimizer, _ = sgd()
     optimizer.register_step_pre_hook(lambda *a: 1 / 0)
+    optimizer.register_state_dict_post_hook(lambda opt, state: {**state, "extra": 1})
     copy.deepcopy(optimizer).step()
 
 

@@ -34,9 +34,10 @@ from ..tensor import Tensor
 from .backward_hooks import BackwardHookCall
 
 
-_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks",
-               "_state_dict_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks",
-               "_load_state_dict_post_hooks")
+_CALL_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks",
+                    "_backward_hooks")
+_HOOK_DICTS = _CALL_HOOK_DICTS + ("_state_dict_pre_hooks", "_state_dict_hooks",
+                                  "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 
 class Parameter(Tensor):
@@ -528,10 +529,7 @@ class Module:
                      and (problem := _mismatch(name, _array_of(state[name]), _array_of(entry)))]
         post_hooks = [(module, hook) for _, module in modules for hook in
                       module.__dict__.get("_load_state_dict_post_hooks", {}).values()]
-        if not post_hooks:
-            _raise_problems(self, problems, strict, missing, unexpected)
-        elif problems:
-            _raise_problems(self, problems, False, missing, unexpected)
+        _raise_problems(self, problems, strict and not post_hooks, missing, unexpected)
         for name, entry in entries.items():
             if name in state:
                 if isinstance(entry, ExtraState):
@@ -606,7 +604,7 @@ def _prefix(module_name: str) -> str:
 
 def has_call_hooks(module: Module) -> bool:
     """Whether calling ``module`` runs Python hooks (forward, or full backward)."""
-    return any(module.__dict__.get(hooks) for hooks in _HOOK_DICTS[:4])
+    return any(module.__dict__.get(hooks) for hooks in _CALL_HOOK_DICTS)
 
 
 def note_call(module: Module, args: tuple, output: Any) -> Any:

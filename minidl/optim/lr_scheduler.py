@@ -148,9 +148,8 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
-        times = self.milestones[self.last_epoch]
-        return [lr * self.gamma ** times for lr in self._current_lrs()] if times else \
-            self._current_lrs()
+        times = self.milestones[self.last_epoch]   # gamma ** 0 = 1 leaves the lr exact
+        return [lr * self.gamma ** times for lr in self._current_lrs()]
 
     def state_dict(self) -> dict[str, Any]:
         """``milestones`` as a plain dict {epoch: times} (PyTorch's is a Counter)."""
@@ -648,6 +647,7 @@ class SequentialLR(_Composite):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
+
 
 class ChainedScheduler(_Composite):
     """Step several schedulers of one optimizer together: ``step()`` steps each

@@ -298,8 +298,8 @@ class Optimizer(OptimizerHooks):
         ``state_dict()``. The copy binds the copied params into flat buffers of its
         own and steps on exactly as the original would."""
         groups = [dict(group) for group in self.param_groups]
-        return (_rebuild, (type(self), groups, dict(self.defaults), self.device,
-                           self.state_dict()))
+        state = type(self).state_dict.__wrapped__(self)   # without the state-dict hooks
+        return (_rebuild, (type(self), groups, dict(self.defaults), self.device, state))
 
     # -- display ------------------------------------------------------------------
     def __repr__(self) -> str:
