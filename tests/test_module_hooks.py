@@ -97,7 +97,7 @@ def test_an_in_place_write_on_a_hooked_output_is_refused_at_backward():
         out.sum().backward()
 
 
-def test_no_grad_calls_run_no_hooks():
+def test_a_no_grad_call_records_no_hook_node():
     layer = nn.Linear(2, 2)
     layer.register_full_backward_hook(lambda m, gi, go: 1 / 0)
     with minidl.no_grad():
