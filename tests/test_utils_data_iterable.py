@@ -9,7 +9,7 @@ import pytest
 import minidl
 from minidl.utils.data import (ChainDataset, ConcatDataset, DataLoader, Dataset,
                                IterableDataset, StackDataset, TensorDataset,
-                               WeightedRandomSampler)
+                               WeightedRandomSampler, get_worker_info)
 
 
 class Count(IterableDataset):
@@ -21,6 +21,21 @@ class Count(IterableDataset):
 
     def __len__(self) -> int:
         return self.n
+
+
+class Sharded(IterableDataset):
+    """PyTorch's documented pattern: each worker takes its share of range(start, end)."""
+
+    def __init__(self, start: int, end: int):
+        self.start, self.end = start, end
+
+    def __iter__(self):
+        info = get_worker_info()
+        if info is None:                    # the main process: the whole range
+            return iter(range(self.start, self.end))
+        share = -(-(self.end - self.start) // info.num_workers)
+        first = self.start + info.id * share
+        return iter(range(first, min(first + share, self.end)))
 
 
 class Stream(IterableDataset):
@@ -114,6 +129,11 @@ def test_loader_collates_a_stream_without_length():
     assert len(DataLoader(Count(3), batch_size=None)) == 3
     joined = DataLoader(Count(3), batch_size=2, collate_fn=lambda items: "+".join(map(str, items)))
     assert list(joined) == ["0+1", "2"]
+
+
+def test_a_sharded_stream_is_read_whole_with_workers_accepted():
+    loader = DataLoader(Sharded(3, 10), batch_size=4, num_workers=2)
+    assert [batch.tolist() for batch in loader] == [[3, 4, 5, 6], [7, 8, 9]]
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -43,7 +43,7 @@ from ..tensor import Tensor
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
            "DataLoader", "default_collate", "ConcatDataset", "StackDataset",
-           "IterableDataset", "ChainDataset", "WeightedRandomSampler"]
+           "IterableDataset", "ChainDataset", "WeightedRandomSampler", "get_worker_info"]
 
 
 class Dataset:
@@ -96,6 +96,13 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def get_worker_info() -> None:
+    """None: minidl's DataLoader makes every batch in the calling process, as
+    PyTorch's does with ``num_workers=0`` (an IterableDataset that shards its
+    stream per worker reads None as "the whole stream")."""
+    return None
 
 
 class ConcatDataset(Dataset):
