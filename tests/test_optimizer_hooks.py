@@ -1,6 +1,6 @@
 """Optimizer hooks (step, state_dict, load_state_dict: optim/optimizer_hooks.py), and
-minidl.compile with them and with a module's full backward hooks: a compiled step
-runs the hooks as the eager step does, never silently without them."""
+minidl.compile with them, with a module's full backward hooks and with the halves of
+clip_grad_norm_: a compiled step runs the hooks as the eager step does, or goes eager."""
 from __future__ import annotations
 
 import warnings
@@ -185,3 +185,16 @@ def test_a_backward_hook_added_after_tracing_sends_the_step_back_to_eager():
     model[0].register_full_backward_pre_hook(lambda m, go: None)
     with pytest.raises(minidl.CompileError, match="full backward hook"):
         minidl.compile(step_of(model, optimizer), fallback=False)(*next(data(1)))
+
+
+def test_the_halves_of_clip_grad_norm_send_a_compiled_step_back_to_eager():
+    model, optimizer = setup()
+
+    def step(x, y):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        nn.utils.clip_grads_with_norm_(model.parameters(), 0.1, 10.0)   # a total known
+        optimizer.step()
+    with pytest.raises(minidl.CompileError, match="nn.utils.clip_grads_with_norm_: the plan "
+                                                  "records clip_grad_norm_"):
+        minidl.compile(step, fallback=False)(*next(data(1)))
