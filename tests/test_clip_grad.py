@@ -1,5 +1,6 @@
-"""minidl.nn.utils.clip_grad_norm_ and clip_grad_value_: PyTorch's numbers, the
-one-pass path over an optimizer's flat grad buffer, and bad input."""
+"""minidl.nn.utils: clip_grad_norm_, clip_grad_value_, get_total_norm,
+clip_grads_with_norm_, clip_grad_norm, parameters_to_vector and vector_to_parameters:
+PyTorch's numbers, the one-pass path over an optimizer's flat grad buffer, and bad input."""
 from __future__ import annotations
 
 import importlib.util
@@ -230,3 +231,90 @@ def test_cli_passes_clip_grad_norm_saves_it_and_refuses_a_change_on_resume(
     for bad in ("0", "-1", "inf", "x"):
         assert cli.main([*small, "--clip-grad-norm", bad]) == 2
         assert "--clip-grad-norm: invalid" in capsys.readouterr().err
+
+
+# -- get_total_norm, clip_grads_with_norm_, clip_grad_norm, parameters <-> vector ---------
+@pytest.mark.parametrize("case", list(make_clip.CASES))
+def test_total_norm_then_clip_with_norm_is_pytorch_clip_grad_norm_(case):
+    max_norm, norm_type = make_clip.CASES[case]
+    params = optimized(VECTORS["grads"])[0]
+    total = utils.get_total_norm([p.grad for p in params], norm_type)
+    assert isinstance(total, minidl.Tensor) and total.shape == () and total.dtype == np.float32
+    np.testing.assert_allclose(total.item(), VECTORS[f"norm_{case}"], rtol=1e-6)
+    assert utils.clip_grads_with_norm_(params, max_norm, total) is None
+    np.testing.assert_allclose(concat(params), VECTORS[f"clipped_{case}"], rtol=1e-6, atol=1e-7)
+
+
+def test_total_norm_of_nothing_and_of_float64_and_its_errors():
+    assert utils.get_total_norm([]).item() == 0.0
+    norm = utils.get_total_norm(minidl.tensor([3.0, 4.0], dtype=minidl.float64))
+    assert norm.dtype == np.float64 and norm.item() == 5.0
+    with pytest.raises(RuntimeError, match="non-finite"):
+        utils.get_total_norm([minidl.tensor([np.inf])], error_if_nonfinite=True)
+    with pytest.raises(TypeError, match="got a list"):
+        utils.get_total_norm([[1.0]])
+    with pytest.raises(ValueError, match="norm_type: 0"):
+        utils.get_total_norm([minidl.ones(2)], norm_type=0)
+    params = params_with_grads(VECTORS["grads"])
+    with pytest.raises(TypeError, match="total_norm: 'big'"):
+        utils.clip_grads_with_norm_(params, 1.0, "big")
+    with pytest.raises(ValueError, match="max_norm: -1"):
+        utils.clip_grads_with_norm_(params, -1, 2.0)
+    np.testing.assert_array_equal(concat(params), VECTORS["grads"])
+
+
+def test_clip_grad_norm_is_the_deprecated_alias():
+    params = params_with_grads(VECTORS["grads"])
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated in favor of"):
+        norm = utils.clip_grad_norm(params, 0.5)
+    np.testing.assert_allclose(norm.item(), VECTORS["norm_l2_clips"], rtol=1e-6)
+    np.testing.assert_allclose(concat(params), VECTORS["clipped_l2_clips"], rtol=1e-6)
+
+
+def test_parameters_to_vector_concatenates_and_is_differentiable():
+    minidl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    vec = utils.parameters_to_vector(model.parameters())
+    expected = np.concatenate([p.numpy().reshape(-1) for p in model.parameters()])
+    np.testing.assert_array_equal(vec.numpy(), expected)
+    assert vec.shape == (11,) and vec.requires_grad
+    (vec * minidl.arange(11.0)).sum().backward()
+    np.testing.assert_array_equal(concat(model.parameters()), np.arange(11.0))
+    a = minidl.Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True,
+                      dtype=np.float64)
+    b = minidl.Tensor(np.random.default_rng(1).standard_normal(4), requires_grad=True,
+                      dtype=np.float64)
+    assert minidl.gradcheck(lambda x, y: utils.parameters_to_vector([x, y]) ** 2, a, b)
+
+
+def test_vector_to_parameters_writes_into_the_optimizers_flat_buffer():
+    minidl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    optimizer = SGD(model.parameters(), lr=0.5, device="cpu")
+    buffer = optimizer._flat[0].data
+    version = model[0].weight._version
+    vec = minidl.arange(12.0)                   # one more than the 11 parameters: ignored
+    utils.vector_to_parameters(vec, model.parameters())
+    np.testing.assert_array_equal(buffer, np.arange(11.0))
+    assert all(np.shares_memory(p.numpy(), buffer) for p in model.parameters())
+    assert model[0].weight._version > version
+    np.testing.assert_array_equal(model[0].weight.numpy(), [[0, 1, 2], [3, 4, 5]])
+    vec[0] = 100.0                              # copies, not views of vec (unlike PyTorch)
+    assert model[0].weight.numpy()[0, 0] == 0.0
+    for p in model.parameters():
+        p.grad = np.ones(p.shape, np.float32)
+    optimizer.step()                            # steps from the written values
+    np.testing.assert_allclose(buffer, np.arange(11.0) - 0.5)
+    np.testing.assert_array_equal(
+        utils.parameters_to_vector(model.parameters()).numpy(), np.arange(11.0) - 0.5)
+
+
+def test_vector_to_parameters_refuses_bad_input_and_writes_nothing():
+    params = [minidl.zeros(2, 2, requires_grad=True), minidl.zeros(3, requires_grad=True)]
+    with pytest.raises(TypeError, match="expected a Tensor, but got: numpy.ndarray"):
+        utils.vector_to_parameters(np.ones(7), params)
+    with pytest.raises(RuntimeError, match="vec holds 6 elements, the parameters 7"):
+        utils.vector_to_parameters(minidl.ones(6), params)
+    with pytest.raises(RuntimeError, match=r"must be 1-d, got shape \(7, 1\)"):
+        utils.vector_to_parameters(minidl.ones(7, 1), params)
+    assert all((p.numpy() == 0).all() for p in params)

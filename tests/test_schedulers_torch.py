@@ -1,4 +1,5 @@
-"""LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts and SequentialLR:
+"""LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts, SequentialLR, MultiStepLR,
+ConstantLR, MultiplicativeLR, PolynomialLR, CyclicLR and ChainedScheduler:
 the lr (and momentum) sequences PyTorch gives, replayed from
 tests/data/scheduler_vectors.npz (made by make_scheduler_vectors.py), plus the
 closed forms, state dicts, fit and bad input."""
@@ -236,3 +237,105 @@ def test_a_checkpoint_resumes_the_same_sequence(name, tmp_path):
         advance(optimizer, scheduler, 1)
         lrs.append([group["lr"] for group in optimizer.param_groups])
     np.testing.assert_allclose(lrs, expected[half + 1:], rtol=1e-12, atol=1e-15)
+
+
+# -- MultiStepLR, ConstantLR, MultiplicativeLR, PolynomialLR, CyclicLR, ChainedScheduler ----
+def test_polynomial_and_multistep_follow_their_closed_forms():
+    scheduler = S.PolynomialLR(sgd(), total_iters=4, power=3.0)
+    expected = [0.1 * (1 - min(t, 4) / 4) ** 3 for t in range(7)]
+    np.testing.assert_allclose(lrs_of(scheduler, 6), expected, rtol=1e-12, atol=1e-18)
+    scheduler = S.MultiStepLR(sgd(), milestones=[4, 1, 4], gamma=0.5)
+    expected = [0.1 * 0.5 ** sum(m <= t for m in (1, 4, 4)) for t in range(6)]
+    np.testing.assert_allclose(lrs_of(scheduler, 5), expected, rtol=1e-12)
+
+
+def test_constant_factor_zero_restores_lr_0_where_pytorch_divides_by_zero():
+    assert lrs_of(S.ConstantLR(sgd(), factor=0.0, total_iters=2), 3) == [0.0, 0.0, 0.1, 0.1]
+
+
+def test_cyclic_lr_cycles_rmsprop_momentum_and_leaves_scale_fn_out_of_its_state():
+    optimizer = optim.RMSprop([param(2)], lr=0.1, momentum=0.5, device="cpu")
+    scheduler = S.CyclicLR(optimizer, 0.1, 1.0, step_size_up=2, scale_fn=lambda c: 1.0)
+    group = optimizer.param_groups[0]
+    assert (group["lr"], group["momentum"]) == (0.1, 0.9)
+    assert (group["base_momentum"], group["max_momentum"]) == (0.8, 0.9)
+    lrs_of(scheduler, 2)
+    assert group["lr"] == pytest.approx(1.0) and group["momentum"] == pytest.approx(0.8)
+    state = scheduler.state_dict()
+    assert "_scale_fn_custom" not in state and state["last_epoch"] == 2
+    fresh = S.CyclicLR(optim.RMSprop([param(2)], lr=0.1, momentum=0.5, device="cpu"), 0.1,
+                       1.0, step_size_up=2, scale_fn=lambda c: 1.0)
+    fresh.load_state_dict(state)
+    fresh.step()
+    assert fresh.get_last_lr() == [pytest.approx(0.55)]
+
+
+def test_multistep_state_dict_keeps_repeated_milestones():
+    scheduler = S.MultiStepLR(sgd(), [3, 3, 5])
+    state = scheduler.state_dict()
+    assert state["milestones"] == {3: 2, 5: 1}
+    fresh = S.MultiStepLR(sgd(), [1])
+    fresh.load_state_dict({**state, "milestones": {"3": 2, "5": 1}})   # keys read back as str
+    assert fresh.milestones == {3: 2, 5: 1}
+
+
+def test_chained_scheduler_state_dict_round_trip():
+    first_optimizer = sgd()
+    first = S.ChainedScheduler([S.ConstantLR(first_optimizer, 0.5, 2),
+                                S.ExponentialLR(first_optimizer, 0.9)])
+    lrs_of(first, 3)
+    state = first.state_dict()
+    assert [entry["last_epoch"] for entry in state["_schedulers"]] == [3, 3]
+    second_optimizer = sgd()
+    second = S.ChainedScheduler([S.ConstantLR(second_optimizer, 0.5, 2),
+                                 S.ExponentialLR(second_optimizer, 0.9)])
+    second.load_state_dict(state)
+    second_optimizer.param_groups[0]["lr"] = first.get_last_lr()[0]
+    assert lrs_of(second, 2) == pytest.approx(lrs_of(first, 2))
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda o: S.MultiStepLR(o, [2, -1]), ValueError, "milestones value: -1"),
+    (lambda o: S.MultiStepLR(o, [2], gamma="x"), ValueError, "gamma value: 'x'"),
+    (lambda o: S.ConstantLR(o, factor=1.5), ValueError, "factor value: 1.5"),
+    (lambda o: S.ConstantLR(o, total_iters=-1), ValueError, "total_iters value: -1"),
+    (lambda o: S.MultiplicativeLR(o, [abs, abs]), ValueError, "expected 1 functions"),
+    (lambda o: S.MultiplicativeLR(o, 0.9), TypeError, "0.9 is not callable"),
+    (lambda o: S.PolynomialLR(o, total_iters=0), ValueError, "total_iters value: 0"),
+    (lambda o: S.PolynomialLR(o, power=-1), ValueError, "power value: -1"),
+    (lambda o: S.CyclicLR(o, 0.1, [1.0, 2.0]), ValueError, r"max_lr value: \[1.0"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, mode="sine"), ValueError, "mode value: 'sine'"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, step_size_up=0), ValueError, "step_size_up value: 0"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, step_size_down=1.5), ValueError,
+     "step_size_down value: 1.5"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, scale_fn=abs, scale_mode="epoch"), ValueError,
+     "scale_mode value: 'epoch'"),
+    (lambda o: S.ChainedScheduler([]), ValueError, "at least one scheduler"),
+    (lambda o: S.ChainedScheduler([S.StepLR(o, 2), S.StepLR(sgd(), 2)]), ValueError,
+     r"schedulers\[1\] \(StepLR\) belongs to another optimizer"),
+    (lambda o: S.ChainedScheduler([S.ReduceLROnPlateau(o)]), ValueError,
+     "ReduceLROnPlateau, whose step needs a metric"),
+    (lambda o: S.ChainedScheduler([S.StepLR(o, 2), "x"]), TypeError, "str, not a scheduler"),
+    (lambda o: S.SequentialLR(o, [S.ChainedScheduler([S.StepLR(o, 2)])], []), TypeError,
+     "ChainedScheduler"),
+])
+def test_new_schedulers_name_bad_arguments(build, error, message):
+    with pytest.raises(error, match=message):
+        build(sgd())
+
+
+def test_a_refused_cyclic_lr_leaves_the_groups_alone():
+    optimizer = sgd(momentum=0.5)
+    before = [dict(group) for group in optimizer.param_groups]
+    with pytest.raises(ValueError, match="max_momentum value: 'x'"):
+        S.CyclicLR(optimizer, 0.01, 0.1, max_momentum="x")
+    assert optimizer.param_groups == before
+
+
+def test_cyclic_momentum_needs_an_optimizer_with_one():
+    adagrad = Adagrad([param(2)], lr=0.1, device="cpu")
+    with pytest.raises(ValueError, match="Adagrad has neither"):
+        S.CyclicLR(adagrad, 0.01, 0.1)
+    assert adagrad.param_groups[0]["lr"] == 0.1
+    S.CyclicLR(adagrad, 0.01, 0.1, cycle_momentum=False)
+    assert adagrad.param_groups[0]["lr"] == 0.01

@@ -30,6 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import grad_mode
+from ..nn.module import has_call_hooks
 from ..tensor import Tensor
 from .forms import Unsupported
 from .plan import Plan, check_outputs
@@ -73,7 +74,7 @@ class CompiledStep:
         inputs = tuple((type(a), a.shape, a.dtype, a._requires_grad) if isinstance(a, Tensor)
                        else (type(a), a.shape, a.dtype) if isinstance(a, np.ndarray)
                        else (type(a), a) for a in args)
-        modules = tuple([(m.training, bool(m._forward_hooks or m._forward_pre_hooks),
+        modules = tuple([(m.training, has_call_hooks(m),
                           *map(id, m._parameters.values()), *map(id, m._modules.values()))
                          for m in self._modules])
         params = tuple([p._requires_grad for p in self._params])

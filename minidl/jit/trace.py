@@ -9,7 +9,8 @@ step again is watched:
                       flatten, dropout: every name that holds them (F.relu, minidl.relu,
                       ...); BatchNorm1d/2d's forward (it also moves the running stats)
     recorded effects  optimizer.zero_grad(), module.zero_grad(), loss.backward(),
-                      optimizer.step(), nn.utils.clip_grad_norm_ and clip_grad_value_,
+                      optimizer.step(), nn.utils.clip_grad_norm_ and clip_grad_value_
+                      (not its halves get_total_norm and clip_grads_with_norm_),
                       an LR scheduler's step()
     refused           any other op (Tensor._make), reading a value in Python
                       (.item(), float(t), bool(t), .tolist(), .numpy(), np.asarray(t)),
@@ -143,6 +144,10 @@ class Tracer:
                 self._patch(scheduler, "step", self._effect("scheduler", scheduler.step))
         for name in ("clip_grad_norm_", "clip_grad_value_"):
             self._patch(nn_utils, name, self._clip(getattr(nn_utils, name)))
+        for name in ("get_total_norm", "clip_grads_with_norm_"):
+            self._patch(nn_utils, name, self._watch(
+                getattr(nn_utils, name), lambda *a, name=name, **k: f"nn.utils.{name}: "
+                f"the plan records clip_grad_norm_, which does both halves, not the halves"))
         self._patch(nn_utils, "_grad_arrays", self._watch(
             nn_utils._grad_arrays, lambda *a: "gradients were clipped by a path the plan "
             "cannot record (clip_grad_norm_ imported by name before tracing?)"))
@@ -224,9 +229,9 @@ class Tracer:
     def _module_call(self, original: Callable) -> Callable:
         def call(module: Any, *args: Any, **kwargs: Any) -> Any:
             if threading.get_ident() == self.thread:
-                if module._forward_hooks or module._forward_pre_hooks:
-                    self.refuse(f"{type(module).__name__} has a forward hook: the plan "
-                                f"does not run Python hooks")
+                if module_mod.has_call_hooks(module):
+                    self.refuse(f"{type(module).__name__} has a forward hook or a full "
+                                f"backward hook: the plan does not run Python hooks")
                 if all(module is not m for m in self.trace.modules):
                     self.trace.modules.append(module)
             return original(module, *args, **kwargs)

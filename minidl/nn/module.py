@@ -17,6 +17,11 @@ PyTorch's RuntimeError text (a ``StateDictError``, also a ValueError).
 
 ``to(device)``, ``cpu()`` and ``cuda()`` check the device as ``Tensor.to`` does
 (minidl/devices.py): the arrays stay in host memory.
+
+A module may keep state that is neither (``get_extra_state``/``set_extra_state``,
+under ``<prefix>_extra_state``), and has PyTorch's hooks: forward (pre-)hooks,
+full backward (pre-)hooks (backward_hooks.py), and hooks around ``state_dict``
+and ``load_state_dict``.
 """
 from __future__ import annotations
 
@@ -28,6 +33,13 @@ import numpy as np
 from ..devices import check_device, to_arguments
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
+from .backward_hooks import BackwardHookCall
+
+
+_CALL_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks",
+                    "_backward_hooks")
+_HOOK_DICTS = _CALL_HOOK_DICTS + ("_state_dict_pre_hooks", "_state_dict_hooks",
+                                  "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 
 class Parameter(Tensor):
@@ -91,8 +103,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        for hooks in _HOOK_DICTS:
+            object.__setattr__(self, hooks, OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -104,12 +116,18 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        hooked = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
+        calls = BackwardHookCall(self, args) if hooked else None
+        if calls is not None:
+            args = calls.inputs()
         output = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, args, output)
                 if result is not None:
                     output = result
+        if calls is not None:
+            output = calls.output(output)
         return note_call(self, args, output)
 
     # -- hooks --------------------------------------------------------------------
@@ -122,6 +140,40 @@ class Module:
         """Call ``hook(module, args, output)`` after each ``forward``; a return value
         that is not None replaces the output."""
         return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradient w.r.t. the module's
+        output is known; a tuple returned replaces ``grad_output``. For modules
+        called with one Tensor and returning one (see backward_hooks.py)."""
+        return RemovableHandle(self._backward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradient w.r.t.
+        the module's input is known; a tuple returned replaces ``grad_input``.
+        For modules called with one Tensor and returning one (backward_hooks.py)."""
+        return RemovableHandle(self._backward_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` reads the module."""
+        return RemovableHandle(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after
+        ``state_dict`` is made; the hook may change the dict in place."""
+        return RemovableHandle(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``load_state_dict`` checks anything;
+        the hook may change the (copied) state dict in place, e.g. rename old keys,
+        and append to error_msgs to refuse it."""
+        return RemovableHandle(self._load_state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after ``load_state_dict`` copied
+        the values; clearing ``incompatible_keys.missing_keys`` (or unexpected_keys)
+        in place spares a strict load its error."""
+        return RemovableHandle(self._load_state_dict_post_hooks, hook)
 
     # -- registration by attribute assignment ---------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -182,9 +234,80 @@ class Module:
         else:
             non_persistent.add(name)
 
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` (a Parameter, or None: a placeholder) under ``name``."""
+        _check_name("parameter", name)
+        if name in self.__dict__ or name in self._buffers or name in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter "
+                            f"'{name}' (minidl.nn.Parameter or None required)")
+        self._parameters[name] = param
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add ``module`` (or None) as the child ``name``, as assigning it would."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        _check_name("module", name)
+        if (name in self.__dict__ or name in self._parameters
+                or name in self._buffers) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at the dotted path ``target`` ("" is this module)."""
+        module = self
+        for item in target.split(".") if target else []:
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target``, replacing what is there (a
+        module); with ``strict`` the path must exist."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"layers.0.weight"``)."""
+        module, name = self._owner_of(target)
+        if not isinstance(getattr(module, name), Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(module, name)
+
+    def get_buffer(self, target: str) -> Any:
+        """The buffer at the dotted path ``target`` (``"norm.running_mean"``)."""
+        module, name = self._owner_of(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
+    def _owner_of(self, target: str) -> tuple[Module, str]:
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        return module, name
+
     # -- walking the tree -------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        yield from self._modules.items()
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
 
     def children(self) -> Iterator[Module]:
         for _, module in self.named_children():
@@ -201,7 +324,7 @@ class Module:
             seen.add(id(module))
             yield name, module
             stack.extend(reversed([(_join(name, child_name), child)
-                                   for child_name, child in module._modules.items()]))
+                                   for child_name, child in module.named_children()]))
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -214,7 +337,7 @@ class Module:
         modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
         for module_name, module in modules:
             for name, parameter in module._parameters.items():
-                if id(parameter) not in seen:
+                if parameter is not None and id(parameter) not in seen:
                     seen.add(id(parameter))
                     yield _join(module_name, name), parameter
 
@@ -289,7 +412,7 @@ class Module:
     def _cast(self, dtype: Any) -> Module:
         try:
             target = np.dtype(dtype)
-        except TypeError:
+        except (TypeError, ValueError):
             target = None
         if target not in (np.float32, np.float64):
             raise ValueError(f"Invalid dtype: {dtype!r} (Module.to takes float32 or float64)")
@@ -320,6 +443,19 @@ class Module:
         """``to(float64)``."""
         return self._cast(np.float64)
 
+    def half(self) -> Module:
+        """``to(float16)``: refused, as ``to`` refuses it (minidl trains in float32
+        or float64)."""
+        return self._cast(np.float16)
+
+    def bfloat16(self) -> Module:
+        """Refused: numpy, hence minidl, has no bfloat16."""
+        return self._cast("bfloat16")
+
+    def type(self, dst_type: Any) -> Module:
+        """``to(dst_type)``: float32 or float64."""
+        return self._cast(dst_type)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient, or fill it with zeros."""
         for parameter in self.parameters():
@@ -329,23 +465,49 @@ class Module:
                 parameter._grad.fill(0)
 
     # -- saving and loading -------------------------------------------------------
-    def _state_entries(self) -> OrderedDict[str, Tensor | np.ndarray]:
-        """Dotted name -> live Parameter or persistent buffer (per module: parameters,
-        then buffers; None left out)."""
-        entries: OrderedDict[str, Tensor | np.ndarray] = OrderedDict()
+    def get_extra_state(self) -> Any:
+        """Override (with ``set_extra_state``) to keep state that is no parameter or
+        buffer: ``state_dict`` then holds it under ``<prefix>_extra_state``."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should "
+                           "never be called: override it, with set_extra_state")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Take back what ``get_extra_state`` returned (see there)."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should "
+                           "never be called: override it, with get_extra_state")
+
+    def _state_entries(self) -> OrderedDict[str, Tensor | np.ndarray | ExtraState]:
+        """Dotted name -> live Parameter, persistent buffer or ExtraState (per module:
+        parameters, then buffers, then its extra state; None left out)."""
+        entries: OrderedDict[str, Tensor | np.ndarray | ExtraState] = OrderedDict()
         for module_name, module in self.named_modules():
             for name, parameter in module._parameters.items():
-                entries[_join(module_name, name)] = parameter
+                if parameter is not None:
+                    entries[_join(module_name, name)] = parameter
             skipped = module.__dict__.get("_non_persistent_buffers_set", ())
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in skipped:
                     entries[_join(module_name, name)] = buffer
+            if type(module).get_extra_state is not Module.get_extra_state:
+                entries[_join(module_name, "_extra_state")] = ExtraState(module)
         return entries
 
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Dotted name -> a copy of every parameter's and buffer's array."""
-        return OrderedDict((name, np.array(entry._data if isinstance(entry, Tensor) else entry))
-                           for name, entry in self._state_entries().items())
+    def state_dict(self) -> OrderedDict[str, Any]:
+        """Dotted name -> a copy of every parameter's and buffer's array (and each
+        module's extra state). Every module's state-dict pre-hooks run first,
+        parents before children; its post-hooks, children first, see the whole dict."""
+        modules = list(self.named_modules())
+        for name, module in modules:
+            for hook in list(module.__dict__.get("_state_dict_pre_hooks", {}).values()):
+                hook(module, _prefix(name), False)
+        state: OrderedDict[str, Any] = OrderedDict(
+            (name, entry.module.get_extra_state() if isinstance(entry, ExtraState)
+             else np.array(entry._data if isinstance(entry, Tensor) else entry))
+            for name, entry in self._state_entries().items())
+        for name, module in reversed(modules):
+            for hook in list(module.__dict__.get("_state_dict_hooks", {}).values()):
+                hook(module, state, _prefix(name), {"version": 1})
+        return state
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
@@ -357,33 +519,47 @@ class Module:
         ValueError); with ``strict`` so do missing and unexpected keys. Returns
         ``IncompatibleKeys(missing_keys, unexpected_keys)``. ``assign=True`` is
         refused: the values are always copied into the existing arrays.
+
+        Load-state-dict pre-hooks run first, on a copy of ``state_dict``. When a
+        module has post-hooks, the values are copied and the hooks run before the
+        strict check of the keys (as in PyTorch: they may clear missing_keys), so
+        a strict load refused for its keys has then copied the entries that fit.
         """
         if assign:
             raise NotImplementedError("load_state_dict(assign=True): minidl copies into "
                                       "the module's own arrays; leave assign False")
-        state = state_dict
+        modules = list(self.named_modules())
+        state = OrderedDict(state_dict)       # the pre-hooks may change it
+        missing: list[str] = []
+        unexpected: list[str] = []
+        problems: list[str] = []
+        for name, module in modules:
+            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                hook(module, state, _prefix(name), {"version": 1}, strict, missing,
+                     unexpected, problems)
         entries = self._state_entries()
-        missing = [name for name in entries if name not in state]
-        unexpected = [name for name in state if name not in entries]
-        problems = [_mismatch(name, _array_of(state[name]), _array_of(entry))
-                    for name, entry in entries.items() if name in state]
-        problems = [problem for problem in problems if problem]
-        if strict and unexpected:
-            problems.insert(0, "Unexpected key(s) in state_dict: "
-                            + ", ".join(f'"{name}"' for name in unexpected) + ". ")
-        if strict and missing:
-            problems.insert(0, "Missing key(s) in state_dict: "
-                            + ", ".join(f'"{name}"' for name in missing) + ". ")
-        if problems:
-            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:"
-                                 f"\n\t" + "\n\t".join(problems))
+        missing += [name for name in entries if name not in state]
+        unexpected += [name for name in state if name not in entries]
+        problems += [problem for name, entry in entries.items()
+                     if name in state and not isinstance(entry, ExtraState)
+                     and (problem := _mismatch(name, _array_of(state[name]), _array_of(entry)))]
+        post_hooks = [(module, hook) for _, module in modules for hook in
+                      module.__dict__.get("_load_state_dict_post_hooks", {}).values()]
+        _raise_problems(self, problems, strict and not post_hooks, missing, unexpected)
         for name, entry in entries.items():
             if name in state:
-                if isinstance(entry, Tensor):
+                if isinstance(entry, ExtraState):
+                    entry.module.set_extra_state(state[name])
+                elif isinstance(entry, Tensor):
                     copy_into(entry, state[name])
                 else:
                     np.copyto(entry, _array_of(state[name]), casting="same_kind")
-        return IncompatibleKeys(missing, unexpected)
+        keys = IncompatibleKeys(missing, unexpected)
+        for module, hook in post_hooks:
+            hook(module, keys)
+        if post_hooks:   # as in PyTorch, the hooks may forgive keys: strict is checked after
+            _raise_problems(self, [], strict, missing, unexpected)
+        return keys
 
     # -- printing -----------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -398,6 +574,53 @@ class Module:
         if not children and len(extra) <= 1:
             return f"{type(self).__name__}({''.join(extra)})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
+
+
+class ExtraState(NamedTuple):
+    """A ``state_dict`` entry that is a module's ``get_extra_state()``."""
+    module: Module
+
+
+def _raise_problems(module: Module, problems: list[str], strict: bool, missing: list[str],
+                    unexpected: list[str]) -> None:
+    """StateDictError with PyTorch's text for ``problems`` and, when ``strict``,
+    for missing and unexpected keys; nothing when there are none."""
+    problems = list(problems)
+    if strict and unexpected:
+        problems.insert(0, "Unexpected key(s) in state_dict: "
+                        + ", ".join(f'"{name}"' for name in unexpected) + ". ")
+    if strict and missing:
+        problems.insert(0, "Missing key(s) in state_dict: "
+                        + ", ".join(f'"{name}"' for name in missing) + ". ")
+    if problems:
+        raise StateDictError(f"Error(s) in loading state_dict for {type(module).__name__}:"
+                             f"\n\t" + "\n\t".join(problems))
+
+
+def _check_name(kind: str, name: Any) -> None:
+    """KeyError (TypeError for a non-str) for a name that cannot be an attribute."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+
+
+def _typename(value: Any) -> str:
+    """``module.Class`` of a value, as PyTorch's ``torch.typename`` (``int`` for builtins)."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _prefix(module_name: str) -> str:
+    """The key prefix of a module's entries: ``"layers.0."`` ("" at the root)."""
+    return module_name + "." if module_name else ""
+
+
+def has_call_hooks(module: Module) -> bool:
+    """Whether calling ``module`` runs Python hooks (forward, or full backward)."""
+    return any(module.__dict__.get(hooks) for hooks in _CALL_HOOK_DICTS)
 
 
 def note_call(module: Module, args: tuple, output: Any) -> Any:

@@ -10,7 +10,8 @@
     AdamWScheduleFree, SGDScheduleFree        adabelief-pytorch, schedulefree)
     lr_scheduler        StepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau,
                         LambdaLR, LinearLR, OneCycleLR, CosineAnnealingWarmRestarts,
-                        SequentialLR
+                        SequentialLR, MultiStepLR, ConstantLR, MultiplicativeLR,
+                        PolynomialLR, CyclicLR, ChainedScheduler
 
 Each optimizer keeps every param group in flat buffers (``flat.py``) and runs
 its update as a ``minidl.kernels`` kernel on the backend chosen at run time

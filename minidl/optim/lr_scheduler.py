@@ -11,10 +11,11 @@ interference the results equal the closed forms given in each docstring (up to
 float rounding), where ``t`` is ``last_epoch``, the number of ``step()`` calls
 so far, and ``lr_0`` is the lr each group had when the scheduler was built.
 
-``LambdaLR``, ``OneCycleLR`` and ``CosineAnnealingWarmRestarts`` compute the
-lr from lr_0 instead (they overwrite what other schedulers did). ``OneCycleLR``
-is stepped once per *batch*. ``SequentialLR`` runs schedulers one after
-another, e.g. a ``LinearLR`` warm-up and then a cosine annealing.
+``LambdaLR``, ``OneCycleLR``, ``CyclicLR`` and ``CosineAnnealingWarmRestarts``
+compute the lr from lr_0 (or base_lr) instead (they overwrite what other
+schedulers did). ``OneCycleLR`` and ``CyclicLR`` are stepped once per *batch*.
+``SequentialLR`` runs schedulers one after another, e.g. a ``LinearLR``
+warm-up and then a cosine annealing; ``ChainedScheduler`` steps several at once.
 
 Every scheduler is also a ``fit`` callback: in ``fit(..., callbacks=[scheduler])``
 it steps once per epoch, after the epoch's validation, and
@@ -26,7 +27,8 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
-from typing import Any, Callable, Mapping, Sequence
+from collections import Counter
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_number
@@ -130,6 +132,83 @@ class ExponentialLR(LRScheduler):
         return [lr * self.gamma for lr in self._current_lrs()]
 
 
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` at each of the ``milestones`` (epochs; a
+    milestone listed n times multiplies by gamma ** n).
+
+        lr_t = lr_0 * gamma ** (number of milestones <= t)
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1):
+        milestones = list(milestones)
+        for milestone in milestones:
+            _check_count(milestone, "milestones")
+        check_number(gamma, "Invalid gamma value")
+        self.milestones, self.gamma = Counter(milestones), gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        times = self.milestones[self.last_epoch]   # gamma ** 0 = 1 leaves the lr exact
+        return [lr * self.gamma ** times for lr in self._current_lrs()]
+
+    def state_dict(self) -> dict[str, Any]:
+        """``milestones`` as a plain dict {epoch: times} (PyTorch's is a Counter)."""
+        return {**super().state_dict(), "milestones": dict(self.milestones)}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self.milestones = Counter({int(epoch): int(times)
+                                   for epoch, times in self.milestones.items()})
+
+
+class ConstantLR(LRScheduler):
+    """Scale the lr by ``factor`` for the first ``total_iters`` epochs, then restore it.
+
+        lr_t = lr_0 * (factor if t < total_iters else 1)
+
+    Chainable: building it multiplies the current lr by ``factor``, and step
+    ``total_iters`` divides by it (with factor 0 it sets lr_0 back instead).
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5):
+        check_number(factor, "Invalid factor value", high=1.0)
+        _check_count(total_iters, "total_iters")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        if self.factor == 0:  # PyTorch divides by zero here; lr_0 is what it means
+            return list(self.base_lrs)
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _start_lrs(self, restart: bool) -> list[float]:
+        return [lr * self.factor for lr in super()._start_lrs(restart)]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the lr to 0 along a polynomial of degree ``power`` over ``total_iters`` epochs.
+
+        lr_t = lr_0 * (1 - min(t, total_iters) / total_iters) ** power
+
+    Each step multiplies by the ratio of consecutive closed-form values.
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0):
+        _check_positive_int(total_iters, "total_iters")
+        check_number(power, "Invalid power value")
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        t, total = self.last_epoch, self.total_iters
+        if t > total:
+            return self._current_lrs()
+        ratio = ((1.0 - t / total) / (1.0 - (t - 1) / total)) ** self.power
+        return [lr * ratio for lr in self._current_lrs()]
+
+
 class CosineAnnealingLR(LRScheduler):
     """Anneal the lr from lr_0 to ``eta_min`` along half a cosine over ``T_max`` epochs.
 
@@ -174,16 +253,7 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]):
-        _check_optimizer(optimizer)
-        groups = len(optimizer.param_groups)
-        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
-        if len(lambdas) != groups:
-            raise ValueError(f"Invalid lr_lambda: expected {groups} functions, one per param "
-                             f"group, got {len(lambdas)}")
-        for function in lambdas:
-            if not callable(function):
-                raise TypeError(f"Invalid lr_lambda: {function!r} is not callable")
-        self.lr_lambdas = lambdas
+        self.lr_lambdas = _lambdas_per_group(optimizer, lr_lambda)
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -192,6 +262,22 @@ class LambdaLR(LRScheduler):
 
     def _start_lrs(self, restart: bool) -> list[float]:
         return self.get_lr()
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply the lr by ``lr_lambda(t)`` at every step t >= 1:
+
+        lr_t = lr_{t-1} * lr_lambda(t)
+
+    ``lr_lambda`` is one function for every group, or a list of one per group;
+    as for LambdaLR the ``state_dict`` leaves the functions out. Chainable.
+    """
+
+    _start_lrs = LRScheduler._start_lrs
+
+    def get_lr(self) -> list[float]:
+        return [lr * function(self.last_epoch)
+                for function, lr in zip(self.lr_lambdas, self._current_lrs())]
 
 
 class LinearLR(LRScheduler):
@@ -304,14 +390,8 @@ class OneCycleLR(LRScheduler):
             if self.cycle_momentum:
                 group["max_momentum"] = per_group["max_momentum"][i]
                 group["base_momentum"] = per_group["base_momentum"][i]
-                self._set_momentum(group, group["max_momentum"])
+                _set_momentum(group, group["max_momentum"], self.use_beta1)
         super().__init__(optimizer)
-
-    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def _anneal(self, start: float, end: float, fraction: float) -> float:
         if self.anneal_strategy == "cos":
@@ -331,11 +411,109 @@ class OneCycleLR(LRScheduler):
                     fraction = (t - start) / (end - start)
                     lrs.append(self._anneal(group[lr_from], group[lr_to], fraction))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(
-                            group[momentum_from], group[momentum_to], fraction))
+                        _set_momentum(group, self._anneal(
+                            group[momentum_from], group[momentum_to], fraction),
+                            self.use_beta1)
                     break
                 start = end
         return lrs
+
+    def _start_lrs(self, restart: bool) -> list[float]:
+        return self.get_lr()
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017), stepped once per *batch*: the lr
+    climbs from ``base_lr`` to ``max_lr`` over ``step_size_up`` steps and comes
+    back down over ``step_size_down`` (default: the same), again and again.
+    With c = floor(1 + t / total) the cycle and x = 1 + t / total - c in [0, 1),
+
+        h  = x / up_ratio                  while x <= up_ratio,
+             (x - 1) / (up_ratio - 1)      after
+        lr_t = base_lr + (max_lr - base_lr) * h * scale(c or t)
+
+    where ``mode`` picks the scale: "triangular" 1, "triangular2" 1 / 2 ** (c - 1)
+    (the amplitude halves every cycle), "exp_range" ``gamma`` ** t; or
+    ``scale_fn`` of the cycle (``scale_mode="cycle"``) or of t ("iterations").
+    With ``cycle_momentum`` the momentum (SGD's, RMSprop's, or Adam's beta1)
+    moves the opposite way: max_momentum - (max_momentum - base_momentum) * h * scale.
+    Building it sets each group's lr to ``base_lr`` and writes ``max_momentum``
+    and ``base_momentum`` into the groups, as PyTorch does. The state dict
+    leaves ``scale_fn`` out.
+    """
+
+    _not_saved = ("optimizer", "_scale_fn_custom")
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
+                 max_lr: float | list[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.8,
+                 max_momentum: float | list[float] = 0.9):
+        _check_optimizer(optimizer)
+        groups = optimizer.param_groups
+        base_lrs = _per_group(base_lr, "base_lr", len(groups))
+        self.max_lrs = _per_group(max_lr, "max_lr", len(groups))
+        _check_positive_int(step_size_up, "step_size_up")
+        if step_size_down is not None:
+            _check_positive_int(step_size_down, "step_size_down")
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"Invalid mode value: {mode!r} (expected 'triangular', "
+                             f"'triangular2' or 'exp_range', or give scale_fn)")
+        if scale_fn is not None and not callable(scale_fn):
+            raise TypeError(f"Invalid scale_fn: {scale_fn!r} is not callable")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"Invalid scale_mode value: {scale_mode!r} "
+                             f"(expected 'cycle' or 'iterations')")
+        check_number(gamma, "Invalid gamma value")
+        self.cycle_momentum = bool(cycle_momentum)
+        self.use_beta1 = "betas" in optimizer.defaults
+        if self.cycle_momentum:
+            if not self.use_beta1 and "momentum" not in optimizer.defaults:
+                raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or "
+                                 f"betas; {type(optimizer).__name__} has neither (pass "
+                                 f"cycle_momentum=False)")
+            self.base_momentums = _per_group(base_momentum, "base_momentum", len(groups))
+            self.max_momentums = _per_group(max_momentum, "max_momentum", len(groups))
+        up = float(step_size_up)
+        self.total_size = up + (float(step_size_down) if step_size_down is not None else up)
+        self.step_ratio = up / self.total_size
+        self.mode, self.gamma, self._scale_fn_custom = mode, gamma, scale_fn
+        self.scale_mode = (scale_mode if scale_fn is not None
+                           else "iterations" if mode == "exp_range" else "cycle")
+        for i, group in enumerate(groups):
+            group["lr"] = base_lrs[i]
+            if self.cycle_momentum:
+                group["max_momentum"] = self.max_momentums[i]
+                group["base_momentum"] = self.base_momentums[i]
+                _set_momentum(group, self.max_momentums[i], self.use_beta1)
+        super().__init__(optimizer)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude's scale at cycle (or step) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        cycle = math.floor(1 + t / self.total_size)
+        x = 1.0 + t / self.total_size - cycle
+        height = (x / self.step_ratio if x <= self.step_ratio
+                  else (x - 1) / (self.step_ratio - 1))
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else t)
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
+                                        self.max_momentums):
+                _set_momentum(group, high - (high - low) * height * scale, self.use_beta1)
+        return [low + (high - low) * height * scale
+                for low, high in zip(self.base_lrs, self.max_lrs)]
 
     def _start_lrs(self, restart: bool) -> list[float]:
         return self.get_lr()
@@ -395,7 +573,29 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_0 * self.T_mult ** n)
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """A scheduler that drives other schedulers (``_schedulers``) of its optimizer."""
+
+    _not_saved = ("optimizer", "_schedulers")
+    _schedulers: list[LRScheduler]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its own entries, and ``_schedulers``: the state dict of each scheduler."""
+        return {**super().state_dict(),
+                "_schedulers": [scheduler.state_dict() for scheduler in self._schedulers]}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        states = list(state_dict.get("_schedulers", ()))
+        if len(states) != len(self._schedulers):
+            raise ValueError(f"the state dict holds {len(states)} schedulers, this "
+                             f"{type(self).__name__} has {len(self._schedulers)}")
+        super().load_state_dict({key: value for key, value in state_dict.items()
+                                 if key != "_schedulers"})
+        for scheduler, state in zip(self._schedulers, states):
+            scheduler.load_state_dict(state)
+
+
+class SequentialLR(_Composite):
     """Run ``schedulers`` one after another: scheduler k drives the epochs from
     ``milestones[k-1]`` up to ``milestones[k]``, and starts afresh (t = 0, from
     lr_0) at its milestone. For example a 5-epoch warm-up, then cosine:
@@ -407,8 +607,6 @@ class SequentialLR(LRScheduler):
     first scheduler's t = 0, undoing what building the others did.
     """
 
-    _not_saved = ("optimizer", "_schedulers")
-
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]):
         _check_optimizer(optimizer)
@@ -416,10 +614,11 @@ class SequentialLR(LRScheduler):
         if not schedulers:
             raise ValueError("SequentialLR needs at least one scheduler")
         for i, scheduler in enumerate(schedulers):
-            if not isinstance(scheduler, LRScheduler) or isinstance(scheduler, SequentialLR):
+            if not isinstance(scheduler, LRScheduler) or isinstance(scheduler, _Composite):
                 raise TypeError(f"SequentialLR: schedulers[{i}] is a "
                                 f"{type(scheduler).__name__}; expected an epoch-based "
-                                f"scheduler (not ReduceLROnPlateau or SequentialLR)")
+                                f"scheduler (not ReduceLROnPlateau, SequentialLR or "
+                                f"ChainedScheduler)")
             if scheduler.optimizer is not optimizer:
                 raise ValueError(f"SequentialLR: schedulers[{i}] "
                                  f"({type(scheduler).__name__}) belongs to another optimizer")
@@ -449,20 +648,35 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict[str, Any]:
-        """Its own entries, and ``_schedulers``: the state dict of each scheduler."""
-        return {**super().state_dict(),
-                "_schedulers": [scheduler.state_dict() for scheduler in self._schedulers]}
 
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        states = list(state_dict.get("_schedulers", ()))
-        if len(states) != len(self._schedulers):
-            raise ValueError(f"the state dict holds {len(states)} schedulers, this "
-                             f"SequentialLR has {len(self._schedulers)}")
-        super().load_state_dict({key: value for key, value in state_dict.items()
-                                 if key != "_schedulers"})
-        for scheduler, state in zip(self._schedulers, states):
-            scheduler.load_state_dict(state)
+class ChainedScheduler(_Composite):
+    """Step several schedulers of one optimizer together: ``step()`` steps each
+    in turn, so their factors multiply (a warm-up and a decay at once)."""
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None):
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
+                             "but got no scheduler.")
+        optimizer = optimizer if optimizer is not None else getattr(
+            schedulers[0], "optimizer", None)
+        for i, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler: schedulers[{i}] is a ReduceLROnPlateau, "
+                                 f"whose step needs a metric")
+            if not isinstance(scheduler, LRScheduler):
+                raise TypeError(f"ChainedScheduler: schedulers[{i}] is a "
+                                f"{type(scheduler).__name__}, not a scheduler")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler: schedulers[{i}] "
+                                 f"({type(scheduler).__name__}) belongs to another optimizer")
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
 
 
 class ReduceLROnPlateau:
@@ -559,6 +773,30 @@ class ReduceLROnPlateau:
 def _check_optimizer(optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def _lambdas_per_group(optimizer: Optimizer,
+                       lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
+                       ) -> list[Callable[[int], float]]:
+    """One function per param group: a list of them, or one for all."""
+    _check_optimizer(optimizer)
+    groups = len(optimizer.param_groups)
+    lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+    if len(lambdas) != groups:
+        raise ValueError(f"Invalid lr_lambda: expected {groups} functions, one per param "
+                         f"group, got {len(lambdas)}")
+    for function in lambdas:
+        if not callable(function):
+            raise TypeError(f"Invalid lr_lambda: {function!r} is not callable")
+    return lambdas
+
+
+def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
+    """Write a scheduled momentum: Adam's beta1, or SGD's (RMSprop's) momentum."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
 
 
 def _per_group(value: float | Sequence[float], name: str, groups: int) -> list[float]:

@@ -43,11 +43,12 @@ import numpy as np
 from .. import kernels
 from ..tensor import Tensor
 from .flat import FlatGroup, common_dtype
+from .optimizer_hooks import OptimizerHooks
 
 Closure = Callable[[], Any]
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     """Base class: ``Optimizer(params, defaults, device="auto")``.
 
     ``params`` is an iterable of Tensors, or of dicts (param groups) holding
@@ -59,6 +60,8 @@ class Optimizer:
     of its flat buffers; assigning ``p.data = x`` or ``p.grad = g`` later copies
     into those views, and in-place ops (``p.data.zero_()``, ``p.grad.mul_(2)``)
     write into them. See ``flat.py``.
+
+    Step and state-dict hooks: ``optimizer_hooks.py``.
     """
 
     _kernel_name: str
@@ -284,8 +287,8 @@ class Optimizer:
         ``state_dict()``. The copy binds the copied params into flat buffers of its
         own and steps on exactly as the original would."""
         groups = [dict(group) for group in self.param_groups]
-        return (_rebuild, (type(self), groups, dict(self.defaults), self.device,
-                           self.state_dict()))
+        state = type(self).state_dict.__wrapped__(self)   # without the state-dict hooks
+        return (_rebuild, (type(self), groups, dict(self.defaults), self.device, state))
 
     # -- display ------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -1,5 +1,7 @@
 """``torch.utils.data`` with PyTorch's names, defaults and errors: Dataset,
-TensorDataset, Subset, random_split, the samplers and DataLoader.
+TensorDataset, Subset, ConcatDataset, StackDataset, random_split, the
+iterable-style IterableDataset and ChainDataset, the samplers (WeightedRandomSampler
+too) and DataLoader.
 
 A DataLoader turns a dataset into batches in three steps:
 
@@ -10,7 +12,9 @@ A DataLoader turns a dataset into batches in three steps:
                     Tensors, arrays and numbers are stacked along a new first axis,
                     tuples and dicts are collated field by field
 
-so an epoch yields ceil(n / batch_size) batches (floor with drop_last). Shuffling
+so an epoch yields ceil(n / batch_size) batches (floor with drop_last). An
+IterableDataset has no indices: the loader takes batch_size items at a time from
+its iterator and collates them (no sampler, batch_sampler or shuffle). Shuffling
 draws from ``generator`` (a ``minidl.Generator``), else from the global generator
 that ``minidl.manual_seed`` seeds. ``num_workers`` and the other worker and
 memory-pinning arguments are accepted and ignored: the batches are made in the
@@ -23,6 +27,8 @@ item-by-item protocol (a TensorDataset is sliced in one step too).
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -31,11 +37,13 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from ..random import Generator, default_generator, generator as numpy_generator
+from ..sampling import multinomial
 from ..tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
-           "DataLoader", "default_collate"]
+           "DataLoader", "default_collate", "ConcatDataset", "StackDataset",
+           "IterableDataset", "ChainDataset", "WeightedRandomSampler", "get_worker_info"]
 
 
 class Dataset:
@@ -43,6 +51,20 @@ class Dataset:
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define __getitem__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """An iterable-style dataset: subclasses define ``__iter__``, yielding the
+    items (a stream; ``__len__`` is optional)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not define __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -74,6 +96,83 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def get_worker_info() -> None:
+    """None: minidl's DataLoader makes every batch in the calling process, as
+    PyTorch's does with ``num_workers=0`` (an IterableDataset that shards its
+    stream per worker reads None as "the whole stream")."""
+    return None
+
+
+class ConcatDataset(Dataset):
+    """The items of ``datasets`` one dataset after another: item i is item
+    i - cumulative_sizes[k-1] of dataset k, the first k with i < cumulative_sizes[k]."""
+
+    def __init__(self, datasets: Iterable[Any]):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+class StackDataset(Dataset):
+    """Item i of several datasets of one length together: ``StackDataset(a, b)[i]``
+    is ``(a[i], b[i])``, ``StackDataset(x=a, y=b)[i]`` is ``{"x": a[i], "y": b[i]}``."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        datasets = list(args or kwargs.values())
+        self._length = len(datasets[0])
+        if any(len(dataset) != self._length for dataset in datasets):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets: tuple[Any, ...] | dict[str, Any] = args or kwargs
+
+    def __getitem__(self, index: int) -> tuple[Any, ...] | dict[str, Any]:
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+class ChainDataset(IterableDataset):
+    """The items of several IterableDatasets, one stream after another."""
+
+    def __init__(self, datasets: Iterable[Any]):
+        self.datasets = datasets
+
+    def _checked(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield dataset
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self._checked():
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(dataset) for dataset in self._checked())
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float],
@@ -127,10 +226,8 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got "
                             f"replacement={replacement}")
-        if num_samples is not None and (isinstance(num_samples, bool)
-                                        or not isinstance(num_samples, int) or num_samples <= 0):
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
+        if num_samples is not None:
+            _check_positive_int(num_samples, "num_samples")
         self.data_source, self.replacement = data_source, replacement
         self._num_samples, self.generator = num_samples, generator
 
@@ -164,14 +261,46 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
+class _InfiniteConstantSampler(Sampler):
+    """None, forever: an IterableDataset's sampler (its items carry no index)."""
+
+    def __iter__(self) -> Iterator[None]:
+        return itertools.repeat(None)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``
+    (``minidl.multinomial``), with ``replacement`` or without."""
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None):
+        _check_positive_int(num_samples, "num_samples")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        weights_array = np.asarray(weights._data if isinstance(weights, Tensor) else weights,
+                                   dtype=np.float64)
+        if weights_array.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights_array.shape)}")
+        self.weights = Tensor(weights_array, dtype=np.float64)
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        drawn = multinomial(self.weights, self.num_samples, self.replacement,
+                            generator=self.generator)
+        return iter(drawn.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 class BatchSampler(Sampler):
     """Lists of ``batch_size`` indices from ``sampler``; the last may be shorter
     unless ``drop_last``."""
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
+        _check_positive_int(batch_size, "batch_size")
         if not isinstance(drop_last, bool):
             raise ValueError(f"drop_last should be a boolean value, but got "
                              f"drop_last={drop_last}")
@@ -190,6 +319,11 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def _check_positive_int(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} should be a positive integer value, but got {name}={value}")
 
 
 # -- collation: a list of items into one batch -------------------------------------------
@@ -237,6 +371,17 @@ class DataLoader:
                  generator: Generator | None = None, *, prefetch_factor: int | None = None,
                  persistent_workers: bool = False, pin_memory_device: str = "",
                  multiprocessing_context: Any = None, in_order: bool = True):
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            if shuffle not in (False, None):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"shuffle option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"sampler option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -251,7 +396,8 @@ class DataLoader:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 "
                              "to disable multiprocessing.")
         if sampler is None:
-            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+            sampler = (_InfiniteConstantSampler() if iterable
+                       else RandomSampler(dataset, generator=generator) if shuffle
                        else SequentialSampler(dataset))
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
@@ -261,6 +407,9 @@ class DataLoader:
         self.collate_fn = default_collate if collate_fn is None else collate_fn
 
     def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iterable_batches()
+            return
         if self.batch_sampler is None:   # batch_size=None: single items, not batched
             for index in self.sampler:
                 yield self.dataset[index]
@@ -273,5 +422,24 @@ class DataLoader:
             else:
                 yield self.collate_fn([self.dataset[i] for i in indices])
 
+    def _iterable_batches(self) -> Iterator[Any]:
+        """batch_size items at a time from the dataset's iterator, collated (a
+        shorter last batch unless drop_last); with batch_size=None the items."""
+        items = iter(self.dataset)
+        if self.batch_size is None:
+            yield from items
+            return
+        while batch := list(itertools.islice(items, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield self.collate_fn(batch)
+
     def __len__(self) -> int:
+        """Batches per epoch; for an IterableDataset, from its ``len`` (TypeError
+        without one)."""
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.sampler if self.batch_sampler is None else self.batch_sampler)

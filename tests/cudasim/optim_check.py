@@ -21,6 +21,7 @@ from minidl.optim import (ASGD, SGD, AdaBelief, Adadelta, Adagrad, Adam,  # noqa
                           Adamax, AdamW, AdamWScheduleFree, Lion, NAdam, RAdam, RMSprop,
                           Rprop, SGDScheduleFree)
 from minidl.optim import Adafactor, Muon  # noqa: E402
+from minidl.nn.utils import vector_to_parameters  # noqa: E402
 
 SHAPES = [(3, 2), (4,), (2, 2)]
 CASES = [
@@ -174,6 +175,22 @@ def check_data_assigned_after_construction_is_uploaded() -> None:
     assert_close(*results, "data assigned after construction")
 
 
+def check_vector_to_parameters_is_uploaded() -> None:
+    """``nn.utils.vector_to_parameters`` writes into the params' own arrays through
+    minidl's copy_, so the device copy of the flat buffer follows it."""
+    results = []
+    for device in ("cuda", "cpu"):
+        params = make_params()
+        opt = SGD(params, lr=0.1, momentum=0.9, device=device)
+        run(opt, params, 3)
+        total = sum(p.numel() for p in params)
+        vector_to_parameters(Tensor(np.linspace(10.0, 11.0, total, dtype=np.float32)), params)
+        run(opt, params, 3, first_step=3)
+        results.append(params)
+    assert results[0][0].numpy().min() > 8.0, "the written vector was not used"
+    assert_close(*results, "vector_to_parameters after construction")
+
+
 def check_state_dict_moves_between_cuda_and_cpu() -> None:
     straight = make_params()
     run(RMSprop(groups(straight), centered=True, momentum=0.9, device="cpu"), straight, 15)
@@ -255,6 +272,7 @@ def main() -> None:
     check_adafactor_skips_params_without_grads_in_both_dtypes()
     check_muon_on_wide_tall_and_square_matrices()
     check_data_assigned_after_construction_is_uploaded()
+    check_vector_to_parameters_is_uploaded()
     check_state_dict_moves_between_cuda_and_cpu()
     check_a_failed_launch_leaves_host_params_untouched()
     assert RMSprop(make_params()).device == "cuda", "auto should pick the (simulated) GPU"

@@ -74,6 +74,34 @@ CASES: dict[str, Case] = {
         "sgd", 12, lambda S, o: S.SequentialLR(
             o, [S.LinearLR(o, start_factor=0.5, total_iters=2),
                 S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2)], milestones=[2])),
+    "multistep": Case("sgd", 8, lambda S, o: S.MultiStepLR(o, [2, 5, 5], gamma=0.5)),
+    "constant_default": Case("sgd", 8, lambda S, o: S.ConstantLR(o)),
+    "constant_half": Case("sgd", 6, lambda S, o: S.ConstantLR(o, factor=0.5, total_iters=3)),
+    "multiplicative": Case("sgd", 6, lambda S, o: S.MultiplicativeLR(o, lambda e: 0.9)),
+    "multiplicative_per_group": Case("sgd", 6, lambda S, o: S.MultiplicativeLR(
+        o, [warmup, inverse])),
+    "polynomial_default": Case("sgd", 8, lambda S, o: S.PolynomialLR(o)),
+    "polynomial_square": Case("sgd", 9, lambda S, o: S.PolynomialLR(o, total_iters=6,
+                                                                     power=2.0)),
+    "cyclic_triangular_sgd": Case("sgd", 14, lambda S, o: S.CyclicLR(
+        o, base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=3)),
+    "cyclic_triangular2_adam": Case("adam", 16, lambda S, o: S.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, step_size_down=3, mode="triangular2",
+        base_momentum=0.85, max_momentum=0.95)),
+    "cyclic_exp_range": Case("sgd", 14, lambda S, o: S.CyclicLR(
+        o, [0.01, 0.02], 0.1, step_size_up=3, mode="exp_range", gamma=0.9,
+        cycle_momentum=False)),
+    "cyclic_scale_fn_iterations": Case("sgd", 12, lambda S, o: S.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, scale_fn=inverse, scale_mode="iterations")),
+    "chain_linear_exponential": Case("sgd", 8, lambda S, o: S.ChainedScheduler(
+        [S.LinearLR(o, start_factor=0.5, total_iters=3), S.ExponentialLR(o, gamma=0.9)])),
+    "chain_constant_multistep": Case("sgd", 8, lambda S, o: S.ChainedScheduler(
+        [S.ConstantLR(o, factor=0.1, total_iters=2), S.MultiStepLR(o, [3, 6], gamma=0.5)],
+        optimizer=o)),
+    "sequential_constant_polynomial": Case(
+        "sgd", 10, lambda S, o: S.SequentialLR(
+            o, [S.ConstantLR(o, factor=0.5, total_iters=2),
+                S.PolynomialLR(o, total_iters=5, power=2.0)], milestones=[3])),
 }
 
 

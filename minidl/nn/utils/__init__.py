@@ -1,4 +1,5 @@
-"""Gradient clipping, with PyTorch's ``torch.nn.utils`` semantics.
+"""Gradient clipping, with PyTorch's ``torch.nn.utils`` semantics (and, from
+``convert_parameters``, a model's parameters as one vector and back).
 
 ``clip_grad_norm_`` rescales all gradients together so that their joint
 p-norm, the norm of the vector of every gradient element, is at most
@@ -8,6 +9,8 @@ p-norm, the norm of the vector of every gradient element, is at most
     g_i  <- g_i * min(max_norm / (total + 1e-6), 1)
 
 ``clip_grad_value_`` clamps every gradient element into [-clip_value, clip_value].
+``clip_grad_norm_`` is ``get_total_norm`` of the grads (the joint norm of any
+tensors) followed by ``clip_grads_with_norm_`` (the scaling, given the total).
 
 Both work on the grads as flat arrays. The parameters of an optimizer's param
 group live in one flat grad buffer (``minidl.optim.flat``): when the given
@@ -17,14 +20,17 @@ group's buffer is clipped as one array, in one pass, instead of tensor by tensor
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Iterable
 
 import numpy as np
 
 from ...optim.flat import FlatGroup
 from ...tensor import Tensor
+from .convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "get_total_norm",
+           "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters"]
 
 Parameters = Tensor | Iterable[Tensor]
 
@@ -90,6 +96,57 @@ def _norm(array: np.ndarray, p: float) -> float:
     return float((np.abs(flat) ** p).sum()) ** (1 / p)
 
 
+def _total_norm(arrays: list[np.ndarray], norm_type: float | str,
+                error_if_nonfinite: bool) -> float:
+    """The joint p-norm of ``arrays`` (0 for none); RuntimeError when it is
+    non-finite and ``error_if_nonfinite``."""
+    p = _check_number(math.inf if norm_type == "inf" else norm_type, "norm_type", positive=True)
+    norms = [_norm(array, p) for array in arrays]
+    total = 0.0 if not norms else norms[0] if len(norms) == 1 else _norm(np.array(norms), p)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {p} for gradients from `parameters` is non-finite, so "
+            f"it cannot be clipped. To disable this error and scale the gradients by the "
+            f"non-finite norm anyway, set `error_if_nonfinite=False`")
+    return total
+
+
+def _scale(arrays: list[np.ndarray], max_norm: float, total: float) -> None:
+    """Multiply ``arrays`` in place by min(max_norm / (total + 1e-6), 1)."""
+    coefficient = max_norm / (total + 1e-6)
+    if coefficient < 1 or math.isnan(coefficient):
+        with np.errstate(invalid="ignore"):   # inf * 0 is NaN, as in PyTorch
+            for array in arrays:
+                array *= array.dtype.type(coefficient)
+
+
+def get_total_norm(tensors: Parameters, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """The joint p-norm of ``tensors`` (say, ``[p.grad for p in params]``) as a 0-d
+    Tensor of their dtype: the p-norm of their p-norms (``tensor(0.)`` for none)."""
+    _check_foreach(foreach)
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for tensor in tensors:
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"tensors must be Tensors, got a {type(tensor).__name__}")
+    arrays = [tensor._data for tensor in tensors]
+    total = _total_norm(arrays, norm_type, error_if_nonfinite)
+    return Tensor(total, dtype=arrays[0].dtype) if arrays else Tensor(0.0)
+
+
+def clip_grads_with_norm_(parameters: Parameters, max_norm: float, total_norm: Tensor | float,
+                          foreach: bool | None = None) -> None:
+    """Scale the grads of ``parameters`` in place by min(max_norm / (total_norm + 1e-6), 1),
+    ``total_norm`` given (from ``get_total_norm``, perhaps over several models)."""
+    max_norm = _check_number(max_norm, "max_norm")
+    _check_foreach(foreach)
+    total = total_norm.item() if isinstance(total_norm, Tensor) else total_norm
+    if isinstance(total, bool) or not isinstance(total, (int, float, np.integer, np.floating)):
+        raise TypeError(f"Invalid total_norm: {total_norm!r} (expected a number or a "
+                        f"one-element Tensor)")
+    _scale(_grad_arrays(parameters), max_norm, float(total))
+
+
 def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale the grads of ``parameters`` in place so that their joint p-norm is
@@ -108,24 +165,21 @@ def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 
     always clipped as one flat array.
     """
     max_norm = _check_number(max_norm, "max_norm")
-    p = _check_number(math.inf if norm_type == "inf" else norm_type, "norm_type", positive=True)
     _check_foreach(foreach)
     arrays = _grad_arrays(parameters)
+    total = _total_norm(arrays, norm_type, error_if_nonfinite)
     if not arrays:
         return Tensor(0.0)
-    norms = [_norm(array, p) for array in arrays]
-    total = _norm(np.array(norms), p) if len(norms) > 1 else norms[0]
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(
-            f"The total norm of order {p} for gradients from `parameters` is non-finite, so "
-            f"it cannot be clipped. To disable this error and scale the gradients by the "
-            f"non-finite norm anyway, set `error_if_nonfinite=False`")
-    coefficient = max_norm / (total + 1e-6)
-    if coefficient < 1 or math.isnan(coefficient):
-        with np.errstate(invalid="ignore"):   # inf * 0 is NaN, as in PyTorch
-            for array in arrays:
-                array *= array.dtype.type(coefficient)
+    _scale(arrays, max_norm, total)
     return Tensor(total, dtype=arrays[0].dtype)
+
+
+def clip_grad_norm(parameters: Parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """``clip_grad_norm_`` under its old name, with PyTorch's FutureWarning."""
+    warnings.warn("`minidl.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`minidl.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters: Parameters, clip_value: float,
