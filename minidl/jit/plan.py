@@ -116,6 +116,8 @@ class Plan:
                        enumerate(zip(slots.values, slots.kinds)) if kind == "param"]
         self.scratch = {slot: np.empty_like(value._data) for slot, value in self.params
                         if slots.grad[slot]}
+        self.seeds = {stage[1][0]: np.ones_like(slots.values[stage[1][0]]._data)
+                      for stage in self.stages if stage[0] == "backward"}   # dloss = 1
 
     def _fuse(self, returned: set[int]) -> None:
         """A ReLU whose input is a linear's output, read by nothing else (no other
@@ -178,7 +180,7 @@ class Plan:
 
     def _run_backward(self, loss: int, path: list) -> None:
         g = self.grads
-        g[loss] = np.ones_like(self.values[loss])
+        g[loss] = self.seeds[loss]          # read by the loss's form, never written
         arrived, accumulate = [], []
         for slot, param in self.params:
             if not self.slots.grad[slot]:
