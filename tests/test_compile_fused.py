@@ -4,7 +4,8 @@
   numpy calls of the eager ops), on shapes that take every branch of numpy's
   summation order (rows of 1, below 8, up to 128 and beyond, a single column)
   and on NaN, infinities and signed zeros;
-- the forms that call them, in steps that take those branches, against eager steps;
+- the forms that call them, in steps that take those branches, against eager steps
+  (and mse_loss, whose divisor once was a float64 ElementCount);
 - an optimizer update prepared once per hyperparameters (``FlatGroup.step``)
   against the same update computed afresh, across a change of lr and a loaded state.
 """
@@ -158,6 +159,17 @@ def test_a_relu_not_after_a_linear_and_a_single_column():
                               nn.ReLU(), nn.Linear(1, 3)),
         lambda params: minidl.optim.Adam(params, lr=1e-2), classes_data(200, 8, 3))
     assert "mask = " in run.plan and "relu_bias_grad" in run.plan
+
+
+def test_mse_loss_of_a_regression_follows_eager_to_the_bit():
+    """200 values: the gradient's 1 / 200 in float32, as eager's mean computes it."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 200, 8)).astype(np.float32)
+    y = rng.standard_normal((4, 200, 1)).astype(np.float32)
+    eager_and_compiled(lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1)),
+                       lambda params: minidl.optim.SGD(params, lr=1e-2),
+                       lambda i: (minidl.tensor(x[i % 4]), minidl.tensor(y[i % 4])),
+                       loss_fn=nn.MSELoss())
 
 
 def flat_rmsprop(lr=1e-2, seed=0):

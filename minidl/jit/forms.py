@@ -390,7 +390,8 @@ class MSELoss(Form):
         if np.shape(target._data if isinstance(target, Tensor) else target) != x.shape:
             raise Unsupported("mse_loss with a target of another shape")
         self._connect([x, target], record.output, slots)
-        self.count = x.size if args["reduction"] == "mean" else 1
+        # an int (Tensor.size is an ElementCount, by which numpy divides in float64)
+        self.count = x._data.size if args["reduction"] == "mean" else 1
         self.dtype = x.dtype
         self.diff = np.empty(x.shape, x.dtype)
         self.squares = np.empty(x.shape, x.dtype)
