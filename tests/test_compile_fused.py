@@ -148,7 +148,7 @@ def test_a_frozen_bias_still_masks_the_relu_gradient():
         model[0].bias.requires_grad_(False)
         return model
     eager_and_compiled(make, lambda params: minidl.optim.RMSprop(params, lr=1e-2),
-                       classes_data(32, 8, 3))
+                       classes_data(50, 8, 3))     # a mean over 50 rows
 
 
 def test_a_relu_not_after_a_linear_and_a_single_column():
