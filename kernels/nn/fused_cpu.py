@@ -13,7 +13,7 @@ replaces, in the same order. Three facts about numpy make that possible:
   multiple of 8) summed apart (``_pairwise``);
 - ``np.sum(a, axis=0)`` of a C-contiguous (N, F) array starts from 0 and adds
   the rows one after the other, each column on its own, except for F = 1,
-  where the column is contiguous and is summed pairwise.
+  where the column is contiguous and is summed pairwise (``row_sums`` of it).
 
 numpy's float32 ``exp`` and ``log`` are SIMD implementations that differ from
 the libm functions numba calls in the last bit, so cross-entropy's exp and
@@ -32,7 +32,10 @@ The loops, for logits x (N, C), classes t (N,), a layer's output y (N, F):
 
 Compiled by ``kernels/jit.py`` (``error_model="numpy"``, no fastmath, disk cache);
 the constants are cast to the arrays' dtype. Each call costs about 0.3 us
-against 1-4 us for each numpy call it replaces.
+against 1-4 us for each numpy call it replaces. Compiling them cold takes numba
+a few seconds (each loop that inlines the pairwise sum pays for it again), so
+only ``row_sums`` calls it, and the other sums that numpy takes pairwise (a
+single column, the total of the losses) are ``row_sums`` of a one-row view.
 """
 from __future__ import annotations
 
@@ -119,10 +122,8 @@ def _bias_relu_loop(out, bias, mask):
 
 
 def _column_sums_loop(a, out):
+    """Row after row: numpy's order for two columns or more."""
     zero = a.dtype.type(0)
-    if a.shape[1] == 1:
-        out[0] = zero + _pairwise(a.reshape(-1), 0, a.shape[0])
-        return
     for j in range(a.shape[1]):
         out[j] = zero
     for i in range(a.shape[0]):
@@ -158,10 +159,9 @@ def _row_sums_loop(a, out):
         out[i] = zero + _pairwise(flat, i * a.shape[1], a.shape[1])
 
 
-def _cross_entropy_loss_loop(logs, shifted, classes, divisor, losses):
+def _picked_losses_loop(logs, shifted, classes, losses):
     for i in range(logs.shape[0]):
         losses[i] = logs[i] - shifted[i, classes[i]]
-    return (losses.dtype.type(0) + _pairwise(losses, 0, losses.shape[0])) / divisor
 
 
 def _cross_entropy_grad_loop(exps, totals, classes, scale, grad):
@@ -186,7 +186,7 @@ _column_sums = njit(_column_sums_loop)
 _relu_bias_grad = njit(_relu_bias_grad_loop)
 _shift_rows = njit(_shift_rows_loop)
 _row_sums = njit(_row_sums_loop)
-_cross_entropy_loss = njit(_cross_entropy_loss_loop)
+_picked_losses = njit(_picked_losses_loop)
 _cross_entropy_grad = njit(_cross_entropy_grad_loop)
 _classes_in_range = njit(_classes_in_range_loop)
 
@@ -200,10 +200,12 @@ def bias_relu(out: np.ndarray, bias: np.ndarray, mask: np.ndarray) -> None:
 def column_sums(a: np.ndarray, out: np.ndarray) -> None:
     """out <- np.sum(a, axis=0), for an (N, F) ``a`` (numpy itself where ``a`` is not
     C-contiguous: its order of additions then follows the strides)."""
-    if a.flags.c_contiguous:
-        _column_sums(a, out)
-    else:
+    if not a.flags.c_contiguous:
         np.sum(a, axis=0, out=out)
+    elif a.shape[1] == 1:         # one contiguous column: numpy sums it pairwise
+        _row_sums(a.reshape(1, -1), out)
+    else:
+        _column_sums(a, out)
 
 
 def relu_bias_grad(grad: np.ndarray, mask: np.ndarray, out: np.ndarray,
@@ -211,6 +213,8 @@ def relu_bias_grad(grad: np.ndarray, mask: np.ndarray, out: np.ndarray,
     """The backward of a fused linear + ReLU before its matmuls: out <- grad * mask
     (the gradient of the linear's output), bias_grad <- column_sums(out)."""
     _relu_bias_grad(grad, mask, out, bias_grad)
+    if out.shape[1] == 1:         # one contiguous column: numpy sums it pairwise
+        _row_sums(out.reshape(1, -1), bias_grad)
 
 
 def shift_rows(x: np.ndarray, shifted: np.ndarray) -> None:
@@ -226,7 +230,10 @@ def row_sums(a: np.ndarray, out: np.ndarray) -> None:
 def cross_entropy_loss(logs: np.ndarray, shifted: np.ndarray, classes: np.ndarray,
                        divisor: int, losses: np.ndarray, loss: np.ndarray) -> None:
     """losses <- logs - shifted[i, classes[i]];  loss (0-d) <- losses.sum() / divisor."""
-    loss[()] = _cross_entropy_loss(logs, shifted, classes, losses.dtype.type(divisor), losses)
+    _picked_losses(logs, shifted, classes, losses)
+    total = loss.reshape(1)
+    _row_sums(losses.reshape(1, -1), total)
+    total /= losses.dtype.type(divisor)
 
 
 def cross_entropy_grad(exps: np.ndarray, totals: np.ndarray, classes: np.ndarray,
