@@ -153,7 +153,7 @@ class FlatGroup:
         self.hyper: tuple | None = None       # the hyperparameters the cache below was built for
         self.state_args: tuple = ()
         self.scalar_args: tuple = ()
-        self.prepared: tuple | None = None    # (kernel, its call on these arguments): see step
+        self.prepared: tuple | None = None    # (kernel, scalar_args, their call): see step
         self.version = Version()              # the params' one version counter (Tensor._bind)
         for param, (lo, hi) in zip(params, self.slices()):
             if param._owner is not None:
@@ -226,11 +226,11 @@ class FlatGroup:
                     kernel(self.device_data, self.device_grad, *self.state_args,
                            *self.scalar_args, *step_arg, *self.common_scalars)
                 else:
-                    if self.prepared is None or self.prepared[0] is not kernel:
-                        self.prepared = (kernel, kernel.prepare(
+                    if self.prepared is None or self.prepared[:2] != (kernel, self.scalar_args):
+                        self.prepared = (kernel, self.scalar_args, kernel.prepare(
                             self.device_data, self.device_grad, *self.state_args,
                             *self.scalar_args))
-                    self.prepared[1]()
+                    self.prepared[2]()
                 self.uniform_step = step
             else:
                 self._step_runs(kernel)
