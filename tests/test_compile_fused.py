@@ -223,3 +223,13 @@ def test_the_prepared_update_follows_a_new_lr_and_a_loaded_state():
     for p, q, before in zip(params, other_params, expected):
         assert_bits(np.asarray(q), np.asarray(p))
         assert np.abs(np.asarray(p) - before).max() > 0.05   # steps of the new lr
+
+
+def test_the_loops_and_their_reference_share_one_api():
+    import inspect
+
+    def api(module):
+        return {name: list(inspect.signature(f).parameters) for name, f in vars(module).items()
+                if inspect.isfunction(f) and not name.startswith("_")
+                and f.__module__ == module.__name__}
+    assert api(fused_cpu) == api(fused_reference) and len(api(fused_cpu)) == 8
