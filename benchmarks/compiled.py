@@ -25,8 +25,8 @@ least, for every row alike), with the median beside it:
 
 Then the first two calls of the compiled step in a new process, with numba's
 cache empty and warm: the first traces (an eager step, which loads the kernels
-eager needs too) and builds the plan, the second replays it (and loads the
-plan's own kernel, bias_relu).
+eager needs too) and builds the plan, the second replays it (and loads, or
+compiles, the plan's own loops, kernels/nn/fused_cpu.py).
 
     python benchmarks/compiled.py [--repeats 15] [--skip-first-call]
 """

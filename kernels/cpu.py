@@ -96,19 +96,26 @@ def _switch_off(loop_args: tuple, optional: tuple[int, ...]) -> tuple:
 
 def _wrap(update: str) -> Callable[..., None]:
     """The backend function: the rule's arguments with the switched-off buffers as
-    None (``loop_arguments``), then the loop, serial or parallel by size."""
-    loops, arguments = LOOPS[update], getattr(rules, f"{update}_arguments")
-    optional = OPTIONAL_BUFFERS.get(update, ())
+    None (``loop_arguments``), then the loop, serial or parallel by size.
 
-    @functools.wraps(arguments)
+    ``run.prepare(*args)`` does the first part once and returns the second as a
+    call of no arguments: for arguments that stay, a flat group's buffers and
+    hyperparameters between two changes of them (``FlatGroup.step``), it skips
+    the checks and casts, most of a small update's time (7 of 18 us for the
+    26k parameters of the digits MLP)."""
+    loops = LOOPS[update]
+
+    def prepare(*args) -> Callable[[], None]:
+        loop_args = loop_arguments(update, *args)
+        return functools.partial(loops.run, loop_args[0].size, *loop_args)
+
+    @functools.wraps(getattr(rules, f"{update}_arguments"))
     def run(*args) -> None:
-        loop_args = arguments(*args)
-        if optional:
-            loop_args = _switch_off(loop_args, optional)
-        loops.run(loop_args[0].size, *loop_args)
+        prepare(*args)()
 
     run.__name__ = run.__qualname__ = update
     run.__doc__ = f"The update of ``reference.{update}`` (rule: ``rules.{update}``)."
+    run.prepare = prepare
     return run
 
 

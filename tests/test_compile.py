@@ -4,8 +4,9 @@ Each test builds the same network twice from one seed, runs the same step
 function eagerly on one and compiled on the other, and compares the loss at
 every step (1e-5 relative) and the parameters, grads and optimizer state at
 the end (rtol 1e-4; the plan repeats eager's numpy calls and kernels, and its
-one fused loop does eager's float operations, so they agree to the bit). What a plan cannot hold runs eagerly with a warning, or
-raises CompileError with ``fallback=False``.
+fused loops do eager's float operations, so they agree to the bit). What a
+plan cannot hold runs eagerly with a warning, or raises CompileError with
+``fallback=False``. The fused loops themselves: test_compile_fused.py.
 """
 import warnings
 
@@ -100,24 +101,6 @@ def test_every_optimizer_follows_the_eager_trajectory_to_the_bit(optimizer):
         assert np.array_equal(np.asarray(p), np.asarray(q))
         assert np.array_equal(np.asarray(p.grad), np.asarray(q.grad))
     assert "linear" in step.plan
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_fused_bias_relu_kernel_matches_its_numpy_reference_to_the_bit(dtype):
-    from minidl.kernels.nn import cpu, reference
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((33, 7)).astype(dtype)
-    x[0, 0] = np.nan
-    bias = rng.standard_normal(7).astype(dtype)
-    results = []
-    for kernels in (cpu, reference):
-        out, mask = x.copy(), np.empty(x.shape, bool)
-        kernels.bias_relu(out, bias, mask)
-        results.append((out, mask))
-    (out, mask), (expected_out, expected_mask) = results
-    np.testing.assert_array_equal(out, expected_out)
-    np.testing.assert_array_equal(mask, expected_mask)
-    assert mask.any() and not mask.all() and out.dtype == dtype and np.isnan(out[0, 0])
 
 
 def test_a_changing_batch_size_gets_a_plan_per_shape():
@@ -233,7 +216,7 @@ def test_the_plan_names_buffers_kernels_and_stages():
     _, _, step = run_both(2)
     text = step.plan
     for part in ("buffers:", "0.weight", "(64, 128)", "forward:", "relu", "cross_entropy",
-                 "bias, ReLU and its mask fused", "b5 is b4 (fused into the linear)",
+                 "bias, ReLU and its mask in one loop", "b5 is b4 (fused into the linear)",
                  "backward of", "zero_grad: RMSprop(set_to_none=True)",
                  "step: RMSprop.step(): one rmsprop kernel call"):
         assert part in text, part

@@ -44,5 +44,11 @@ The recurrent layers' kernels are a pair of their own, with one API:
 
 for one layer and direction over time-major x (T, B, I) (see ``rnn_reference``);
 ``vexp`` holds the exp, sigmoid and tanh that ``rnn_cpu``'s loops vectorise.
+
+A compiled step's fused loops (``minidl.compile``) are a pair too:
+``fused_reference`` (the eager ops' numpy calls) and ``fused_cpu`` (njit loops
+that do those float operations in numpy's order): bias_relu, relu_bias_grad,
+column_sums, shift_rows, row_sums, cross_entropy_loss, cross_entropy_grad,
+classes_in_range (see ``fused_cpu``).
 This package imports nothing from minidl.
 """

@@ -605,25 +605,3 @@ def embedding_grad(index: np.ndarray, g: np.ndarray, num_embeddings: int) -> np.
     grad = np.zeros((num_embeddings, g.shape[1]), dtype=g.dtype)
     _embedding_grad(index, np.ascontiguousarray(g), grad)
     return grad
-
-
-# -- a fused loop of a compiled step (minidl.compile) -----------------------------------------
-def _bias_relu_loop(out, bias, mask):
-    """out = max(out + bias, 0) in place, mask = out + bias > 0 (NaN stays NaN): the
-    float32 (or float64) operations of numpy's ``out += bias; maximum(out, 0)``, so
-    the result is bit for bit the eager linear and ReLU's."""
-    zero = out.dtype.type(0)
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            value = out[i, j] + bias[j]
-            mask[i, j] = value > zero
-            out[i, j] = zero if value <= zero else value
-
-
-_bias_relu = njit(_bias_relu_loop)
-
-
-def bias_relu(out: np.ndarray, bias: np.ndarray, mask: np.ndarray) -> None:
-    """A linear layer's bias and the ReLU after it, in one pass over ``out`` (N, F):
-    out <- max(out + bias, 0), mask <- out + bias > 0."""
-    _bias_relu(out, bias, mask)

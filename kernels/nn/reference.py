@@ -168,11 +168,3 @@ def embedding_grad(index: np.ndarray, g: np.ndarray, num_embeddings: int) -> np.
     grad = np.zeros((num_embeddings, g.shape[1]), dtype=g.dtype)
     np.add.at(grad, index, g)
     return grad
-
-
-# -- a fused step of a compiled plan: what cpu.py's loop computes, in numpy --------------
-def bias_relu(out: np.ndarray, bias: np.ndarray, mask: np.ndarray) -> None:
-    """out <- max(out + bias, 0), mask <- out + bias > 0, in place."""
-    out += bias
-    np.greater(out, 0, out=mask)
-    np.maximum(out, 0, out=out)

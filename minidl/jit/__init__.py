@@ -83,11 +83,10 @@ class CompiledStep:
     def __call__(self, *args: Any) -> Any:
         try:
             key = self._key(args)
-            hash(key)
+            entry = self._entries.get(key)     # hashes the key once: no separate hash()
         except TypeError:
             return self._eager(args, "an input is neither an array, a tensor nor a hashable "
                                      "constant")
-        entry = self._entries.get(key)
         if entry is None:
             return self._trace(key, args)
         self._last = entry

@@ -3,16 +3,20 @@
 A form reads and writes the plan's buffer table by slot number: ``v[slot]`` is
 a value (an input, a parameter's array, an op's output buffer) and ``g[slot]``
 the gradient buffer of that value. Each form repeats the numpy calls of the
-eager op (``nn/functional.py``, ``nn/losses.py``) with ``out=`` arguments, or
-calls the kernel of ``kernels/nn/cpu.py`` the eager op calls, so a replayed
-step computes what the eager step computes, bit for bit, without allocating,
-dispatching or walking a graph:
+eager op (``nn/functional.py``, ``nn/losses.py``) with ``out=`` arguments,
+calls the kernel of ``kernels/nn/cpu.py`` the eager op calls, or calls a loop
+of ``kernels/nn/fused_cpu.py`` that does the float operations of several of
+those numpy calls in their order, so a replayed step computes what the eager
+step computes, bit for bit, without allocating, dispatching or walking a graph:
 
     linear          y = x W^T + b            gx = g W,  gW = g^T x,  gb = sum_rows g
     relu            y = max(x, 0), m = x > 0 gx = g m
-                    (after a linear: fused into its bias add, kernels.nn.cpu.bias_relu)
+                    (after a linear: run inside it, the bias, the ReLU and its mask in
+                    one loop forward, the mask and the bias grad in one loop backward)
     cross_entropy   l = mean_i(log sum_k e^(s_ik) - s_i,t_i),  s = x - max_k x
                     gx = (softmax(x) - onehot(t)) / N
+                    (loops for the max, the sums and the gradient around numpy's exp
+                    and log)
     conv2d, max_pool2d, avg_pool2d   the njit kernels of kernels/nn/cpu.py, called
                     as the eager op calls them (their own outputs and contexts)
     flatten         a reshaped view, forward and backward
@@ -42,6 +46,12 @@ from .trace import OpRecord
 
 class Unsupported(Exception):
     """The traced call has no compiled form; the message says why."""
+
+
+def _fused() -> Any:
+    """``minidl.kernels.nn.fused_cpu``, imported when a plan is built (it loads numba)."""
+    from ..kernels.nn import fused_cpu
+    return fused_cpu
 
 
 class Form:
@@ -111,48 +121,57 @@ class Linear(Form):
         self.has_bias = args["bias"] is not None
         self._connect([x, weight] + ([args["bias"]] if self.has_bias else []), record.output,
                       slots)
-        self.relu_mask: np.ndarray | None = None
+        self.relu: ReLU | None = None
+        self.fused = _fused()
 
     def _rows(self, v: list) -> np.ndarray:
         x = v[self.inputs[0]]
         return x if self.cast is None else np.asarray(x, dtype=self.cast)
 
     def fuse_relu(self, relu: ReLU) -> None:
-        """Apply the bias and the ReLU that reads this output in one pass."""
-        self.relu_mask, relu.fused = relu.mask, True
+        """Run the ReLU that reads this output inside this form: forward, the bias,
+        the ReLU and its mask in one loop; backward, the mask and the bias grad."""
+        self.relu, relu.fused = relu, True
         relu.made_by = "the linear's buffer (the ReLU runs inside it)"
+        self.bias_grad = np.empty_like(relu.zeros[0])   # the sums of a frozen bias
 
     def forward(self, v: list) -> None:
         out = v[self.output]
         np.matmul(self._rows(v), v[self.inputs[1]].T, out=out)
-        if self.relu_mask is not None:
-            conv._kernels().bias_relu(out, v[self.inputs[2]], self.relu_mask)
+        if self.relu is not None:
+            self.fused.bias_relu(out, v[self.inputs[2]], self.relu.mask)
         elif self.has_bias:
             out += v[self.inputs[2]]
 
     def backward(self, v: list, g: list) -> None:
         grad = g[self.output]
+        if self.relu is not None:
+            self.fused.relu_bias_grad(g[self.relu.output], self.relu.mask, grad,
+                                      g[self.inputs[2]] if self.needs[2] else self.bias_grad)
+        elif self.has_bias and self.needs[2]:
+            self.fused.column_sums(grad, g[self.inputs[2]])
         if self.needs[0]:
             np.matmul(grad, v[self.inputs[1]], out=g[self.inputs[0]])
         if self.needs[1]:
             np.matmul(grad.T, self._rows(v), out=g[self.inputs[1]])
-        if self.has_bias and self.needs[2]:
-            np.sum(grad, axis=0, out=g[self.inputs[2]])
 
     def describe(self, name: Any) -> tuple[str, str]:
         x, w = name(self.inputs[0]), name(self.inputs[1])
         bias = f" + {name(self.inputs[2])}" if self.has_bias else ""
         out = name(self.output)
         forward = f"{out} = {x} @ {w}.T{bias}   (one BLAS gemm into {out}, bias added in place)"
-        if self.relu_mask is not None:
-            forward = (f"{out} = max({x} @ {w}.T{bias}, 0)   (one BLAS gemm into {out}; "
-                       f"bias, ReLU and its mask fused: kernels.nn.cpu.bias_relu)")
         parts = []
+        if self.relu is not None:
+            forward = (f"{out} = max({x} @ {w}.T{bias}, 0)   (one BLAS gemm into {out}; "
+                       f"bias, ReLU and its mask in one loop: fused_cpu.bias_relu)")
+            relu = name(self.relu.output)
+            parts.append(f"d{out} = d{relu} * mask and d{name(self.inputs[2])} = its rows' "
+                         f"sums in one loop (fused_cpu.relu_bias_grad)")
         if self.needs[0]:
             parts.append(f"d{x} = d{out} @ {w}")
         if self.needs[1]:
             parts.append(f"d{w} = d{out}.T @ {x}")
-        if self.has_bias and self.needs[2]:
+        if self.has_bias and self.needs[2] and self.relu is None:
             parts.append(f"d{name(self.inputs[2])} = sum of d{out}'s rows")
         return forward, ";  ".join(parts)
 
@@ -176,14 +195,14 @@ class ReLU(Form):
         np.maximum(x, self.zeros, out=v[self.output])
 
     def backward(self, v: list, g: list) -> None:
-        if self.needs[0]:
+        if self.needs[0] and not self.fused:
             np.multiply(g[self.output], self.mask, out=g[self.inputs[0]])
 
     def describe(self, name: Any) -> tuple[str, str]:
         x, out = name(self.inputs[0]), name(self.output)
-        forward = f"{out} is {x} (fused into the linear)" if self.fused else \
-            f"{out} = max({x}, 0); mask = {x} > 0"
-        return (forward,
+        if self.fused:
+            return f"{out} is {x} (fused into the linear)", ""
+        return (f"{out} = max({x}, 0); mask = {x} > 0",
                 f"d{x} = d{out} * mask" if self.needs[0] else "")
 
 
@@ -208,38 +227,32 @@ class CrossEntropy(Form):
         self._connect([x, target], record.output, slots)
         n, self.n_classes = x.shape
         self.divisor = n if args["reduction"] == "mean" else 1
-        self.rows = np.arange(n)
-        self.top = np.empty((n, 1), x.dtype)
-        self.shifted = np.empty(x.shape, x.dtype)
-        self.exps = np.empty(x.shape, x.dtype)
-        self.totals = np.empty((n, 1), x.dtype)
+        self.shifted, self.exps = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
+        self.totals, self.logs, self.losses = (np.empty(n, x.dtype) for _ in range(3))
+        self.fused = _fused()
 
     def holds(self, v: list) -> bool:
-        classes = v[self.inputs[1]]
-        return len(classes) == 0 or (classes.min() >= 0 and classes.max() < self.n_classes)
+        return self.fused.classes_in_range(v[self.inputs[1]], self.n_classes)
 
     def forward(self, v: list) -> None:
-        x, classes = v[self.inputs[0]], v[self.inputs[1]]
-        np.max(x, axis=1, keepdims=True, out=self.top)
-        np.subtract(x, self.top, out=self.shifted)
+        x, classes, fused = v[self.inputs[0]], v[self.inputs[1]], self.fused
+        fused.shift_rows(x, self.shifted)
         np.exp(self.shifted, out=self.exps)
-        np.sum(self.exps, axis=1, keepdims=True, out=self.totals)
-        losses = np.log(self.totals[:, 0]) - self.shifted[self.rows, classes]
-        v[self.output][()] = losses.sum() / self.divisor
+        fused.row_sums(self.exps, self.totals)
+        np.log(self.totals, out=self.logs)
+        fused.cross_entropy_loss(self.logs, self.shifted, classes, self.divisor, self.losses,
+                                 v[self.output])
 
     def backward(self, v: list, g: list) -> None:
-        if not self.needs[0]:
-            return
-        grad = g[self.inputs[0]]
-        np.divide(self.exps, self.totals, out=grad)
-        grad[self.rows, v[self.inputs[1]]] -= 1.0
-        grad *= g[self.output] / self.divisor
+        if self.needs[0]:
+            self.fused.cross_entropy_grad(self.exps, self.totals, v[self.inputs[1]],
+                                          g[self.output] / self.divisor, g[self.inputs[0]])
 
     def describe(self, name: Any) -> tuple[str, str]:
         x, t, out = name(self.inputs[0]), name(self.inputs[1]), name(self.output)
         mean = "mean" if self.divisor != 1 else "sum"
         return (f"{out} = {mean} of logsumexp({x}) - {x}[row, {t}]   (shifted by the row max; "
-                f"exps kept)",
+                f"exps kept; fused_cpu loops around numpy's exp and log)",
                 f"d{x} = (exps / row sums - onehot({t})) * d{out}" + (
                     f" / {self.divisor}" if self.divisor != 1 else "") if self.needs[0] else "")
 
@@ -377,7 +390,8 @@ class MSELoss(Form):
         if np.shape(target._data if isinstance(target, Tensor) else target) != x.shape:
             raise Unsupported("mse_loss with a target of another shape")
         self._connect([x, target], record.output, slots)
-        self.count = x.size if args["reduction"] == "mean" else 1
+        # an int (Tensor.size is an ElementCount, by which numpy divides in float64)
+        self.count = x._data.size if args["reduction"] == "mean" else 1
         self.dtype = x.dtype
         self.diff = np.empty(x.shape, x.dtype)
         self.squares = np.empty(x.shape, x.dtype)

@@ -20,6 +20,7 @@ values, which are copies (the buffers are reused by the next call).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import numpy as np
@@ -116,6 +117,10 @@ class Plan:
                        enumerate(zip(slots.values, slots.kinds)) if kind == "param"]
         self.scratch = {slot: np.empty_like(value._data) for slot, value in self.params
                         if slots.grad[slot]}
+        self.seeds = {stage[1][0]: np.ones_like(slots.values[stage[1][0]]._data)
+                      for stage in self.stages if stage[0] == "backward"}   # dloss = 1
+        self.checks = [form for form in self.forms if type(form).holds is not forms.Form.holds]
+        self.calls = [call for stage in self.stages for call in self._calls(stage)]
 
     def _fuse(self, returned: set[int]) -> None:
         """A ReLU whose input is a linear's output, read by nothing else (no other
@@ -161,24 +166,25 @@ class Plan:
         v[:len(arrays)] = arrays
         for slot, param in self.params:
             v[slot] = param._data
-        return all(form.holds(v) for form in self.forms)
+        return all([form.holds(v) for form in self.checks])
+
+    def _calls(self, stage: tuple) -> list[Callable[[], None]]:
+        """The calls of no arguments that replay one stage."""
+        kind = stage[0]
+        if kind == "forward":
+            return [functools.partial(form.forward, self.values) for form in stage[1]]
+        if kind == "backward":
+            return [functools.partial(self._run_backward, *stage[1])]
+        return [functools.partial(stage[1], **stage[2])]
 
     def run(self) -> None:
         """Replay the stages on the inputs ``holds`` loaded."""
-        v = self.values
-        for stage in self.stages:
-            kind = stage[0]
-            if kind == "forward":
-                for form in stage[1]:
-                    form.forward(v)
-            elif kind == "backward":
-                self._run_backward(*stage[1])
-            else:
-                stage[1](**stage[2])
+        for call in self.calls:
+            call()
 
     def _run_backward(self, loss: int, path: list) -> None:
         g = self.grads
-        g[loss] = np.ones_like(self.values[loss])
+        g[loss] = self.seeds[loss]          # read by the loss's form, never written
         arrived, accumulate = [], []
         for slot, param in self.params:
             if not self.slots.grad[slot]:

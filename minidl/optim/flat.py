@@ -153,6 +153,7 @@ class FlatGroup:
         self.hyper: tuple | None = None       # the hyperparameters the cache below was built for
         self.state_args: tuple = ()
         self.scalar_args: tuple = ()
+        self.prepared: tuple | None = None    # (kernel, scalar_args, their call): see step
         self.version = Version()              # the params' one version counter (Tensor._bind)
         for param, (lo, hi) in zip(params, self.slices()):
             if param._owner is not None:
@@ -202,10 +203,15 @@ class FlatGroup:
                                 for name in self.state_names)
         self.scalar_args = scalar_args
         self.hyper = hyper
+        self.prepared = None
 
     # -- the update ------------------------------------------------------------
     def step(self, kernel: Callable[..., None]) -> None:
-        """Update every parameter that has a grad: one kernel call when all do."""
+        """Update every parameter that has a grad: one kernel call when all do.
+
+        An update whose arguments stay from call to call (no step count, no
+        per-parameter scalars) on a backend that can ``prepare`` it is checked
+        and cast once per ``configure``, and then only called."""
         if self.taken_over is not None:
             raise RuntimeError(self.taken_over)
         if self.grads_present == 0:
@@ -215,9 +221,16 @@ class FlatGroup:
             if (self.grads_present == len(self.params) and self.uniform_step is not None
                     and self.common_scalars is not None):
                 step = self.uniform_step + 1
-                step_arg = (step,) if self.takes_step else ()
-                kernel(self.device_data, self.device_grad, *self.state_args,
-                       *self.scalar_args, *step_arg, *self.common_scalars)
+                if self.takes_step or self.scalar_names or not hasattr(kernel, "prepare"):
+                    step_arg = (step,) if self.takes_step else ()
+                    kernel(self.device_data, self.device_grad, *self.state_args,
+                           *self.scalar_args, *step_arg, *self.common_scalars)
+                else:
+                    if self.prepared is None or self.prepared[:2] != (kernel, self.scalar_args):
+                        self.prepared = (kernel, self.scalar_args, kernel.prepare(
+                            self.device_data, self.device_grad, *self.state_args,
+                            *self.scalar_args))
+                    self.prepared[2]()
                 self.uniform_step = step
             else:
                 self._step_runs(kernel)
