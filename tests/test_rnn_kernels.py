@@ -80,6 +80,21 @@ def test_cpu_matches_reference(drawn):
 
 @settings(max_examples=15, deadline=None)
 @given(rnn_cases())
+@pytest.mark.parametrize("backend", [cpu, reference])
+def test_backward_without_input_grad_skips_only_dx(backend, case):
+    mode, arrays, (gy, gh, gc), reverse = case
+    *_, context = backend.forward(mode, *arrays, reverse)
+    full = backend.backward(gy, gh, gc, context)
+    without = backend.backward(gy, gh, gc, context, input_grad=False)
+    assert without[0] is None and full[0] is not None
+    for mine, theirs in zip(without[1:], full[1:]):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            np.testing.assert_array_equal(mine, theirs)
+
+
+@settings(max_examples=15, deadline=None)
+@given(rnn_cases())
 def test_reference_gradients_match_finite_differences(case):
     mode, arrays, (gy, gh, gc), reverse = case
     batch_sizes = arrays[-1]
