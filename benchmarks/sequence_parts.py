@@ -2,8 +2,8 @@
 
 The sizes of ``sequence.py`` (batch 32, sequence 50, input 32, float32, one
 thread), hidden 64 and 128. Each part is timed on its own, the parts
-alternating call by call; a cell is the least of ``--repeats`` calls (the
-quietest moment of a loaded machine):
+alternating call by call; a cell is the least of its ``--repeats`` times
+``--rounds`` calls (the quietest moment of a loaded machine):
 
     input projection    x W_ih^T for all the steps (numpy's BLAS)
     forward loop        the input projection and the njit loop over the steps
@@ -18,11 +18,10 @@ quietest moment of a loaded machine):
 A loop minus its products (and the projection) is its gate math and copies; the module minus the
 kernels is the Python and autograd around them.
 
-    python benchmarks/sequence_parts.py [--repeats 40]
+    python benchmarks/sequence_parts.py [--repeats 40] [--rounds 1]
 """
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Callable
 
@@ -35,6 +34,7 @@ from minidl.kernels.jit import njit
 from minidl.kernels.nn import rnn_cpu
 from minidl.kernels.nn.gemm import small_gemm
 from sequence import BATCH, FEATURES, STEPS, matmul_flops
+from conv import timing_arguments  # benchmarks/conv.py: the same --repeats and --rounds
 from training import table
 
 
@@ -103,13 +103,7 @@ def parts(hidden: int, torch) -> dict[str, Callable]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=40, help="timed calls per part "
-                        "(default 40)")
-    args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error(f"--repeats needs an int >= 1, got {args.repeats}")
+    parser, args = timing_arguments(__doc__, 40, "calls")
     try:
         import torch
     except ImportError:
@@ -125,7 +119,7 @@ def main() -> None:
                 action()
                 action()
             least[hidden] = dict.fromkeys(actions, float("inf"))
-            for _ in range(args.repeats):
+            for _ in range(args.repeats * args.rounds):
                 for name, action in actions.items():
                     start = time.perf_counter()
                     action()
@@ -144,7 +138,7 @@ def main() -> None:
             timed("module"), timed("PyTorch")]
     print(f"LSTM, batch {BATCH}, sequence {STEPS}, input {FEATURES}, float32, one thread "
           f"(numba {minidl.get_num_threads()}, torch {torch.get_num_threads()}, BLAS 1); "
-          f"least of {args.repeats} calls, us")
+          f"least of {args.repeats * args.rounds} calls, us")
     print(table(["part", *(f"hidden {h}" for h in hiddens)],
                 [[name, *(f"{value(least[h]) * 1e6:.0f}" for h in hiddens)]
                  for name, value in rows]
