@@ -7,7 +7,9 @@ a (m, k), b (k, n) and out (m, n) are 2-D float32 or float64 views whose rows
 are contiguous, at any row stride (column slices of a bigger array), so a
 product writes, or adds, straight into a slice of a kept buffer: no temporary,
 no copy. Both call the BLAS that numba's own ``np.dot`` calls (scipy's, through
-numba's ``numba_xxgemm``), with beta, which ``np.dot`` does not expose.
+``numba_xxgemm``, the C helper that numba's linear algebra is built on, reached
+as numba's ``np.linalg`` code reaches it: ``numba.np.linalg._BLAS``, an internal
+name that a numba release may move), with beta, which ``np.dot`` does not expose.
 
 Why cut: OpenBLAS (0.3.17 and later, on its SkylakeX kernels) computes a product
 of m n k <= 10**6 multiply-adds, neither operand transposed, directly from the
