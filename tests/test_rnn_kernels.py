@@ -78,6 +78,51 @@ def test_cpu_matches_reference(drawn):
             np.testing.assert_allclose(mine, theirs, **tolerance, err_msg=name)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cpu_matches_reference_where_the_step_products_are_cut(mode, dtype):
+    """Batch 32, hidden 200: each step's products exceed gemm.SMALL and go as blocks
+    (the hypothesis sizes above stay far below it); a packed batch, both directions."""
+    steps, batch, features, hidden = 3, 32, 7, 200
+    width = reference.GATES[mode] * hidden
+    assert batch * hidden * width > 10**6
+    rng = np.random.default_rng(5)
+
+    def draw(*shape, scale=1.0):
+        return (rng.standard_normal(shape) * scale).astype(dtype)
+    batch_sizes = np.array([batch, batch, batch - 5])
+    arrays = (draw(steps, batch, features), draw(batch, hidden),
+              draw(batch, hidden) if mode == "LSTM" else None, draw(width, features, scale=0.2),
+              draw(width, hidden, scale=0.1), draw(width), draw(width), batch_sizes)
+    cotangents = (draw(steps, batch, hidden), draw(batch, hidden),
+                  draw(batch, hidden) if mode == "LSTM" else None)
+    tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10,
+                                                                         "atol": 1e-11}
+    for reverse in (False, True):
+        *expected, ref_context = reference.forward(mode, *arrays, reverse)
+        *got, context = cpu.forward(mode, *arrays, reverse)
+        pairs = list(zip(got, expected)) + list(zip(
+            cpu.backward(*cotangents, context), reference.backward(*cotangents, ref_context)))
+        for mine, theirs in pairs:
+            if theirs is not None:
+                np.testing.assert_allclose(mine, theirs, **tolerance)
+
+
+@settings(max_examples=15, deadline=None)
+@given(rnn_cases())
+@pytest.mark.parametrize("backend", [cpu, reference])
+def test_backward_without_input_grad_skips_only_dx(backend, case):
+    mode, arrays, (gy, gh, gc), reverse = case
+    *_, context = backend.forward(mode, *arrays, reverse)
+    full = backend.backward(gy, gh, gc, context)
+    without = backend.backward(gy, gh, gc, context, input_grad=False)
+    assert without[0] is None and full[0] is not None
+    for mine, theirs in zip(without[1:], full[1:]):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            np.testing.assert_array_equal(mine, theirs)
+
+
 @settings(max_examples=15, deadline=None)
 @given(rnn_cases())
 def test_reference_gradients_match_finite_differences(case):

@@ -4,19 +4,21 @@ One call runs a whole layer and direction. The data path of a forward:
 
     proj = x W_ih^T                      (T B, G H): one BLAS matmul for all the steps
     for each step t (one njit loop):
-        hh = h W_hh^T                    (B, G H): BLAS (np.dot inside the loop)
+        proj[t] += h W_hh^T              (B, G H): BLAS, in place (``gemm.small_gemm``;
+                                         the GRU keeps h W_hh^T apart, in hh)
         per row, a few passes over its G H values, each storing one array: the
-        gates from proj[t] + hh + the biases, the new state, the output; the
-        activated gates are kept
+        gates from proj[t] + the biases (the LSTM's activated in place, in proj),
+        the new state, the output; the activated gates are kept
 
 and of the backward (backpropagation through time), from the end:
 
     for each step t (one njit loop):
-        one fused pass: dL/d(the gates' input sums) at step t from dL/dh, dL/dc
-        and the kept gates, into dG (T, B, G H)
-        dL/dh_{t-1} = dG[t] W_hh         BLAS, plus the GRU's z dL/dh
+        per row, a few passes, each storing one array: dL/d(the gates' input
+        sums) at step t from dL/dh, dL/dc and the kept gates, into dG (T, B, G H)
+        dL/dh_{t-1} = dG[t] W_hh         BLAS (``gemm.small_gemm``), plus the GRU's z dL/dh
     dL/dx = dG W_ih,  dL/dW_ih = dG^T x,  dL/dW_hh = dG^T h_prev,  dL/db = sums of dG
-                                         three BLAS matmuls over all the steps
+                                         three BLAS matmuls over all the steps (dL/dx
+                                         only where the input needs a gradient)
 
 The GRU's n gate multiplies its hidden-side sum by r, so its dG has an
 input side and a hidden side (``dG_ih``, ``dG_hh``) that differ in the n block;
@@ -27,7 +29,10 @@ dL/dh through unchanged.
 Compiled by ``kernels/jit.py`` (``error_model="numpy"``, no fastmath,
 ``cache=True`` with its fallback); the constants are in the arrays' dtype, so
 float32 stays float32. The loops run serially: each step waits for the one
-before, and the per-step matmuls are small.
+before, and the per-step matmuls are small. Those go to BLAS through
+``gemm.small_gemm``, which writes into a slice of the kept buffers and cuts a
+product into OpenBLAS's small-matrix sizes: at hidden 128 a step's h W_hh^T
+took 65 us as one ``np.dot`` and 39 us as four products of 128 columns.
 
 sigmoid and tanh come from ``vexp``: an exp of arithmetic and a bit cast, which
 LLVM vectorises, where numba calls libm's exp and tanh one element at a time.
@@ -44,9 +49,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls: loaded now)
 
 from ..jit import njit
+from .gemm import small_gemm
 from .vexp import sigmoid, tanh
 
 name = "cpu"
@@ -63,42 +68,44 @@ R, Z, N = 0, 1, 2            # GRU
 # Each pass over a row stores into one array, so that LLVM vectorises it: with several
 # arrays stored into (and read) in one loop, the checks that they do not overlap
 # exceed what it will test at run time, and the loop stays scalar (measured: the
-# LSTM forward 3.5 times slower with one fused loop).
+# LSTM forward 3.5 times slower with one fused loop, its backward's gate math 3.3).
 @njit
 def _rnn_forward(proj, h, w_hh_t, bias, batch_sizes, reverse, relu, y, hprev):
+    """proj (T, B, H): x W_ih^T on entry, each step's sums (made in place) on return."""
     steps, hidden = proj.shape[0], h.shape[1]
     zero, one = h.dtype.type(0), h.dtype.type(1)
     for s in range(steps):
         t = steps - 1 - s if reverse else s
         n = batch_sizes[t]
         hprev[t] = h
-        hh = np.dot(h[:n], w_hh_t)
+        small_gemm(h[:n], w_hh_t, proj[t, :n], one)     # proj[t] += h W_hh^T
         for b in range(n):
-            p, q, h_row = proj[t, b], hh[b], h[b]
+            p, h_row = proj[t, b], h[b]
             for j in range(hidden):
-                a = p[j] + q[j] + bias[j]
+                a = p[j] + bias[j]
                 h_row[j] = max(a, zero) if relu else tanh(a, one)
             y[t, b] = h_row
 
 
 @njit
-def _lstm_forward(proj, h, c, w_hh_t, bias, scale, batch_sizes, reverse, y, hprev, cprev,
-                  rows, gates, tanh_cells):
-    """proj, rows (T, B, 4 H); gates = rows as (T, B, 4, H); bias, scale (4 H): scale is
-    2 on the g block, where tanh(a) = 2 sigmoid(2 a) - 1, and 1 elsewhere."""
-    steps, hidden = proj.shape[0], h.shape[1]
+def _lstm_forward(h, c, w_hh_t, bias, scale, batch_sizes, reverse, y, hprev, cprev, rows, gates,
+                  tanh_cells):
+    """rows (T, B, 4 H): x W_ih^T on entry, the activated gates on return, each step's
+    sums made in place; gates = rows as (T, B, 4, H); bias, scale (4 H): scale is 2 on
+    the g block, where tanh(a) = 2 sigmoid(2 a) - 1, and 1 elsewhere."""
+    steps, hidden = rows.shape[0], h.shape[1]
     one = h.dtype.type(1)
     for s in range(steps):
         t = steps - 1 - s if reverse else s
         n = batch_sizes[t]
         hprev[t] = h
         cprev[t] = c
-        hh = np.dot(h[:n], w_hh_t)
+        small_gemm(h[:n], w_hh_t, rows[t, :n], one)     # rows[t] += h W_hh^T
         for b in range(n):
-            p, q, row = proj[t, b], hh[b], rows[t, b]
+            row = rows[t, b]
             for k in range(row.shape[0]):      # i, f, g, o
                 m = scale[k]
-                row[k] = m * sigmoid(m * (p[k] + q[k] + bias[k]), one) - (m - one)
+                row[k] = m * sigmoid(m * (row[k] + bias[k]), one) - (m - one)
             gate, c_row, tanh_c, h_row = gates[t, b], c[b], tanh_cells[t, b], h[b]
             for j in range(hidden):            # c' = f c + i g
                 c_row[j] = gate[F, j] * c_row[j] + gate[I, j] * gate[G, j]
@@ -115,11 +122,12 @@ def _gru_forward(proj, h, w_hh_t, b_ih, b_hh, batch_sizes, reverse, y, hprev, ro
     """proj, rows (T, B, 3 H); gates = rows as (T, B, 3, H); b_ih, b_hh (3 H)."""
     steps, hidden = proj.shape[0], h.shape[1]
     one = h.dtype.type(1)
+    hh = np.empty((h.shape[0], w_hh_t.shape[1]), h.dtype)
     for s in range(steps):
         t = steps - 1 - s if reverse else s
         n = batch_sizes[t]
         hprev[t] = h
-        hh = np.dot(h[:n], w_hh_t)
+        small_gemm(h[:n], w_hh_t, hh[:n], 0)           # hh = h W_hh^T
         for b in range(n):
             p, q, row = proj[t, b], hh[b], rows[t, b]
             for k in range(2 * hidden):        # r, z
@@ -138,8 +146,8 @@ def _gru_forward(proj, h, w_hh_t, b_ih, b_hh, batch_sizes, reverse, y, hprev, ro
 
 
 # -- backward loops: dh (and dc) from dL/dh_n, dL/dc_n, updated in place down to step 0 -------
-# ``grad`` (T, B, G H) and ``grad4``, the same memory as (T, B, G, H): the fused pass
-# writes grad4, the matmul reads grad.
+# ``grad`` (T, B, G H) and ``grad4``, the same memory as (T, B, G, H): the gate passes
+# write grad4, the matmul reads grad.
 @njit
 def _rnn_backward(gy, dh, w_hh, y, batch_sizes, reverse, relu, grad):
     steps, hidden = gy.shape[0], dh.shape[1]
@@ -152,53 +160,71 @@ def _rnn_backward(gy, dh, w_hh, y, batch_sizes, reverse, relu, grad):
                 value = y[t, b, j]
                 slope = (one if value > zero else zero) if relu else one - value * value
                 grad[t, b, j] = (dh[b, j] + gy[t, b, j]) * slope
-        dh[:n] = np.dot(grad[t, :n], w_hh)
+        small_gemm(grad[t, :n], w_hh, dh[:n], 0)
 
 
 @njit
 def _lstm_backward(gy, dh, dc, w_hh, cprev, gates, tanh_cells, batch_sizes, reverse, grad,
                    grad4):
+    """One pass per stored array, as in the forward (measured on the gate math alone at
+    hidden 64: 118 us against 392 for one fused loop)."""
     steps, hidden = gy.shape[0], dh.shape[1]
     one = dh.dtype.type(1)
+    dh_total = np.empty(hidden, dh.dtype)
     for s in range(steps):
         t = s if reverse else steps - 1 - s
         n = batch_sizes[t]
         for b in range(n):
-            gate, d = gates[t, b], grad4[t, b]
+            gate, d, tanh_c, c_prev = gates[t, b], grad4[t, b], tanh_cells[t, b], cprev[t, b]
+            dh_row, dc_row, gy_row = dh[b], dc[b], gy[t, b]
             for j in range(hidden):
-                i, f, g, o = gate[I, j], gate[F, j], gate[G, j], gate[O, j]
-                tanh_c = tanh_cells[t, b, j]
-                dh_total = dh[b, j] + gy[t, b, j]
-                dcell = dc[b, j] + dh_total * o * (one - tanh_c * tanh_c)
-                d[I, j] = dcell * g * i * (one - i)
-                d[F, j] = dcell * cprev[t, b, j] * f * (one - f)
-                d[G, j] = dcell * i * (one - g * g)
-                d[O, j] = dh_total * tanh_c * o * (one - o)
-                dc[b, j] = dcell * f
-        dh[:n] = np.dot(grad[t, :n], w_hh)
+                dh_total[j] = dh_row[j] + gy_row[j]
+            for j in range(hidden):            # dL/dc' through h' = o tanh(c'), kept in dc
+                dc_row[j] += dh_total[j] * gate[O, j] * (one - tanh_c[j] * tanh_c[j])
+            for j in range(hidden):
+                d[I, j] = dc_row[j] * gate[G, j] * gate[I, j] * (one - gate[I, j])
+            for j in range(hidden):
+                d[F, j] = dc_row[j] * c_prev[j] * gate[F, j] * (one - gate[F, j])
+            for j in range(hidden):
+                d[G, j] = dc_row[j] * gate[I, j] * (one - gate[G, j] * gate[G, j])
+            for j in range(hidden):
+                d[O, j] = dh_total[j] * tanh_c[j] * gate[O, j] * (one - gate[O, j])
+            for j in range(hidden):            # dL/dc through c' = f c + i g
+                dc_row[j] *= gate[F, j]
+        small_gemm(grad[t, :n], w_hh, dh[:n], 0)
 
 
 @njit
 def _gru_backward(gy, dh, w_hh, hprev, gates, hidden_n, batch_sizes, reverse, grad_ih4,
                   grad_hh, grad_hh4):
+    """One pass per stored array, as the LSTM's."""
     steps, hidden = gy.shape[0], dh.shape[1]
     one = dh.dtype.type(1)
-    direct = np.empty_like(dh)
+    dh_total = np.empty(hidden, dh.dtype)
     for s in range(steps):
         t = s if reverse else steps - 1 - s
         n = batch_sizes[t]
         for b in range(n):
             gate, d_ih, d_hh = gates[t, b], grad_ih4[t, b], grad_hh4[t, b]
+            dh_row, gy_row, h_prev, hn = dh[b], gy[t, b], hprev[t, b], hidden_n[t, b]
             for j in range(hidden):
-                r, z, new = gate[R, j], gate[Z, j], gate[N, j]
-                dh_total = dh[b, j] + gy[t, b, j]
-                d_new = dh_total * (one - z) * (one - new * new)
-                d_r = d_new * hidden_n[t, b, j] * r * (one - r)
-                d_z = dh_total * (hprev[t, b, j] - new) * z * (one - z)
-                d_ih[R, j], d_ih[Z, j], d_ih[N, j] = d_r, d_z, d_new
-                d_hh[R, j], d_hh[Z, j], d_hh[N, j] = d_r, d_z, d_new * r
-                direct[b, j] = dh_total * z
-        dh[:n] = direct[:n] + np.dot(grad_hh[t, :n], w_hh)
+                dh_total[j] = dh_row[j] + gy_row[j]
+            for j in range(hidden):            # through h' = (1 - z) n + z h
+                d_ih[N, j] = dh_total[j] * (one - gate[Z, j]) * (one - gate[N, j] * gate[N, j])
+            for j in range(hidden):
+                d_ih[R, j] = d_ih[N, j] * hn[j] * gate[R, j] * (one - gate[R, j])
+            for j in range(hidden):
+                d_ih[Z, j] = (dh_total[j] * (h_prev[j] - gate[N, j]) * gate[Z, j]
+                              * (one - gate[Z, j]))
+            for j in range(hidden):            # the hidden side: the n block times r
+                d_hh[R, j] = d_ih[R, j]
+            for j in range(hidden):
+                d_hh[Z, j] = d_ih[Z, j]
+            for j in range(hidden):
+                d_hh[N, j] = d_ih[N, j] * gate[R, j]
+            for j in range(hidden):            # the part that bypasses W_hh
+                dh_row[j] = dh_total[j] * gate[Z, j]
+        small_gemm(grad_hh[t, :n], w_hh, dh[:n], one)  # dh += dG_hh W_hh
 
 
 class Context(NamedTuple):
@@ -216,6 +242,12 @@ class Context(NamedTuple):
     tanh_cells: np.ndarray | None    # LSTM: tanh of the cells after each step
 
 
+def _allocate(batch_sizes: np.ndarray, batch: int):
+    """np.empty where every row steps at every step, else np.zeros: the rows that do
+    not step (a packed batch's ended sequences) are never written and must read 0."""
+    return np.empty if batch_sizes.min() == batch else np.zeros
+
+
 def forward(mode: str, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w_ih: np.ndarray,
             w_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, batch_sizes: np.ndarray,
             reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Context]:
@@ -226,17 +258,18 @@ def forward(mode: str, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w_i
     w_hh_t = np.ascontiguousarray(w_hh.T)
     batch_sizes = np.ascontiguousarray(batch_sizes, dtype=np.int64)
     h = h0.copy()
-    y = np.zeros((steps, *h0.shape), x.dtype)
+    y = _allocate(batch_sizes, batch)((steps, *h0.shape), x.dtype)
     hprev = np.empty_like(y)
     gates = extra = tanh_cells = c = None
     blocks = (steps, batch, width // h0.shape[1], h0.shape[1])   # (T, B, G, H) views
     if mode == "LSTM":
         c = c0.copy()
-        gates, extra, tanh_cells = np.empty(blocks, x.dtype), np.empty_like(y), np.empty_like(y)
+        extra, tanh_cells = np.empty_like(y), np.empty_like(y)
         scale = np.ones(blocks[2:], x.dtype)
         scale[G] = 2
-        _lstm_forward(proj, h, c, w_hh_t, b_ih + b_hh, scale.ravel(), batch_sizes, reverse, y,
-                      hprev, extra, gates.reshape(proj.shape), gates, tanh_cells)
+        gates = proj.reshape(blocks)     # activated in place
+        _lstm_forward(h, c, w_hh_t, b_ih + b_hh, scale.ravel(), batch_sizes, reverse, y, hprev,
+                      extra, proj, gates, tanh_cells)
     elif mode == "GRU":
         gates, extra = np.empty(blocks, x.dtype), np.empty_like(y)
         _gru_forward(proj, h, w_hh_t, b_ih, b_hh, batch_sizes, reverse, y, hprev,
@@ -248,13 +281,15 @@ def forward(mode: str, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w_i
                             tanh_cells)
 
 
-def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context: Context):
-    """dL/dx, dL/dh0, dL/dc0 (LSTM, else None), dL/dw_ih, dL/dw_hh, dL/db_ih, dL/db_hh."""
+def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context: Context,
+             input_grad: bool = True):
+    """dL/dx (None unless ``input_grad``), dL/dh0, dL/dc0 (LSTM, else None), dL/dw_ih,
+    dL/dw_hh, dL/db_ih, dL/db_hh."""
     mode, steps, batch = context.mode, context.x.shape[0], context.x.shape[1]
     width, hidden = context.w_ih.shape[0], context.w_hh.shape[1]
     gy = np.ascontiguousarray(gy)
     dh, dc = gh_n.copy(), None
-    grad_ih = np.zeros((steps, batch, width), gy.dtype)   # rows that do not step stay 0
+    grad_ih = _allocate(context.batch_sizes, batch)((steps, batch, width), gy.dtype)
     grad_hh = grad_ih
     if mode in ("LSTM", "GRU"):
         blocks = context.gates.shape
@@ -263,7 +298,7 @@ def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context:
         _lstm_backward(gy, dh, dc, context.w_hh, context.extra, context.gates, context.tanh_cells,
                        context.batch_sizes, context.reverse, grad_ih, grad_ih.reshape(blocks))
     elif mode == "GRU":
-        grad_hh = np.zeros_like(grad_ih)
+        grad_hh = _allocate(context.batch_sizes, batch)(grad_ih.shape, gy.dtype)
         _gru_backward(gy, dh, context.w_hh, context.hprev, context.gates, context.extra,
                       context.batch_sizes, context.reverse, grad_ih.reshape(blocks), grad_hh,
                       grad_hh.reshape(blocks))
@@ -272,9 +307,10 @@ def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context:
                       mode == "RNN_RELU", grad_ih)
     rows_ih = grad_ih.reshape(steps * batch, width)
     rows_hh = grad_hh.reshape(steps * batch, width)
-    dx = np.dot(rows_ih, context.w_ih).reshape(context.x.shape)
+    dx = np.dot(rows_ih, context.w_ih).reshape(context.x.shape) if input_grad else None
     dw_ih = np.dot(rows_ih.T, context.x.reshape(steps * batch, -1))
     dw_hh = np.dot(rows_hh.T, context.hprev.reshape(steps * batch, hidden))
-    db_ih = rows_ih.sum(axis=0)
-    db_hh = db_ih.copy() if grad_hh is grad_ih else rows_hh.sum(axis=0)
+    ones = np.ones(steps * batch, gy.dtype)   # the sums over the rows as BLAS products: at
+    db_ih = np.dot(ones, rows_ih)             # hidden 64, 26 us against 69 us for sum(axis=0)
+    db_hh = db_ih.copy() if grad_hh is grad_ih else np.dot(ones, rows_hh)
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh

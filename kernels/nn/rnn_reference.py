@@ -22,8 +22,10 @@ sequence starts at its own last element from h0.
 
     forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse)
                                         y (T, B, H), h_n, c_n, context
-    backward(gy, gh_n, gc_n, context)   dL/dx, dL/dh0, dL/dc0, dL/dw_ih, dL/dw_hh,
-                                        dL/db_ih, dL/db_hh
+    backward(gy, gh_n, gc_n, context, input_grad=True)
+                                        dL/dx, dL/dh0, dL/dc0, dL/dw_ih, dL/dw_hh,
+                                        dL/db_ih, dL/db_hh; dL/dx None without
+                                        input_grad (the input needs no gradient)
 
 ``mode`` is "RNN_TANH", "RNN_RELU", "LSTM" or "GRU"; c0, c_n, gc_n and dL/dc0 are
 None except for the LSTM. The backward is backpropagation through time: the
@@ -131,8 +133,10 @@ def forward(mode: str, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w_i
     return y, h, (c if mode == "LSTM" else None), context
 
 
-def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context: dict[str, Any]):
-    """dL/dx, dL/dh0, dL/dc0 (None but for the LSTM), dL/dw_ih, dL/dw_hh, dL/db_ih, dL/db_hh."""
+def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context: dict[str, Any],
+             input_grad: bool = True):
+    """dL/dx (None unless ``input_grad``), dL/dh0, dL/dc0 (None but for the LSTM), dL/dw_ih,
+    dL/dw_hh, dL/db_ih, dL/db_hh."""
     step_grad = STEPS[context["mode"]][1]
     w_ih, w_hh = context["w_ih"], context["w_hh"]
     dx = np.zeros(context["x_shape"], gy.dtype)
@@ -151,4 +155,5 @@ def backward(gy: np.ndarray, gh_n: np.ndarray, gc_n: np.ndarray | None, context:
         dh[:n] = da_hh @ w_hh + dh_direct
         if dc_prev is not None:
             dc[:n] = dc_prev
-    return (dx, dh, (dc if context["mode"] == "LSTM" else None), dw_ih, dw_hh, db_ih, db_hh)
+    return (dx if input_grad else None, dh, (dc if context["mode"] == "LSTM" else None), dw_ih,
+            dw_hh, db_ih, db_hh)

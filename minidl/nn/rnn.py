@@ -88,7 +88,7 @@ def recurrence(mode: str, x: Tensor, h0: Tensor, c0: Tensor | None, weights: lis
 
     def backward(g: np.ndarray):
         grads = _kernels().backward(g[:steps], g[steps], None if c0 is None else g[steps + 1],
-                                    context)
+                                    context, x.requires_grad)   # no dL/dx where x needs none
         return tuple(grad for grad, kept in zip(grads, present) if kept)
     whole = Tensor._make(np.concatenate([y, *states]), tuple(t for t in inputs if t is not None),
                          backward)
