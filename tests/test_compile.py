@@ -527,3 +527,27 @@ def test_the_command_line_trains_the_same_run_with_compile(capsys):
                      "--epochs", "2", *extra]) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
+
+
+def test_pytorchs_forms_of_compile():
+    """torch.compile(model) returns the model (a plan is made of whole steps), the
+    decorator forms work, fullgraph=True refuses a graph break as fallback=False does,
+    disable=True returns the function, and torch's other options change nothing."""
+    model = nn.Linear(3, 2)
+    assert minidl.compile(model) is model
+    assert minidl.compile(model, mode="max-autotune", dynamic=True, backend="eager") is model
+
+    def step(x):
+        return (x * 2).sum()
+    assert minidl.compile(step, disable=True) is step
+    decorated = minidl.compile(step)
+    assert minidl.compile()(step).fallback is True and decorated.fallback is True
+    x = minidl.ones(3)
+    assert decorated(x).item() == 6.0
+
+    def breaks(x):
+        return x * 2 if (x.sum() > 0).item() else x    # .item() inside the step
+    strict = minidl.compile(fullgraph=True)(breaks)
+    assert strict.fallback is False
+    with pytest.raises(minidl.CompileError):
+        strict(x)

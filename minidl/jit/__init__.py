@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import grad_mode
-from ..nn.module import has_call_hooks
+from ..nn.module import Module, has_call_hooks
 from ..tensor import Tensor
 from .forms import Unsupported
 from .plan import Plan, check_outputs
@@ -159,7 +159,22 @@ def _tensor_ids(result: Any) -> set[int]:
     return {id(result)}
 
 
-def compile(fn: Callable[..., Any], fallback: bool = True) -> CompiledStep:
+def compile(fn: Callable[..., Any] | None = None, fallback: bool = True, *,
+            fullgraph: bool = False, dynamic: bool | None = None, backend: Any = "inductor",
+            mode: str | None = None, options: dict | None = None, disable: bool = False) -> Any:
     """``fn`` traced on its first call per key and replayed as a plan afterwards;
-    ``fallback=False`` raises ``CompileError`` where eager execution would be used."""
-    return CompiledStep(fn, fallback)
+    ``fallback=False`` raises ``CompileError`` where eager execution would be used.
+
+    PyTorch's forms of ``torch.compile`` work too: as a decorator, ``@compile`` or
+    ``@compile(...)``; ``fullgraph=True`` is ``fallback=False`` (a break in the
+    graph raises); ``disable=True`` returns ``fn``; and ``compile(model)`` of a
+    Module returns the module itself, unchanged (no ``_orig_mod.`` in its
+    state_dict): minidl compiles a whole step, forward, backward and update, which
+    a module alone does not hold. ``dynamic``, ``backend``, ``mode`` and
+    ``options`` choose among torch's compilers and change nothing here."""
+    if fn is None:
+        return functools.partial(compile, fallback=fallback, fullgraph=fullgraph,
+                                 disable=disable)
+    if disable or isinstance(fn, Module):
+        return fn
+    return CompiledStep(fn, fallback and not fullgraph)
