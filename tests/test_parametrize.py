@@ -428,3 +428,21 @@ def test_deepcopy_of_a_parametrized_model_is_independent():
                                rtol=1e-6)
     assert not np.allclose(np.asarray(clone[0].parametrizations.weight.original1),
                            np.asarray(model[0].parametrizations.weight.original1))
+
+
+@pytest.mark.parametrize("form", ["spectral_norm", "orthogonal"])
+def test_an_optimizer_built_before_the_parametrization_trains_the_original(form):
+    """These keep the Parameter object as ``original`` (torch's ``set_``): an optimizer
+    that already held the weight steps the original, in its flat buffer."""
+    minidl.manual_seed(0)
+    layer = nn.Linear(4, 4)
+    optimizer = minidl.optim.SGD(layer.parameters(), lr=0.1)
+    weight = layer.weight
+    getattr(parametrizations, form)(layer)
+    assert layer.parametrizations.weight.original is weight
+    before = np.asarray(layer.weight).copy()
+    original_before = np.asarray(weight).copy()
+    layer(minidl.randn(8, 4)).pow(2).sum().backward()
+    optimizer.step()
+    assert not np.allclose(np.asarray(weight), original_before)
+    assert not np.allclose(np.asarray(layer.weight), before)

@@ -17,7 +17,7 @@ a matrix with orthonormal columns, Q = base @ map(X), where base is orthogonal:
 
     matrix_exp   exp(A)[:, :k]                      A = L - L^T, L = tril(X) padded to n x n
     cayley       ((I - A/2)^{-1} (I + A/2))[:, :k]
-    householder  (H_1 ... H_k)[:, :k] * diag(X)     H_i = I - tau_i v_i v_i^T, v_i the ith
+    householder  (H_1 ... H_k)[:, :k] * trunc(diag X)  H_i = I - tau_i v_i v_i^T, v_i the ith
                                                     column of tril(X, -1) with 1 on the diagonal
 
 With ``use_trivialization`` (the default) assigning Q stores ``base`` = Q (completed
@@ -87,7 +87,7 @@ def constant(array: np.ndarray) -> Tensor:
     return Tensor(array, dtype=array.dtype)
 
 
-def _normalize(x: np.ndarray, eps: float) -> np.ndarray:
+def normalized(x: np.ndarray, eps: float) -> np.ndarray:
     """x / max(||x||, eps), as ``F.normalize(x, dim=0, eps=eps)``."""
     return x / x.dtype.type(max(float(np.linalg.norm(x)), eps))
 
@@ -122,16 +122,16 @@ class _SpectralNorm(Module):
             height, width = weight_matrix(weight._data, self.dim).shape
             u = randn(height, dtype=weight.dtype)._data
             v = randn(width, dtype=weight.dtype)._data
-            self.register_buffer("_u", constant(_normalize(u, eps)))
-            self.register_buffer("_v", constant(_normalize(v, eps)))
+            self.register_buffer("_u", constant(normalized(u, eps)))
+            self.register_buffer("_v", constant(normalized(v, eps)))
             self._power_method(weight_matrix(weight._data, self.dim), 15)
 
     def _power_method(self, matrix: np.ndarray, n_power_iterations: int) -> None:
         """u <- normalize(W v), v <- normalize(W^T u), in the buffers' arrays."""
         u, v = self._u._data, self._v._data
         for _ in range(n_power_iterations):
-            u[...] = _normalize(matrix @ v, self.eps)
-            v[...] = _normalize(matrix.T @ u, self.eps)
+            u[...] = normalized(matrix @ v, self.eps)
+            v[...] = normalized(matrix.T @ u, self.eps)
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:

@@ -18,7 +18,7 @@ from ... import grad_mode, ops
 from ...sampling import randn
 from ...tensor import Tensor
 from ..module import Module, Parameter
-from .parametrizations import _normalize, constant, default_dim, weight_matrix
+from .parametrizations import normalized, constant, default_dim, weight_matrix
 from .weight_norm import remove_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
@@ -40,8 +40,8 @@ class SpectralNorm:
         if do_power_iteration:
             matrix = weight_matrix(weight._data, self.dim)
             for _ in range(self.n_power_iterations):
-                v._data[...] = _normalize(matrix.T @ u._data, self.eps)
-                u._data[...] = _normalize(matrix @ v._data, self.eps)
+                v._data[...] = normalized(matrix.T @ u._data, self.eps)
+                u._data[...] = normalized(matrix @ v._data, self.eps)
         u, v = constant(u._data.copy()), constant(v._data.copy())
         sigma = ops.dot(u, ops.mv(weight_matrix(weight, self.dim), v))
         return weight / sigma
@@ -68,8 +68,8 @@ class SpectralNorm:
         if weight is None:
             raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
         height, width = weight_matrix(weight._data, dim).shape
-        u = _normalize(randn(height, dtype=weight.dtype)._data, eps)
-        v = _normalize(randn(width, dtype=weight.dtype)._data, eps)
+        u = normalized(randn(height, dtype=weight.dtype)._data, eps)
+        v = normalized(randn(width, dtype=weight.dtype)._data, eps)
         delattr(module, name)
         module.register_parameter(name + "_orig", weight)
         setattr(module, name, constant(weight._data))
