@@ -19,7 +19,8 @@ import minidl.nn as nn
 from minidl.nn.utils import parametrizations, parametrize
 
 DATA = Path(__file__).parent / "data"
-_spec = importlib.util.spec_from_file_location("make_param", DATA / "make_parametrization_vectors.py")
+_spec = importlib.util.spec_from_file_location("make_param",
+                                               DATA / "make_parametrization_vectors.py")
 make_param = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_param)
 VECTORS = np.load(DATA / "parametrization_vectors.npz")

@@ -9,19 +9,22 @@ weight_norm stores a direction and a length per slice along ``dim``:
 spectral_norm divides the weight by its largest singular value, estimated by power
 iteration on W, the weight with ``dim`` moved first and flattened to a matrix:
 
-    u <- normalize(W v),  v <- normalize(W^T u)    (n_power_iterations times, training only)
+    u <- normalize(W v),  v <- normalize(W^T u)    (n_power_iterations times per training
+                                                    call; 15 times from random u, v at first)
     weight = w / sigma,   sigma = u . (W v)         (u, v held fixed in the gradient)
 
 orthogonal maps any tensor X (a matrix or a batch, kept tall n x k by transposing) to
 a matrix with orthonormal columns, Q = base @ map(X), where base is orthogonal:
 
-    matrix_exp   exp(A)[:, :k]                      A = L - L^T, L = tril(X) padded to n x n
+    matrix_exp   exp(A)[:, :k]            A = L - L^T, L = tril(X) padded with zeros to n x n
     cayley       ((I - A/2)^{-1} (I + A/2))[:, :k]
-    householder  (H_1 ... H_k)[:, :k] * trunc(diag X)  H_i = I - tau_i v_i v_i^T, v_i the ith
-                                                    column of tril(X, -1) with 1 on the diagonal
+    householder  (H_1 ... H_k)[:, :k] * trunc(diag X)    H_i = I - tau_i v_i v_i^T,
+                 v_i the ith column of tril(X, -1) with 1 on the diagonal,
+                 tau_i = 2 / (1 + ||column i of tril(X, -1)||^2)
 
 With ``use_trivialization`` (the default) assigning Q stores ``base`` = Q (completed
-to an orthogonal n x n) and X = -I, where every map gives I.
+to an orthogonal n x n) and X = -I, where every map gives I. Without it there is no
+base, and only householder can be assigned (X = Q's Householder reflectors).
 """
 from __future__ import annotations
 
@@ -97,7 +100,8 @@ def weight_matrix(weight: Any, dim: int) -> Any:
     (size of dim, rest)."""
     if dim != 0:
         order = (dim, *(d for d in range(weight.ndim) if d != dim))
-        weight = weight.transpose(order) if isinstance(weight, np.ndarray) else weight.permute(*order)
+        is_array = isinstance(weight, np.ndarray)
+        weight = weight.transpose(order) if is_array else weight.permute(*order)
     return weight.reshape(weight.shape[0], -1)
 
 

@@ -128,7 +128,7 @@ class ParametrizationList(ModuleList):
                 _check_result(self(), before.dtype, before.shape,
                               "Registering a parametrization")
             except ValueError:
-                _set_values(original, Tensor(before, dtype=before.dtype))   # a refusal changes nothing
+                _set_values(original, Tensor(before, dtype=before.dtype))   # refused: undo
                 raise
 
     def originals(self) -> list[Tensor]:

@@ -64,7 +64,7 @@ class SpectralNorm:
                 raise RuntimeError(f"Cannot register two spectral_norm hooks on the same "
                                    f"parameter {name}")
         hook = SpectralNorm(name, n_power_iterations, dim, eps)
-        weight = module._parameters.get(name)
+        weight = module._parameters[name]
         if weight is None:
             raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
         height, width = weight_matrix(weight._data, dim).shape
