@@ -447,3 +447,11 @@ def test_an_optimizer_built_before_the_parametrization_trains_the_original(form)
     optimizer.step()
     assert not np.allclose(np.asarray(weight), original_before)
     assert not np.allclose(np.asarray(layer.weight), before)
+
+
+def test_repr_names_the_parametrization_list_as_torch():
+    module = parametrizations.spectral_norm(nn.Linear(2, 3))
+    assert repr(module) == (
+        "ParametrizedLinear(\n  in_features=2, out_features=3, bias=True\n"
+        "  (parametrizations): ModuleDict(\n    (weight): ParametrizationList(\n"
+        "      (0): _SpectralNorm()\n    )\n  )\n)")
