@@ -455,3 +455,42 @@ def test_repr_names_the_parametrization_list_as_torch():
         "ParametrizedLinear(\n  in_features=2, out_features=3, bias=True\n"
         "  (parametrizations): ModuleDict(\n    (weight): ParametrizationList(\n"
         "      (0): _SpectralNorm()\n    )\n  )\n)")
+
+
+class Counting(nn.Module):
+    """The identity, counting its calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, X):
+        self.calls += 1
+        return X
+
+
+READ_ONCE = [   # layer, parametrized tensor, inputs
+    (lambda: nn.Linear(3, 4), "weight", [(2, 3)]),
+    (lambda: nn.Bilinear(3, 2, 4), "weight", [(2, 3), (2, 2)]),
+    (lambda: nn.Conv1d(2, 3, 3), "weight", [(1, 2, 5)]),
+    (lambda: nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"), "weight", [(1, 2, 5, 5)]),
+    (lambda: nn.ConvTranspose1d(2, 3, 3), "weight", [(1, 2, 5)]),
+    (lambda: nn.ConvTranspose2d(2, 3, 3), "weight", [(1, 2, 4, 4)]),
+    (lambda: nn.LayerNorm(3), "weight", [(2, 3)]),
+    (lambda: nn.LSTM(3, 4), "weight_ih_l0", [(5, 2, 3)]),
+    (lambda: nn.GRU(3, 4, batch_first=True), "weight_hh_l0", [(2, 5, 3)]),
+    (lambda: nn.RNN(3, 4), "weight_ih_l0", [(5, 3)]),
+    (lambda: nn.LSTMCell(3, 4), "weight_ih", [(2, 3)]),
+    (lambda: nn.GRUCell(3, 4), "weight_hh", [(2, 3)]),
+    (lambda: nn.MultiheadAttention(4, 2), "in_proj_weight", [(3, 1, 4)] * 3),
+]
+
+
+@pytest.mark.parametrize("make, name, shapes", READ_ONCE)
+def test_each_layer_computes_a_parametrized_weight_once_per_call(make, name, shapes):
+    """As torch's layers do: spectral norm's power iteration then steps once per call."""
+    module, counting = make(), Counting()
+    parametrize.register_parametrization(module, name, counting)
+    counting.calls = 0
+    module(*[minidl.randn(*shape) for shape in shapes])
+    assert counting.calls == 1
