@@ -494,3 +494,36 @@ def test_each_layer_computes_a_parametrized_weight_once_per_call(make, name, sha
     counting.calls = 0
     module(*[minidl.randn(*shape) for shape in shapes])
     assert counting.calls == 1
+
+
+class Relu(nn.Module):
+    def forward(self, X):
+        return nn.functional.relu(X)
+
+
+def test_compile_holds_a_parametrization_made_of_recorded_ops():
+    """relu has a compiled form: the plan replays the parametrization from the
+    original's current values, without a warning, step for step as eager."""
+    models = []
+    for _ in range(2):
+        minidl.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        parametrize.register_parametrization(model[0], "weight", Relu())
+        models.append((model, minidl.optim.SGD(model.parameters(), lr=0.1)))
+    x, y = minidl.randn(16, 4), minidl.randn(16, 1)
+
+    def step_of(model, optimizer):
+        def train_step(x, y):
+            loss = nn.functional.mse_loss(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+        return train_step
+
+    compiled, eager = minidl.compile(step_of(*models[0]), fallback=False), step_of(*models[1])
+    for _ in range(4):
+        np.testing.assert_allclose(compiled(x, y).item(), eager(x, y).item(), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(models[0][0][0].weight),
+                               np.asarray(models[1][0][0].weight), rtol=1e-6)
+    assert not np.allclose(np.asarray(models[0][0][0].weight), 0)
