@@ -42,6 +42,7 @@ EXPECTED = {
     "seq2seq_transformer.py": Expectation(lambda accuracy: accuracy > 0.8, 0.1),
     "gp_regression.py": Expectation(lambda rmse: rmse < 0.08, 0.03),
     "imbalanced_cyclic.py": Expectation(lambda accuracy: accuracy > 0.82, 0.03),  # Bayes: 0.855
+    "normalized_digits.py": Expectation(lambda accuracy: accuracy > 0.85, 0.05),
 }
 
 _IMPORT = re.compile(r"^(\s*)(import|from) torch\b")

@@ -115,9 +115,10 @@ class ModuleList(_List):
             label = f"({start})" if stop - start == 1 else f"({start}-{stop - 1}): {stop - start} x"
             lines.append(f"{label}{':' if stop - start == 1 else ''} {children[start]}")
             start = stop
+        name = type(self).__name__   # a subclass prints its own name, as in PyTorch
         if not lines:
-            return "ModuleList()"
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+            return f"{name}()"
+        return f"{name}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class _Dict(_Container):

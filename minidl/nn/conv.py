@@ -280,12 +280,13 @@ class _ConvNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         convolve = conv2d if self.dims == 2 else conv1d
-        input, padding = as_float_input(type(self).__name__, input, self.weight), self.padding
+        weight = self.weight   # read once: a parametrized weight is computed at each read
+        input, padding = as_float_input(type(self).__name__, input, weight), self.padding
         # other modes pad here, batched or not; a wrong shape is left to convolve to name
         if self.padding_mode != "zeros" and input.ndim in (self.dims + 1, self.dims + 2):
             pairs = [p for pair in reversed(self._pads) for p in pair]
             input, padding = pad(input, pairs, PADDING_MODES[self.padding_mode]), 0
-        return convolve(input, self.weight, self.bias, self.stride, padding, self.dilation,
+        return convolve(input, weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
     def extra_repr(self) -> str:

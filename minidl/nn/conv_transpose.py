@@ -182,9 +182,10 @@ class _ConvTransposeNd(Module):
         return tuple(n - m for n, m in zip(size, smallest))
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        x = as_float_input(type(self).__name__, input, self.weight)
+        weight = self.weight   # read once: a parametrized weight is computed at each read
+        x = as_float_input(type(self).__name__, input, weight)
         convolve = conv_transpose2d if self.dims == 2 else conv_transpose1d
-        return convolve(x, self.weight, self.bias, self.stride, self.padding,
+        return convolve(x, weight, self.bias, self.stride, self.padding,
                         self._output_padding(x, output_size), self.groups, self.dilation)
 
     def extra_repr(self) -> str:

@@ -177,6 +177,11 @@ class RNNBase(Module):
         for parameter in self.parameters():
             init.uniform_(parameter, -bound, bound)
 
+    def _dtype_source(self) -> Tensor:
+        """A parameter, whose dtype the inputs must have: read without computing a
+        parametrized weight, which is computed at each read."""
+        return next(self.parameters())
+
     def _weights(self, index: int) -> list:
         """[w_ih, w_hh, b_ih, b_hh] of layer-direction ``index`` (biases None without bias)."""
         found = [getattr(self, name) for name in self._flat_names[index]]
@@ -198,7 +203,7 @@ class RNNBase(Module):
             if state is None:
                 continue
             name = ("h_0", "c_0")[k]
-            state = _float_input(type(self).__name__, name, state, self.weight_ih_l0,
+            state = _float_input(type(self).__name__, name, state, self._dtype_source(),
                                  RuntimeError)
             if state.shape != expected:
                 raise RuntimeError(f"{type(self).__name__}: expected {name} of shape {expected} "
@@ -222,7 +227,7 @@ class RNNBase(Module):
         order = unorder = None
         if packed:
             batch_sizes = np.asarray(input.batch_sizes._data, dtype=np.int64)
-            data = _float_input(name, "input", input.data, self.weight_ih_l0, ValueError)
+            data = _float_input(name, "input", input.data, self._dtype_source(), ValueError)
             self._check_input_size(data)
             steps, batch = len(batch_sizes), int(batch_sizes[0])
             if input.sorted_indices is not None:
@@ -232,7 +237,7 @@ class RNNBase(Module):
             x = scatter_rows(data, positions, (steps, batch, data.shape[-1]))
             batched = True
         else:
-            x = _float_input(name, "input", input, self.weight_ih_l0, ValueError)
+            x = _float_input(name, "input", input, self._dtype_source(), ValueError)
             if x.ndim not in (2, 3):
                 raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got "
                                  f"shape {x.shape}")
@@ -342,7 +347,9 @@ class RNNCellBase(Module):
 
     def forward(self, input: Any, hx: Any = None) -> Any:
         name = type(self).__name__
-        x = _float_input(name, "input", input, self.weight_ih, RuntimeError)
+        # each read once: a parametrized weight is computed at each read
+        weights = [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh]
+        x = _float_input(name, "input", input, weights[0], RuntimeError)
         if x.ndim not in (1, 2):
             raise ValueError(f"{name}: expected input of 1 (unbatched) or 2 dimensions, got "
                              f"shape {x.shape}")
@@ -356,7 +363,7 @@ class RNNCellBase(Module):
         else:
             _check_hx(name, hx, lstm)
             names = ("h_0", "c_0") if lstm else ("hx",)
-            states = [_float_input(name, n, s, self.weight_ih, RuntimeError)
+            states = [_float_input(name, n, s, weights[0], RuntimeError)
                       for n, s in zip(names, hx if lstm else [hx])]
             for state_name, state in zip(names, states):
                 if state.shape != shape[2 - x.ndim:]:
@@ -364,7 +371,6 @@ class RNNCellBase(Module):
                                        f"{shape[2 - x.ndim:]} for input of shape {x.shape}, "
                                        f"got {state.shape}")
             states = [ops.reshape(s, shape) for s in states]
-        weights = [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh]
         _, h, c = recurrence(self.mode, ops.reshape(x, (1, batch, self.input_size)), states[0],
                              states[1] if lstm else None, weights, np.ones(1, np.int64) * batch,
                              False)

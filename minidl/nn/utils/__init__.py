@@ -1,5 +1,8 @@
 """Gradient clipping, with PyTorch's ``torch.nn.utils`` semantics (and, from
-``convert_parameters``, a model's parameters as one vector and back).
+``convert_parameters``, a model's parameters as one vector and back; from
+``parametrize`` and ``parametrizations``, tensors computed from others: weight
+norm, spectral norm, orthogonal matrices; the old hook forms in ``weight_norm``
+and ``spectral_norm``).
 
 ``clip_grad_norm_`` rescales all gradients together so that their joint
 p-norm, the norm of the vector of every gradient element, is at most
@@ -28,9 +31,14 @@ import numpy as np
 from ...optim.flat import FlatGroup
 from ...tensor import Tensor
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from . import parametrizations, parametrize
+from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "get_total_norm",
-           "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters"]
+           "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters",
+           "parametrize", "parametrizations", "weight_norm", "remove_weight_norm",
+           "spectral_norm", "remove_spectral_norm"]
 
 Parameters = Tensor | Iterable[Tensor]
 
