@@ -180,7 +180,7 @@ def multigammaln(a: Any, p: int) -> Tensor:
     return _sum(terms, -1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
-def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, sign: int) -> Tensor:
+def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, torch_name: str, sign: int) -> Tensor:
     a, x = _operands(a, x)
     if a.dtype.kind != "f":
         a, x = Tensor(a._data, dtype=np.float32), Tensor(x._data, dtype=np.float32)
@@ -189,8 +189,8 @@ def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, sign: int) -> Tensor:
 
     def backward(g: np.ndarray):
         if a.requires_grad:
-            raise NotImplementedError(f"the derivative of {function.__name__} in its first "
-                                      "argument a is not implemented (as in PyTorch)")
+            raise NotImplementedError(f"the derivative for '{torch_name}: input' is not "
+                                      "implemented.")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             density = np.exp((s - 1) * np.log(t) - t - sp.gammaln(s))
         return None, unbroadcast(sign * g * np.where(t > 0, density, 0), t.shape)
@@ -200,9 +200,9 @@ def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, sign: int) -> Tensor:
 def gammainc(a: Any, x: Any) -> Tensor:
     """P(a, x) = int_0^x t^(a-1) e^-t dt / Gamma(a), the regularized lower incomplete
     gamma function;  d/dx = x^(a-1) e^-x / Gamma(a); no derivative in a."""
-    return _incomplete_gamma(a, x, sp.gammainc, 1)
+    return _incomplete_gamma(a, x, sp.gammainc, "igamma", 1)
 
 
 def gammaincc(a: Any, x: Any) -> Tensor:
     """Q(a, x) = 1 - P(a, x);  d/dx = -x^(a-1) e^-x / Gamma(a); no derivative in a."""
-    return _incomplete_gamma(a, x, sp.gammaincc, -1)
+    return _incomplete_gamma(a, x, sp.gammaincc, "igammac", -1)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.special as sp
 
-from ..ops import digamma, lgamma, stack, xlogy
+from ..ops import digamma, lgamma, stack, where, xlogy
 from ..random import generator as numpy_generator
 from ..special import gammainc
 from ..tensor import Tensor
@@ -112,13 +112,12 @@ class Beta(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        """(a - 1) / (a + b - 2), with a - 1 and b - 1 clamped at 0; where both a and b are
-        below 1, 1 if a >= b else 0 (PyTorch's Dirichlet mode)."""
+        """(a - 1) / (a + b - 2), with a - 1 and b - 1 clamped at 0; 1 where both a and b
+        are below 1 (a U-shaped density, both ends modes: PyTorch picks 1)."""
         a, b = self.concentration1, self.concentration0
         am1, bm1 = (a - 1).clamp(min=0), (b - 1).clamp(min=0)
         both_below = (a._data < 1) & (b._data < 1)
-        return am1.where(~both_below, (a._data >= b._data).astype(a.dtype)) / \
-            (am1 + bm1).where(~both_below, 1.0)
+        return where(both_below, 1.0, am1 / (am1 + bm1).where(~both_below, 1.0))
 
     @property
     def variance(self) -> Tensor:
