@@ -128,7 +128,7 @@ def i1(x: Any) -> Tensor:
     x = _float_tensor(x)
     data = _floating(x._data)
     out = sp.i1(data)
-    return _unary(x, out, lambda: sp.i0(data) - np.where(data == 0, 0, _i1_over_x(data, out)))
+    return _unary(x, out, lambda: sp.i0(data) - _i1_over_x(data, out))
 
 
 def i1e(x: Any) -> Tensor:
@@ -136,8 +136,7 @@ def i1e(x: Any) -> Tensor:
     x = _float_tensor(x)
     data = _floating(x._data)
     out = sp.i1e(data)
-    return _unary(x, out, lambda: sp.i0e(data) - np.sign(data) * out
-                  - np.where(data == 0, 0, _i1_over_x(data, out)))
+    return _unary(x, out, lambda: sp.i0e(data) - np.sign(data) * out - _i1_over_x(data, out))
 
 
 def xlog1py(x: Any, y: Any) -> Tensor:
