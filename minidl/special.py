@@ -28,7 +28,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.special as sp
 
 from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, lgamma, log1p, log_softmax,
                   logit, logsumexp, round, sigmoid, sinc, softmax, xlogy)
@@ -49,6 +48,12 @@ psi = digamma
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
 
+def _scipy() -> Any:
+    """scipy.special, imported at first use, as unary.py's erf does (it takes 0.1 s)."""
+    import scipy.special
+    return scipy.special
+
+
 def _float_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -67,28 +72,28 @@ def entr(x: Any) -> Tensor:
     x = _float_tensor(x)
     data = _floating(x._data)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary(x, sp.entr(data), lambda: -(np.log(data) + 1))
+        return _unary(x, _scipy().entr(data), lambda: -(np.log(data) + 1))
 
 
 def ndtr(x: Any) -> Tensor:
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2;  d/dx = e^(-x^2/2) / sqrt(2 pi)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    return _unary(x, sp.ndtr(data), lambda: np.exp(-data**2 / 2) / _SQRT_2PI)
+    return _unary(x, _scipy().ndtr(data), lambda: np.exp(-data**2 / 2) / _SQRT_2PI)
 
 
 def log_ndtr(x: Any) -> Tensor:
     """ln Phi(x);  d/dx = phi(x) / Phi(x) = e^(-x^2/2 - ln Phi(x)) / sqrt(2 pi)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    out = sp.log_ndtr(data)
+    out = _scipy().log_ndtr(data)
     return _unary(x, out, lambda: np.exp(-data**2 / 2 - out) / _SQRT_2PI)
 
 
 def ndtri(p: Any) -> Tensor:
     """Phi^-1(p), the standard normal quantile;  d/dp = sqrt(2 pi) e^(ndtri(p)^2 / 2)."""
     p = _float_tensor(p)
-    out = sp.ndtri(_floating(p._data))
+    out = _scipy().ndtri(_floating(p._data))
     return _unary(p, out, lambda: _SQRT_2PI * np.exp(out**2 / 2))
 
 
@@ -97,7 +102,7 @@ def erfcx(x: Any) -> Tensor:
     d/dx = 2 x erfcx(x) - 2 / sqrt(pi)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    out = sp.erfcx(data)
+    out = _scipy().erfcx(data)
     return _unary(x, out, lambda: 2 * data * out - 2 / math.sqrt(math.pi))
 
 
@@ -105,15 +110,15 @@ def i0(x: Any) -> Tensor:
     """I_0(x), the modified Bessel function of order 0;  d/dx = I_1(x)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    return _unary(x, sp.i0(data), lambda: sp.i1(data))
+    return _unary(x, _scipy().i0(data), lambda: _scipy().i1(data))
 
 
 def i0e(x: Any) -> Tensor:
     """e^-|x| I_0(x);  d/dx = i1e(x) - sign(x) i0e(x)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    out = sp.i0e(data)
-    return _unary(x, out, lambda: sp.i1e(data) - np.sign(data) * out)
+    out = _scipy().i0e(data)
+    return _unary(x, out, lambda: _scipy().i1e(data) - np.sign(data) * out)
 
 
 def _i1_over_x(data: np.ndarray, scaled: np.ndarray) -> np.ndarray:
@@ -127,16 +132,16 @@ def i1(x: Any) -> Tensor:
     (1/2 at 0)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    out = sp.i1(data)
-    return _unary(x, out, lambda: sp.i0(data) - _i1_over_x(data, out))
+    out = _scipy().i1(data)
+    return _unary(x, out, lambda: _scipy().i0(data) - _i1_over_x(data, out))
 
 
 def i1e(x: Any) -> Tensor:
     """e^-|x| I_1(x);  d/dx = i0e(x) - i1e(x) (sign(x) + 1 / x) (1/2 at 0)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    out = sp.i1e(data)
-    return _unary(x, out, lambda: sp.i0e(data) - np.sign(data) * out - _i1_over_x(data, out))
+    out = _scipy().i1e(data)
+    return _unary(x, out, lambda: _scipy().i0e(data) - np.sign(data) * out - _i1_over_x(data, out))
 
 
 def xlog1py(x: Any, y: Any) -> Tensor:
@@ -147,7 +152,7 @@ def xlog1py(x: Any, y: Any) -> Tensor:
         x, y = Tensor(x._data, dtype=np.float32), Tensor(y._data, dtype=np.float32)
     a, b = x._data, y._data
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.asarray(sp.xlog1py(a, b), a.dtype)
+        out = np.asarray(_scipy().xlog1py(a, b), a.dtype)
 
         def backward(g: np.ndarray):
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -164,7 +169,7 @@ def polygamma(n: int, x: Any) -> Tensor:
         raise RuntimeError(f"polygamma(n, x) does not support negative n, got n={n!r}")
     x = _float_tensor(x)
     data = _floating(x._data)
-    return _unary(x, sp.polygamma(n, data), lambda: sp.polygamma(n + 1, data))
+    return _unary(x, _scipy().polygamma(n, data), lambda: _scipy().polygamma(n + 1, data))
 
 
 def multigammaln(a: Any, p: int) -> Tensor:
@@ -191,7 +196,7 @@ def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, torch_name: str, sign:
             raise NotImplementedError(f"the derivative for '{torch_name}: input' is not "
                                       "implemented.")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            density = np.exp((s - 1) * np.log(t) - t - sp.gammaln(s))
+            density = np.exp((s - 1) * np.log(t) - t - _scipy().gammaln(s))
         return None, unbroadcast(sign * g * np.where(t > 0, density, 0), t.shape)
     return Tensor._make(out, (a, x), backward)
 
@@ -199,9 +204,9 @@ def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, torch_name: str, sign:
 def gammainc(a: Any, x: Any) -> Tensor:
     """P(a, x) = int_0^x t^(a-1) e^-t dt / Gamma(a), the regularized lower incomplete
     gamma function;  d/dx = x^(a-1) e^-x / Gamma(a); no derivative in a."""
-    return _incomplete_gamma(a, x, sp.gammainc, "igamma", 1)
+    return _incomplete_gamma(a, x, _scipy().gammainc, "igamma", 1)
 
 
 def gammaincc(a: Any, x: Any) -> Tensor:
     """Q(a, x) = 1 - P(a, x);  d/dx = -x^(a-1) e^-x / Gamma(a); no derivative in a."""
-    return _incomplete_gamma(a, x, sp.gammaincc, "igammac", -1)
+    return _incomplete_gamma(a, x, _scipy().gammaincc, "igammac", -1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.special as sp
 
 from ..ops import digamma, lgamma, stack, where, xlogy
 from ..random import generator as numpy_generator
@@ -29,6 +28,7 @@ __all__ = ["Gamma", "Beta", "standard_gamma"]
 
 def _implicit_gradient(alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
     """dx/dalpha of a Gamma(alpha, 1) draw x, in float64."""
+    import scipy.special as sp   # at first use: it takes 0.1 s to import
     alpha, x = alpha.astype(np.float64), x.astype(np.float64)
     h = 1e-5 * np.maximum(alpha, 1e-3)
     right_tail = x > alpha
