@@ -237,6 +237,8 @@ def test_expand_broadcasts_the_parameters() -> None:
         wide = dist.expand((3, 2))
         assert wide.batch_shape == (3, 2) and wide.sample().shape == (3, 2)
         assert np.allclose(np.asarray(wide.mean)[2], np.asarray(dist.mean))
+    with pytest.raises(ValueError):   # the expanded distribution validates values too
+        D.Exponential(Tensor([1.0])).expand((3,)).log_prob(Tensor([-1.0]))
     categorical = D.Categorical(logits=Tensor([0.0, 1.0, 2.0])).expand((4,))
     assert categorical.batch_shape == (4,) and categorical.probs.shape == (4, 3)
     mvn = D.MultivariateNormal(minidl.zeros(3), scale_tril=minidl.eye(3)).expand((2,))

@@ -11,7 +11,8 @@ import numpy as np
 
 __all__ = ["Constraint", "real", "real_vector", "positive", "nonnegative", "unit_interval",
            "boolean", "simplex", "one_hot", "lower_cholesky", "positive_definite",
-           "integer_interval", "interval", "greater_than", "less_than", "half_open_interval", "independent", "dependent"]
+           "integer_interval", "interval", "greater_than", "less_than", "half_open_interval",
+           "independent", "dependent"]
 
 
 def _array(value: Any) -> np.ndarray:

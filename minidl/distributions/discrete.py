@@ -198,7 +198,8 @@ class OneHotCategorical(Distribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
         categorical = self._categorical.expand(batch_shape)
         name = categorical._parameters()[0]
-        return OneHotCategorical(**{name: getattr(categorical, name)}, validate_args=False)
+        return self._expanded(OneHotCategorical(**{name: getattr(categorical, name)},
+                                                validate_args=False))
 
     @property
     def mean(self) -> Tensor:

@@ -120,7 +120,13 @@ class Distribution:
         batch_shape = _size(batch_shape)
         params = {name: getattr(self, name).expand(batch_shape + self._param_event_shape(name))
                   for name in self._parameters()}
-        return type(self)(**params, validate_args=False)
+        return self._expanded(type(self)(**params, validate_args=False))
+
+    def _expanded(self, new: Distribution) -> Distribution:
+        """``new``, made without checking the parameters again, validating values as this
+        distribution does."""
+        new._validate_args = self._validate_args
+        return new
 
     def _parameters(self) -> list[str]:
         """The names of the parameters the constructor takes back in ``expand``."""
@@ -138,9 +144,6 @@ class Distribution:
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """A draw that is a differentiable function of the parameters."""
         raise NotImplementedError(f"{type(self).__name__} has no rsample (has_rsample is False)")
-
-    def sample_n(self, n: int) -> Tensor:
-        return self.sample((n,))
 
     def _noise(self, sample_shape: Any, draw: str, **kwargs: Any) -> Tensor:
         """numpy's ``draw`` of the extended shape from minidl's generator, as a constant

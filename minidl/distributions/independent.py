@@ -38,8 +38,8 @@ class Independent(Distribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> Independent:
         batch_shape = Size(batch_shape)
         base_batch = batch_shape + self.event_shape[:self.reinterpreted_batch_ndims]
-        return Independent(self.base_dist.expand(base_batch), self.reinterpreted_batch_ndims,
-                           validate_args=False)
+        return self._expanded(Independent(self.base_dist.expand(base_batch),
+                                          self.reinterpreted_batch_ndims, validate_args=False))
 
     @property
     def has_rsample(self) -> bool:

@@ -73,9 +73,10 @@ class MultivariateNormal(Distribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> MultivariateNormal:
         batch_shape = Size(batch_shape)
         k = self.event_shape[0]
-        return MultivariateNormal(self.loc.expand(batch_shape + (k,)),
-                                  scale_tril=self._unbroadcasted_scale_tril.expand(
-                                      batch_shape + (k, k)), validate_args=False)
+        return self._expanded(MultivariateNormal(
+            self.loc.expand(batch_shape + (k,)),
+            scale_tril=self._unbroadcasted_scale_tril.expand(batch_shape + (k, k)),
+            validate_args=False))
 
     def _matrix_shape(self) -> tuple[int, ...]:
         return tuple(self.batch_shape + self.event_shape + self.event_shape)

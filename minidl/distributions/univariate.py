@@ -167,7 +167,8 @@ class Uniform(Distribution):
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
-        inside = (self.low._data <= value._data) & (self.high._data > value._data)
+        x = np.asarray(value._data if isinstance(value, Tensor) else value)
+        inside = (self.low._data <= x) & (self.high._data > x)
         return where(inside, 0.0, -np.inf) - (self.high - self.low).log()
 
     def cdf(self, value: Tensor) -> Tensor:

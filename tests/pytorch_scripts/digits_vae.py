@@ -14,7 +14,8 @@ train, test = images[:1500], images[1500:]
 class VAE(nn.Module):
     def __init__(self, latent=4, hidden=128):
         super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent))
+        self.encoder = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, 2 * latent))
         self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 64))
 
     def forward(self, x):
