@@ -32,6 +32,7 @@ import numpy as np
 from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, lgamma, log1p, log_softmax,
                   logit, logsumexp, round, sigmoid, sinc, softmax, xlogy)
 from .ops._common import _floating, _operands
+from .ops.binary import _float_operands
 from .ops.reductions import sum as _sum
 from .ops.shape import stack
 from .tensor import Tensor, unbroadcast
@@ -71,8 +72,11 @@ def entr(x: Any) -> Tensor:
     """-x ln x for x > 0, 0 at 0, -inf for x < 0;  d/dx = -(ln x + 1)."""
     x = _float_tensor(x)
     data = _floating(x._data)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary(x, _scipy().entr(data), lambda: -(np.log(data) + 1))
+
+    def slope() -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -(np.log(data) + 1)
+    return _unary(x, _scipy().entr(data), slope)
 
 
 def ndtr(x: Any) -> Tensor:
@@ -141,24 +145,23 @@ def i1e(x: Any) -> Tensor:
     x = _float_tensor(x)
     data = _floating(x._data)
     out = _scipy().i1e(data)
-    return _unary(x, out, lambda: _scipy().i0e(data) - np.sign(data) * out - _i1_over_x(data, out))
+    return _unary(x, out,
+                  lambda: _scipy().i0e(data) - np.sign(data) * out - _i1_over_x(data, out))
 
 
 def xlog1py(x: Any, y: Any) -> Tensor:
     """x ln(1 + y), and 0 where x = 0 (unless y is NaN);
     d/dx = ln(1 + y) (0 where x = 0 and y <= -1), d/dy = x / (1 + y)."""
-    x, y = _operands(x, y)
-    if x.dtype.kind != "f":
-        x, y = Tensor(x._data, dtype=np.float32), Tensor(y._data, dtype=np.float32)
+    x, y = _float_operands(*_operands(x, y))
     a, b = x._data, y._data
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(_scipy().xlog1py(a, b), a.dtype)
 
-        def backward(g: np.ndarray):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return (unbroadcast(g * np.where((a == 0) & (b <= -1), 0, np.log1p(b)), a.shape)
-                        if x.requires_grad else None,
-                        unbroadcast(g * a / (1 + b), b.shape) if y.requires_grad else None)
+    def backward(g: np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (unbroadcast(g * np.where((a == 0) & (b <= -1), 0, np.log1p(b)), a.shape)
+                    if x.requires_grad else None,
+                    unbroadcast(g * a / (1 + b), b.shape) if y.requires_grad else None)
     return Tensor._make(out, (x, y), backward)
 
 
@@ -184,10 +187,10 @@ def multigammaln(a: Any, p: int) -> Tensor:
     return _sum(terms, -1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
-def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, torch_name: str, sign: int) -> Tensor:
-    a, x = _operands(a, x)
-    if a.dtype.kind != "f":
-        a, x = Tensor(a._data, dtype=np.float32), Tensor(x._data, dtype=np.float32)
+def _incomplete_gamma(a: Any, x: Any, function: np.ufunc, torch_name: str,
+                      sign: int) -> Tensor:
+    """P or Q (``function``) of a and x, with d/dx = sign * x^(a-1) e^-x / Gamma(a)."""
+    a, x = _float_operands(*_operands(a, x))
     s, t = a._data, x._data
     out = np.asarray(function(s, t), s.dtype)
 
