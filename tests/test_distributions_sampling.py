@@ -141,6 +141,9 @@ RSAMPLES = {
             [_real(3), _lower(3)]),
     "independent": (lambda loc, scale: D.Independent(D.Normal(loc, scale), 1).rsample(),
                     [_real(2, 3), _positive(2, 3)]),
+    "tanh_normal": (lambda loc, scale: D.TransformedDistribution(
+        D.Normal(loc, scale), [D.transforms.TanhTransform()]).rsample((3,)),
+        [_real(2), _positive(2)]),
 }
 
 
@@ -207,6 +210,21 @@ def test_gamma_and_beta_rsample_gradients_average_to_those_of_their_means() -> N
     D.Beta(c1, Tensor(c0)).rsample((20000,)).sum().backward()
     assert np.allclose(np.asarray(c1.grad) / 20000, c0 / (np.array([0.5, 2.0]) + c0) ** 2,
                        rtol=0.05)
+
+
+def test_log_normal_draws_and_their_log_prob() -> None:
+    """Normal(0.5, 0.4) through exp: the median is e^0.5, and log_prob is the log-normal
+    density (its Jacobian term is -ln y)."""
+    minidl.manual_seed(6)
+    log_normal = D.TransformedDistribution(D.Normal(0.5, 0.4), D.transforms.ExpTransform())
+    draws = np.asarray(log_normal.sample((20000,)), np.float64)
+    assert draws.min() > 0 and abs(np.median(draws) - np.exp(0.5)) < 0.03
+    y = np.array([0.5, 1.0, 3.0])
+    density = np.exp(-(np.log(y) - 0.5) ** 2 / (2 * 0.16)) / (y * 0.4 * np.sqrt(2 * np.pi))
+    assert np.allclose(np.asarray(log_normal.log_prob(Tensor(y))), np.log(density), rtol=1e-5)
+    assert log_normal.support.check(Tensor(y)).all() and log_normal.has_rsample
+    with pytest.raises(ValueError):
+        D.TransformedDistribution(D.Normal(0.0, 1.0), [np.exp])
 
 
 def test_discrete_distributions_have_no_rsample() -> None:

@@ -9,17 +9,21 @@ policy gradients.
     discrete.py              Bernoulli, Categorical, OneHotCategorical
     multivariate_normal.py   MultivariateNormal (through the Cholesky factor)
     independent.py           Independent: batch dims reinterpreted as event dims
+    transforms.py            Exp, Affine, Sigmoid and Tanh transforms
+    transformed.py           TransformedDistribution: a base distribution through transforms
     kl.py                    kl_divergence and register_kl
 """
-from . import constraints
+from . import constraints, transforms
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
 from .gamma import Beta, Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
+from .transformed import TransformedDistribution
 from .univariate import Exponential, Laplace, Normal, Uniform
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Distribution", "Exponential", "Gamma",
            "Independent", "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical",
-           "Uniform", "constraints", "kl_divergence", "register_kl"]
+           "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl",
+           "transforms"]

@@ -31,6 +31,7 @@ OUT = Path(__file__).with_name("distributions_vectors.npz")
 SEED = 20261208
 D = "lib.distributions."
 S = "lib.special."
+T = "lib.distributions.transforms."
 
 
 def make(spec: str, rng: np.random.Generator) -> np.ndarray:
@@ -124,6 +125,20 @@ CASES = [
      ["f:2,3", "spd:3,3", "f:2,3"]),
     *_family("independent", f"{D}Independent({D}Normal(x0, x1), 1)", ["f:3,4", "p:3,4"],
              "f:3,4", ("log_prob", "entropy", "mean", "variance")),
+    ("transformed_exp", f"{D}TransformedDistribution({D}Normal(x0, x1), "
+     f"[{T}ExpTransform()]).log_prob(x2)", ["f:3,4", "p:3,4", "p:3,4"]),
+    ("transformed_affine_sigmoid", f"{D}TransformedDistribution({D}Normal(x0, x1), "
+     f"[{T}AffineTransform(x2, x3), {T}SigmoidTransform()]).log_prob(x4)",
+     ["f:3,4", "p:3,4", "f:4", "p:4", "u:3,4"]),
+    ("transformed_affine_numbers", f"{D}TransformedDistribution({D}Laplace(x0, x1), "
+     f"{T}AffineTransform(1.5, -2.0)).log_prob(x2)", ["f:3,4", "p:3,4", "f:3,4"]),
+    ("transformed_tanh", f"{D}TransformedDistribution({D}Normal(x0, x1), "
+     f"[{T}TanhTransform()]).log_prob(x2 - 0.5)", ["f:3,4", "p:3,4", "u:3,4"]),
+    ("transformed_independent", f"{D}TransformedDistribution({D}Independent({D}Normal(x0, x1), "
+     f"1), [{T}ExpTransform()]).log_prob(x2)", ["f:3,4", "p:3,4", "p:2,3,4"]),
+    ("transform_tanh_jacobian", f"{T}TanhTransform().log_abs_det_jacobian(x0, x0.tanh())",
+     ["w:3,4"]),
+    ("transform_sigmoid_inverse", f"{T}SigmoidTransform().inv(x0)", ["u:3,4"]),
     # -- kl_divergence -------------------------------------------------------------------
     ("kl_normal", f"{D}kl_divergence({D}Normal(x0, x1), {D}Normal(x2, x3))",
      ["f:3,4", "p:3,4", "f:4", "p:3,4"]),
@@ -209,6 +224,8 @@ CASES = [
     ("refuse_gamma_rate", f"{D}Gamma(x0, -x1)", ["p:3", "p:3"]),
     ("refuse_beta", f"{D}Beta(-x0, x1)", ["p:3", "p:3"]),
     ("refuse_independent_ndims", f"{D}Independent({D}Normal(x0, x1), 3)", ["f:3,4", "p:3,4"]),
+    ("refuse_transformed_support", f"{D}TransformedDistribution({D}Normal(x0, x1), "
+     f"[{T}ExpTransform()]).log_prob(-x1)", ["f:3", "p:3"]),
     ("refuse_kl_pair", f"{D}kl_divergence({D}Bernoulli(probs=x0), {D}Categorical(probs=x0))",
      ["u:3"]),
     ("refuse_gammainc_grad_a", f"{S}gammainc(x0, x1).sum().backward()", ["p:3", "p:3"]),
