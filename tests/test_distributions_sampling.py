@@ -333,3 +333,21 @@ def test_special_at_the_edges() -> None:
         S.polygamma(-1, Tensor([1.0]))
     with pytest.raises(RuntimeError):
         S.multigammaln(Tensor([0.5]), 3)
+
+
+def test_modules_have_pytorchs_names() -> None:
+    """``from torch.distributions.normal import Normal`` and the like, rewritten to minidl."""
+    from minidl.distributions.bernoulli import Bernoulli
+    from minidl.distributions.categorical import Categorical
+    from minidl.distributions.kl import kl_divergence
+    from minidl.distributions.normal import Normal
+    from minidl.distributions.one_hot_categorical import OneHotCategorical
+    from minidl.distributions.transformed_distribution import TransformedDistribution
+    from minidl.distributions.utils import broadcast_all, probs_to_logits
+    assert (Bernoulli, Categorical, Normal, OneHotCategorical, TransformedDistribution,
+            kl_divergence) == (D.Bernoulli, D.Categorical, D.Normal, D.OneHotCategorical,
+                               D.TransformedDistribution, D.kl_divergence)
+    loc, scale = broadcast_all(Tensor([0.0, 1.0]), 2.0)
+    assert scale.shape == (2,) and scale.dtype == np.float32
+    assert np.allclose(np.asarray(probs_to_logits(Tensor([0.5, 0.25]), is_binary=True)),
+                       [0.0, np.log(1 / 3)])

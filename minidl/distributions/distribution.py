@@ -23,48 +23,9 @@ from ..random import generator as numpy_generator
 from ..tensor import Tensor
 from ..typeinfo import Size
 from . import constraints
+from .utils import broadcast_all
 
-__all__ = ["Distribution", "broadcast_all", "probs_to_logits", "logits_to_probs", "lazy_property"]
-
-
-class lazy_property:
-    """An attribute computed on first use and then kept in the instance (Bernoulli's
-    logits when made from probs, and the other way round)."""
-
-    def __init__(self, compute: Any):
-        self.compute = compute
-        self.__doc__ = compute.__doc__
-
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
-        if instance is None:
-            return self
-        value = self.compute(instance)
-        vars(instance)[self.compute.__name__] = value
-        return value
-
-
-def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
-    """The parameters as Tensors of one shape; numbers take the Tensors' float dtype
-    (float32 when there is no Tensor), as in PyTorch."""
-    from ..ops import broadcast_tensors
-    tensors = [v for v in values if isinstance(v, Tensor)]
-    dtype = tensors[0].dtype if tensors and tensors[0].dtype.kind == "f" else np.float32
-    as_tensors = [v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype), dtype=dtype)
-                  for v in values]
-    return tuple(broadcast_tensors(*as_tensors))
-
-
-def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
-    """sigmoid(logits) for a binary variable, else softmax over the last dim."""
-    from ..ops import sigmoid, softmax
-    return sigmoid(logits) if is_binary else softmax(logits, -1)
-
-
-def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
-    """ln p (ln p - ln(1 - p) for a binary variable), p clamped into [eps, 1 - eps]."""
-    eps = float(np.finfo(probs.dtype).eps)
-    p = probs.clamp(min=eps, max=1 - eps)
-    return p.log() - (-p).log1p() if is_binary else p.log()
+__all__ = ["Distribution", "LocationScale"]
 
 
 def _size(shape: Any) -> Size:
@@ -214,3 +175,23 @@ class Distribution:
         values = {n: vars(self)[n] for n in self.arg_constraints if n in vars(self)}
         args = ", ".join(f"{n}: {v if v.numel() == 1 else v.size()}" for n, v in values.items())
         return f"{type(self).__name__}({args})"
+
+
+class LocationScale(Distribution):
+    """The shared part of Normal and Laplace, draws of loc + scale * (a standard draw):
+    real-valued, reparameterised, mean and mode at loc."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc

@@ -8,14 +8,21 @@ from typing import Callable
 
 import numpy as np
 
-from ..ops import digamma, lgamma, where
+from ..linalg import solve_triangular
+from ..ops import digamma, lgamma, softplus, where
 from ..tensor import Tensor
-from .discrete import Bernoulli, Categorical, OneHotCategorical, _softplus
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .categorical import Categorical
 from .distribution import Distribution
-from .gamma import Beta, Gamma
+from .exponential import Exponential
+from .gamma import Gamma
 from .independent import Independent, sum_rightmost
+from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, batch_mahalanobis, half_log_det
-from .univariate import Exponential, Laplace, Normal, Uniform
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .uniform import Uniform
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -67,8 +74,8 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
     """p (softplus(-l_q) - softplus(-l_p)) + (1 - p) (softplus(l_q) - softplus(l_p))."""
-    t1 = p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
-    t2 = (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits))
+    t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+    t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
     # p = 0 or 1 exactly: that term is 0 (0 ln 0), whatever the logits say.
     t1 = where(p.probs._data == 0, 0.0, t1)
     t2 = where(p.probs._data == 1, 0.0, t2)
@@ -100,7 +107,6 @@ def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal,
                          "event shapes cannot be computed")
     Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     half_term1 = half_log_det(Lq) - half_log_det(Lp)
-    from ..linalg import solve_triangular
     term2 = (solve_triangular(Lq, Lp, upper=False) ** 2).sum((-2, -1))
     term3 = batch_mahalanobis(Lq, q.loc - p.loc)
     out = half_term1 + 0.5 * (term2 + term3 - p.event_shape[0])

@@ -19,7 +19,8 @@ from ..linalg import cholesky, inv, solve_triangular
 from ..tensor import Tensor
 from ..typeinfo import Size
 from . import constraints
-from .distribution import Distribution, lazy_property
+from .distribution import Distribution
+from .utils import lazy_property
 
 __all__ = ["MultivariateNormal", "batch_mahalanobis"]
 
