@@ -149,16 +149,16 @@ class LowerCholesky(Constraint):
 
 
 class PositiveDefinite(Constraint):
-    """Symmetric matrices with a Cholesky factor."""
+    """Symmetric matrices with positive eigenvalues."""
     event_dim = 2
 
     def check(self, value: Any) -> np.ndarray:
         value = _array(value)
         symmetric = np.isclose(value, np.swapaxes(value, -1, -2), atol=1e-6).all((-2, -1))
-        batch = value.reshape(-1, *value.shape[-2:])
-        factorable = np.array([np.linalg.eigvalsh(m).min() > 0 if np.isfinite(m).all()
-                               else False for m in batch]).reshape(value.shape[:-2])
-        return symmetric & factorable
+        finite = np.isfinite(value).all((-2, -1))
+        identity = np.eye(value.shape[-1])
+        smallest = np.linalg.eigvalsh(np.where(finite[..., None, None], value, identity))[..., 0]
+        return symmetric & finite & (smallest > 0)
 
 
 class IndependentConstraint(Constraint):
