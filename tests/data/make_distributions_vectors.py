@@ -15,7 +15,8 @@ kinds beside its own and make_linalg_vectors.py's (every float input requires gr
     l     lower-triangular with a diagonal in [0.5, 1.5)
 
 Refusals also keep their message: ``<name>/message`` is PyTorch's text, which the test
-compares up to the first " of distribution " (the rest prints tensors).
+compares up to the first " of distribution " (the rest prints tensors). ``gamma_grad/*``
+holds PyTorch's implicit gradient of Gamma draws (torch._standard_gamma_grad).
 """
 from __future__ import annotations
 
@@ -232,6 +233,16 @@ CASES = [
 ]
 
 
+def gamma_gradients() -> dict[str, np.ndarray]:
+    """PyTorch's implicit reparameterisation gradient dx/dalpha of Gamma(alpha, 1) draws x,
+    at the 1%, 50% and 99% quantiles of small to large alphas (float64)."""
+    import scipy.special
+    alpha = np.tile([0.05, 0.3, 1.0, 2.5, 10.0, 200.0], 3)
+    x = scipy.special.gammaincinv(alpha, np.repeat([0.01, 0.5, 0.99], 6))
+    grad = torch._standard_gamma_grad(torch.tensor(alpha), torch.tensor(x)).numpy()
+    return {"gamma_grad/alpha": alpha, "gamma_grad/x": x, "gamma_grad/torch": grad}
+
+
 def messages(cases: list) -> dict[str, np.ndarray]:
     """PyTorch's message for every refused case, in float64."""
     rng = np.random.default_rng(SEED)
@@ -254,4 +265,5 @@ if __name__ == "__main__":
     with np.load(OUT, allow_pickle=False) as stored:
         arrays = dict(stored)
     arrays.update(messages([case for case in CASES if case[0].startswith("refuse_")]))
+    arrays.update(gamma_gradients())
     np.savez_compressed(OUT, **arrays)
