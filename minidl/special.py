@@ -61,11 +61,14 @@ def _float_tensor(x: Any) -> Tensor:
 
 def _unary(x: Any, value: np.ndarray, slope: Any) -> Tensor:
     """An elementwise op of x with ``value`` and the derivative ``slope()`` (called in
-    the backward only), both in x's float dtype."""
+    the backward only), both in x's float dtype; a slope too large for it is inf."""
     x = _float_tensor(x)
     dtype = _floating(x._data).dtype
-    return Tensor._make(np.asarray(value, dtype), (x,),
-                        lambda g: (g * np.asarray(slope(), dtype),))
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        with np.errstate(over="ignore"):
+            return (g * np.asarray(slope(), dtype),)
+    return Tensor._make(np.asarray(value, dtype), (x,), backward)
 
 
 def entr(x: Any) -> Tensor:

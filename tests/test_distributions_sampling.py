@@ -69,7 +69,7 @@ def test_draws_have_the_shape_and_moments(name: str) -> None:
     values = np.asarray(draws, np.float64)
     standard_error = np.sqrt(np.asarray(variance) / len(values))
     assert np.all(np.abs(values.mean(0) - mean) < 6 * standard_error)
-    assert np.allclose(values.var(0), variance, rtol=0.05, atol=1e-3)
+    assert np.allclose(values.var(0), variance, rtol=0.08, atol=1e-3)   # >= 4 standard errors
     if name != "categorical":
         assert np.allclose(np.asarray(dist.mean), mean, rtol=1e-6)
         assert np.allclose(np.asarray(dist.variance), variance, rtol=1e-6)

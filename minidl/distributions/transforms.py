@@ -26,6 +26,7 @@ class Transform:
     codomain: constraints.Constraint = constraints.real
     bijective = True
     event_dim = 0
+    sign: Any = 1   # of dy/dx: +1 where y increases with x
 
     @property
     def inv(self) -> Transform:
@@ -53,6 +54,7 @@ class _Inverse(Transform):
     def __init__(self, transform: Transform):
         self._inv = transform
         self.domain, self.codomain = transform.codomain, transform.domain
+        self.sign = transform.sign
 
     @property
     def inv(self) -> Transform:
@@ -86,6 +88,7 @@ class AffineTransform(Transform):
 
     def __init__(self, loc: Any, scale: Any):
         self.loc, self.scale = loc, scale
+        self.sign = scale.sign() if isinstance(scale, Tensor) else (1 if scale > 0 else -1)
 
     def _call(self, x: Tensor) -> Tensor:
         return self.loc + self.scale * x

@@ -137,6 +137,15 @@ CASES = [
      f"[{T}TanhTransform()]).log_prob(x2 - 0.5)", ["f:3,4", "p:3,4", "u:3,4"]),
     ("transformed_independent", f"{D}TransformedDistribution({D}Independent({D}Normal(x0, x1), "
      f"1), [{T}ExpTransform()]).log_prob(x2)", ["f:3,4", "p:3,4", "p:2,3,4"]),
+    ("transformed_exp_cdf", f"{D}TransformedDistribution({D}Normal(x0, x1), "
+     f"[{T}ExpTransform()]).cdf(x2)", ["f:3,4", "p:3,4", "p:3,4"]),
+    ("transformed_exp_icdf", f"{D}TransformedDistribution({D}Normal(x0, x1), "
+     f"[{T}ExpTransform()]).icdf(x2)", ["f:3,4", "p:3,4", "u:3,4"]),
+    ("transformed_decreasing_cdf", f"{D}TransformedDistribution({D}Laplace(x0, x1), "
+     f"[{T}AffineTransform(1.5, -2.0), {T}ExpTransform()]).cdf(x2)",
+     ["f:3,4", "p:3,4", "p:3,4"]),
+    ("transformed_tensor_scale_icdf", f"{D}TransformedDistribution({D}Normal(x0, x1), "
+     f"[{T}AffineTransform(x2, x3)]).icdf(x4)", ["f:3,4", "p:3,4", "f:4", "f:4", "u:3,4"]),
     ("transform_tanh_jacobian", f"{T}TanhTransform().log_abs_det_jacobian(x0, x0.tanh())",
      ["w:3,4"]),
     ("transform_sigmoid_inverse", f"{T}SigmoidTransform().inv(x0)", ["u:3,4"]),
