@@ -9,8 +9,10 @@ The layers, bottom up; each uses only those above it in this list:
     ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...,
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)
     linalg/        minidl.linalg, PyTorch's torch.linalg with gradients, on the ops
+    special.py     minidl.special, PyTorch's torch.special (entr, ndtr, i0, ...)
     nn/            Module, Parameter, layers, losses (import minidl.nn as nn)
     optim/         optimizers on flat buffers; their update kernels are minidl.kernels
+    distributions/ Normal, Categorical, ...: sample, rsample, log_prob, kl_divergence
     jit/           minidl.compile: a step traced once, replayed as a plan
     data.py        the DataLoader of fit; the datasets are minidl.datasets
     utils/data.py  PyTorch's Dataset, samplers and DataLoader (minidl.utils.data)
@@ -31,6 +33,7 @@ if (not _os.path.isdir(_os.path.join(__path__[0], "kernels"))
     __path__.append(_checkout)
 
 from . import autograd, data, linalg, nn, ops, optim, utils, viz  # noqa: E402
+from . import distributions, special  # noqa: E402
 from .checkpoint import CheckpointError, load, save
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, logspace, ones, ones_like, tensor, tril_indices, triu_indices,
