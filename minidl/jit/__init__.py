@@ -177,4 +177,4 @@ def compile(fn: Callable[..., Any] | None = None, fallback: bool = True, *,
                                  disable=disable)
     if disable or isinstance(fn, Module):
         return fn
-    return CompiledStep(fn, fallback and not fullgraph)
+    return CompiledStep(fn, False if fullgraph else fallback)
