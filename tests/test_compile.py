@@ -533,21 +533,19 @@ def test_pytorchs_forms_of_compile():
     """torch.compile(model) returns the model (a plan is made of whole steps), the
     decorator forms work, fullgraph=True refuses a graph break as fallback=False does,
     disable=True returns the function, and torch's other options change nothing."""
-    model = nn.Linear(3, 2)
+    model, _, step = build()
     assert minidl.compile(model) is model
     assert minidl.compile(model, mode="max-autotune", dynamic=True, backend="eager") is model
-
-    def step(x):
-        return (x * 2).sum()
     assert minidl.compile(step, disable=True) is step
-    decorated = minidl.compile(step)
-    assert minidl.compile()(step).fallback is True and decorated.fallback is True
-    x = minidl.ones(3)
-    assert decorated(x).item() == 6.0
+    decorated, later = minidl.compile(step), minidl.compile()(step)
+    assert decorated.fallback is True and later.fallback is True
+    x, y = next(batches(1))
+    decorated(x, y)
+    assert decorated(x, y).item() > 0 and "no plan yet" not in decorated.plan
 
-    def breaks(x):
-        return x * 2 if (x.sum() > 0).item() else x    # .item() inside the step
+    def breaks(x, y):
+        return step(x, y) if step(x, y).item() > 0 else None    # .item() inside the step
     strict = minidl.compile(fullgraph=True)(breaks)
     assert strict.fallback is False
-    with pytest.raises(minidl.CompileError):
-        strict(x)
+    with pytest.raises(minidl.CompileError, match="item"):
+        strict(x, y)

@@ -47,6 +47,14 @@ def scripts():
     return sorted(p.name for p in EXAMPLES.glob("*.py") if p.name != "common.py")
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    """The figures a test caught are never saved (and so never closed): close them after."""
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
 def figures_of(script, monkeypatch, tmp_path):
     """Run ``script``'s main() here; return the figures it would have saved."""
     monkeypatch.syspath_prepend(str(EXAMPLES))
