@@ -271,3 +271,19 @@ def test_grad_fn_names_the_function() -> None:
     assert {t.grad_fn.name for t in LA.svd(A)} == {"svd"}
     assert {t.grad_fn.name for t in LA.qr(A)} == {"qr"}
     assert LA.inv(A[:3]).grad_fn.name == "inv"
+
+
+def test_torch_svd_without_uv_gives_square_zero_factors() -> None:
+    """torch.svd(A, compute_uv=False) of a 4x3 (and a 3x4) A: U and V zero-filled of
+    shapes (m, m) and (n, n), whatever ``some`` says (torch 2.13), S its singular
+    values with their gradient."""
+    a = np.random.default_rng(0).standard_normal((2, 4, 3))
+    for matrix in (a, a.transpose(0, 2, 1)):
+        m, n = matrix.shape[-2:]
+        x = Tensor(matrix, requires_grad=True, dtype=np.float64)
+        for some in (True, False):
+            u, s, v = minidl.svd(x, some=some, compute_uv=False)
+            assert u.shape == (2, m, m) and v.shape == (2, n, n)
+            assert not u.numpy().any() and not v.numpy().any() and s.dtype == np.float64
+            np.testing.assert_allclose(s.numpy(), np.linalg.svd(matrix, compute_uv=False))
+        assert gradcheck(lambda t: minidl.svd(t, compute_uv=False).S, x)
