@@ -322,6 +322,17 @@ def test_in_place_functions_write_into_their_argument() -> None:
     assert minidl.fill_(x, 3) is x and x.tolist() == [3.0, 3.0] and x._version == 2
 
 
+def test_sum_to_size_sums_integers_in_int64_and_returns_a_tensor_of_that_size_itself():
+    """torch 2.13: integer and bool tensors sum to int64 (300 uint8 ones: 300, not 44
+    wrapped around), and a size equal to the tensor's returns the tensor itself."""
+    ones = minidl.ones(2, 300, dtype=minidl.uint8)
+    total = ones.sum_to_size(1, 1)
+    assert total.dtype == np.int64 and total.tolist() == [[600]]
+    assert minidl.ones(2, 3, dtype=minidl.int32).sum_to_size(3).dtype == np.int64
+    for x in (minidl.ones(2, 3, dtype=minidl.bool), leaf(2, 3)):
+        assert x.sum_to_size(2, 3) is x
+
+
 def test_a_comparison_in_place_on_a_graph_node_leaves_it_outside_the_graph() -> None:
     hidden = leaf(3) * 2
     assert hidden.eq_(minidl.zeros(3, dtype=minidl.float64)) is hidden
