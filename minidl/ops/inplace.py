@@ -342,7 +342,7 @@ def _random(self: Tensor, *bounds: int, to: int | None = None, generator: Any = 
         low, high = 0, to
     dtype = self.dtype
     if dtype.kind == "f":
-        top = 2 ** np.finfo(dtype).nmant + 1
+        top = 2 ** (np.finfo(dtype).nmant + 1)   # every whole number up to it is exact
     else:
         top = 1 if dtype.kind == "b" else int(np.iinfo(dtype).max)
         bottom = 0 if dtype.kind == "b" else int(np.iinfo(dtype).min)
