@@ -211,7 +211,10 @@ def test_random_refuses_bounds_as_torch() -> None:
     x = minidl.zeros(3)
     with pytest.raises(RuntimeError):
         x.random_(4, 2)
-    assert x._version == 0
+    for bounds, to in (((0.5, 3), None), ((2.0,), None), ((True,), None), ((), 2.5)):
+        with pytest.raises(TypeError, match="from and to must be ints"):   # as torch's
+            x.random_(*bounds, to=to)
+    assert x._version == 0 and x.tolist() == [0.0, 0.0, 0.0]
 
 
 # -- creation ----------------------------------------------------------------------------

@@ -334,6 +334,10 @@ def _random(self: Tensor, *bounds: int, to: int | None = None, generator: Any = 
     tensor (2^24 for float32) and [0, the dtype's max] for an integer one."""
     if len(bounds) > 2 or (to is not None and len(bounds) == 2):
         raise TypeError(f"random_(): takes from and to, got {bounds} and to={to!r}")
+    for value in (*bounds, to):
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, (int, np.integer))):
+            raise TypeError(f"random_(): from and to must be ints, got {bounds} and to={to!r}")
     if len(bounds) == 2:
         low, high = bounds
     elif len(bounds) == 1:
