@@ -229,6 +229,17 @@ def test_as_tensor_shares_memory_where_it_can() -> None:
     assert minidl.as_tensor([1, 2]).dtype == np.int64
 
 
+def test_creation_refuses_sizes_that_are_no_ints_as_torch() -> None:
+    """torch 2.13: tril_indices(2.5, 3) and logspace(0, 1, 2.0) raise TypeError."""
+    for make, argument in ((lambda: minidl.tril_indices(2.5, 3), "'row'"),
+                           (lambda: minidl.triu_indices(2, 3.0), "'col'"),
+                           (lambda: minidl.tril_indices(2, 3, 0.5), "'offset'"),
+                           (lambda: minidl.logspace(0, 1, 2.0), "'steps'")):
+        with pytest.raises(TypeError, match=argument):
+            make()
+    assert minidl.triu_indices(2, 3, -1).tolist() == [[0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]]
+
+
 def test_empty_like_keeps_shape_and_dtype() -> None:
     x = minidl.ones(2, 3, dtype=minidl.int32)
     assert minidl.empty_like(x).shape == (2, 3) and minidl.empty_like(x).dtype == np.int32
