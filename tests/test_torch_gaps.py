@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -257,6 +258,28 @@ def test_contiguous_copies_only_what_is_not_contiguous() -> None:
 
 
 # -- gradients: every differentiable op added --------------------------------------------
+@pytest.mark.parametrize("call, argument", [
+    (lambda: minidl.put([1.0], minidl.tensor([0]), minidl.tensor([1.0])), "'input' (position 1)"),
+    (lambda: minidl.put(minidl.ones(2), [0], minidl.tensor([1.0])), "'index' (position 2)"),
+    (lambda: minidl.put(minidl.ones(2), minidl.tensor([0]), 1.0), "'source' (position 3)"),
+    (lambda: minidl.renorm([[1.0]], 2, 0, 1.0), "'input' (position 1)"),
+    (lambda: minidl.sum_to_size([1.0, 2.0], 1), "'input' (position 1)"),
+    (lambda: minidl.trapezoid([1.0, 2.0]), "'y' (position 1)"),
+    (lambda: minidl.trapezoid(minidl.ones(2), [1.0, 2.0]), "'x' (position 2)"),
+    (lambda: minidl.cumulative_trapezoid([1.0, 2.0]), "'y' (position 1)"),
+    (lambda: minidl.split_with_sizes([1.0, 2.0], [1, 1]), "'input' (position 1)"),
+    (lambda: minidl.dsplit([[[1.0]]], 1), "'input' (position 1)"),
+    (lambda: minidl.heaviside(minidl.ones(2), 0.5), "'values' (position 2)"),
+    (lambda: minidl.dist([1.0], minidl.ones(1)), "'input' (position 1)"),
+    (lambda: minidl.allclose(minidl.ones(1), [1.0]), "'other' (position 2)"),
+    (lambda: minidl.numel([1.0]), "'input' (position 1)"),
+])
+def test_functions_refuse_what_is_no_tensor_as_torch(call, argument) -> None:
+    """torch 2.13's TypeError naming the argument (an AttributeError of a list before)."""
+    with pytest.raises(TypeError, match=re.escape(f"argument {argument} must be Tensor, not")):
+        call()
+
+
 def test_heaviside_has_no_gradient_as_in_pytorch() -> None:
     out = minidl.heaviside(leaf(3), minidl.tensor([0.5], dtype=minidl.float64))
     with pytest.raises(RuntimeError, match="derivative for 'heaviside' is not implemented"):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor, unbroadcast
 from ._common import (Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes,
-                      _shape_arg)
+                      _shape_arg, _tensor_arguments)
 from .casts import to
 from .elementwise import maximum, minimum, where
 from .indexing import take_along_dim
@@ -360,6 +360,7 @@ def sum_to_size(x: Tensor, *size: Any) -> Tensor:
     ``expand``): over the leading axes size lacks and where size has a 1; the gradient is
     g expanded back. As in PyTorch, x itself when size is its shape, and bool and
     integer tensors sum in int64 (as ``sum``)."""
+    _tensor_arguments("sum_to_size", input=x)
     size = tuple(_shape_arg(size))
     trailing = x.shape[x.ndim - len(size):] if size else ()
     if len(size) > x.ndim or any(s not in (n, 1) for s, n in zip(size, trailing)):

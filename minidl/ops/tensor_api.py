@@ -21,6 +21,7 @@ import numpy as np
 from ..devices import CPU, check_device, device, to_arguments
 from ..tensor import Tensor
 from ..typeinfo import Size
+from ._common import _tensor_arguments
 from .casts import to as cast
 from .shape import expand, reshape, swapaxes
 
@@ -144,9 +145,7 @@ def detach(input: Tensor) -> Tensor:
 
 def _tensor(op: str, value: Any) -> Tensor:
     """``value``, which must be a Tensor: PyTorch's TypeError otherwise."""
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(value).__name__}")
+    _tensor_arguments(op, input=value)
     return value
 
 
