@@ -287,3 +287,22 @@ def test_torch_svd_without_uv_gives_square_zero_factors() -> None:
             assert not u.numpy().any() and not v.numpy().any() and s.dtype == np.float64
             np.testing.assert_allclose(s.numpy(), np.linalg.svd(matrix, compute_uv=False))
         assert gradcheck(lambda t: minidl.svd(t, compute_uv=False).S, x)
+
+
+def test_matrix_power_of_one_is_a_copy_and_of_zero_is_in_the_graph() -> None:
+    """torch 2.13: matrix_power(A, 1) is a new tensor (writing it leaves A alone), and
+    matrix_power(A, 0), the identity, requires grad with a zero gradient."""
+    a = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    hidden = a * 1
+    once = LA.matrix_power(hidden, 1)
+    assert once is not hidden
+    once.add_(1.0)
+    np.testing.assert_array_equal(hidden.numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    once.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.ones((2, 2)))
+    a.grad = None
+    identity = LA.matrix_power(a, 0)
+    assert identity.requires_grad
+    np.testing.assert_array_equal(identity.numpy(), np.eye(2))
+    identity.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.zeros((2, 2)))
