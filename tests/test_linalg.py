@@ -306,3 +306,14 @@ def test_matrix_power_of_one_is_a_copy_and_of_zero_is_in_the_graph() -> None:
     np.testing.assert_array_equal(identity.numpy(), np.eye(2))
     identity.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), np.zeros((2, 2)))
+
+
+def test_cond_of_a_singular_matrix_is_inf_for_the_norms_through_the_inverse() -> None:
+    """torch 2.13: cond(A, p) for p in fro, 1, -1, inf, -inf is inf for a singular A
+    (a LinAlgError here before), and the other matrices of the batch keep their value."""
+    a = np.stack([np.zeros((2, 2)), 2 * np.eye(2), np.array([[1.0, 2.0], [2.0, 4.0]])])
+    for p, regular in (("fro", 2.0), (1, 1.0), (-1, 1.0), (np.inf, 1.0), (-np.inf, 1.0)):
+        np.testing.assert_allclose(LA.cond(Tensor(a, dtype=np.float64), p).numpy(),
+                                   [np.inf, regular, np.inf], rtol=1e-12)
+    x = Tensor(2 * np.eye(2)[None], requires_grad=True, dtype=np.float64)
+    assert gradcheck(lambda t: LA.cond(t, "fro"), x)

@@ -1,15 +1,17 @@
 """Norms and the small vector functions: vector_norm, matrix_norm, norm, cond, vecdot,
-cross, diagonal. Each is composed of ops (norm, abs, sum, amax, svdvals, inv), whose
+cross, diagonal. Each is composed of ops (norm, abs, sum, amax, svdvals, inv_ex, where), whose
 gradients it uses: the gradient of a max or a min is split among the elements that tie."""
 from __future__ import annotations
 
 import numbers
 from typing import Any
 
+import numpy as np
+
 from .. import ops
 from ..tensor import Tensor
 from ._common import float_input, matrices
-from .solvers import inv
+from .solvers import inv_ex
 from .spectral import svdvals
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "cond", "vecdot", "cross", "diagonal"]
@@ -89,13 +91,17 @@ def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
 
 def cond(A: Any, p: Any = None) -> Tensor:
     """The condition number: s_max / s_min for p None or 2 (s_min / s_max for -2), any
-    matrix shape; else matrix_norm(A, p) * matrix_norm(inv(A), p), square A only."""
+    matrix shape; else matrix_norm(A, p) * matrix_norm(inv(A), p), square A only, inf
+    for a singular A (as PyTorch's)."""
     A = matrices("linalg.cond", A, square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = svdvals(A)
         ratio = s[..., 0] / s[..., -1]
         return ratio if p != -2 else 1 / ratio
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    inverse, info = inv_ex(A)
+    singular = info._data > 0     # their inverse is nan: the identity in its place, then inf
+    inverse = ops.where(singular[..., None, None], np.eye(A.shape[-1], dtype=A.dtype), inverse)
+    return ops.where(singular, np.inf, matrix_norm(A, p) * matrix_norm(inverse, p))
 
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
