@@ -317,3 +317,16 @@ def test_cond_of_a_singular_matrix_is_inf_for_the_norms_through_the_inverse() ->
                                    [np.inf, regular, np.inf], rtol=1e-12)
     x = Tensor(2 * np.eye(2)[None], requires_grad=True, dtype=np.float64)
     assert gradcheck(lambda t: LA.cond(t, "fro"), x)
+
+
+def test_vecdot_takes_floats_of_one_dtype_as_torch() -> None:
+    """torch 2.13: linalg.vecdot refuses integer and bool tensors and mixed dtypes (it
+    answered 11 for [1, 2].[3, 4] here), and takes float16."""
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as "
+                                           "input. Got Long"):
+        LA.vecdot(minidl.tensor([1, 2]), minidl.tensor([3, 4]))
+    with pytest.raises(RuntimeError, match="Expected x and y to have the same dtype"):
+        LA.vecdot(minidl.tensor([1.0, 2.0]), minidl.tensor([3.0, 4.0], dtype=minidl.float64))
+    half = minidl.tensor([1.0, 2.0], dtype=minidl.float16)
+    result = LA.vecdot(half, half)
+    assert result.dtype == np.float16 and result.item() == 5.0

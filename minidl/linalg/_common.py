@@ -25,11 +25,11 @@ def constant(array: np.ndarray) -> Tensor:
     return Tensor(array, dtype=array.dtype)
 
 
-def float_input(op: str, x: Any) -> Tensor:
-    """x as a float32 or float64 Tensor; integers, bool and float16 are refused with
-    PyTorch's RuntimeError."""
+def float_input(op: str, x: Any, half: bool = False) -> Tensor:
+    """x as a float32 or float64 Tensor (or float16 if ``half``); integers, bool and
+    else float16 are refused with PyTorch's RuntimeError."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.dtype == np.float16:
+    if x.dtype == np.float16 and not half:
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got Half")
     if x.dtype.kind != "f":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. "

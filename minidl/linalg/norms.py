@@ -105,7 +105,12 @@ def cond(A: Any, p: Any = None) -> Tensor:
 
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
-    """sum_i x_i y_i along ``dim``, the other dimensions broadcast."""
+    """sum_i x_i y_i along ``dim``, the other dimensions broadcast; x and y are float
+    tensors of one dtype, as in PyTorch."""
+    x, y = (float_input("linalg.vecdot", t, half=True) for t in (x, y))
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but "
+                           f"found x of type {x.dtype} and y of type {y.dtype} instead.")
     return ops.sum(ops.mul(x, y), dim=dim)
 
 
