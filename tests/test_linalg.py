@@ -330,3 +330,17 @@ def test_vecdot_takes_floats_of_one_dtype_as_torch() -> None:
     half = minidl.tensor([1.0, 2.0], dtype=minidl.float16)
     result = LA.vecdot(half, half)
     assert result.dtype == np.float16 and result.item() == 5.0
+
+
+def test_vector_norms_take_float16_and_lstsq_one_dtype_as_torch() -> None:
+    """torch 2.13: vector_norm and the "fro" matrix norm of float16 work (in float16),
+    "nuc" refuses it; lstsq refuses float32 A with float64 B (it promoted here)."""
+    x = minidl.tensor([[3.0, 4.0], [0.0, 1.0]], dtype=minidl.float16)
+    for norm, expected in ((LA.vector_norm(x[0]), 5.0), (LA.norm(x[0]), 5.0),
+                           (LA.matrix_norm(x), 5.0977)):
+        assert norm.dtype == np.float16 and abs(norm.item() - expected) < 1e-3
+    assert LA.vector_norm(x, dtype=minidl.float32).dtype == np.float32
+    with pytest.raises(RuntimeError, match="Low precision dtypes not supported"):
+        LA.matrix_norm(x, "nuc")
+    with pytest.raises(RuntimeError, match="Expected input and other to have the same dtype"):
+        LA.lstsq(minidl.eye(2), minidl.eye(2, dtype=minidl.float64))

@@ -37,9 +37,11 @@ def float_input(op: str, x: Any, half: bool = False) -> Tensor:
     return x
 
 
-def matrices(op: str, x: Any, name: str = "A", square: bool = True) -> Tensor:
-    """x as a float Tensor of matrices (*, m, n), square ones unless ``square=False``."""
-    x = float_input(op, x)
+def matrices(op: str, x: Any, name: str = "A", square: bool = True,
+             half: bool = False) -> Tensor:
+    """x as a float Tensor of matrices (*, m, n), square ones unless ``square=False``
+    (float16 too if ``half``)."""
+    x = float_input(op, x, half)
     if x.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
     if square and x.shape[-1] != x.shape[-2]:

@@ -19,9 +19,10 @@ __all__ = ["vector_norm", "matrix_norm", "norm", "cond", "vecdot", "cross", "dia
 _MATRIX_ORDS = ("fro", "nuc", float("inf"), float("-inf"), 1, -1, 2, -2)
 
 
-def _cast(op: str, x: Any, dtype: Any) -> Tensor:
-    x = float_input(op, x)
-    return x if dtype is None else float_input(op, x.to(dtype))
+def _cast(op: str, x: Any, dtype: Any, half: bool) -> Tensor:
+    """x as a float Tensor (float16 too if ``half``), converted to ``dtype`` if given."""
+    x = float_input(op, x, half)
+    return x if dtype is None else float_input(op, x.to(dtype), half)
 
 
 def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
@@ -31,7 +32,7 @@ def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, 
     if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
         raise TypeError(f"linalg.vector_norm: argument 'ord' must be a number, not "
                         f"{type(ord).__name__} {ord!r}")
-    x = _cast("linalg.vector_norm", x, dtype)
+    x = _cast("linalg.vector_norm", x, dtype, half=True)
     dim = (dim,) if isinstance(dim, int) else dim
     return ops.norm(x, ord, dim=None if dim is None else tuple(dim), keepdim=keepdim)
 
@@ -53,10 +54,13 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
                 keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The matrix norm over the two dimensions ``dim``: "fro" sqrt(sum a_ij^2), "nuc" the
     sum of the singular values, 2 (-2) the largest (smallest) singular value, 1 (-1) the
-    largest (smallest) column sum of |a_ij|, inf (-inf) the same of the row sums."""
+    largest (smallest) column sum of |a_ij|, inf (-inf) the same of the row sums. float16
+    is taken by all but those of the singular values, as in PyTorch."""
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    A = matrices("linalg.matrix_norm", _cast("linalg.matrix_norm", A, dtype), square=False)
+    half = ord not in ("nuc", 2, -2)
+    A = matrices("linalg.matrix_norm", _cast("linalg.matrix_norm", A, dtype, half),
+                 square=False, half=half)
     dims = sorted(d % A.ndim for d in dim)
     if len(dim) != 2 or dims[0] == dims[1]:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different "
