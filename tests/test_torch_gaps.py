@@ -273,6 +273,7 @@ def test_contiguous_copies_only_what_is_not_contiguous() -> None:
     (lambda: minidl.dist([1.0], minidl.ones(1)), "'input' (position 1)"),
     (lambda: minidl.allclose(minidl.ones(1), [1.0]), "'other' (position 2)"),
     (lambda: minidl.numel([1.0]), "'input' (position 1)"),
+    (lambda: minidl.clone([1.0]), "'input' (position 1)"),
 ])
 def test_functions_refuse_what_is_no_tensor_as_torch(call, argument) -> None:
     """torch 2.13's TypeError naming the argument (an AttributeError of a list before)."""

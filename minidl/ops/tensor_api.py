@@ -76,7 +76,7 @@ def matrix_transpose(x: Tensor) -> Tensor:
 
 def clone(x: Tensor) -> Tensor:
     """A copy of x's data that stays in the graph: d clone / dx = 1."""
-    return Tensor._make(x._data.copy(), (x,), lambda g: (g,))
+    return Tensor._make(_tensor("clone", x)._data.copy(), (x,), lambda g: (g,))
 
 
 def tolist(x: Tensor) -> Any:
