@@ -26,8 +26,8 @@ def constant(array: np.ndarray) -> Tensor:
 
 
 def float_input(op: str, x: Any, half: bool = False) -> Tensor:
-    """x as a float32 or float64 Tensor (or float16 if ``half``); integers, bool and
-    else float16 are refused with PyTorch's RuntimeError."""
+    """x as a float32 or float64 Tensor, or float16 if ``half``; anything else (integers,
+    bool, float16 unless ``half``) is refused with PyTorch's RuntimeError."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     if x.dtype == np.float16 and not half:
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got Half")
