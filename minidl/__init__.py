@@ -5,6 +5,7 @@ The layers, bottom up; each uses only those above it in this list:
     grad_mode.py   no_grad, enable_grad, set_grad_enabled, inference_mode (per thread)
     versions.py    version counters: in-place writes that a graph must not miss
     tensor.py      the Tensor and the reverse-mode engine
+    autograd/      torch.autograd on that engine: Function, grad, backward (gradcheck.py)
     typeinfo.py    Size, finfo, iinfo and PyTorch's dtype promotion rules
     ops/           the differentiable ops: minidl.exp, minidl.sum, minidl.softmax, ...,
                    and their in-place forms (x.add_(y), x[i] = v: ops/inplace.py)

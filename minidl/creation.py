@@ -155,7 +155,10 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
              dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``, computed in float64 and then converted
     to ``dtype`` (an integer dtype truncates), as PyTorch's."""
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"logspace(): argument 'steps' (position 3) must be int, not "
+                        f"{type(steps).__name__}")
+    if steps < 0:
         raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps!r}")
     values = np.power(float(base), np.linspace(start, end, steps))
     return Tensor(values, requires_grad, dtype)
@@ -173,8 +176,11 @@ def _triangle_indices(op: str, row: int, col: int, offset: int, dtype: Any,
                       device: Any, numpy_indices: Callable[..., tuple]) -> Tensor:
     if device is not None:
         check_device(op, device)
-    for name, value in (("row", row), ("col", col)):
-        if value < 0:
+    for position, (name, value) in enumerate((("row", row), ("col", col), ("offset", offset)), 1):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be int, "
+                            f"not {type(value).__name__}")
+        if value < 0 and name != "offset":
             raise RuntimeError(f"{op}: {name} must be non-negative, got {value}")
     if np.dtype(dtype).kind not in "iu":
         raise NotImplementedError(f"{op}: not implemented for dtype {np.dtype(dtype)}; "

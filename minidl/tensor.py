@@ -471,7 +471,7 @@ def accumulate_backward(roots: Sequence[Tensor], gradients: Sequence[np.ndarray]
         raise RuntimeError("'inputs' argument to backward() cannot be empty")
     found = run_backward(roots, gradients, bool(retain_graph), wanted)
     for tensor in wanted:
-        if id(tensor) in found:
+        if id(tensor) in found and not tensor._retains_grad:   # a retained one has it
             tensor._accumulate_grad(found[id(tensor)])
 
 
@@ -518,24 +518,31 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence[np.ndarray], retai
 
     Each node's gradient is the sum of what reaches it along every path
     (seeded with ``gradients`` at the ``roots``). Without ``wanted``, a leaf
-    adds its gradient into ``.grad``; with ``wanted``, no ``.grad`` changes and
-    the gradients of the ``wanted`` tensors come back as {id(tensor): array}.
-    Unless ``retain_graph``, each op's closure is released after it ran.
+    adds its gradient into ``.grad``; with ``wanted``, only the ops on a path
+    to a ``wanted`` tensor run (as in PyTorch: no hook of a tensor off those
+    paths fires), no leaf's ``.grad`` changes, and the gradients of the
+    ``wanted`` tensors come back as {id(tensor): array}. A non-leaf that
+    ``retain_grad()`` adds its gradient into ``.grad`` either way. Unless
+    ``retain_graph``, each op's closure is released after it ran.
     """
     grads: dict[int, np.ndarray] = {}
     for root, gradient in zip(roots, gradients):
         grads[id(root)] = grads[id(root)] + gradient if id(root) in grads else gradient
+    order = topological_order(roots)
     wanted_ids = None if wanted is None else {id(tensor) for tensor in wanted}
+    on_the_way = None if wanted_ids is None else _leading_to(order, wanted_ids)
     found: dict[int, np.ndarray] = {}
-    for node in reversed(topological_order(roots)):
+    for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:              # every op on the way gave it no gradient (None): zero
             continue
-        if node._freed:
+        if node._freed:            # (its parents are gone: whether it leads to wanted too)
             raise RuntimeError(
                 "backward through a graph that was already freed: the first "
                 "backward() released it; pass retain_graph=True to the first call "
                 "to go through the graph twice")
+        if on_the_way is not None and id(node) not in on_the_way:
+            continue
         if node._grad_hooks:
             g = node._run_grad_hooks(g)
         if wanted_ids is not None and id(node) in wanted_ids:
@@ -544,8 +551,10 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence[np.ndarray], retai
             if wanted_ids is None:
                 node._accumulate_grad(g)
             continue
-        if node._retains_grad and wanted_ids is None:   # t.retain_grad() on an op's output
+        if node._retains_grad:     # t.retain_grad() on an op's output
             node._accumulate_grad(g)
+        if on_the_way is not None and not any(id(p) in on_the_way for p in node._parents):
+            continue               # a wanted tensor with nothing wanted behind it
         if node._made_at != Clock.now:   # something was written since the op ran
             check_unchanged(node)
         for parent, parent_grad in zip(node._parents, node._backward(g)):
@@ -560,6 +569,16 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence[np.ndarray], retai
         if not retain_graph:
             node._backward, node._parents, node._freed = None, (), True
     return found
+
+
+def _leading_to(order: Sequence[Tensor], targets: set[int]) -> set[int]:
+    """The ids of the tensors of ``order`` (parents first) that are among ``targets``
+    or have one of them behind them: the nodes whose ops lead to a target."""
+    leading: set[int] = set()
+    for node in order:
+        if id(node) in targets or any(id(parent) in leading for parent in node._parents):
+            leading.add(id(node))
+    return leading
 
 
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:

@@ -162,19 +162,24 @@ def test_setup_context_form_and_non_differentiable_outputs():
     value.backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
 
-    class Marked(Function):
+    seen = {}
+
+    class Marked(Function):     # a float output marked: no gradient, zeros in backward
         @staticmethod
         def forward(ctx, x):
-            mask = x > 0
             doubled = x * 2
-            ctx.mark_non_differentiable(mask)
+            ctx.mark_non_differentiable(doubled)
             return doubled, (x * 1)
 
         @staticmethod
         def backward(ctx, g, g_other):
+            seen["g"] = g.tolist()
             return 2 * g + g_other
-    doubled, copy = Marked.apply(leaf([1.0]))
-    assert doubled.requires_grad and copy.requires_grad
+    x = leaf([1.0, 2.0])
+    doubled, copy = Marked.apply(x)
+    assert not doubled.requires_grad and copy.requires_grad
+    (copy * 3).sum().backward()
+    assert seen["g"] == [0.0, 0.0] and x.grad.tolist() == [3.0, 3.0]   # torch 2.13's
 
 
 def test_bad_backward_results_raise_pytorchs_errors():
@@ -309,3 +314,42 @@ def test_gradcheck_with_pytorchs_signature():
                                      raise_exception=False) is False
     with pytest.raises(minidl.GradcheckError):
         minidl.autograd.gradcheck(Wrong.apply, leaf([0.2, -0.7]))
+
+
+def test_grad_and_backward_inputs_run_only_the_ops_on_the_way_to_the_inputs():
+    """As in PyTorch's engine: a hook of a tensor off the way from the roots to
+    ``inputs`` does not fire, and a retained non-leaf on the way gets its .grad
+    (torch 2.13: b's hook silent, c.grad == [3, 3] in both cases)."""
+    for differentiate in (lambda y, a: minidl.autograd.grad(y, a),
+                          lambda y, a: y.backward(inputs=[a])):
+        a = minidl.ones(2, requires_grad=True)
+        b = minidl.ones(2, requires_grad=True)
+        fired = []
+        b.register_hook(lambda g: fired.append(g))
+        c = a * 2
+        c.retain_grad()
+        differentiate((c * 3 * b).sum(), a)
+        assert fired == [] and b.grad is None
+        np.testing.assert_array_equal(c.grad.numpy(), [3.0, 3.0])
+
+
+def test_a_retained_non_leaf_among_the_inputs_gains_its_gradient_once():
+    """torch 2.13: grad(y, c) fills a retained c's .grad too (3), and
+    backward(inputs=[c]) adds the gradient once more (6), not twice."""
+    a = minidl.ones(2, requires_grad=True)
+    c = a * 2
+    c.retain_grad()
+    y = (c * 3).sum()
+    minidl.autograd.grad(y, c, retain_graph=True)
+    np.testing.assert_array_equal(c.grad.numpy(), [3.0, 3.0])
+    y.backward(inputs=[c])
+    np.testing.assert_array_equal(c.grad.numpy(), [6.0, 6.0])
+
+
+def test_grad_stops_at_the_inputs():
+    """The op that made an input is not run when nothing wanted lies behind it (as
+    in PyTorch, which never calls it): a heaviside, whose backward raises, is fine."""
+    x = minidl.tensor([1.0, -2.0], requires_grad=True)
+    step = minidl.heaviside(x, minidl.tensor([0.5]))
+    (g,) = minidl.autograd.grad((step * 3).sum(), step)
+    np.testing.assert_array_equal(g.numpy(), [3.0, 3.0])

@@ -431,6 +431,10 @@ def test_bad_arguments():
         minidl.compile(3)
     with pytest.raises(TypeError, match="fallback must be True or False"):
         minidl.compile(lambda: None, fallback="no")
+    with pytest.raises(TypeError, match="fullgraph must be True or False"):
+        minidl.compile(lambda: None, fullgraph="yes")
+    with pytest.raises(TypeError, match="disable must be True or False"):
+        minidl.compile(fullgraph=True)(lambda: None, disable=1)
     assert "no plan yet" in minidl.compile(lambda: None).plan
 
 

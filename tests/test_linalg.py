@@ -271,3 +271,76 @@ def test_grad_fn_names_the_function() -> None:
     assert {t.grad_fn.name for t in LA.svd(A)} == {"svd"}
     assert {t.grad_fn.name for t in LA.qr(A)} == {"qr"}
     assert LA.inv(A[:3]).grad_fn.name == "inv"
+
+
+def test_torch_svd_without_uv_gives_square_zero_factors() -> None:
+    """torch.svd(A, compute_uv=False) of a 4x3 (and a 3x4) A: U and V zero-filled of
+    shapes (m, m) and (n, n), whatever ``some`` says (torch 2.13), S its singular
+    values with their gradient."""
+    a = np.random.default_rng(0).standard_normal((2, 4, 3))
+    for matrix in (a, a.transpose(0, 2, 1)):
+        m, n = matrix.shape[-2:]
+        x = Tensor(matrix, requires_grad=True, dtype=np.float64)
+        for some in (True, False):
+            u, s, v = minidl.svd(x, some=some, compute_uv=False)
+            assert u.shape == (2, m, m) and v.shape == (2, n, n)
+            assert not u.numpy().any() and not v.numpy().any() and s.dtype == np.float64
+            np.testing.assert_allclose(s.numpy(), np.linalg.svd(matrix, compute_uv=False))
+        assert gradcheck(lambda t: minidl.svd(t, compute_uv=False).S, x)
+
+
+def test_matrix_power_of_one_is_a_copy_and_of_zero_is_in_the_graph() -> None:
+    """torch 2.13: matrix_power(A, 1) is a new tensor (writing it leaves A alone), and
+    matrix_power(A, 0), the identity, requires grad with a zero gradient."""
+    a = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    hidden = a * 1
+    once = LA.matrix_power(hidden, 1)
+    assert once is not hidden
+    once.add_(1.0)
+    np.testing.assert_array_equal(hidden.numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    once.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.ones((2, 2)))
+    a.grad = None
+    identity = LA.matrix_power(a, 0)
+    assert identity.requires_grad
+    np.testing.assert_array_equal(identity.numpy(), np.eye(2))
+    identity.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.zeros((2, 2)))
+
+
+def test_cond_of_a_singular_matrix_is_inf_for_the_norms_through_the_inverse() -> None:
+    """torch 2.13: cond(A, p) for p in fro, 1, -1, inf, -inf is inf for a singular A
+    (a LinAlgError here before), and the other matrices of the batch keep their value."""
+    a = np.stack([np.zeros((2, 2)), 2 * np.eye(2), np.array([[1.0, 2.0], [2.0, 4.0]])])
+    for p, regular in (("fro", 2.0), (1, 1.0), (-1, 1.0), (np.inf, 1.0), (-np.inf, 1.0)):
+        np.testing.assert_allclose(LA.cond(Tensor(a, dtype=np.float64), p).numpy(),
+                                   [np.inf, regular, np.inf], rtol=1e-12)
+    x = Tensor(2 * np.eye(2)[None], requires_grad=True, dtype=np.float64)
+    assert gradcheck(lambda t: LA.cond(t, "fro"), x)
+
+
+def test_vecdot_takes_floats_of_one_dtype_as_torch() -> None:
+    """torch 2.13: linalg.vecdot refuses integer and bool tensors and mixed dtypes (it
+    answered 11 for [1, 2].[3, 4] here), and takes float16."""
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as "
+                                           "input. Got Long"):
+        LA.vecdot(minidl.tensor([1, 2]), minidl.tensor([3, 4]))
+    with pytest.raises(RuntimeError, match="Expected x and y to have the same dtype"):
+        LA.vecdot(minidl.tensor([1.0, 2.0]), minidl.tensor([3.0, 4.0], dtype=minidl.float64))
+    half = minidl.tensor([1.0, 2.0], dtype=minidl.float16)
+    result = LA.vecdot(half, half)
+    assert result.dtype == np.float16 and result.item() == 5.0
+
+
+def test_vector_norms_take_float16_and_lstsq_one_dtype_as_torch() -> None:
+    """torch 2.13: vector_norm and the "fro" matrix norm of float16 work (in float16),
+    "nuc" refuses it; lstsq refuses float32 A with float64 B (it promoted here)."""
+    x = minidl.tensor([[3.0, 4.0], [0.0, 1.0]], dtype=minidl.float16)
+    for norm, expected in ((LA.vector_norm(x[0]), 5.0), (LA.norm(x[0]), 5.0),
+                           (LA.matrix_norm(x), 5.0977)):
+        assert norm.dtype == np.float16 and abs(norm.item() - expected) < 1e-3
+    assert LA.vector_norm(x, dtype=minidl.float32).dtype == np.float32
+    with pytest.raises(RuntimeError, match="Low precision dtypes not supported"):
+        LA.matrix_norm(x, "nuc")
+    with pytest.raises(RuntimeError, match="Expected input and other to have the same dtype"):
+        LA.lstsq(minidl.eye(2), minidl.eye(2, dtype=minidl.float64))

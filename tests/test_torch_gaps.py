@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +198,8 @@ def test_random_draws_whole_numbers_in_torchs_ranges(dtype, args, low, high) -> 
     assert values.min() >= low and values.max() <= high
     if high - low < 300:
         assert values.min() == low and values.max() == high
+    else:   # 4000 draws all in the lower half of the range: probability 2^-4000
+        assert values.max() > high / 2
 
 
 def test_random_refuses_bounds_as_torch() -> None:
@@ -209,7 +212,10 @@ def test_random_refuses_bounds_as_torch() -> None:
     x = minidl.zeros(3)
     with pytest.raises(RuntimeError):
         x.random_(4, 2)
-    assert x._version == 0
+    for bounds, to in (((0.5, 3), None), ((2.0,), None), ((True,), None), ((), 2.5)):
+        with pytest.raises(TypeError, match="from and to must be ints"):   # as torch's
+            x.random_(*bounds, to=to)
+    assert x._version == 0 and x.tolist() == [0.0, 0.0, 0.0]
 
 
 # -- creation ----------------------------------------------------------------------------
@@ -222,6 +228,17 @@ def test_as_tensor_shares_memory_where_it_can() -> None:
     assert minidl.as_tensor(x) is x and minidl.as_tensor(x, dtype=minidl.float32) is x
     assert minidl.as_tensor(array, dtype=minidl.float32).dtype == np.float32
     assert minidl.as_tensor([1, 2]).dtype == np.int64
+
+
+def test_creation_refuses_sizes_that_are_no_ints_as_torch() -> None:
+    """torch 2.13: tril_indices(2.5, 3) and logspace(0, 1, 2.0) raise TypeError."""
+    for make, argument in ((lambda: minidl.tril_indices(2.5, 3), "'row'"),
+                           (lambda: minidl.triu_indices(2, 3.0), "'col'"),
+                           (lambda: minidl.tril_indices(2, 3, 0.5), "'offset'"),
+                           (lambda: minidl.logspace(0, 1, 2.0), "'steps'")):
+        with pytest.raises(TypeError, match=argument):
+            make()
+    assert minidl.triu_indices(2, 3, -1).tolist() == [[0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]]
 
 
 def test_empty_like_keeps_shape_and_dtype() -> None:
@@ -241,6 +258,29 @@ def test_contiguous_copies_only_what_is_not_contiguous() -> None:
 
 
 # -- gradients: every differentiable op added --------------------------------------------
+@pytest.mark.parametrize("call, argument", [
+    (lambda: minidl.put([1.0], minidl.tensor([0]), minidl.tensor([1.0])), "'input' (position 1)"),
+    (lambda: minidl.put(minidl.ones(2), [0], minidl.tensor([1.0])), "'index' (position 2)"),
+    (lambda: minidl.put(minidl.ones(2), minidl.tensor([0]), 1.0), "'source' (position 3)"),
+    (lambda: minidl.renorm([[1.0]], 2, 0, 1.0), "'input' (position 1)"),
+    (lambda: minidl.sum_to_size([1.0, 2.0], 1), "'input' (position 1)"),
+    (lambda: minidl.trapezoid([1.0, 2.0]), "'y' (position 1)"),
+    (lambda: minidl.trapezoid(minidl.ones(2), [1.0, 2.0]), "'x' (position 2)"),
+    (lambda: minidl.cumulative_trapezoid([1.0, 2.0]), "'y' (position 1)"),
+    (lambda: minidl.split_with_sizes([1.0, 2.0], [1, 1]), "'input' (position 1)"),
+    (lambda: minidl.dsplit([[[1.0]]], 1), "'input' (position 1)"),
+    (lambda: minidl.heaviside(minidl.ones(2), 0.5), "'values' (position 2)"),
+    (lambda: minidl.dist([1.0], minidl.ones(1)), "'input' (position 1)"),
+    (lambda: minidl.allclose(minidl.ones(1), [1.0]), "'other' (position 2)"),
+    (lambda: minidl.numel([1.0]), "'input' (position 1)"),
+    (lambda: minidl.clone([1.0]), "'input' (position 1)"),
+])
+def test_functions_refuse_what_is_no_tensor_as_torch(call, argument) -> None:
+    """torch 2.13's TypeError naming the argument (an AttributeError of a list before)."""
+    with pytest.raises(TypeError, match=re.escape(f"argument {argument} must be Tensor, not")):
+        call()
+
+
 def test_heaviside_has_no_gradient_as_in_pytorch() -> None:
     out = minidl.heaviside(leaf(3), minidl.tensor([0.5], dtype=minidl.float64))
     with pytest.raises(RuntimeError, match="derivative for 'heaviside' is not implemented"):
@@ -320,6 +360,17 @@ def test_in_place_functions_write_into_their_argument() -> None:
     x = minidl.tensor([-1.0, 2.0])
     assert minidl.relu_(x) is x and x.tolist() == [0.0, 2.0]
     assert minidl.fill_(x, 3) is x and x.tolist() == [3.0, 3.0] and x._version == 2
+
+
+def test_sum_to_size_sums_integers_in_int64_and_returns_a_tensor_of_that_size_itself():
+    """torch 2.13: integer and bool tensors sum to int64 (300 uint8 ones: 300, not 44
+    wrapped around), and a size equal to the tensor's returns the tensor itself."""
+    ones = minidl.ones(2, 300, dtype=minidl.uint8)
+    total = ones.sum_to_size(1, 1)
+    assert total.dtype == np.int64 and total.tolist() == [[600]]
+    assert minidl.ones(2, 3, dtype=minidl.int32).sum_to_size(3).dtype == np.int64
+    for x in (minidl.ones(2, 3, dtype=minidl.bool), leaf(2, 3)):
+        assert x.sum_to_size(2, 3) is x
 
 
 def test_a_comparison_in_place_on_a_graph_node_leaves_it_outside_the_graph() -> None:

@@ -175,6 +175,9 @@ def compile(fn: Callable[..., Any] | None = None, fallback: bool = True, *,
     if fn is None:
         return functools.partial(compile, fallback=fallback, fullgraph=fullgraph,
                                  disable=disable)
+    for name, value in (("fallback", fallback), ("fullgraph", fullgraph), ("disable", disable)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, not {value!r}")
     if disable or isinstance(fn, Module):
         return fn
     return CompiledStep(fn, False if fullgraph else fallback)

@@ -11,9 +11,11 @@
                    pinverse, cholesky, qr, svd and the Tensor methods of those names
 
 Every function takes stacks of matrices (*, m, n), the leading dimensions a batch, and
-float32 or float64 (integer input is refused with PyTorch's RuntimeError); a singular or
-not positive-definite matrix raises ``LinAlgError`` where PyTorch does. Each op computes
-with numpy and defines its vjp beside it, or is composed of ops that have theirs.
+float32 or float64 (float16 too where PyTorch takes it: vector_norm, vecdot, the matrix
+norms not of singular values; integer input is refused with PyTorch's RuntimeError); a
+singular or not positive-definite matrix raises ``LinAlgError`` where PyTorch does. Each
+op computes with numpy and defines its vjp beside it, or is composed of ops that have
+theirs.
 Not here: eig, eigvals, lu, lu_factor, ldl_factor, householder_product (complex results
 or factorisations minidl does not use), and the ``out=`` arguments.
 """

@@ -25,11 +25,11 @@ def constant(array: np.ndarray) -> Tensor:
     return Tensor(array, dtype=array.dtype)
 
 
-def float_input(op: str, x: Any) -> Tensor:
-    """x as a float32 or float64 Tensor; integers, bool and float16 are refused with
-    PyTorch's RuntimeError."""
+def float_input(op: str, x: Any, half: bool = False) -> Tensor:
+    """x as a float32 or float64 Tensor, or float16 if ``half``; anything else (integers,
+    bool, float16 unless ``half``) is refused with PyTorch's RuntimeError."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.dtype == np.float16:
+    if x.dtype == np.float16 and not half:
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got Half")
     if x.dtype.kind != "f":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. "
@@ -37,9 +37,11 @@ def float_input(op: str, x: Any) -> Tensor:
     return x
 
 
-def matrices(op: str, x: Any, name: str = "A", square: bool = True) -> Tensor:
-    """x as a float Tensor of matrices (*, m, n), square ones unless ``square=False``."""
-    x = float_input(op, x)
+def matrices(op: str, x: Any, name: str = "A", square: bool = True,
+             half: bool = False) -> Tensor:
+    """x as a float Tensor of matrices (*, m, n), square ones unless ``square=False``
+    (float16 too if ``half``)."""
+    x = float_input(op, x, half)
     if x.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
     if square and x.shape[-1] != x.shape[-2]:

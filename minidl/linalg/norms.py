@@ -1,15 +1,17 @@
 """Norms and the small vector functions: vector_norm, matrix_norm, norm, cond, vecdot,
-cross, diagonal. Each is composed of ops (norm, abs, sum, amax, svdvals, inv), whose
+cross, diagonal. Each is composed of ops (norm, abs, sum, amax, svdvals, inv_ex, where), whose
 gradients it uses: the gradient of a max or a min is split among the elements that tie."""
 from __future__ import annotations
 
 import numbers
 from typing import Any
 
+import numpy as np
+
 from .. import ops
 from ..tensor import Tensor
 from ._common import float_input, matrices
-from .solvers import inv
+from .solvers import inv_ex
 from .spectral import svdvals
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "cond", "vecdot", "cross", "diagonal"]
@@ -17,9 +19,10 @@ __all__ = ["vector_norm", "matrix_norm", "norm", "cond", "vecdot", "cross", "dia
 _MATRIX_ORDS = ("fro", "nuc", float("inf"), float("-inf"), 1, -1, 2, -2)
 
 
-def _cast(op: str, x: Any, dtype: Any) -> Tensor:
-    x = float_input(op, x)
-    return x if dtype is None else float_input(op, x.to(dtype))
+def _cast(op: str, x: Any, dtype: Any, half: bool) -> Tensor:
+    """x as a float Tensor (float16 too if ``half``), converted to ``dtype`` if given."""
+    x = float_input(op, x, half)
+    return x if dtype is None else float_input(op, x.to(dtype), half)
 
 
 def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
@@ -29,7 +32,7 @@ def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, 
     if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
         raise TypeError(f"linalg.vector_norm: argument 'ord' must be a number, not "
                         f"{type(ord).__name__} {ord!r}")
-    x = _cast("linalg.vector_norm", x, dtype)
+    x = _cast("linalg.vector_norm", x, dtype, half=True)
     dim = (dim,) if isinstance(dim, int) else dim
     return ops.norm(x, ord, dim=None if dim is None else tuple(dim), keepdim=keepdim)
 
@@ -51,10 +54,13 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
                 keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The matrix norm over the two dimensions ``dim``: "fro" sqrt(sum a_ij^2), "nuc" the
     sum of the singular values, 2 (-2) the largest (smallest) singular value, 1 (-1) the
-    largest (smallest) column sum of |a_ij|, inf (-inf) the same of the row sums."""
+    largest (smallest) column sum of |a_ij|, inf (-inf) the same of the row sums. float16
+    is taken by all but those of the singular values, as in PyTorch."""
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    A = matrices("linalg.matrix_norm", _cast("linalg.matrix_norm", A, dtype), square=False)
+    half = ord not in ("nuc", 2, -2)
+    A = matrices("linalg.matrix_norm", _cast("linalg.matrix_norm", A, dtype, half),
+                 square=False, half=half)
     dims = sorted(d % A.ndim for d in dim)
     if len(dim) != 2 or dims[0] == dims[1]:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different "
@@ -89,17 +95,26 @@ def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
 
 def cond(A: Any, p: Any = None) -> Tensor:
     """The condition number: s_max / s_min for p None or 2 (s_min / s_max for -2), any
-    matrix shape; else matrix_norm(A, p) * matrix_norm(inv(A), p), square A only."""
+    matrix shape; else matrix_norm(A, p) * matrix_norm(inv(A), p), square A only, inf
+    for a singular A (as PyTorch's)."""
     A = matrices("linalg.cond", A, square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = svdvals(A)
         ratio = s[..., 0] / s[..., -1]
         return ratio if p != -2 else 1 / ratio
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    inverse, info = inv_ex(A)
+    singular = info._data > 0     # their inverse is nan: the identity in its place, then inf
+    inverse = ops.where(singular[..., None, None], np.eye(A.shape[-1], dtype=A.dtype), inverse)
+    return ops.where(singular, np.inf, matrix_norm(A, p) * matrix_norm(inverse, p))
 
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
-    """sum_i x_i y_i along ``dim``, the other dimensions broadcast."""
+    """sum_i x_i y_i along ``dim``, the other dimensions broadcast; x and y are float
+    tensors of one dtype, as in PyTorch."""
+    x, y = (float_input("linalg.vecdot", t, half=True) for t in (x, y))
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but "
+                           f"found x of type {x.dtype} and y of type {y.dtype} instead.")
     return ops.sum(ops.mul(x, y), dim=dim)
 
 

@@ -41,7 +41,8 @@ def multi_dot(tensors: Sequence[Any]) -> Tensor:
 
 
 def matrix_power(A: Any, n: int) -> Tensor:
-    """A^n by repeated squaring (matmuls); A^0 = I (no gradient), A^-n = inv(A)^n."""
+    """A^n by repeated squaring (matmuls), A^-n = inv(A)^n. As in PyTorch, A^1 is a copy
+    of A (``clone``) and A^0 = I is in the graph with a zero gradient."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"linalg.matrix_power: n must be an int, not {type(n).__name__} {n!r}")
     A = A if isinstance(A, Tensor) else Tensor(A)
@@ -49,7 +50,10 @@ def matrix_power(A: Any, n: int) -> Tensor:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
                            f"they are of shape {A.shape}")
     if n == 0:
-        return constant(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+        identity = np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy()
+        return Tensor._make(identity, (A,), lambda g: (np.zeros_like(A._data),))
+    if n == 1:
+        return ops.clone(A)
     power, base, n = None, inv(A) if n < 0 else A, abs(int(n))
     while n:
         if n & 1:

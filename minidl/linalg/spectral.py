@@ -295,6 +295,9 @@ def lstsq(A: Any, B: Any, rcond: float | None = None, *, driver: str | None = No
         raise RuntimeError(f"{op}: parameter `driver` should be one of (gels, gelsy, gelsd, "
                            f"gelss)")
     A, B = matrices(op, A, square=False), float_input(op, B)
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"{op}: Expected input and other to have the same dtype, but got "
+                           f"input's dtype {A.dtype} and other's dtype {B.dtype}")
     vector = B.ndim == A.ndim - 1
     if B.ndim < A.ndim - 1 or B.ndim > A.ndim or B.shape[-1 if vector else -2] != A.shape[-2]:
         raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2), shapes "

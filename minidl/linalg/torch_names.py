@@ -22,7 +22,7 @@ from ..tensor import Tensor
 from .cholesky import cholesky as _cholesky
 from .products import matrix_exp, matrix_power
 from .solvers import det, inv, slogdet
-from .spectral import pinv, qr as _qr, svd as _svd
+from .spectral import pinv, qr as _qr, svd as _svd, svdvals
 
 __all__ = ["det", "inverse", "slogdet", "logdet", "matrix_power", "matrix_exp", "pinverse",
            "cholesky", "qr", "svd"]
@@ -59,13 +59,16 @@ class SVD(NamedTuple):
 
 def svd(input: Any, some: bool = True, compute_uv: bool = True) -> SVD:
     """(U, S, V) with A = U diag(S) V^T (linalg.svd returns Vh = V^T); ``some``
-    gives the reduced factors. Without ``compute_uv``, U and V are zeros and only S
-    carries a gradient, as in PyTorch."""
+    gives the reduced factors. Without ``compute_uv``, as in PyTorch, ``some`` is
+    ignored, U and V are zeros of shapes (*, m, m) and (*, n, n), and S (svdvals)
+    carries the gradient."""
+    if not compute_uv:
+        s = svdvals(input)
+        *batch, m, n = np.shape(input)
+        return SVD(Tensor(np.zeros((*batch, m, m), s.dtype)), s,
+                   Tensor(np.zeros((*batch, n, n), s.dtype)))
     u, s, vh = _svd(input, full_matrices=not some)
-    v = vh.mT
-    if compute_uv:
-        return SVD(u, s, v)
-    return SVD(Tensor(np.zeros_like(u._data)), s, Tensor(np.zeros_like(v._data)))
+    return SVD(u, s, vh.mT)
 
 
 for _name in ("det", "inverse", "slogdet", "logdet", "matrix_power", "matrix_exp", "pinverse",

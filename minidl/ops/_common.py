@@ -27,6 +27,15 @@ def _constant(value: Any, like: np.dtype) -> Tensor:
     return Tensor(array, dtype=array.dtype)
 
 
+def _tensor_arguments(op: str, **arguments: Any) -> None:
+    """PyTorch's TypeError for an argument, given by name in its position, that is not a
+    Tensor: ``op(): argument 'other' (position 2) must be Tensor, not float``."""
+    for position, (name, value) in enumerate(arguments.items(), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")
+
+
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors; at least one already is.
 

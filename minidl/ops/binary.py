@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import _broadcasting, _operands
+from ._common import _broadcasting, _operands, _tensor_arguments
 
 __all__ = ["floor_divide", "remainder", "fmod", "lerp", "logaddexp", "copysign", "atan2",
            "hypot", "xlogy", "fmax", "fmin", "heaviside"]
@@ -190,10 +190,7 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """The step function: 0 where input < 0, ``values`` where input == 0, 1 where
     input > 0 (and 0 at nan, as PyTorch's). Both are tensors of one dtype, as PyTorch
     requires. It has no derivative: ``backward`` through it raises, as in PyTorch."""
-    for position, (name, t) in enumerate((("input", input), ("values", values)), 1):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"heaviside(): argument '{name}' (position {position}) must be "
-                            f"Tensor, not {type(t).__name__}")
+    _tensor_arguments("heaviside", input=input, values=values)
     if input.dtype != values.dtype:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
                            f"dtypes: input {input.dtype}, values {values.dtype}")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import _constant, _one_dim
+from ._common import _constant, _one_dim, _tensor_arguments
 from .indexing import _data, _indices, _lanes, _mask, nonzero
 from .shape import getitem, reshape
 
@@ -185,6 +185,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     """A copy of input, read as 1-D, with ``source``'s values written at ``index`` (added
     there with ``accumulate``); negative indices count from the end. The gradient is g
     to input (zeroed where written, unless accumulated) and g read at index to source."""
+    _tensor_arguments("put", input=input, index=index, source=source)
     index_array = np.asarray(_data(index))
     if index_array.dtype.kind not in "iu":
         raise RuntimeError(f"put_(): Expected a long tensor for index, but got "

@@ -334,6 +334,10 @@ def _random(self: Tensor, *bounds: int, to: int | None = None, generator: Any = 
     tensor (2^24 for float32) and [0, the dtype's max] for an integer one."""
     if len(bounds) > 2 or (to is not None and len(bounds) == 2):
         raise TypeError(f"random_(): takes from and to, got {bounds} and to={to!r}")
+    for value in (*bounds, to):
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, (int, np.integer))):
+            raise TypeError(f"random_(): from and to must be ints, got {bounds} and to={to!r}")
     if len(bounds) == 2:
         low, high = bounds
     elif len(bounds) == 1:
@@ -342,7 +346,7 @@ def _random(self: Tensor, *bounds: int, to: int | None = None, generator: Any = 
         low, high = 0, to
     dtype = self.dtype
     if dtype.kind == "f":
-        top = 2 ** np.finfo(dtype).nmant + 1
+        top = 2 ** (np.finfo(dtype).nmant + 1)   # every whole number up to it is exact
     else:
         top = 1 if dtype.kind == "b" else int(np.iinfo(dtype).max)
         bottom = 0 if dtype.kind == "b" else int(np.iinfo(dtype).min)

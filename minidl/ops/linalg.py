@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import Axis, _alias, _expand, _floating, _reduction_axes, _sequence_operands
+from ._common import (Axis, _alias, _expand, _floating, _reduction_axes, _sequence_operands,
+                      _tensor_arguments)
 from .arithmetic import div, mul, sub
 from .elementwise import clip, where
 from .shape import expand, reshape
@@ -181,10 +182,8 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other (broadcast), of float tensors, as PyTorch's."""
-    for position, (name, t) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"dist(): argument '{name}' (position {position}) must be "
-                            f"Tensor, not {type(t).__name__}")
+    _tensor_arguments("dist", input=input, other=other)
+    for name, t in (("input", input), ("other", other)):
         if t.dtype.kind != "f":
             raise RuntimeError(f"dist: expects floating point tensors, got {name} of dtype "
                                f"{t.dtype}")
@@ -195,6 +194,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice input.select(dim, i) whose p-norm exceeds maxnorm, scaled down to norm
     maxnorm: multiplied by maxnorm / (norm + 1e-7), as PyTorch's; the others unchanged.
     Composed of norm, where and division, so the gradient runs through the norm too."""
+    _tensor_arguments("renorm", input=input)
     if input.dtype.kind != "f":
         raise RuntimeError(f"renorm: expects a floating point tensor, got dtype {input.dtype}")
     if input.ndim < 2:

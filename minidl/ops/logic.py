@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import Axis, _alias, _broadcasting, _operands, _reduction_axes
+from ._common import Axis, _alias, _broadcasting, _operands, _reduction_axes, _tensor_arguments
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "isclose",
            "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
@@ -79,18 +79,11 @@ def isclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
         a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), a._data, b._data))
 
 
-def _tensors(op: str, input: Any, other: Any) -> None:
-    for position, (name, value) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, "
-                            f"not {type(value).__name__}")
-
-
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
     """Whether ``isclose`` holds everywhere (the shapes broadcast); as in PyTorch the
     two tensors must have one dtype."""
-    _tensors("allclose", input, other)
+    _tensor_arguments("allclose", input=input, other=other)
     if input.dtype != other.dtype:
         raise RuntimeError(f"allclose: dtype {input.dtype} of input did not match dtype "
                            f"{other.dtype} of other")
@@ -100,7 +93,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-
 def equal(input: Tensor, other: Tensor) -> bool:
     """Whether the two tensors have the same shape and the same values (nan equals
     nothing); the dtypes may differ."""
-    _tensors("equal", input, other)
+    _tensor_arguments("equal", input=input, other=other)
     return bool(np.array_equal(input._data, other._data))
 
 

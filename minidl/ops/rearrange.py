@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import _one_dim, _sequence_operands, _shape_arg
+from ._common import _one_dim, _sequence_operands, _shape_arg, _tensor_arguments
 from .shape import (_dims, _permuted, cat, diag, expand, flip, getitem, movedim, repeat, reshape,
                     swapaxes)
 
@@ -115,6 +115,7 @@ def vsplit(x: Tensor, sections: Any) -> tuple[Tensor, ...]:
 
 def dsplit(x: Tensor, sections: Any) -> tuple[Tensor, ...]:
     """``tensor_split`` along axis 2 of an x of at least 3 dimensions."""
+    _tensor_arguments("dsplit", input=x)
     if x.ndim < 3:
         raise RuntimeError(f"dsplit: needs a tensor of at least 3 dimensions, not shape {x.shape}")
     return _even_split("dsplit", x, sections, 2)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor, unbroadcast
 from ._common import (Axis, _alias, _count, _expand, _float_dtype, _floating, _reduction_axes,
-                      _shape_arg)
+                      _shape_arg, _tensor_arguments)
 from .casts import to
 from .elementwise import maximum, minimum, where
 from .indexing import take_along_dim
@@ -358,12 +358,16 @@ def std_mean(x: Tensor, dim: Axis = None, unbiased: bool | None = None, keepdim:
 def sum_to_size(x: Tensor, *size: Any) -> Tensor:
     """x summed down to ``size``, a shape that broadcasts to x's (the adjoint of
     ``expand``): over the leading axes size lacks and where size has a 1; the gradient is
-    g expanded back. A bool x sums to int64, as in PyTorch."""
+    g expanded back. As in PyTorch, x itself when size is its shape, and bool and
+    integer tensors sum in int64 (as ``sum``)."""
+    _tensor_arguments("sum_to_size", input=x)
     size = tuple(_shape_arg(size))
     trailing = x.shape[x.ndim - len(size):] if size else ()
     if len(size) > x.ndim or any(s not in (n, 1) for s, n in zip(size, trailing)):
         raise RuntimeError(f"sum_to_size: size {{{list(size)}}} is not expandable to size "
                            f"{{{list(x.shape)}}}.")
-    dtype = np.int64 if x.dtype == np.bool_ else x.dtype
-    out = unbroadcast(x._data, size).astype(dtype, copy=False)
+    if size == x.shape:
+        return x
+    dtype = np.int64 if x.dtype.kind in "biu" else x.dtype
+    out = unbroadcast(x._data.astype(dtype, copy=False), size)
     return Tensor._make(out, (x,), lambda g: (np.broadcast_to(g, x.shape),))

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..tensor import Tensor, unbroadcast
-from ._common import _axes, _one_dim, _sequence_operands, _shape_arg
+from ._common import _axes, _one_dim, _sequence_operands, _shape_arg, _tensor_arguments
 
 __all__ = ["reshape", "transpose", "flatten", "getitem", "concatenate", "stack",
            "cat", "view", "permute", "movedim", "swapaxes", "t", "ravel", "squeeze", "unsqueeze",
@@ -305,6 +305,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
 def split_with_sizes(x: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """x cut along dim into pieces of the listed sizes, which must add up to its size
     there (``split`` with a list)."""
+    _tensor_arguments("split_with_sizes", input=x)
     sizes = list(split_sizes)
     n = x.shape[_one_dim("split_with_sizes", dim, x.ndim)]
     if any(s < 0 for s in sizes):

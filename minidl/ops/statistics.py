@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import _constant, _one_dim
+from ._common import _constant, _one_dim, _tensor_arguments
 from .arithmetic import matmul
 from .elementwise import clip, sqrt
 from .indexing import take_along_dim
@@ -147,6 +147,9 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
 def _trapezoids(op: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple[Tensor, int]:
     """The areas of the trapezoids between neighbouring samples of y along dim, and dim
     as an axis >= 0: (y[i] + y[i + 1]) / 2 times the spacing, x[i + 1] - x[i] or dx."""
+    _tensor_arguments(op, y=y)
+    if x is not None:
+        _tensor_arguments(op, y=y, x=x)
     if x is not None and dx is not None:
         raise TypeError(f"{op}: give the sample points x or the spacing dx, not both")
     axis = _one_dim(op, dim, y.ndim)

@@ -21,6 +21,7 @@ import numpy as np
 from ..devices import CPU, check_device, device, to_arguments
 from ..tensor import Tensor
 from ..typeinfo import Size
+from ._common import _tensor_arguments
 from .casts import to as cast
 from .shape import expand, reshape, swapaxes
 
@@ -75,7 +76,7 @@ def matrix_transpose(x: Tensor) -> Tensor:
 
 def clone(x: Tensor) -> Tensor:
     """A copy of x's data that stays in the graph: d clone / dx = 1."""
-    return Tensor._make(x._data.copy(), (x,), lambda g: (g,))
+    return Tensor._make(_tensor("clone", x)._data.copy(), (x,), lambda g: (g,))
 
 
 def tolist(x: Tensor) -> Any:
@@ -144,9 +145,7 @@ def detach(input: Tensor) -> Tensor:
 
 def _tensor(op: str, value: Any) -> Tensor:
     """``value``, which must be a Tensor: PyTorch's TypeError otherwise."""
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(value).__name__}")
+    _tensor_arguments(op, input=value)
     return value
 
 
