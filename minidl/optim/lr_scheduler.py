@@ -151,6 +151,11 @@ class MultiStepLR(LRScheduler):
         times = self.milestones[self.last_epoch]   # gamma ** 0 = 1 leaves the lr exact
         return [lr * self.gamma ** times for lr in self._current_lrs()]
 
+    def _start_lrs(self, restart: bool) -> list[float]:
+        """A milestone at epoch 0 applies at t = 0 too."""
+        times = self.milestones[0]
+        return [lr * self.gamma ** times for lr in super()._start_lrs(restart)]
+
     def state_dict(self) -> dict[str, Any]:
         """``milestones`` as a plain dict {epoch: times} (PyTorch's is a Counter)."""
         return {**super().state_dict(), "milestones": dict(self.milestones)}
