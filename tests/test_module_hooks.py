@@ -104,6 +104,21 @@ def test_a_no_grad_call_records_no_hook_node():
         assert not layer(minidl.ones(1, 2, requires_grad=True)).requires_grad
 
 
+def test_a_no_grad_call_of_any_form_runs_with_backward_hooks():
+    """No graph, no hook: PyTorch's no_grad calls of a hooked module of several inputs
+    or outputs (evaluation) work, so minidl's refuse only calls that record a graph."""
+    attention = nn.MultiheadAttention(4, 2)
+    q = minidl.ones(3, 1, 4)
+    with minidl.no_grad():
+        expected = attention(q, q, q)[0].numpy()
+    attention.register_full_backward_hook(lambda m, gi, go: 1 / 0)
+    lstm = nn.LSTM(2, 3)
+    lstm.register_full_backward_pre_hook(lambda m, go: 1 / 0)
+    with minidl.no_grad():
+        np.testing.assert_array_equal(attention(q, q, q)[0].numpy(), expected)
+        assert lstm(minidl.ones(4, 1, 2))[0].shape == (4, 1, 3)
+
+
 # -- extra state and state-dict hooks -----------------------------------------------------
 class Counter(nn.Module):
     def __init__(self):

@@ -31,6 +31,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..devices import check_device, to_arguments
+from ..grad_mode import is_grad_enabled
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
 from .backward_hooks import BackwardHookCall
@@ -117,7 +118,7 @@ class Module:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         hooked = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
-        calls = BackwardHookCall(self, args) if hooked else None
+        calls = BackwardHookCall(self, args) if hooked and is_grad_enabled() else None
         if calls is not None:
             args = calls.inputs()
         output = self.forward(*args, **kwargs)
