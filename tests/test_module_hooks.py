@@ -225,6 +225,10 @@ def test_add_and_register_module_and_parameter():
      "None required)"),
     (lambda m: m.register_parameter("note", None), KeyError, "attribute 'note' already exists"),
     (lambda m: m.register_parameter("a.b", None), KeyError, 'parameter name can\'t contain "."'),
+    (lambda m: m.register_parameter("forward", None), KeyError,     # a class attribute
+     "attribute 'forward' already exists"),
+    (lambda m: m.add_module("extra_repr", nn.ReLU()), KeyError,
+     "attribute 'extra_repr' already exists"),
 ])
 def test_bad_registrations_are_refused(call, error, message):
     model = nn.Linear(2, 2)

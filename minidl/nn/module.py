@@ -238,7 +238,7 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add ``param`` (a Parameter, or None: a placeholder) under ``name``."""
         _check_name("parameter", name)
-        if name in self.__dict__ or name in self._buffers or name in self._modules:
+        if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter "
@@ -250,8 +250,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
         _check_name("module", name)
-        if (name in self.__dict__ or name in self._parameters
-                or name in self._buffers) and name not in self._modules:
+        if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
 
