@@ -187,6 +187,13 @@ def test_distances_and_bilinear_refuse(call, error, match):
         call()
 
 
+def test_pairwise_distance_of_two_scalars_is_their_distance_as_pytorchs():
+    """PyTorch takes the norm over dim -1 of the 0-d difference: |x1 - x2 + eps|."""
+    y = F.pairwise_distance(minidl.tensor(1.0), minidl.tensor(3.0), keepdim=True)
+    assert y.shape == () and y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), 2.0 - 1e-6, rtol=1e-7)
+
+
 def test_cosine_similarity_of_a_zero_vector_is_zero_with_a_finite_gradient():
     x1 = minidl.zeros(2, 3, requires_grad=True)
     x2 = minidl.randn(2, 3)
