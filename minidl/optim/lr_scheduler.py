@@ -395,7 +395,7 @@ class OneCycleLR(LRScheduler):
             if self.cycle_momentum:
                 group["max_momentum"] = per_group["max_momentum"][i]
                 group["base_momentum"] = per_group["base_momentum"][i]
-                _set_momentum(group, group["max_momentum"], self.use_beta1)
+                _set_momentum(group, group["max_momentum"])
         super().__init__(optimizer)
 
     def _anneal(self, start: float, end: float, fraction: float) -> float:
@@ -417,8 +417,7 @@ class OneCycleLR(LRScheduler):
                     lrs.append(self._anneal(group[lr_from], group[lr_to], fraction))
                     if self.cycle_momentum:
                         _set_momentum(group, self._anneal(
-                            group[momentum_from], group[momentum_to], fraction),
-                            self.use_beta1)
+                            group[momentum_from], group[momentum_to], fraction))
                     break
                 start = end
         return lrs
@@ -492,7 +491,7 @@ class CyclicLR(LRScheduler):
             if self.cycle_momentum:
                 group["max_momentum"] = self.max_momentums[i]
                 group["base_momentum"] = self.base_momentums[i]
-                _set_momentum(group, self.max_momentums[i], self.use_beta1)
+                _set_momentum(group, self.max_momentums[i])
         super().__init__(optimizer)
         self.base_lrs = base_lrs
 
@@ -516,7 +515,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
                                         self.max_momentums):
-                _set_momentum(group, high - (high - low) * height * scale, self.use_beta1)
+                _set_momentum(group, high - (high - low) * height * scale)
         return [low + (high - low) * height * scale
                 for low, high in zip(self.base_lrs, self.max_lrs)]
 
@@ -796,9 +795,10 @@ def _lambdas_per_group(optimizer: Optimizer,
     return lambdas
 
 
-def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
-    """Write a scheduled momentum: Adam's beta1, or SGD's (RMSprop's) momentum."""
-    if use_beta1:
+def _set_momentum(group: dict[str, Any], momentum: float) -> None:
+    """Write a scheduled momentum: Adam's beta1, or SGD's (RMSprop's) momentum, by the
+    group's own keys (MuonWithAuxAdamW has groups of each kind)."""
+    if "betas" in group:
         group["betas"] = (momentum, *group["betas"][1:])
     else:
         group["momentum"] = momentum
