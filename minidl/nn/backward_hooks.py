@@ -20,11 +20,12 @@ and may only return None, as in PyTorch.
 
 minidl supports the common case: a call with one Tensor positional argument
 returning one Tensor. Any other call of a module with backward hooks raises
-NotImplementedError naming what it got (PyTorch handles tuples of tensors).
-Under ``no_grad`` (a call of any form), or when neither x nor the module's
-parameters need a gradient, nothing is recorded and no hook runs. An in-place op on the module's
-input inside forward (a leading ``inplace=True`` layer), or on its output
-afterwards, makes the backward raise RuntimeError, where PyTorch raises at the op.
+NotImplementedError naming what it got (PyTorch handles tuples of tensors),
+except under ``no_grad``, where a call of any form runs and records nothing.
+When neither x nor the module's parameters need a gradient, nothing is recorded
+and no hook runs either. An in-place op on the module's input inside forward (a
+leading ``inplace=True`` layer), or on its output afterwards, makes the backward
+raise RuntimeError, where PyTorch raises at the op.
 """
 from __future__ import annotations
 
