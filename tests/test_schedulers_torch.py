@@ -261,6 +261,16 @@ def test_multistep_milestone_at_epoch_0_applies_when_built():
     np.testing.assert_allclose(lrs_of(sequential, 3), [0.05, 0.05, 0.02, 0.02], rtol=1e-12)
 
 
+def test_multiplicative_lr_restarted_by_sequential_lr_goes_on_from_the_current_lr():
+    """It has no closed form to restart from: PyTorch's SequentialLR multiplies the lr it
+    finds at the milestone by lr_lambda(0) (values from torch 2.13)."""
+    optimizer = sgd()
+    sequential = S.SequentialLR(optimizer, [S.ExponentialLR(optimizer, 0.5),
+                                            S.MultiplicativeLR(optimizer, lambda t: 0.9)], [3])
+    np.testing.assert_allclose(lrs_of(sequential, 5),
+                               [0.1, 0.05, 0.025, 0.0225, 0.02025, 0.018225], rtol=1e-12)
+
+
 def test_constant_factor_zero_restores_lr_0_where_pytorch_divides_by_zero():
     assert lrs_of(S.ConstantLR(sgd(), factor=0.0, total_iters=2), 3) == [0.0, 0.0, 0.1, 0.1]
 

@@ -278,7 +278,10 @@ class MultiplicativeLR(LambdaLR):
     as for LambdaLR the ``state_dict`` leaves the functions out. Chainable.
     """
 
-    _start_lrs = LRScheduler._start_lrs
+    def _start_lrs(self, restart: bool) -> list[float]:
+        """Built, the current lrs. Restarted by SequentialLR, as PyTorch's: the
+        current lrs times lr_lambda(0) (no closed form leads back to lr_0)."""
+        return self.get_lr() if restart else self._current_lrs()
 
     def get_lr(self) -> list[float]:
         return [lr * function(self.last_epoch)
@@ -602,7 +605,8 @@ class _Composite(LRScheduler):
 class SequentialLR(_Composite):
     """Run ``schedulers`` one after another: scheduler k drives the epochs from
     ``milestones[k-1]`` up to ``milestones[k]``, and starts afresh (t = 0, from
-    lr_0) at its milestone. For example a 5-epoch warm-up, then cosine:
+    lr_0; MultiplicativeLR from the lr it finds) at its milestone. For example a
+    5-epoch warm-up, then cosine:
 
         SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5),
                            CosineAnnealingLR(opt, T_max=45)], milestones=[5])
