@@ -308,6 +308,20 @@ def test_a_buffer_shares_its_tensors_array():
     assert nn.Buffer().shape == (0,)
 
 
+def test_a_buffer_does_not_replace_a_parameter_a_module_or_an_attribute():
+    """As PyTorch's __setattr__: TypeError over a parameter or a child module, KeyError
+    over a plain attribute; nothing changes."""
+    model = nn.Sequential(nn.Linear(2, 2))
+    layer = model[0]
+    layer.note = "a plain attribute"
+    for owner, name, error in ((layer, "weight", TypeError), (model, "0", TypeError),
+                               (layer, "note", KeyError)):
+        with pytest.raises(error, match=f"'{name}'"):
+            setattr(owner, name, nn.Buffer(minidl.ones(2)))
+    assert isinstance(layer.weight, nn.Parameter) and model[0] is layer
+    assert layer.note == "a plain attribute" and list(layer.state_dict()) == ["weight", "bias"]
+
+
 # -- the in-place functional aliases -----------------------------------------------------------
 @pytest.mark.parametrize("alias, function, args", [
     (F.relu_, F.relu, ()), (F.elu_, F.elu, (0.5,)), (F.leaky_relu_, F.leaky_relu, (0.2,)),

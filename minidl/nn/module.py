@@ -186,8 +186,8 @@ class Module:
         elif isinstance(value, Module):
             self._forget(name)
             self._modules[name] = value
-        elif isinstance(value, Buffer):
-            self._forget(name)
+        elif isinstance(value, Buffer) and name not in self._parameters \
+                and name not in self._modules:   # over those: the TypeError below
             self.register_buffer(name, value, value.persistent)
         elif name in self._buffers:
             self._buffers[name] = _as_buffer(name, value)
