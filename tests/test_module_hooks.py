@@ -164,6 +164,20 @@ def test_state_dict_hooks_see_prefixes_and_may_edit_the_dict():
     assert len(seen) == 3
 
 
+def test_post_hooks_run_children_first_and_siblings_in_order_as_pytorchs():
+    """PyTorch runs a module's state-dict and load post-hooks when its recursion
+    returns: 0.0, 0, 1, then the root (torch 2.13's order for this tree)."""
+    model = nn.Sequential(nn.Sequential(nn.Linear(1, 1)), nn.Linear(1, 1))
+    order = []
+    for name, module in model.named_modules():
+        module.register_state_dict_post_hook(
+            lambda m, state, prefix, meta, name=name: order.append(name or "root"))
+        module.register_load_state_dict_post_hook(
+            lambda m, keys, name=name: order.append("load " + (name or "root")))
+    model.load_state_dict(model.state_dict())
+    assert order == ["0.0", "0", "1", "root", "load 0.0", "load 0", "load 1", "load root"]
+
+
 def test_load_pre_hook_renames_old_keys_and_post_hook_forgives_missing_ones():
     model = nn.Sequential(nn.Linear(2, 2))
 
