@@ -157,7 +157,7 @@ def test_zero_grad_and_a_scheduler_reach_both_sides():
     lambda pair: CyclicLR(pair, 0.01, 0.1, step_size_up=2)], ids=["OneCycleLR", "CyclicLR"])
 def test_a_momentum_schedule_moves_muons_momentum_and_adamws_beta1(build):
     """Each group's own kind: Muon's groups have a momentum, AdamW's betas (the pair's
-    defaults hold both), so a scheduler that cycles the momentum moves each."""
+    defaults hold a momentum only), so a scheduler that cycles the momentum moves each."""
     pair = MuonWithAuxAdamW(make_params(np.float32))
     scheduler = build(pair)
     for _ in range(2):
