@@ -165,6 +165,24 @@ def test_multihead_attention_gradcheck(need_weights, batch_first):
                                                    need_weights=need_weights)[0], query, key)
 
 
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_unbatched_masks_fit_a_batch_first_attention(need_weights):
+    """Unbatched (L, E) input has its sequence on axis 0 whatever batch_first says, so
+    masks of shape (S,) and (L, S) fit it (as in PyTorch) and give batch_first=False's
+    result."""
+    minidl.manual_seed(0)
+    first = nn.MultiheadAttention(4, 2, batch_first=True, dtype=np.float64)
+    second = nn.MultiheadAttention(4, 2, dtype=np.float64)
+    second.load_state_dict(first.state_dict())
+    query, key = leaf(3, 4), leaf(5, 4, seed=1)
+    padding = np.array([False, False, True, False, False])
+    causal = np.triu(np.ones((3, 5), dtype=bool), 1)
+    got, expected = (module(query, key, key, key_padding_mask=padding, attn_mask=causal,
+                            need_weights=need_weights) for module in (first, second))
+    np.testing.assert_array_equal(got[0].numpy(), expected[0].numpy())
+    assert got[0].shape == (3, 4)
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_encoder_gradcheck(norm_first):
     minidl.manual_seed(0)

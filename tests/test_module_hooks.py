@@ -104,6 +104,21 @@ def test_a_no_grad_call_records_no_hook_node():
         assert not layer(minidl.ones(1, 2, requires_grad=True)).requires_grad
 
 
+def test_a_no_grad_call_of_any_form_runs_with_backward_hooks():
+    """No graph, no hook: PyTorch's no_grad calls of a hooked module of several inputs
+    or outputs (evaluation) work, so minidl's refuse only calls that record a graph."""
+    attention = nn.MultiheadAttention(4, 2)
+    q = minidl.ones(3, 1, 4)
+    with minidl.no_grad():
+        expected = attention(q, q, q)[0].numpy()
+    attention.register_full_backward_hook(lambda m, gi, go: 1 / 0)
+    lstm = nn.LSTM(2, 3)
+    lstm.register_full_backward_pre_hook(lambda m, go: 1 / 0)
+    with minidl.no_grad():
+        np.testing.assert_array_equal(attention(q, q, q)[0].numpy(), expected)
+        assert lstm(minidl.ones(4, 1, 2))[0].shape == (4, 1, 3)
+
+
 # -- extra state and state-dict hooks -----------------------------------------------------
 class Counter(nn.Module):
     def __init__(self):
@@ -147,6 +162,20 @@ def test_state_dict_hooks_see_prefixes_and_may_edit_the_dict():
     handle.remove()
     model.state_dict()
     assert len(seen) == 3
+
+
+def test_post_hooks_run_children_first_and_siblings_in_order_as_pytorchs():
+    """PyTorch runs a module's state-dict and load post-hooks when its recursion
+    returns: 0.0, 0, 1, then the root (torch 2.13's order for this tree)."""
+    model = nn.Sequential(nn.Sequential(nn.Linear(1, 1)), nn.Linear(1, 1))
+    order = []
+    for name, module in model.named_modules():
+        module.register_state_dict_post_hook(
+            lambda m, state, prefix, meta, name=name: order.append(name or "root"))
+        module.register_load_state_dict_post_hook(
+            lambda m, keys, name=name: order.append("load " + (name or "root")))
+    model.load_state_dict(model.state_dict())
+    assert order == ["0.0", "0", "1", "root", "load 0.0", "load 0", "load 1", "load root"]
 
 
 def test_load_pre_hook_renames_old_keys_and_post_hook_forgives_missing_ones():
@@ -210,6 +239,10 @@ def test_add_and_register_module_and_parameter():
      "None required)"),
     (lambda m: m.register_parameter("note", None), KeyError, "attribute 'note' already exists"),
     (lambda m: m.register_parameter("a.b", None), KeyError, 'parameter name can\'t contain "."'),
+    (lambda m: m.register_parameter("forward", None), KeyError,     # a class attribute
+     "attribute 'forward' already exists"),
+    (lambda m: m.add_module("extra_repr", nn.ReLU()), KeyError,
+     "attribute 'extra_repr' already exists"),
 ])
 def test_bad_registrations_are_refused(call, error, message):
     model = nn.Linear(2, 2)

@@ -187,6 +187,13 @@ def test_distances_and_bilinear_refuse(call, error, match):
         call()
 
 
+def test_pairwise_distance_of_two_scalars_is_their_distance_as_pytorchs():
+    """PyTorch takes the norm over dim -1 of the 0-d difference: |x1 - x2 + eps|."""
+    y = F.pairwise_distance(minidl.tensor(1.0), minidl.tensor(3.0), keepdim=True)
+    assert y.shape == () and y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), 2.0 - 1e-6, rtol=1e-7)
+
+
 def test_cosine_similarity_of_a_zero_vector_is_zero_with_a_finite_gradient():
     x1 = minidl.zeros(2, 3, requires_grad=True)
     x2 = minidl.randn(2, 3)
@@ -299,6 +306,20 @@ def test_a_buffer_shares_its_tensors_array():
     buffer = nn.Buffer(t)
     assert np.shares_memory(np.asarray(buffer), np.asarray(t)) and buffer.persistent
     assert nn.Buffer().shape == (0,)
+
+
+def test_a_buffer_does_not_replace_a_parameter_a_module_or_an_attribute():
+    """As PyTorch's __setattr__: TypeError over a parameter or a child module, KeyError
+    over a plain attribute; nothing changes."""
+    model = nn.Sequential(nn.Linear(2, 2))
+    layer = model[0]
+    layer.note = "a plain attribute"
+    for owner, name, error in ((layer, "weight", TypeError), (model, "0", TypeError),
+                               (layer, "note", KeyError)):
+        with pytest.raises(error, match=f"'{name}'"):
+            setattr(owner, name, nn.Buffer(minidl.ones(2)))
+    assert isinstance(layer.weight, nn.Parameter) and model[0] is layer
+    assert layer.note == "a plain attribute" and list(layer.state_dict()) == ["weight", "bias"]
 
 
 # -- the in-place functional aliases -----------------------------------------------------------

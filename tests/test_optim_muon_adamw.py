@@ -18,7 +18,7 @@ from minidl import nn
 from minidl.checkpoint import load
 from minidl.cli import main
 from minidl.optim import SGD, AdamW, Muon, MuonWithAuxAdamW
-from minidl.optim.lr_scheduler import StepLR
+from minidl.optim.lr_scheduler import CyclicLR, OneCycleLR, StepLR
 from minidl.tensor import Tensor
 from minidl.train import OptimizerStats, fit
 
@@ -150,6 +150,21 @@ def test_zero_grad_and_a_scheduler_reach_both_sides():
     scheduler = StepLR(pair, step_size=1, gamma=0.5)
     scheduler.step()
     assert [g["lr"] for g in pair.param_groups] == [0.01, 1.5e-4]   # the ratio stays
+
+
+@pytest.mark.parametrize("build", [
+    lambda pair: OneCycleLR(pair, max_lr=0.1, total_steps=6),
+    lambda pair: CyclicLR(pair, 0.01, 0.1, step_size_up=2)], ids=["OneCycleLR", "CyclicLR"])
+def test_a_momentum_schedule_moves_muons_momentum_and_adamws_beta1(build):
+    """Each group's own kind: Muon's groups have a momentum, AdamW's betas (the pair's
+    defaults hold a momentum only), so a scheduler that cycles the momentum moves each."""
+    pair = MuonWithAuxAdamW(make_params(np.float32))
+    scheduler = build(pair)
+    for _ in range(2):
+        scheduler.step()
+    muon, adamw = pair.param_groups
+    assert 0.8 <= muon["momentum"] < 0.95 and adamw["betas"][1] == 0.95
+    assert adamw["betas"][0] == pytest.approx(muon["momentum"]) and "momentum" not in adamw
 
 
 @pytest.mark.parametrize("kwargs, match", [

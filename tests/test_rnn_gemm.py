@@ -67,3 +67,16 @@ def test_block_width_is_the_widest_power_of_two_within_small(length, rest, width
     assert kernels._width(length, rest) == width
     if 16 < width < length:
         assert rest * width <= kernels.SMALL < rest * width * 2
+
+
+@pytest.mark.parametrize("operand", ["a", "b", "out"])
+def test_gemm_refuses_operands_whose_rows_are_not_contiguous(operand):
+    """BLAS is told each row stride only: an operand whose elements within a row are not
+    adjacent (a transposed or a strided view) would be read wrongly, so it is refused."""
+    rng = np.random.default_rng(0)
+    arrays = {"a": rng.standard_normal((4, 3)), "b": rng.standard_normal((3, 5)),
+              "out": np.zeros((4, 5))}
+    arrays[operand] = np.asfortranarray(arrays[operand])
+    call = njit(lambda a, b, out, beta: kernels.gemm(a, b, out, beta))
+    with pytest.raises(ValueError, match="rows"):
+        call(arrays["a"], arrays["b"], arrays["out"], 0.0)

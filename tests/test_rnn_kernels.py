@@ -220,3 +220,37 @@ def test_float32_lstm_forward_vectorises_with_vexp_only():
     exp and tanh (numba's np.exp, np.tanh) they stay scalar (measured: 69 against 19)."""
     assert packed_float32_count(vexp.sigmoid, vexp.tanh) > 2 * packed_float32_count(
         _libm_sigmoid, _libm_tanh)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("layout", ["fortran", "strided"])
+def test_cpu_takes_weights_of_any_layout(mode, layout):
+    """A weight computed by a parametrization may be a transposed or strided view; the
+    per-step products read W_hh by rows, so the kernel must not take its layout on trust."""
+    rng = np.random.default_rng(3)
+    steps, batch, features, hidden = 4, 3, 5, 6
+    width = reference.GATES[mode] * hidden
+    x, h0 = rng.standard_normal((steps, batch, features)), rng.standard_normal((batch, hidden))
+    c0 = rng.standard_normal((batch, hidden)) if mode == "LSTM" else None
+    w_ih, w_hh = rng.standard_normal((width, features)), rng.standard_normal((width, hidden))
+    b_ih, b_hh = rng.standard_normal(width), rng.standard_normal(width)
+    batch_sizes = np.array([3, 3, 2, 1])
+    gy, gh = rng.standard_normal((steps, batch, hidden)), rng.standard_normal((batch, hidden))
+    gc = rng.standard_normal((batch, hidden)) if mode == "LSTM" else None
+
+    def relaid(w):
+        return np.asfortranarray(w) if layout == "fortran" else np.repeat(w, 2, axis=1)[:, ::2]
+    assert not relaid(w_hh).flags["C_CONTIGUOUS"]
+    *expected, ref_context = reference.forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh,
+                                               batch_sizes, False)
+    *got, context = cpu.forward(mode, x, h0, c0, relaid(w_ih), relaid(w_hh), b_ih, b_hh,
+                                batch_sizes, False)
+    for mine, theirs in zip(got, expected):
+        if theirs is not None:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+    for mine, theirs, name in zip(cpu.backward(masked(gy, batch_sizes), gh, gc, context),
+                                  reference.backward(masked(gy, batch_sizes), gh, gc,
+                                                     ref_context),
+                                  ["x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh"]):
+        if theirs is not None:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12, err_msg=name)

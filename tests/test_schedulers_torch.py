@@ -249,6 +249,28 @@ def test_polynomial_and_multistep_follow_their_closed_forms():
     np.testing.assert_allclose(lrs_of(scheduler, 5), expected, rtol=1e-12)
 
 
+def test_multistep_milestone_at_epoch_0_applies_when_built():
+    """PyTorch multiplies by gamma at t = 0 when 0 is a milestone (the closed form's
+    count of milestones <= t), and so does a SequentialLR restart at its milestone."""
+    scheduler = S.MultiStepLR(sgd(), milestones=[0, 0, 2], gamma=0.5)
+    expected = [0.1 * 0.5 ** sum(m <= t for m in (0, 0, 2)) for t in range(4)]
+    np.testing.assert_allclose(lrs_of(scheduler, 3), expected, rtol=1e-12)
+    optimizer = sgd()
+    sequential = S.SequentialLR(optimizer, [S.ConstantLR(optimizer, 0.5, 5),
+                                            S.MultiStepLR(optimizer, [0], gamma=0.2)], [2])
+    np.testing.assert_allclose(lrs_of(sequential, 3), [0.05, 0.05, 0.02, 0.02], rtol=1e-12)
+
+
+def test_multiplicative_lr_restarted_by_sequential_lr_goes_on_from_the_current_lr():
+    """It has no closed form to restart from: PyTorch's SequentialLR multiplies the lr it
+    finds at the milestone by lr_lambda(0) (values from torch 2.13)."""
+    optimizer = sgd()
+    sequential = S.SequentialLR(optimizer, [S.ExponentialLR(optimizer, 0.5),
+                                            S.MultiplicativeLR(optimizer, lambda t: 0.9)], [3])
+    np.testing.assert_allclose(lrs_of(sequential, 5),
+                               [0.1, 0.05, 0.025, 0.0225, 0.02025, 0.018225], rtol=1e-12)
+
+
 def test_constant_factor_zero_restores_lr_0_where_pytorch_divides_by_zero():
     assert lrs_of(S.ConstantLR(sgd(), factor=0.0, total_iters=2), 3) == [0.0, 0.0, 0.1, 0.1]
 

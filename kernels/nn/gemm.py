@@ -4,9 +4,10 @@
     small_gemm(a, b, out, beta)    the same, as products of at most SMALL multiply-adds each
 
 a (m, k), b (k, n) and out (m, n) are 2-D float32 or float64 views whose rows
-are contiguous, at any row stride (column slices of a bigger array), so a
-product writes, or adds, straight into a slice of a kept buffer: no temporary,
-no copy. Both call the BLAS that numba's own ``np.dot`` calls (scipy's, through
+are contiguous, at any row stride (column slices of a bigger array; another
+layout, a transposed view say, raises ValueError), so a product writes, or
+adds, straight into a slice of a kept buffer: no temporary, no copy. Both
+call the BLAS that numba's own ``np.dot`` calls (scipy's, through
 ``numba_xxgemm``, the C helper that numba's linear algebra is built on, reached
 as numba's ``np.linalg`` code reaches it: ``numba.np.linalg._BLAS``, an internal
 name that a numba release may move), with beta, which ``np.dot`` does not expose.
@@ -55,6 +56,10 @@ def _gemm(a, b, out, beta):
         m, k = a.shape
         n = b.shape[1]
         item = a.itemsize
+        if ((k > 1 and a.strides[1] != item) or (n > 1 and b.strides[1] != item)
+                or (n > 1 and out.strides[1] != item)):
+            raise ValueError("gemm: every operand's rows must be contiguous (BLAS is "
+                             "given the row strides only); pass np.ascontiguousarray")
         scalars = np.empty(2, a.dtype)   # alpha, beta: BLAS takes them by pointer
         scalars[0] = 1
         scalars[1] = beta

@@ -254,6 +254,7 @@ def forward(mode: str, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w_i
     """y (T, B, H), h_n, c_n (LSTM, else None) and the context for ``backward``."""
     steps, batch, features = x.shape
     width = w_ih.shape[0]
+    w_hh = np.ascontiguousarray(w_hh)   # the backward's products read its rows (gemm.py)
     proj = np.dot(x.reshape(steps * batch, features), w_ih.T).reshape(steps, batch, width)
     w_hh_t = np.ascontiguousarray(w_hh.T)
     batch_sizes = np.ascontiguousarray(batch_sizes, dtype=np.int64)

@@ -20,11 +20,12 @@ and may only return None, as in PyTorch.
 
 minidl supports the common case: a call with one Tensor positional argument
 returning one Tensor. Any other call of a module with backward hooks raises
-NotImplementedError naming what it got (PyTorch handles tuples of tensors).
-Under ``no_grad``, or when neither x nor the module's parameters need a
-gradient, nothing is recorded and no hook runs. An in-place op on the module's
-input inside forward (a leading ``inplace=True`` layer), or on its output
-afterwards, makes the backward raise RuntimeError, where PyTorch raises at the op.
+NotImplementedError naming what it got (PyTorch handles tuples of tensors),
+except under ``no_grad``, where a call of any form runs and records nothing.
+When neither x nor the module's parameters need a gradient, nothing is recorded
+and no hook runs either. An in-place op on the module's input inside forward (a
+leading ``inplace=True`` layer), or on its output afterwards, makes the backward
+raise RuntimeError, where PyTorch raises at the op.
 """
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor
 
 
@@ -72,7 +72,7 @@ class BackwardHookCall:
     def inputs(self) -> tuple:
         """The arguments for forward: x behind an identity node when x needs grad."""
         x = self.args[0]
-        if not (is_grad_enabled() and x.requires_grad):
+        if not x.requires_grad:
             return self.args
         x_in = _identity(x, self._on_input_grad)
         self.has_input_grad = True

@@ -55,11 +55,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
-    """The p-norm of x1 - x2 + eps over the last dimension (broadcast first)."""
+    """The p-norm of x1 - x2 + eps over the last dimension (broadcast first; of two
+    0-d inputs, |x1 - x2 + eps|)."""
     x1, x2 = _broadcast("pairwise_distance", x1, x2)
-    if x1.ndim == 0:
-        raise RuntimeError("pairwise_distance: x1 and x2 must have at least one dimension, "
-                           "got two 0-d tensors")
     return ops.norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
 
 

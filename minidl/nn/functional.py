@@ -410,8 +410,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"group_norm: input must have shape (N, C, *), got shape "
                            f"{x.shape}")
     channels = x.shape[1]
-    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) \
-            or num_groups < 1:
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)):
+        raise TypeError(f"group_norm: num_groups={num_groups!r} must be an int")
+    if num_groups < 1:
         raise ValueError(f"group_norm: num_groups={num_groups!r} must be a positive int")
     if channels % num_groups:
         raise RuntimeError(f"group_norm: num_groups={num_groups} must divide the {channels} "

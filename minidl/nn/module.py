@@ -31,6 +31,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from ..devices import check_device, to_arguments
+from ..grad_mode import is_grad_enabled
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
 from .backward_hooks import BackwardHookCall
@@ -117,7 +118,7 @@ class Module:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         hooked = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
-        calls = BackwardHookCall(self, args) if hooked else None
+        calls = BackwardHookCall(self, args) if hooked and is_grad_enabled() else None
         if calls is not None:
             args = calls.inputs()
         output = self.forward(*args, **kwargs)
@@ -185,8 +186,8 @@ class Module:
         elif isinstance(value, Module):
             self._forget(name)
             self._modules[name] = value
-        elif isinstance(value, Buffer):
-            self._forget(name)
+        elif isinstance(value, Buffer) and name not in self._parameters \
+                and name not in self._modules:   # over those: the TypeError below
             self.register_buffer(name, value, value.persistent)
         elif name in self._buffers:
             self._buffers[name] = _as_buffer(name, value)
@@ -237,7 +238,7 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add ``param`` (a Parameter, or None: a placeholder) under ``name``."""
         _check_name("parameter", name)
-        if name in self.__dict__ or name in self._buffers or name in self._modules:
+        if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter "
@@ -249,8 +250,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
         _check_name("module", name)
-        if (name in self.__dict__ or name in self._parameters
-                or name in self._buffers) and name not in self._modules:
+        if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
 
@@ -495,7 +495,8 @@ class Module:
     def state_dict(self) -> OrderedDict[str, Any]:
         """Dotted name -> a copy of every parameter's and buffer's array (and each
         module's extra state). Every module's state-dict pre-hooks run first,
-        parents before children; its post-hooks, children first, see the whole dict."""
+        parents before children; then the post-hooks, each module's after its
+        children's (as PyTorch's recursion returns), see the whole dict."""
         modules = list(self.named_modules())
         for name, module in modules:
             for hook in list(module.__dict__.get("_state_dict_pre_hooks", {}).values()):
@@ -504,7 +505,7 @@ class Module:
             (name, entry.module.get_extra_state() if isinstance(entry, ExtraState)
              else np.array(entry._data if isinstance(entry, Tensor) else entry))
             for name, entry in self._state_entries().items())
-        for name, module in reversed(modules):
+        for name, module in _post_order(self):
             for hook in list(module.__dict__.get("_state_dict_hooks", {}).values()):
                 hook(module, state, _prefix(name), {"version": 1})
         return state
@@ -543,7 +544,7 @@ class Module:
         problems += [problem for name, entry in entries.items()
                      if name in state and not isinstance(entry, ExtraState)
                      and (problem := _mismatch(name, _array_of(state[name]), _array_of(entry)))]
-        post_hooks = [(module, hook) for _, module in modules for hook in
+        post_hooks = [(module, hook) for _, module in _post_order(self) for hook in
                       module.__dict__.get("_load_state_dict_post_hooks", {}).values()]
         _raise_problems(self, problems, strict and not post_hooks, missing, unexpected)
         for name, entry in entries.items():
@@ -637,6 +638,20 @@ def note_call(module: Module, args: tuple, output: Any) -> Any:
         if id(output) not in ids:
             output._module_call = (module, ids)
     return output
+
+
+def _post_order(module: Module, prefix: str = "",
+                seen: set[int] | None = None) -> list[tuple[str, Module]]:
+    """(dotted name, module) of the tree under ``module``, each module after its
+    children and siblings in order (the order in which PyTorch's recursion runs
+    post-hooks), each module once, as ``named_modules``."""
+    seen = set() if seen is None else seen
+    seen.add(id(module))
+    order: list[tuple[str, Module]] = []
+    for name, child in module.named_children():
+        if id(child) not in seen:
+            order += _post_order(child, _join(prefix, name), seen)
+    return order + [(prefix, module)]
 
 
 def _join(prefix: str, name: str) -> str:

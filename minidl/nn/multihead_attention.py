@@ -107,7 +107,8 @@ class MultiheadAttention(Module):
         for an attn_mask of the wrong shape, and for is_causal without attn_mask."""
         batched, batch_axis = query.ndim == 3, 0 if self.batch_first else 1
         batch = query.shape[batch_axis] if batched else 1
-        length, source = query.shape[1 - batch_axis], key.shape[1 - batch_axis]
+        sequence_axis = 1 - batch_axis if batched else 0   # unbatched: (L, E) either way
+        length, source = query.shape[sequence_axis], key.shape[sequence_axis]
         for name, mask in (("key_padding_mask", key_padding_mask), ("attn_mask", attn_mask)):
             dtype = None if mask is None else _array(mask).dtype
             if dtype is not None and dtype != np.bool_ and dtype.kind != "f":

@@ -151,6 +151,11 @@ class MultiStepLR(LRScheduler):
         times = self.milestones[self.last_epoch]   # gamma ** 0 = 1 leaves the lr exact
         return [lr * self.gamma ** times for lr in self._current_lrs()]
 
+    def _start_lrs(self, restart: bool) -> list[float]:
+        """A milestone at epoch 0 applies at t = 0 too."""
+        times = self.milestones[0]
+        return [lr * self.gamma ** times for lr in super()._start_lrs(restart)]
+
     def state_dict(self) -> dict[str, Any]:
         """``milestones`` as a plain dict {epoch: times} (PyTorch's is a Counter)."""
         return {**super().state_dict(), "milestones": dict(self.milestones)}
@@ -273,7 +278,10 @@ class MultiplicativeLR(LambdaLR):
     as for LambdaLR the ``state_dict`` leaves the functions out. Chainable.
     """
 
-    _start_lrs = LRScheduler._start_lrs
+    def _start_lrs(self, restart: bool) -> list[float]:
+        """Built, the current lrs. Restarted by SequentialLR, as PyTorch's: the
+        current lrs times lr_lambda(0) (no closed form leads back to lr_0)."""
+        return self.get_lr() if restart else self._current_lrs()
 
     def get_lr(self) -> list[float]:
         return [lr * function(self.last_epoch)
@@ -390,7 +398,7 @@ class OneCycleLR(LRScheduler):
             if self.cycle_momentum:
                 group["max_momentum"] = per_group["max_momentum"][i]
                 group["base_momentum"] = per_group["base_momentum"][i]
-                _set_momentum(group, group["max_momentum"], self.use_beta1)
+                _set_momentum(group, group["max_momentum"])
         super().__init__(optimizer)
 
     def _anneal(self, start: float, end: float, fraction: float) -> float:
@@ -412,8 +420,7 @@ class OneCycleLR(LRScheduler):
                     lrs.append(self._anneal(group[lr_from], group[lr_to], fraction))
                     if self.cycle_momentum:
                         _set_momentum(group, self._anneal(
-                            group[momentum_from], group[momentum_to], fraction),
-                            self.use_beta1)
+                            group[momentum_from], group[momentum_to], fraction))
                     break
                 start = end
         return lrs
@@ -487,7 +494,7 @@ class CyclicLR(LRScheduler):
             if self.cycle_momentum:
                 group["max_momentum"] = self.max_momentums[i]
                 group["base_momentum"] = self.base_momentums[i]
-                _set_momentum(group, self.max_momentums[i], self.use_beta1)
+                _set_momentum(group, self.max_momentums[i])
         super().__init__(optimizer)
         self.base_lrs = base_lrs
 
@@ -511,7 +518,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
                                         self.max_momentums):
-                _set_momentum(group, high - (high - low) * height * scale, self.use_beta1)
+                _set_momentum(group, high - (high - low) * height * scale)
         return [low + (high - low) * height * scale
                 for low, high in zip(self.base_lrs, self.max_lrs)]
 
@@ -598,7 +605,8 @@ class _Composite(LRScheduler):
 class SequentialLR(_Composite):
     """Run ``schedulers`` one after another: scheduler k drives the epochs from
     ``milestones[k-1]`` up to ``milestones[k]``, and starts afresh (t = 0, from
-    lr_0) at its milestone. For example a 5-epoch warm-up, then cosine:
+    lr_0; MultiplicativeLR from the lr it finds) at its milestone. For example a
+    5-epoch warm-up, then cosine:
 
         SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5),
                            CosineAnnealingLR(opt, T_max=45)], milestones=[5])
@@ -791,9 +799,10 @@ def _lambdas_per_group(optimizer: Optimizer,
     return lambdas
 
 
-def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
-    """Write a scheduled momentum: Adam's beta1, or SGD's (RMSprop's) momentum."""
-    if use_beta1:
+def _set_momentum(group: dict[str, Any], momentum: float) -> None:
+    """Write a scheduled momentum: Adam's beta1, or SGD's (RMSprop's) momentum, by the
+    group's own keys (MuonWithAuxAdamW has groups of each kind)."""
+    if "betas" in group:
         group["betas"] = (momentum, *group["betas"][1:])
     else:
         group["momentum"] = momentum

@@ -294,4 +294,6 @@ CASES = [
     Case("group_norm_functional", None,
          lambda L, m: L.nn.functional.group_norm(t(L, 2, 5, 3), 2),
          ("num_groups", "2", "(2, 5, 3)")),
+    Case("group_norm_functional_float_groups", None,
+         lambda L, m: L.nn.functional.group_norm(t(L, 2, 4, 3), 2.0), ("num_groups", "2.0")),
 ]

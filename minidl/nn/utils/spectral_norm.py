@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ... import grad_mode, ops
 from ...sampling import randn
 from ...tensor import Tensor
