@@ -28,7 +28,10 @@ dL/dh through unchanged.
 
 Compiled by ``kernels/jit.py`` (``error_model="numpy"``, no fastmath,
 ``cache=True`` with its fallback); the constants are in the arrays' dtype, so
-float32 stays float32. The loops run serially: each step waits for the one
+float32 stays float32. numba's disk cache tracks this file only: after editing
+``gemm.py`` or ``vexp.py``, which these loops inline, delete
+``kernels/nn/__pycache__/rnn_cpu.*.nbi``/``.nbc`` (or touch this file), or the
+old code keeps running. The loops run serially: each step waits for the one
 before, and the per-step matmuls are small. Those go to BLAS through
 ``gemm.small_gemm``, which writes into a slice of the kept buffers and cuts a
 product into OpenBLAS's small-matrix sizes: at hidden 128 a step's h W_hh^T
