@@ -39,6 +39,8 @@ while the few coordinates whose sign holds grow by 1.2 per step up to
 step_size_max = 50. Those weights grow large, the logits with them: the
 network is certain of every answer, and its few wrong answers cost a large
 cross-entropy each, so the mean loss is high while the accuracy stays.
+L-BFGS's flat curves get a note too: its line search ends at a step of 0 on
+these mini-batches and the weights stop moving, as torch.optim.LBFGS's do.
 
     python examples/optimizers_compared.py [--epochs 20] [--out examples/out]
 """
@@ -113,6 +115,22 @@ def rprop_note(optimizer: Rprop, history: History) -> str:
             f"costs a large cross-entropy. Rprop is a full-batch method (rmsprop_family.py).")
 
 
+def lbfgs_note(optimizer: LBFGS, history: History) -> str:
+    """Why L-BFGS's curves are flat, with this run's numbers."""
+    state = next(iter(optimizer.state_dict()["state"].values()))
+    losses = history.loss   # an epoch's mean over its batches: equal to rounding once still
+    still = next(epoch for epoch in range(len(losses), 0, -1)
+                 if epoch == 1 or not np.isclose(losses[epoch - 2], losses[-1], rtol=1e-6))
+    return (f"L-BFGS: training loss {losses[-1]:.3g}, unchanged since epoch {still}. Each step "
+            f"sees another mini-batch than the one before, so its curvature pairs (s, y) mix "
+            f"two batches' gradients; here the strong Wolfe line search ended with step "
+            f"t = {float(state['t']):g}, and the weights stand still "
+            f"({state['n_iter']} iterations in all). torch.optim.LBFGS does the same on these "
+            f"batches; L-BFGS is a full-batch method: give it the whole training set as one "
+            f"batch (fit(batch_size=len(X)), or the estimators' optimizer='lbfgs' with "
+            f"batch_size >= n_samples).")
+
+
 def main() -> None:
     args = parser(__doc__, epochs=20).parse_args()
     plt = pyplot()
@@ -122,7 +140,9 @@ def main() -> None:
         train(make_optimizer, split, 1, args.seed)  # warm-up: compiles the kernel, not timed
         history, seconds, optimizer = train(make_optimizer, split, args.epochs, args.seed)
         if name == "Rprop":
-            note = rprop_note(optimizer, history)
+            notes = [rprop_note(optimizer, history)]
+        if name == "L-BFGS":
+            notes.append(lbfgs_note(optimizer, history))
         histories[name] = history
         rows.append([name, settings, history.loss[-1], history.val_loss[-1],
                      history.val_accuracy[-1], seconds])
@@ -130,7 +150,8 @@ def main() -> None:
     print(f"digits, MLP 64-128-128-10, batch 64, {args.epochs} epochs, seed {args.seed}")
     print(table(["optimizer", "settings", "train loss", "test loss", "test accuracy",
                  "seconds"], rows))
-    print("\n" + textwrap.fill(note, 92))
+    for note in notes:
+        print("\n" + textwrap.fill(note, 92))
     if plt is None:
         return
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained")
