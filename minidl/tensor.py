@@ -85,6 +85,7 @@ class Tensor:
     _views: list | None = None           # weak references to the views of this base
     _detached = False                    # a .data or detach() alias: not a differentiable view
     _retains_grad = False                # a non-leaf that keeps its .grad (retain_grad())
+    _cut_at = 0                          # the clock when detach_() cut it (0: never)
     _grad_fn_name: str | None = None     # the op that made it (set by _make; grad_fn.py)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -346,9 +347,14 @@ class Tensor:
         """Cut this tensor from the graph in place: it becomes a leaf that does not require
         grad. A view refuses, as in PyTorch (its base's graph runs through it). Unlike
         PyTorch, ops recorded earlier on this tensor lose their path through it too: in
-        minidl the tensor is the graph's node."""
+        minidl the tensor is the graph's node. So the cut is dated (``_cut_at``), and a
+        backward through such an op raises (``check_unchanged``) instead of leaving the
+        gradients behind it out; after their backward (truncated BPTT's
+        ``h.detach_()``) nothing is lost."""
         if self._base is not None and not self._detached:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._requires_grad:
+            Clock.now = self._cut_at = next(Clock.ticks)
         self._parents, self._backward, self._freed = (), None, False
         self._requires_grad, self._retains_grad = False, False
         return self

@@ -56,10 +56,17 @@ OUTPUT_FREE_OPS = frozenset({
 def check_unchanged(node: Any) -> None:
     """RuntimeError when the storage of an input of ``node``'s op, or the op's own
     output that its backward reads, was written in place after the op ran: its
-    backward would read values that the op did not see. (``Tensor.backward`` asks
+    backward would read values that the op did not see; and when an input was cut
+    by ``detach_()`` after the op ran: the gradient could not pass it. (``Tensor.backward`` asks
     only when the clock moved since the op ran, one comparison per node.)"""
     name = op_name(node._grad_fn_name)
     for parent in node._parents:
+        if parent._cut_at > node._made_at:
+            raise RuntimeError(
+                f"an input of shape {parent.shape} of {name} was cut from the graph by "
+                f"detach_() after {name} read it: in minidl a tensor is its own graph node, "
+                f"so the gradient could no longer reach what made it. Use detach(), which "
+                f"makes a new tensor, or call detach_() after backward().")
         box = parent._version_box
         if box is not None and box.at > node._made_at:
             raise RuntimeError(

@@ -82,6 +82,24 @@ def test_detach_in_place_makes_a_leaf_outside_the_graph() -> None:
     assert x.detach().detach_() is not None and x.data.detach_() is not None
 
 
+def test_a_backward_through_an_op_that_read_a_tensor_later_detached_raises() -> None:
+    """PyTorch keeps such paths (a.grad = [6, 6] below); minidl's node is the tensor, so
+    the path is gone: backward says so rather than leave a.grad None. After backward,
+    as in truncated backpropagation through time, detach_() loses nothing."""
+    a = leaf(2)
+    hidden = a * 2
+    out = hidden * 3
+    hidden.detach_()
+    with pytest.raises(RuntimeError, match="cut from the graph by detach_"):
+        out.sum().backward()
+    assert a.grad is None
+    state = a * 2
+    (state * 3).sum().backward()
+    state.detach_()
+    (state * a).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 6 + state.numpy())
+
+
 def test_detach_in_place_refuses_a_view_as_pytorch() -> None:
     x = leaf(3)
     for view in (x[:2], (x * 2)[1:], minidl.ones(3)[:2]):
