@@ -20,8 +20,8 @@ every built-in op's closure does. The newer form, ``forward(*args)`` with a
 separate ``setup_context(ctx, inputs, output)``, works too.
 
 A forward with several differentiable outputs (a tuple) gets one hidden node
-holding all of them end to end: each output is a slice of it, so the engine
-sums the gradient of every output into that node before ``backward`` runs
+behind them all (``ops._common._several_outputs``, as ``linalg.svd``'s U, S,
+Vh): the engine runs it after every output's closure, so ``backward`` runs
 once, with one gradient per output (zeros for an output nothing used, or None
 after ``ctx.set_materialize_grads(False)``).
 """
@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..grad_mode import is_grad_enabled, no_grad
+from ..ops._common import _several_outputs
 from ..tensor import Tensor, unbroadcast
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -133,52 +134,18 @@ def _connect(cls: type[Function], ctx: FunctionCtx, args: tuple, output: Any) ->
     name = f"{cls.__name__}Backward"
     backward = _backward_closure(cls, ctx, args, outputs, chosen, name)
     if len(chosen) == 1:
-        nodes = [_node(outputs[chosen[0]], parents, lambda g: backward([g]), name)]
+        def one_output(g: np.ndarray) -> tuple:
+            return backward([g])
+        one_output.__qualname__ = name        # what grad_fn shows: <CubeBackward>
+        nodes = [Tensor._make(outputs[chosen[0]]._data, parents, one_output)]
     else:
-        nodes = _sliced_nodes(ctx, [outputs[i] for i in chosen], parents, backward, name)
+        nodes = _several_outputs([outputs[i]._data for i in chosen], parents, backward, name)
     made = list(outputs)
     for i, node in zip(chosen, nodes):
+        if node._base is None:   # not a view of an input: forward's output's own storage
+            node._version_box = outputs[i]._version_counter()
         made[i] = node
     return tuple(made) if isinstance(output, tuple) else made[0]
-
-
-def _node(output: Tensor, parents: tuple[Tensor, ...], backward: Callable, name: str) -> Tensor:
-    """A graph node on ``output``'s array that shares its version counter."""
-    backward.__qualname__ = name          # what grad_fn shows: <CubeBackward>
-    node = Tensor._make(output._data, parents, backward)
-    if node._base is None:                # not a view of an input: output's own storage
-        node._version_box = output._version_counter()
-    return node
-
-
-def _sliced_nodes(ctx: FunctionCtx, outputs: list[Tensor], parents: tuple[Tensor, ...],
-                  backward: Callable, name: str) -> list[Tensor]:
-    """One hidden node for all ``outputs`` end to end, and each output a slice of it:
-    its closure puts the output's gradient at the output's place."""
-    dtypes = {out.dtype for out in outputs}
-    if len(dtypes) > 1:
-        raise NotImplementedError(f"{name}: the differentiable outputs of forward must "
-                                  f"share one dtype, not {sorted(map(str, dtypes))}")
-    bounds = [int(b) for b in np.cumsum([0, *(out._data.size for out in outputs)])]
-    spans = list(zip(bounds[:-1], bounds[1:]))
-    reached: set[int] = set()     # the outputs that got a gradient in this backward pass
-
-    def joined_backward(g: np.ndarray) -> tuple:
-        grads = [g[lo:hi].reshape(out.shape) if i in reached or ctx.materialize_grads else None
-                 for i, ((lo, hi), out) in enumerate(zip(spans, outputs))]
-        reached.clear()
-        return backward(grads)
-    joined = _node(Tensor(np.empty(bounds[-1], dtype=dtypes.pop())), parents,
-                   joined_backward, name)
-    nodes = []
-    for i, ((lo, hi), out) in enumerate(zip(spans, outputs)):
-        def to_joined(g: np.ndarray, i: int = i, lo: int = lo, hi: int = hi) -> tuple:
-            reached.add(i)
-            full = np.zeros(joined._data.shape, joined.dtype)
-            full[lo:hi] = g.ravel()
-            return (full,)
-        nodes.append(_node(out, (joined,), to_joined, name))
-    return nodes
 
 
 def _backward_closure(cls: type[Function], ctx: FunctionCtx, args: tuple, outputs: tuple,

@@ -1,6 +1,6 @@
 """minidl.linalg: PyTorch's torch.linalg on numpy's LAPACK, with gradients.
 
-    _common.py     input checks, LinAlgError, triangular substitution, several outputs
+    _common.py     input checks, LinAlgError, triangular substitution
     solvers.py     inv inv_ex det slogdet solve solve_ex solve_triangular tensorinv
                    tensorsolve
     cholesky.py    cholesky cholesky_ex

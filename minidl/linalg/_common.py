@@ -1,9 +1,10 @@
 """What the linear algebra functions share: PyTorch's input checks and its LinAlgError,
-the matrix transpose, triangular substitution, and ops with several outputs."""
+the matrix transpose and triangular substitution (an op with several outputs:
+``ops._common._several_outputs``)."""
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -107,28 +108,3 @@ def lu_info(a: np.ndarray) -> np.ndarray:
                             out=np.zeros_like(lu[:, k + 1:, k]))
         lu[:, k + 1:, k:] -= factors[:, :, None] * lu[:, None, k, k:]
     return info.reshape(a.shape[:-2])
-
-
-def _several_outputs(arrays: Sequence[np.ndarray], parents: tuple[Tensor, ...],
-                    backward: Callable[[list], tuple]) -> list[Tensor]:
-    """The float outputs of one op (svd's U, S, Vh), each its own Tensor, with one backward.
-    A hidden one-element node stands for the op: each output's closure keeps the output's
-    gradient and passes it a 0, and the hidden node's closure, which the engine runs after
-    them all, calls ``backward(grads)`` with one gradient per output, None for an output
-    that no gradient reached (its term of the vjp is 0)."""
-    reached: dict[int, np.ndarray] = {}
-
-    def _joined_backward(g: np.ndarray) -> tuple:
-        grads = [reached.pop(i, None) for i in range(len(arrays))]
-        return backward(grads)
-    joined = Tensor._make(np.zeros(1, dtype=arrays[0].dtype), parents, _joined_backward)
-
-    def _output(i: int, array: np.ndarray) -> Tensor:
-        def _to_joined(g: np.ndarray) -> tuple:
-            reached[i] = g
-            return (np.zeros(1, joined.dtype),)
-        return Tensor._make(array, (joined,), _to_joined)
-    outputs = []
-    for i, array in enumerate(arrays):   # a loop, not a comprehension: grad_fn names the op
-        outputs.append(_output(i, array))
-    return outputs

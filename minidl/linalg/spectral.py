@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..ops import cat, matmul, squeeze, sum, unsqueeze
+from ..ops._common import _several_outputs
 from ..tensor import Tensor
-from ._common import (_several_outputs, constant, float_input, matrices, mT, substitute,
-                      transposed)
+from ._common import constant, float_input, matrices, mT, substitute, transposed
 
 __all__ = ["qr", "svd", "svdvals", "eigh", "eigvalsh", "pinv", "lstsq", "matrix_rank"]
 

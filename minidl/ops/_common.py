@@ -169,3 +169,33 @@ def _one_dim(op: str, dim: Any, ndim: int) -> int:
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__} {dim!r}")
     return _axes(op, dim, ndim)[0]
+
+
+def _several_outputs(arrays: Sequence[np.ndarray], parents: tuple[Tensor, ...],
+                     backward: Callable[[list], tuple], name: str | None = None
+                     ) -> list[Tensor]:
+    """The float outputs of one op (svd's U, S, Vh; a custom ``autograd.Function``'s),
+    each its own Tensor, with one backward. A hidden one-element node stands for the op:
+    each output's closure keeps the output's gradient and passes it a 0, and the hidden
+    node's closure, which the engine runs after them all, calls ``backward(grads)`` with
+    one gradient per output, None for an output that no gradient reached (its term of
+    the vjp is 0). ``grad_fn`` names the public op that called this, or ``name``."""
+    reached: dict[int, np.ndarray] = {}
+
+    def _joined_backward(g: np.ndarray) -> tuple:
+        grads = [reached.pop(i, None) for i in range(len(arrays))]
+        return backward(grads)
+    joined = Tensor._make(np.zeros(1, dtype=arrays[0].dtype), parents, _joined_backward)
+    joined._grad_fn_name = name or joined._grad_fn_name
+
+    def _output(i: int, array: np.ndarray) -> Tensor:
+        def _to_joined(g: np.ndarray) -> tuple:
+            reached[i] = g
+            return (np.zeros(1, joined.dtype),)
+        output = Tensor._make(array, (joined,), _to_joined)
+        output._grad_fn_name = name or output._grad_fn_name
+        return output
+    outputs = []
+    for i, array in enumerate(arrays):   # a loop, not a comprehension: grad_fn names the op
+        outputs.append(_output(i, array))
+    return outputs
